@@ -1,0 +1,59 @@
+import { defineConfig, globalIgnores } from 'eslint/config';
+import nextVitals from 'eslint-config-next/core-web-vitals';
+import nextTs from 'eslint-config-next/typescript';
+
+export default defineConfig([
+  ...nextVitals,
+  ...nextTs,
+  globalIgnores(['.next/**', 'out/**', 'build/**', 'next-env.d.ts', 'test-results/**', 'coverage/**']),
+  {
+    // lib/mwoauth is a framework-free client any Node script can use (STYLE.md §1):
+    // no Next, no React, no 'server-only', no process.env; fetch and configuration are parameters.
+    files: ['lib/mwoauth/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'react', message: 'lib/mwoauth must not depend on React.' },
+            { name: 'react-dom', message: 'lib/mwoauth must not depend on React.' },
+            {
+              name: 'server-only',
+              message: "lib/mwoauth is usable outside Next; put 'server-only' code in lib/server.",
+            },
+            { name: 'next', message: 'lib/mwoauth must not depend on Next.' },
+          ],
+          patterns: [
+            { group: ['next/*'], message: 'lib/mwoauth must not depend on Next.' },
+            {
+              group: ['@/*', '**/devwiki/**'],
+              message: 'lib/mwoauth uses relative imports within itself only.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'lib/mwoauth takes its configuration as parameters.' },
+      ],
+    },
+  },
+  {
+    // devwiki is a development and test stand-in for the wiki: the app must never ship it.
+    files: ['app/**', 'lib/**'],
+    ignores: ['lib/mwoauth/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/devwiki', '**/devwiki/**', '@/devwiki/**'],
+              message: 'devwiki is for development and tests only.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+]);
