@@ -1,12 +1,20 @@
 import { defineConfig } from 'vitest/config';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
 
 // Tests are split by what they need (STYLE.md §12): unit (no server), devwiki (the local
-// stand-in wiki, in-process), e2e (a built app in a real Chromium). `npm test` runs them all;
-// `npx vitest run --project unit` runs one.
+// stand-in wiki, in-process), app (route handlers and lib/server against devwiki, in-process),
+// e2e (a built app in a real Chromium). `npm test` runs them all; `npx vitest run --project unit`
+// runs one.
 export default defineConfig({
+  resolve: {
+    alias: { '@/': `${root}/` },
+  },
   test: {
     projects: [
       {
+        extends: true,
         test: {
           name: 'unit',
           include: ['tests/unit/**/*.test.ts'],
@@ -14,6 +22,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'devwiki',
           include: ['tests/devwiki/**/*.test.ts'],
@@ -22,6 +31,20 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
+        resolve: {
+          // Outside Next, 'server-only' throws on import; the guard matters in the app, not here.
+          alias: { 'server-only': `${root}/tests/support/server-only.ts` },
+        },
+        test: {
+          name: 'app',
+          include: ['tests/app/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 30_000,
+        },
+      },
+      {
+        extends: true,
         test: {
           name: 'e2e',
           include: ['tests/e2e/**/*.test.ts'],
