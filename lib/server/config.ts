@@ -1,0 +1,279 @@
+import 'server-only';
+import { createHash } from 'node:crypto';
+import { AppError } from './errors';
+
+// The app's configuration, read from the environment and validated in ONE place (STYLE.md §7).
+// It is read lazily, at request time, so `next build` works with no environment at all; in
+// production, instrumentation.ts calls `getConfig()` at startup so a bad deploy stops at once with
+// one message naming every problem (never a value: some of them are secrets).
+
+/** The wiki this app logs users in with. */
+export interface WikiConfig {
+  /** index.php, the `mwUri` of lib/mwoauth: `https://meta.wikimedia.org/w/index.php`. */
+  readonly indexUrl: string;
+  /** api.php: `MW_API_URL`, or beside index.php. */
+  readonly apiUrl: string;
+  /** What the pages call the wiki ("Log in with meta.wikimedia.org"): its host. */
+  readonly name: string;
+  /** The wiki's origin, for links to its special pages. */
+  readonly origin: string;
+}
+
+export interface SessionConfig {
+  /**
+   * iron-session password map: every secret of `SESSION_SECRET` under an id derived from the
+   * secret itself, so a cookie sealed under a secret still unseals after any number of rotations
+   * for as long as that secret stays in the list (positional ids would shift and log everyone out).
+   */
+  readonly passwords: Readonly<Record<string, string>>;
+  /** The id of the first (current) secret: new cookies are sealed with it. */
+  readonly currentPasswordId: string;
+}
+
+export interface AppConfig {
+  readonly wiki: WikiConfig;
+  /** The consumer's key and secret, from Special:OAuthConsumerRegistration. */
+  readonly consumer: { readonly key: string; readonly secret: string };
+  /** `oob` (the wiki sends users to the registered callback) or a URL under a callback-is-prefix one. */
+  readonly callback: string;
+  readonly session: SessionConfig;
+  /** Sent with every request to the wiki (Wikimedia User-Agent policy). */
+  readonly userAgent: string;
+  /** The public origin (`APP_URL`), or null to take it from each request. */
+  readonly appOrigin: string | null;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** iron-session (and the Fe26 seal it uses) needs at least 32 characters of password. */
+export const MIN_SECRET_LENGTH = 32;
+
+/**
+ * Secrets published in documentation and examples: anyone can forge a session sealed with them.
+ * Compared after trimming and lower-casing.
+ */
+const WELL_KNOWN_SECRETS: readonly string[] = [
+  // iron-session's README and examples
+  'complex_password_at_least_32_characters_long',
+  'complex_password_at_least_32_characters_long_and_more',
+  // What people paste from tutorials and our own .env.example comments
+  'replace-me-with-at-least-32-random-characters',
+  'change-me-to-at-least-32-random-characters',
+  'your-secret-key-at-least-32-characters-long',
+  'this-is-a-secret-value-with-at-least-32-characters',
+  'at-least-32-characters-long-secret-key',
+];
+
+/** Used outside production when USER_AGENT is unset; names the project so wiki admins know. */
+export const DEV_USER_AGENT = 'next-mwoauth-dev/0.1 (development server; set USER_AGENT before deploying)';
+
+function parseHttpUrl(value: string): URL | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return null;
+  }
+  return url.protocol === 'http:' || url.protocol === 'https:' ? url : null;
+}
+
+/** The password id iron-session stores in each seal: decimal (it picks the current one by number). */
+export function passwordIdFor(secret: string): string {
+  const digest = createHash('sha256').update(`next-mwoauth session password id\0${secret}`).digest('hex');
+  // 48 bits: exact in a double, and a collision between two secrets of one list is negligible.
+  return String(parseInt(digest.slice(0, 12), 16) + 1);
+}
+
+function checkSecret(secret: string, position: string, problems: string[]): void {
+  if (secret.length < MIN_SECRET_LENGTH) {
+    problems.push(
+      `SESSION_SECRET${position} is ${secret.length} characters long; it needs at least ${MIN_SECRET_LENGTH} random characters (generate one with: openssl rand -base64 32).`,
+    );
+    return;
+  }
+  if (WELL_KNOWN_SECRETS.includes(secret.trim().toLowerCase())) {
+    problems.push(
+      `SESSION_SECRET${position} is a published example value, so anyone could forge a session; generate your own with: openssl rand -base64 32.`,
+    );
+    return;
+  }
+  // 'aaaa…' or '0123012301230123…' pass the length check but are guessable.
+  if (new Set(secret).size < 10) {
+    problems.push(
+      `SESSION_SECRET${position} repeats too few different characters to be secret; generate one with: openssl rand -base64 32.`,
+    );
+  }
+}
+
+function readSessionSecrets(raw: string | undefined, problems: string[]): SessionConfig | null {
+  if (raw === undefined || raw.trim() === '') {
+    problems.push(
+      'SESSION_SECRET is not set: it seals the session cookies; set at least 32 random characters (openssl rand -base64 32).',
+    );
+    return null;
+  }
+  // Rotation: "new,old[,older]". The first seals new cookies; the others still unseal.
+  const secrets = raw.split(',').map((s) => s.trim());
+  const before = problems.length;
+  secrets.forEach((secret, i) => {
+    const position = secrets.length > 1 ? ` (entry ${i + 1} of ${secrets.length})` : '';
+    if (secret === '') {
+      problems.push(`SESSION_SECRET${position} is empty: remove the stray comma.`);
+      return;
+    }
+    checkSecret(secret, position, problems);
+  });
+  if (new Set(secrets).size !== secrets.length) {
+    problems.push(
+      'SESSION_SECRET lists the same secret twice: keep each secret once, the current one first.',
+    );
+  }
+  if (problems.length > before) return null;
+  const passwords: Record<string, string> = {};
+  for (const secret of secrets) passwords[passwordIdFor(secret)] = secret;
+  const first = secrets[0];
+  if (first === undefined) return null;
+  return { passwords, currentPasswordId: passwordIdFor(first) };
+}
+
+function readWiki(env: Env, problems: string[]): WikiConfig | null {
+  const rawIndex = env.MW_INDEX_URL?.trim() ?? '';
+  let wiki: WikiConfig | null = null;
+  if (rawIndex === '') {
+    problems.push(
+      "MW_INDEX_URL is not set: set it to the wiki's index.php, e.g. https://meta.wikimedia.org/w/index.php.",
+    );
+  } else {
+    const index = parseHttpUrl(rawIndex);
+    if (index === null) {
+      problems.push(
+        "MW_INDEX_URL is not an http(s) URL: set it to the wiki's index.php, e.g. https://meta.wikimedia.org/w/index.php.",
+      );
+    } else if (!index.pathname.endsWith('.php') || index.search !== '' || index.hash !== '') {
+      problems.push(
+        "MW_INDEX_URL must be the wiki's index.php itself, without a query, e.g. https://meta.wikimedia.org/w/index.php (not the wiki's main page).",
+      );
+    } else {
+      wiki = {
+        indexUrl: index.href,
+        apiUrl: new URL('api.php', index).href,
+        name: index.host,
+        origin: index.origin,
+      };
+    }
+  }
+  const rawApi = env.MW_API_URL?.trim() ?? '';
+  if (rawApi !== '') {
+    const api = parseHttpUrl(rawApi);
+    if (api === null || !api.pathname.endsWith('.php') || api.search !== '' || api.hash !== '') {
+      problems.push(
+        "MW_API_URL must be the wiki's api.php, e.g. https://meta.wikimedia.org/w/api.php (or leave it unset to use the one beside index.php).",
+      );
+      return null;
+    }
+    if (wiki !== null) wiki = { ...wiki, apiUrl: api.href };
+  }
+  return wiki;
+}
+
+function readCallback(env: Env, problems: string[]): string {
+  const raw = env.MW_CALLBACK?.trim() ?? '';
+  if (raw === '' || raw === 'oob') return 'oob';
+  const url = parseHttpUrl(raw);
+  if (url === null) {
+    problems.push(
+      'MW_CALLBACK must be "oob" (the wiki sends users to the callback URL you registered) or an http(s) URL under the registered callback-is-prefix URL, e.g. https://my-tool.toolforge.org/api/mwoauth/callback.',
+    );
+    return 'oob';
+  }
+  return url.href;
+}
+
+function readAppOrigin(env: Env, problems: string[]): string | null {
+  const raw = env.APP_URL?.trim() ?? '';
+  if (raw === '') return null;
+  const url = parseHttpUrl(raw);
+  if (url === null || (url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
+    problems.push(
+      'APP_URL must be the public origin of this app, scheme and host only, e.g. https://my-tool.toolforge.org.',
+    );
+    return null;
+  }
+  return url.origin;
+}
+
+/**
+ * Reads and validates the configuration from `env` (default: `process.env`). Throws one `AppError`
+ * (`invalid_config`) listing every problem, each naming the variable and the fix, never a value.
+ */
+export function readConfig(env: Env = process.env): AppConfig {
+  const problems: string[] = [];
+  const production = env.NODE_ENV === 'production';
+
+  const wiki = readWiki(env, problems);
+
+  const key = env.MW_CONSUMER_KEY?.trim() ?? '';
+  const secret = env.MW_CONSUMER_SECRET?.trim() ?? '';
+  if (key === '') {
+    problems.push(
+      'MW_CONSUMER_KEY is not set: register a consumer at Special:OAuthConsumerRegistration/propose on the wiki (OAuth 1.0a) and copy its consumer key.',
+    );
+  }
+  if (secret === '') {
+    problems.push(
+      'MW_CONSUMER_SECRET is not set: copy the consumer secret shown once when the consumer was registered.',
+    );
+  }
+
+  const callback = readCallback(env, problems);
+  const session = readSessionSecrets(env.SESSION_SECRET, problems);
+
+  let userAgent = env.USER_AGENT?.trim() ?? '';
+  if (userAgent === '') {
+    if (production) {
+      problems.push(
+        'USER_AGENT is not set: Wikimedia wikis require a descriptive User-Agent with contact details, e.g. "my-tool/1.0 (https://my-tool.toolforge.org; me@example.org)".',
+      );
+    } else {
+      userAgent = DEV_USER_AGENT;
+    }
+  }
+
+  const appOrigin = readAppOrigin(env, problems);
+
+  if (problems.length > 0 || wiki === null || session === null) {
+    const list = problems.map((p) => `  - ${p}`).join('\n');
+    throw new AppError(
+      'invalid_config',
+      `next-mwoauth is not configured correctly (${problems.length} problem${problems.length === 1 ? '' : 's'}; see .env.example):\n${list}`,
+      { problems },
+    );
+  }
+  return { wiki, consumer: { key, secret }, callback, session, userAgent, appOrigin };
+}
+
+let cached: { env: string; config: AppConfig } | null = null;
+
+/**
+ * The configuration from `process.env`, validated. Cached while the relevant variables stay the
+ * same (tests change them between cases).
+ */
+export function getConfig(): AppConfig {
+  const fingerprint = JSON.stringify(
+    [
+      'MW_INDEX_URL',
+      'MW_API_URL',
+      'MW_CONSUMER_KEY',
+      'MW_CONSUMER_SECRET',
+      'MW_CALLBACK',
+      'SESSION_SECRET',
+      'USER_AGENT',
+      'APP_URL',
+      'NODE_ENV',
+    ].map((name) => process.env[name] ?? null),
+  );
+  if (cached !== null && cached.env === fingerprint) return cached.config;
+  const config = readConfig(process.env);
+  cached = { env: fingerprint, config };
+  return config;
+}

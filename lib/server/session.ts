@@ -1,0 +1,245 @@
+import 'server-only';
+import { sealData, unsealData } from 'iron-session';
+import type { SessionConfig } from './config';
+import { safeNext } from './safe-next';
+
+// The session's shape lives here (STYLE.md §8). Two cookies, both sealed by iron-session
+// (AES-256-CBC + HMAC-SHA256, "Fe26.2" seals) with SESSION_SECRET:
+// - the handshake cookie: the request tokens of logins in progress (keyed by request-token key, so
+//   two tabs can log in at once), each with its `next`; 10 minutes, as the wiki keeps a request
+//   token 600 s (_facts.json "request_token_lifetime_s"); each entry is taken once (single use);
+// - the login cookie: the access token and the two identity fields pages need. Nothing that grows:
+//   MediaWiki's `rights` list alone can overflow a 4 KB cookie (DESIGN.md "Session").
+//
+// The helpers take a cookie *store* (anything with get/set, such as NextRequest.cookies,
+// NextResponse.cookies or next/headers' cookies()) instead of calling next/headers themselves, so
+// route handlers stay plain functions of a Request that tests can call without a Next server.
+
+export const LOGIN_COOKIE = 'mwoauth_session';
+export const HANDSHAKE_COOKIE = 'mwoauth_handshake';
+
+/** A login lasts a week; the wiki's access token does not expire, but a stolen cookie should. */
+export const LOGIN_TTL_S = 7 * 24 * 3600;
+/** Request tokens live 600 s on the wiki (_facts.json), so a handshake cannot outlive that. */
+export const HANDSHAKE_TTL_S = 600;
+/** Logins in progress kept at once (tabs); the oldest is dropped beyond this. */
+export const MAX_PENDING_HANDSHAKES = 5;
+/** Browsers drop cookies over 4096 bytes (name + value + attributes); stay well clear. */
+export const MAX_COOKIE_VALUE_LENGTH = 3800;
+
+export interface StoredToken {
+  readonly key: string;
+  readonly secret: string;
+}
+
+/** What the login cookie holds. `sub` is the wiki's central user id (a string in the JWT). */
+export interface LoginSession {
+  readonly sub: string;
+  readonly username: string;
+  readonly accessToken: StoredToken;
+  /** Seconds since the epoch. */
+  readonly loggedInAt: number;
+}
+
+/** One login in progress. */
+export interface PendingHandshake {
+  readonly requestToken: StoredToken;
+  /** A same-origin path (checked by safeNext before it is stored and again when used). */
+  readonly next: string;
+  /** Seconds since the epoch. */
+  readonly startedAt: number;
+}
+
+/** The part of a cookie store these helpers read (NextRequest.cookies, next/headers cookies()). */
+export interface CookieReader {
+  get(name: string): { value: string } | undefined;
+}
+
+export interface CookieAttributes {
+  httpOnly: boolean;
+  secure: boolean;
+  sameSite: 'lax';
+  path: string;
+  maxAge: number;
+}
+
+/** The part of a cookie store these helpers write (NextResponse.cookies, next/headers cookies()). */
+export interface CookieWriter {
+  set(name: string, value: string, options: CookieAttributes): unknown;
+}
+
+/** What reading a cookie found. `clear` is true when a cookie was sent but is unusable. */
+export interface SessionRead<T> {
+  readonly value: T;
+  readonly clear: boolean;
+}
+
+function nowS(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+/**
+ * Cookies may go over plain HTTP only on the developer's own machine; everywhere else they are
+ * `Secure`, so a network attacker never sees them.
+ */
+export function secureCookiesFor(origin: string): boolean {
+  const url = new URL(origin);
+  if (url.protocol !== 'http:') return true;
+  return !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+}
+
+function attributes(secure: boolean, maxAge: number): CookieAttributes {
+  return { httpOnly: true, secure, sameSite: 'lax', path: '/', maxAge };
+}
+
+/**
+ * Unseals `seal`, returning `null` for anything that is not a valid seal of ours. iron-session 8
+ * returns `{}` for the failures it expects (bad HMAC, expired, unknown password id) but THROWS on
+ * others: a value such as `a*b*c*d*e*f*g*h`, a password id like `constructor` (looked up on a plain
+ * object, it finds Object.prototype.constructor), bad base64. Every one of those is "logged out".
+ */
+async function unsealOrNull(seal: string, config: SessionConfig): Promise<unknown> {
+  if (seal === '' || seal.length > MAX_COOKIE_VALUE_LENGTH) return null;
+  // A null-prototype copy: no inherited property can pass for a password.
+  const passwords: Record<string, string> = Object.assign(Object.create(null), config.passwords);
+  try {
+    return await unsealData<unknown>(seal, { password: passwords });
+  } catch {
+    return null;
+  }
+}
+
+async function seal(data: object, config: SessionConfig, ttl: number): Promise<string> {
+  const current = config.passwords[config.currentPasswordId];
+  if (current === undefined) throw new Error('SessionConfig.currentPasswordId is not in passwords.');
+  // Only the current secret is given, so it is the one used (iron-session seals with the highest id).
+  return sealData(data, { password: { [config.currentPasswordId]: current }, ttl });
+}
+
+function field(value: object, name: string): unknown {
+  return Object.prototype.hasOwnProperty.call(value, name) ? Reflect.get(value, name) : undefined;
+}
+
+function nonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
+}
+
+function toStoredToken(value: unknown): StoredToken | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const key = field(value, 'key');
+  const secret = field(value, 'secret');
+  if (!nonEmptyString(key) || !nonEmptyString(secret)) return null;
+  return { key, secret };
+}
+
+function isTime(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+}
+
+/** Narrows an unsealed value to a LoginSession (remote data is `unknown` until narrowed). */
+export function toLoginSession(value: unknown): LoginSession | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const sub = field(value, 'sub');
+  const username = field(value, 'username');
+  const accessToken = toStoredToken(field(value, 'accessToken'));
+  const loggedInAt = field(value, 'loggedInAt');
+  if (!nonEmptyString(sub) || !nonEmptyString(username) || accessToken === null || !isTime(loggedInAt)) {
+    return null;
+  }
+  return { sub, username, accessToken, loggedInAt };
+}
+
+function toPendingHandshake(value: unknown): PendingHandshake | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const requestToken = toStoredToken(field(value, 'requestToken'));
+  const next = field(value, 'next');
+  const startedAt = field(value, 'startedAt');
+  if (requestToken === null || typeof next !== 'string' || !isTime(startedAt)) return null;
+  return { requestToken, next: safeNext(next), startedAt };
+}
+
+/** Reads the login cookie. Never throws: anything unusable is `null` with `clear: true`. */
+export async function readLoginSession(
+  cookies: CookieReader,
+  config: SessionConfig,
+): Promise<SessionRead<LoginSession | null>> {
+  const raw = cookies.get(LOGIN_COOKIE)?.value;
+  if (raw === undefined || raw === '') return { value: null, clear: false };
+  const session = toLoginSession(await unsealOrNull(raw, config));
+  return { value: session, clear: session === null };
+}
+
+/** Seals a login built from scratch (never merged with a previous one: no session fixation). */
+export async function writeLoginSession(
+  cookies: CookieWriter,
+  login: Omit<LoginSession, 'loggedInAt'>,
+  config: SessionConfig,
+  secure: boolean,
+): Promise<void> {
+  const data: LoginSession = {
+    sub: login.sub,
+    username: login.username,
+    accessToken: { key: login.accessToken.key, secret: login.accessToken.secret },
+    loggedInAt: nowS(),
+  };
+  const value = await seal(data, config, LOGIN_TTL_S);
+  // iron-session's own convention: the cookie expires a minute before the seal does.
+  cookies.set(LOGIN_COOKIE, value, attributes(secure, LOGIN_TTL_S - 60));
+}
+
+export function clearLoginSession(cookies: CookieWriter, secure: boolean): void {
+  cookies.set(LOGIN_COOKIE, '', attributes(secure, 0));
+}
+
+/**
+ * Reads the logins in progress, dropping expired and ill-shaped entries. Never throws; `clear` is
+ * true when the cookie was sent but is unusable or held nothing still valid.
+ */
+export async function readHandshakes(
+  cookies: CookieReader,
+  config: SessionConfig,
+): Promise<SessionRead<PendingHandshake[]>> {
+  const raw = cookies.get(HANDSHAKE_COOKIE)?.value;
+  if (raw === undefined || raw === '') return { value: [], clear: false };
+  const data = await unsealOrNull(raw, config);
+  const list = typeof data === 'object' && data !== null ? field(data, 'pending') : undefined;
+  if (!Array.isArray(list)) return { value: [], clear: true };
+  const oldest = nowS() - HANDSHAKE_TTL_S;
+  const pending: PendingHandshake[] = [];
+  for (const item of list.slice(0, MAX_PENDING_HANDSHAKES)) {
+    const handshake = toPendingHandshake(item);
+    if (handshake !== null && handshake.startedAt > oldest) pending.push(handshake);
+  }
+  return { value: pending, clear: pending.length === 0 };
+}
+
+/**
+ * Writes the logins in progress (oldest first), keeping the newest MAX_PENDING_HANDSHAKES and no
+ * more than fits a cookie; an empty list deletes the cookie.
+ */
+export async function writeHandshakes(
+  cookies: CookieWriter,
+  pending: readonly PendingHandshake[],
+  config: SessionConfig,
+  secure: boolean,
+): Promise<void> {
+  let kept = pending.slice(-MAX_PENDING_HANDSHAKES);
+  while (kept.length > 0) {
+    const value = await seal({ pending: kept }, config, HANDSHAKE_TTL_S);
+    if (value.length <= MAX_COOKIE_VALUE_LENGTH || kept.length === 1) {
+      cookies.set(HANDSHAKE_COOKIE, value, attributes(secure, HANDSHAKE_TTL_S));
+      return;
+    }
+    kept = kept.slice(1);
+  }
+  cookies.set(HANDSHAKE_COOKIE, '', attributes(secure, 0));
+}
+
+/** A new handshake for `requestToken`, to be appended with writeHandshakes. */
+export function newHandshake(requestToken: StoredToken, next: string): PendingHandshake {
+  return {
+    requestToken: { key: requestToken.key, secret: requestToken.secret },
+    next: safeNext(next),
+    startedAt: nowS(),
+  };
+}

@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { DEV_USER_AGENT, passwordIdFor, readConfig, type Env } from '@/lib/server/config';
+import { AppError } from '@/lib/server/errors';
+
+const GOOD_SECRET = 'k8Jz2QvR4mWc7XpL9sTbN3yFhD6gAeU1';
+const OLD_SECRET = 'Yq5Lr8Nw2Tz4Vb7Xc1Md3Kf6Hj9Gp0Sa';
+
+const valid: Env = {
+  MW_INDEX_URL: 'https://meta.wikimedia.org/w/index.php',
+  MW_CONSUMER_KEY: 'c0ffee',
+  MW_CONSUMER_SECRET: 'consumer-secret-value',
+  SESSION_SECRET: GOOD_SECRET,
+  USER_AGENT: 'my-tool/1.0 (https://my-tool.toolforge.org; me@example.org)',
+};
+
+function problemsOf(env: Env): readonly string[] {
+  try {
+    readConfig(env);
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'invalid_config') return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('readConfig', () => {
+  it('should read a complete environment, with api.php beside index.php and oob by default', () => {
+    const config = readConfig(valid);
+    expect(config.wiki).toEqual({
+      indexUrl: 'https://meta.wikimedia.org/w/index.php',
+      apiUrl: 'https://meta.wikimedia.org/w/api.php',
+      name: 'meta.wikimedia.org',
+      origin: 'https://meta.wikimedia.org',
+    });
+    expect(config.consumer).toEqual({ key: 'c0ffee', secret: 'consumer-secret-value' });
+    expect(config.callback).toBe('oob');
+    expect(config.appOrigin).toBeNull();
+  });
+
+  it('should take MW_API_URL, MW_CALLBACK and APP_URL when given', () => {
+    const config = readConfig({
+      ...valid,
+      MW_API_URL: 'https://api.example.org/w/api.php',
+      MW_CALLBACK: 'https://my-tool.toolforge.org/api/mwoauth/callback',
+      APP_URL: 'https://my-tool.toolforge.org/',
+    });
+    expect(config.wiki.apiUrl).toBe('https://api.example.org/w/api.php');
+    expect(config.callback).toBe('https://my-tool.toolforge.org/api/mwoauth/callback');
+    expect(config.appOrigin).toBe('https://my-tool.toolforge.org');
+  });
+
+  it('should name every problem at once, and no value', () => {
+    const problems = problemsOf({
+      NODE_ENV: 'production',
+      SESSION_SECRET: 'short',
+      MW_CALLBACK: 'nope',
+      APP_URL: 'ftp://x',
+    });
+    const text = problems.join('\n');
+    for (const name of [
+      'MW_INDEX_URL',
+      'MW_CONSUMER_KEY',
+      'MW_CONSUMER_SECRET',
+      'MW_CALLBACK',
+      'SESSION_SECRET',
+      'USER_AGENT',
+      'APP_URL',
+    ]) {
+      expect(text).toContain(name);
+    }
+    expect(problems).toHaveLength(7);
+    expect(text).not.toContain('short');
+  });
+
+  it('should put every problem in the error message, one per line', () => {
+    expect(() => readConfig({})).toThrow(/MW_INDEX_URL[\s\S]*MW_CONSUMER_KEY[\s\S]*SESSION_SECRET/);
+  });
+
+  it('should require USER_AGENT in production only, with a development default otherwise', () => {
+    const withoutUa: Env = { ...valid, USER_AGENT: undefined };
+    expect(readConfig({ ...withoutUa, NODE_ENV: 'development' }).userAgent).toBe(DEV_USER_AGENT);
+    expect(problemsOf({ ...withoutUa, NODE_ENV: 'production' })).toEqual([
+      expect.stringContaining('USER_AGENT'),
+    ]);
+  });
+
+  it.each([
+    ['shorter than 32 characters', 'abcdefghijklmnopqrstuvwxyz01234'],
+    ["iron-session's documented example", 'complex_password_at_least_32_characters_long'],
+    ['a documented example in another case', 'COMPLEX_PASSWORD_AT_LEAST_32_CHARACTERS_LONG'],
+    ['one character repeated', 'a'.repeat(64)],
+    ['a short pattern repeated', '0123'.repeat(10)],
+    ['a good secret followed by a weak old one', `${GOOD_SECRET},tooshort`],
+    ['an empty entry', `${GOOD_SECRET},`],
+    ['the same secret twice', `${GOOD_SECRET},${GOOD_SECRET}`],
+  ])('should refuse a SESSION_SECRET that is %s', (_what, secret) => {
+    const problems = problemsOf({ ...valid, SESSION_SECRET: secret });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain('SESSION_SECRET');
+    expect(problems[0]).not.toContain(secret);
+  });
+
+  it('should refuse an MW_INDEX_URL that is not index.php', () => {
+    expect(problemsOf({ ...valid, MW_INDEX_URL: 'https://meta.wikimedia.org/wiki/Main_Page' })).toEqual([
+      expect.stringContaining('MW_INDEX_URL'),
+    ]);
+    expect(problemsOf({ ...valid, MW_INDEX_URL: 'javascript:alert(1)//index.php' })).toEqual([
+      expect.stringContaining('MW_INDEX_URL'),
+    ]);
+  });
+
+  it('should refuse an APP_URL with a path', () => {
+    expect(problemsOf({ ...valid, APP_URL: 'https://tool.toolforge.org/app' })).toEqual([
+      expect.stringContaining('APP_URL'),
+    ]);
+  });
+
+  it('should seal with the first secret and keep every secret of a rotation under an id of its own', () => {
+    const config = readConfig({ ...valid, SESSION_SECRET: `${GOOD_SECRET}, ${OLD_SECRET}` });
+    expect(config.session.currentPasswordId).toBe(passwordIdFor(GOOD_SECRET));
+    expect(config.session.passwords).toEqual({
+      [passwordIdFor(GOOD_SECRET)]: GOOD_SECRET,
+      [passwordIdFor(OLD_SECRET)]: OLD_SECRET,
+    });
+    // The id of a secret does not depend on its position, so the next rotation keeps it.
+    const next = readConfig({ ...valid, SESSION_SECRET: `Zx9Cv8Bn7Mm6Ll5Kk4Jj3Hh2Gg1Ff0Dd,${GOOD_SECRET}` });
+    expect(next.session.passwords[passwordIdFor(GOOD_SECRET)]).toBe(GOOD_SECRET);
+  });
+});

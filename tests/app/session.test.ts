@@ -1,0 +1,245 @@
+import { sealData } from 'iron-session';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { passwordIdFor, type SessionConfig } from '@/lib/server/config';
+import {
+  HANDSHAKE_COOKIE,
+  HANDSHAKE_TTL_S,
+  LOGIN_COOKIE,
+  MAX_PENDING_HANDSHAKES,
+  clearLoginSession,
+  newHandshake,
+  readHandshakes,
+  readLoginSession,
+  secureCookiesFor,
+  writeHandshakes,
+  writeLoginSession,
+  type CookieAttributes,
+} from '@/lib/server/session';
+
+const CURRENT = 'k8Jz2QvR4mWc7XpL9sTbN3yFhD6gAeU1';
+const OLD = 'Yq5Lr8Nw2Tz4Vb7Xc1Md3Kf6Hj9Gp0Sa';
+
+function sessionConfig(...secrets: string[]): SessionConfig {
+  const passwords: Record<string, string> = {};
+  for (const s of secrets) passwords[passwordIdFor(s)] = s;
+  return { passwords, currentPasswordId: passwordIdFor(secrets[0] ?? '') };
+}
+
+/** A cookie jar standing in for NextRequest.cookies / NextResponse.cookies. */
+class Jar {
+  readonly values = new Map<string, string>();
+  readonly attributes = new Map<string, CookieAttributes>();
+  get(name: string): { value: string } | undefined {
+    const value = this.values.get(name);
+    return value === undefined ? undefined : { value };
+  }
+  set(name: string, value: string, options: CookieAttributes): void {
+    this.values.set(name, value);
+    this.attributes.set(name, options);
+  }
+}
+
+const alice = { sub: '3', username: 'Alice', accessToken: { key: 'a'.repeat(32), secret: 'b'.repeat(40) } };
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('the login cookie', () => {
+  it('should read back what was written, with HttpOnly, SameSite=Lax and Path=/', async () => {
+    const config = sessionConfig(CURRENT);
+    const jar = new Jar();
+    await writeLoginSession(jar, alice, config, true);
+    expect(jar.attributes.get(LOGIN_COOKIE)).toMatchObject({
+      httpOnly: true,
+      sameSite: 'lax',
+      path: '/',
+      secure: true,
+    });
+    const read = await readLoginSession(jar, config);
+    expect(read.clear).toBe(false);
+    expect(read.value).toMatchObject(alice);
+  });
+
+  it('should keep only the fields it knows, so nothing can grow in it', async () => {
+    const config = sessionConfig(CURRENT);
+    const jar = new Jar();
+    const withExtra = { ...alice, rights: Array.from({ length: 500 }, (_, i) => `right-${i}`) };
+    await writeLoginSession(jar, withExtra, config, true);
+    const value = jar.values.get(LOGIN_COOKIE) ?? '';
+    expect(value.length).toBeLessThan(600);
+    expect((await readLoginSession(jar, config)).value).not.toHaveProperty('rights');
+  });
+
+  it('should report no session and nothing to clear when there is no cookie', async () => {
+    expect(await readLoginSession(new Jar(), sessionConfig(CURRENT))).toEqual({ value: null, clear: false });
+  });
+
+  it.each([
+    ['garbage with the right number of stars', 'a*b*c*d*e*f*g*h'],
+    ['a password id of constructor', 'Fe26.2*constructor*c2FsdA*aXY*ZW5j*0*c2FsdA*aG1hYw~2'],
+    ['a password id of __proto__', 'Fe26.2*__proto__*c2FsdA*aXY*ZW5j*0*c2FsdA*aG1hYw~2'],
+    ['a password id of toString', 'Fe26.2*toString*c2FsdA*aXY*ZW5j**c2FsdA*aG1hYw'],
+    ['random text', 'hello world'],
+    ['a lone star', '*'],
+    ['eight empty parts', '*******'],
+    ['an over-long value', `Fe26.2*1*${'x'.repeat(5000)}`],
+    ['a bad expiration', 'Fe26.2*1*salt*iv*enc*notanumber*salt*hmac~2'],
+  ])('should treat %s as logged out, never throw, and ask to clear it', async (_what, value) => {
+    const jar = new Jar();
+    jar.values.set(LOGIN_COOKIE, value);
+    await expect(readLoginSession(jar, sessionConfig(CURRENT))).resolves.toEqual({
+      value: null,
+      clear: true,
+    });
+  });
+
+  it('should treat a tampered cookie as logged out', async () => {
+    const config = sessionConfig(CURRENT);
+    const jar = new Jar();
+    await writeLoginSession(jar, alice, config, true);
+    const value = jar.values.get(LOGIN_COOKIE) ?? '';
+    const parts = value.split('*');
+    const enc = parts[4] ?? '';
+    parts[4] = `${enc.slice(0, 10)}${enc[10] === 'A' ? 'B' : 'A'}${enc.slice(11)}`;
+    jar.values.set(LOGIN_COOKIE, parts.join('*'));
+    expect(await readLoginSession(jar, config)).toEqual({ value: null, clear: true });
+  });
+
+  it('should treat a cookie sealed with another secret as logged out', async () => {
+    const jar = new Jar();
+    await writeLoginSession(jar, alice, sessionConfig(OLD), true);
+    expect(await readLoginSession(jar, sessionConfig(CURRENT))).toEqual({ value: null, clear: true });
+  });
+
+  it('should treat a well-sealed value of the wrong shape as logged out', async () => {
+    const config = sessionConfig(CURRENT);
+    const password = { [config.currentPasswordId]: CURRENT };
+    for (const data of [{}, { sub: 3, username: 'Alice' }, { ...alice, accessToken: 'x' }, ['Alice']]) {
+      const jar = new Jar();
+      jar.values.set(LOGIN_COOKIE, await sealData(data, { password }));
+      expect(await readLoginSession(jar, config)).toEqual({ value: null, clear: true });
+    }
+  });
+
+  it('should treat an expired cookie as logged out', async () => {
+    const config = sessionConfig(CURRENT);
+    const jar = new Jar();
+    await writeLoginSession(jar, alice, config, true);
+    vi.useFakeTimers({ now: Date.now() + 8 * 24 * 3600 * 1000 });
+    expect(await readLoginSession(jar, config)).toEqual({ value: null, clear: true });
+  });
+
+  it('should still read a cookie sealed with the previous secret after a rotation, and seal new ones with the new secret', async () => {
+    const jar = new Jar();
+    await writeLoginSession(jar, alice, sessionConfig(OLD), true);
+    const rotated = sessionConfig(CURRENT, OLD);
+    expect((await readLoginSession(jar, rotated)).value).toMatchObject(alice);
+
+    await writeLoginSession(jar, alice, rotated, true);
+    expect((await readLoginSession(jar, sessionConfig(CURRENT))).value).toMatchObject(alice);
+  });
+
+  it('should clear with an empty value and Max-Age=0', () => {
+    const jar = new Jar();
+    clearLoginSession(jar, false);
+    expect(jar.values.get(LOGIN_COOKIE)).toBe('');
+    expect(jar.attributes.get(LOGIN_COOKIE)).toMatchObject({ maxAge: 0, httpOnly: true, path: '/' });
+  });
+});
+
+describe('the handshake cookie', () => {
+  const token = (n: number): { key: string; secret: string } => ({
+    key: `key${n}`.padEnd(32, '0'),
+    secret: `s${n}`.padEnd(32, '0'),
+  });
+
+  it('should hold several logins in progress at once, keyed by request token', async () => {
+    const config = sessionConfig(CURRENT);
+    const jar = new Jar();
+    await writeHandshakes(
+      jar,
+      [newHandshake(token(1), '/profile'), newHandshake(token(2), '/sandbox')],
+      config,
+      false,
+    );
+    const read = await readHandshakes(jar, config);
+    expect(read.value.map((h) => [h.requestToken.key, h.next])).toEqual([
+      [token(1).key, '/profile'],
+      [token(2).key, '/sandbox'],
+    ]);
+    expect(jar.attributes.get(HANDSHAKE_COOKIE)).toMatchObject({
+      maxAge: HANDSHAKE_TTL_S,
+      sameSite: 'lax',
+      httpOnly: true,
+    });
+  });
+
+  it(`should keep only the newest ${MAX_PENDING_HANDSHAKES}`, async () => {
+    const config = sessionConfig(CURRENT);
+    const jar = new Jar();
+    const many = Array.from({ length: 8 }, (_, i) => newHandshake(token(i), '/'));
+    await writeHandshakes(jar, many, config, false);
+    const keys = (await readHandshakes(jar, config)).value.map((h) => h.requestToken.key);
+    expect(keys).toEqual([3, 4, 5, 6, 7].map((i) => token(i).key));
+  });
+
+  it('should stay under 4 KB even with long next paths', async () => {
+    const config = sessionConfig(CURRENT);
+    const jar = new Jar();
+    const many = Array.from({ length: 5 }, (_, i) => newHandshake(token(i), `/${'p'.repeat(1000)}`));
+    await writeHandshakes(jar, many, config, true);
+    expect((jar.values.get(HANDSHAKE_COOKIE) ?? '').length).toBeLessThan(4096 - 100);
+    const kept = (await readHandshakes(jar, config)).value;
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.at(-1)?.requestToken.key).toBe(token(4).key);
+  });
+
+  it('should drop logins older than 10 minutes', async () => {
+    const config = sessionConfig(CURRENT);
+    const jar = new Jar();
+    await writeHandshakes(jar, [newHandshake(token(1), '/')], config, false);
+    vi.useFakeTimers({ now: Date.now() + (HANDSHAKE_TTL_S + 1) * 1000 });
+    expect(await readHandshakes(jar, config)).toEqual({ value: [], clear: true });
+  });
+
+  it('should re-check next when reading, so a forged entry cannot redirect off-site', async () => {
+    const config = sessionConfig(CURRENT);
+    const jar = new Jar();
+    const forged = {
+      pending: [{ requestToken: token(1), next: '//evil.example', startedAt: Math.floor(Date.now() / 1000) }],
+    };
+    jar.values.set(
+      HANDSHAKE_COOKIE,
+      await sealData(forged, { password: { [config.currentPasswordId]: CURRENT } }),
+    );
+    expect((await readHandshakes(jar, config)).value[0]?.next).toBe('/');
+  });
+
+  it('should treat garbage as no logins in progress, to be cleared', async () => {
+    const jar = new Jar();
+    jar.values.set(HANDSHAKE_COOKIE, 'a*b*c*d*e*f*g*h');
+    expect(await readHandshakes(jar, sessionConfig(CURRENT))).toEqual({ value: [], clear: true });
+  });
+
+  it('should delete the cookie when no login is left', async () => {
+    const jar = new Jar();
+    await writeHandshakes(jar, [], sessionConfig(CURRENT), false);
+    expect(jar.values.get(HANDSHAKE_COOKIE)).toBe('');
+    expect(jar.attributes.get(HANDSHAKE_COOKIE)?.maxAge).toBe(0);
+  });
+});
+
+describe('secureCookiesFor', () => {
+  it.each([
+    ['http://localhost:3000', false],
+    ['http://127.0.0.1:3000', false],
+    ['http://[::1]:3000', false],
+    ['https://localhost:3000', true],
+    ['https://my-tool.toolforge.org', true],
+    ['http://my-tool.example', true],
+    ['http://localhost.evil.example', true],
+  ])('should make cookies for %s Secure: %s', (origin, secure) => {
+    expect(secureCookiesFor(origin)).toBe(secure);
+  });
+});
