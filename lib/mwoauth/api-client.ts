@@ -1,0 +1,254 @@
+// Signed requests to a wiki's action API (api.php) on behalf of the user who holds the access token.
+// An access token authorized on one Wikimedia wiki works on all of them, so any api.php URL may be
+// given. format=json&formatversion=2 are added; POST bodies are form-encoded and signed (fixture 10).
+// Retries are bounded: maxlag errors and HTTP 429/503 with Retry-After are retried while the wait
+// fits in the call's deadline (https://www.mediawiki.org/wiki/Manual:Maxlag_parameter).
+import { MWOAuthError, redactSecrets } from './errors';
+import {
+  type Deadline,
+  type HttpResponse,
+  remainingMs,
+  resolveTransport,
+  sleep as realSleep,
+  startDeadline,
+  type Transport,
+} from './http';
+import { apiError, htmlPageError, httpStatusError } from './mediawiki-errors';
+import { type RequestOptions, sendSigned } from './oauth-request';
+import { parseHttpUrl } from './sign';
+import { type AccessToken, type ConsumerToken, type OAuthToken, toToken } from './tokens';
+
+/** A parameter value: lists are joined with '|' (or U+001F when a value holds '|'); true is sent as ''; false, null and undefined are left out. */
+export type ApiParamValue = string | number | boolean | readonly (string | number)[] | null | undefined;
+export type ApiParams = Record<string, ApiParamValue>;
+
+/** A decoded API answer (a JSON object). Narrow its fields before use. */
+export type ApiResponse = Record<string, unknown>;
+
+export type ApiAssert = 'user' | 'bot' | 'anon';
+
+export interface ApiClientOptions extends RequestOptions {
+  /** The wiki's api.php, e.g. https://meta.wikimedia.org/w/api.php. */
+  apiUrl: string;
+  consumer: ConsumerToken;
+  accessToken: AccessToken;
+  /** Retries after maxlag or Retry-After. Default 2. */
+  maxRetries?: number;
+  /** Longest single wait the client accepts before a retry, in ms. Default 5 000. */
+  maxRetryWaitMs?: number;
+  /** Adds maxlag=<seconds> to every request (Wikimedia asks bots for 5). Default: not sent. */
+  maxlag?: number | null;
+  /** Adds assert=<value> to every request (the API fails with assertuserfailed if the token no longer logs in). */
+  assert?: ApiAssert | null;
+  /** How to wait before a retry; replace in tests. Default setTimeout. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface ApiCallOptions {
+  /** assert=user|bot|anon for this request, overriding the client's default; null for none. */
+  assert?: ApiAssert | null;
+}
+
+export interface QueryAllOptions extends ApiCallOptions {
+  /** Stop after this many requests. Default 50. The last page yielded then still has `continue`. */
+  maxPages?: number;
+}
+
+const DEFAULT_MAX_RETRIES = 2;
+const DEFAULT_MAX_RETRY_WAIT_MS = 5_000;
+const DEFAULT_MAX_PAGES = 50;
+/** Wait when the wiki says 503/429 without Retry-After. */
+const DEFAULT_RETRY_WAIT_MS = 1_000;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Encodes API parameters (MediaWiki's multi-value convention: '|', or U+001F first when a value contains '|'). */
+export function encodeApiParams(params: ApiParams): URLSearchParams {
+  const out = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (value === true) out.append(name, '');
+    else if (typeof value === 'string' || typeof value === 'number') out.append(name, String(value));
+    else {
+      const items = value.map(String);
+      out.append(
+        name,
+        items.some((v) => v.includes('|')) ? `\u001f${items.join('\u001f')}` : items.join('|'),
+      );
+    }
+  }
+  return out;
+}
+
+/** Seconds or an HTTP date, as ms from now; null when absent or unreadable. */
+function retryAfterMs(response: HttpResponse): number | null {
+  const value = response.headers.get('retry-after');
+  if (value === null) return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
+}
+
+export class ApiClient {
+  readonly apiUrl: string;
+  readonly #consumer: OAuthToken;
+  readonly #accessToken: OAuthToken;
+  readonly #options: ApiClientOptions;
+  readonly #transport: Transport;
+  readonly #maxRetries: number;
+  readonly #maxRetryWaitMs: number;
+
+  constructor(options: ApiClientOptions) {
+    const url = parseHttpUrl(options.apiUrl, "wiki's api.php URL (apiUrl)");
+    if (url.search !== '' || url.hash !== '') {
+      throw new MWOAuthError('invalid_url', 'apiUrl must be the api.php URL without query or fragment.');
+    }
+    this.apiUrl = url.toString();
+    this.#consumer = toToken(options.consumer, 'consumer');
+    this.#accessToken = toToken(options.accessToken, 'access token');
+    this.#transport = resolveTransport(options);
+    const retries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
+    if (!Number.isInteger(retries) || retries < 0 || retries > 10) {
+      throw new MWOAuthError('invalid_argument', 'maxRetries must be a whole number from 0 to 10.');
+    }
+    this.#maxRetries = retries;
+    this.#maxRetryWaitMs = options.maxRetryWaitMs ?? DEFAULT_MAX_RETRY_WAIT_MS;
+    this.#options = { ...options };
+  }
+
+  /** A signed GET; use it for reads (action=query). */
+  get(params: ApiParams, options: ApiCallOptions = {}): Promise<ApiResponse> {
+    return this.#call('GET', params, options);
+  }
+
+  /** A signed POST with a form-encoded body; use it for writes (action=edit with a csrf token). */
+  post(params: ApiParams, options: ApiCallOptions = {}): Promise<ApiResponse> {
+    return this.#call('POST', params, options);
+  }
+
+  /** A token from meta=tokens, e.g. getToken('csrf') for edits (needed even with OAuth: fixture 09-10). */
+  async getToken(type: string = 'csrf'): Promise<string> {
+    const answer = await this.get({ action: 'query', meta: 'tokens', type });
+    const query = answer.query;
+    const tokens = isObject(query) ? query.tokens : undefined;
+    const token = isObject(tokens) ? tokens[`${type}token`] : undefined;
+    if (typeof token !== 'string' || token === '') {
+      throw new MWOAuthError('unexpected_response', `The API returned no ${type} token.`);
+    }
+    return token;
+  }
+
+  /**
+   * Follows query continuation (https://www.mediawiki.org/wiki/API:Continue): yields each answer,
+   * then asks again with its `continue` values until there is none, or maxPages requests were made.
+   */
+  async *queryAll(
+    params: ApiParams,
+    options: QueryAllOptions = {},
+  ): AsyncGenerator<ApiResponse, void, undefined> {
+    const maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
+    if (!Number.isInteger(maxPages) || maxPages < 1) {
+      throw new MWOAuthError('invalid_argument', 'maxPages must be a whole number of at least 1.');
+    }
+    let next: ApiParams = { action: 'query', ...params };
+    for (let page = 0; page < maxPages; page++) {
+      const answer = await this.get(next, options);
+      yield answer;
+      const cont = answer.continue;
+      if (!isObject(cont)) return;
+      const extra: ApiParams = {};
+      for (const [k, v] of Object.entries(cont)) {
+        if (typeof v === 'string' || typeof v === 'number') extra[k] = v;
+      }
+      next = { ...next, ...extra };
+    }
+  }
+
+  async #call(method: 'GET' | 'POST', params: ApiParams, options: ApiCallOptions): Promise<ApiResponse> {
+    try {
+      const assert = options.assert === undefined ? (this.#options.assert ?? null) : options.assert;
+      const all: ApiParams = {
+        format: 'json',
+        formatversion: 2,
+        ...params,
+        ...(assert === null ? {} : { assert }),
+        ...(this.#options.maxlag === undefined || this.#options.maxlag === null
+          ? {}
+          : { maxlag: this.#options.maxlag }),
+      };
+      const encoded = encodeApiParams(all);
+      const url = new URL(this.apiUrl);
+      if (method === 'GET') url.search = encoded.toString();
+      const deadline = startDeadline(this.#transport.timeoutMs);
+      for (let attempt = 0; ; attempt++) {
+        // A fresh nonce and timestamp each attempt: the wiki refuses a nonce twice (fixture 18b).
+        const { response } = await sendSigned(
+          {
+            method,
+            url: url.toString(),
+            body: method === 'POST' ? encoded : null,
+            consumer: this.#consumer,
+            token: this.#accessToken,
+          },
+          this.#options,
+          this.#transport,
+          deadline,
+        );
+        const outcome = this.#interpret(response);
+        if (!(outcome instanceof MWOAuthError)) return outcome;
+        const wait = this.#retryWait(response, outcome, attempt, deadline);
+        if (wait === null) throw outcome;
+        await (this.#options.sleep ?? realSleep)(wait);
+      }
+    } catch (error) {
+      throw redactSecrets(error, [this.#consumer.secret, this.#accessToken.secret]);
+    }
+  }
+
+  /** The answer, or the error it carries. */
+  #interpret(response: HttpResponse): ApiResponse | MWOAuthError {
+    let json: unknown;
+    try {
+      json = JSON.parse(response.text);
+    } catch {
+      json = undefined;
+    }
+    const error = apiError(response, json);
+    if (error !== null) return error;
+    if (response.status < 200 || response.status >= 300) {
+      return /^\s*</.test(response.text)
+        ? htmlPageError(response, 'an API answer')
+        : httpStatusError(response, 'an API answer');
+    }
+    if (!isObject(json)) {
+      return /^\s*</.test(response.text)
+        ? htmlPageError(response, 'an API answer')
+        : new MWOAuthError(
+            'unexpected_response',
+            'The API answer is not a JSON object. Check apiUrl (it should end in api.php).',
+            {
+              status: response.status,
+            },
+          );
+    }
+    return json;
+  }
+
+  /** How long to wait before retrying, or null to give up now. */
+  #retryWait(
+    response: HttpResponse,
+    error: MWOAuthError,
+    attempt: number,
+    deadline: Deadline,
+  ): number | null {
+    const retriable = error.mediawikiCode === 'maxlag' || response.status === 429 || response.status === 503;
+    if (!retriable || attempt >= this.#maxRetries) return null;
+    const wait = retryAfterMs(response) ?? DEFAULT_RETRY_WAIT_MS;
+    // Honour Retry-After: never retry sooner than asked; give up if the wait is over the cap or
+    // would leave no time for the retry itself before the deadline.
+    if (wait > this.#maxRetryWaitMs || wait >= remainingMs(deadline)) return null;
+    return wait;
+  }
+}

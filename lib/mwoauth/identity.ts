@@ -1,0 +1,226 @@
+// Special:OAuth/identify answers with a bare compact JWT (HS256, key = consumer secret; fixture 07).
+// Checked here with jose, stricter than mwoauth: HS256 only; aud = consumer key; iss = the wiki's
+// origin exactly (scheme, host and port: mwoauth compares hosts only); exp; iat neither in the
+// future nor older than MediaWiki's own lifetime (exp - iat = 100 s) plus leeway; the claims present
+// and typed; nonce = the oauth_nonce actually sent (mwoauth checks that too).
+import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { MWOAuthError, type IdentityFailureReason } from './errors';
+
+/** Extension:OAuth sets exp = iat + 100 (SpecialMWOAuth::outputJWT; fixture 07). */
+export const IDENTIFY_JWT_LIFETIME_S = 100;
+export const DEFAULT_LEEWAY_S = 10;
+
+interface IdentityClaims {
+  /** $wgCanonicalServer of the wiki, e.g. 'https://meta.wikimedia.org'. */
+  iss: string;
+  /** The consumer key. */
+  aud: string;
+  iat: number;
+  exp: number;
+  nonce: string;
+  /** The central user id (CentralAuth's on Wikimedia wikis), as a string. */
+  sub: string;
+}
+
+/** A normal user's identity (suppressed: false). */
+export interface VisibleIdentity extends IdentityClaims {
+  suppressed: false;
+  username: string;
+  editcount: number;
+  confirmed_email: boolean;
+  blocked: boolean;
+  /** MediaWiki timestamp YYYYMMDDHHMMSS; null for accounts older than registration tracking. */
+  registered: string | null;
+  groups: string[];
+  /** All the user's rights on the wiki, not limited by the consumer's grants. */
+  rights: string[];
+  /** The consumer's grants, always a list (the wiki may send an object with numeric-string keys). */
+  grants: string[];
+  /** Only with the privateinfo grant (or mwoauth-authonlyprivate); null otherwise. */
+  realname: string | null;
+  email: string | null;
+}
+
+/**
+ * A suppressed (hidden) user: Extension:OAuth sends only `sub` and `blocked: true` besides the
+ * protocol claims, so nothing else may be shown.
+ */
+export interface SuppressedIdentity extends IdentityClaims {
+  suppressed: true;
+  blocked: true;
+}
+
+/** The verified identify JWT. Check `suppressed` before reading `username`. */
+export type Identity = VisibleIdentity | SuppressedIdentity;
+
+export interface VerifyIdentityOptions {
+  /** The consumer secret (HS256 key). */
+  consumerSecret: string;
+  /** The consumer key (expected `aud`). */
+  consumerKey: string;
+  /** Expected `iss`, exactly: the wiki's origin, e.g. 'https://meta.wikimedia.org'. */
+  issuer: string;
+  /** The oauth_nonce of the identify request. */
+  nonce: string;
+  /** Seconds of clock skew allowed. Default 10. */
+  leeway?: number;
+  /** Current time in milliseconds since the epoch. Default Date.now. */
+  now?: () => number;
+}
+
+function fail(reason: IdentityFailureReason, message: string, cause?: unknown): MWOAuthError {
+  return new MWOAuthError(
+    'invalid_identity',
+    `The identity (Special:OAuth/identify JWT) was rejected: ${message}`,
+    {
+      reason,
+      cause,
+    },
+  );
+}
+
+function fromJose(error: unknown, issuer: string): MWOAuthError {
+  if (error instanceof joseErrors.JOSEAlgNotAllowed)
+    return fail('alg', 'it is not signed with HS256.', error);
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
+    return fail('signature', 'its signature does not match the consumer secret.', error);
+  }
+  if (error instanceof joseErrors.JWTExpired) {
+    return fail('exp', "it has expired (check this machine's clock).", error);
+  }
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    if (error.reason === 'missing') return fail('claims', `the "${error.claim}" claim is missing.`, error);
+    if (error.claim === 'aud') return fail('aud', 'it was issued for another consumer (aud).', error);
+    if (error.claim === 'iss') {
+      return fail(
+        'iss',
+        `it was issued by another server than ${issuer} (iss). If the wiki's canonical server differs ` +
+          'from the URL used, pass it as the issuer option.',
+        error,
+      );
+    }
+    return fail('claims', `the "${error.claim}" claim is not valid.`, error);
+  }
+  return fail('malformed', 'it is not a valid JWT.', error);
+}
+
+function isStringList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
+}
+
+/**
+ * `grants` arrives as a list, or as an object with numeric-string keys ({"0":"basic","2":"editpage"})
+ * because the extension runs array_unique without array_values (fixture 07). Both become a list in
+ * key order.
+ */
+export function normaliseGrants(value: unknown): string[] | null {
+  if (isStringList(value)) return value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const entries = Object.entries(value);
+  if (!entries.every(([k, v]) => /^\d+$/.test(k) && typeof v === 'string')) return null;
+  return entries.sort(([a], [b]) => Number(a) - Number(b)).map(([, v]) => String(v));
+}
+
+function claimsError(name: string, expected: string): MWOAuthError {
+  return fail('claims', `the "${name}" claim is missing or not ${expected}.`);
+}
+
+function str(payload: JWTPayload, name: string): string {
+  const v: unknown = payload[name];
+  if (typeof v !== 'string') throw claimsError(name, 'a string');
+  return v;
+}
+
+function optionalStr(payload: JWTPayload, name: string): string | null {
+  const v: unknown = payload[name];
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string') throw claimsError(name, 'a string');
+  return v;
+}
+
+function bool(payload: JWTPayload, name: string): boolean {
+  const v: unknown = payload[name];
+  if (typeof v !== 'boolean') throw claimsError(name, 'true or false');
+  return v;
+}
+
+function list(payload: JWTPayload, name: string): string[] {
+  const v: unknown = payload[name];
+  if (!isStringList(v)) throw claimsError(name, 'a list of strings');
+  return v;
+}
+
+/** Verifies the compact JWT from Special:OAuth/identify and returns the typed identity. */
+export async function verifyIdentityJwt(jwt: string, options: VerifyIdentityOptions): Promise<Identity> {
+  const leeway = options.leeway ?? DEFAULT_LEEWAY_S;
+  if (!Number.isFinite(leeway) || leeway < 0) {
+    throw new MWOAuthError(
+      'invalid_argument',
+      `leeway must be a number of seconds >= 0 (got ${String(leeway)}).`,
+    );
+  }
+  const nowMs = (options.now ?? Date.now)();
+  const nowS = Math.floor(nowMs / 1000);
+
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(jwt, new TextEncoder().encode(options.consumerSecret), {
+      algorithms: ['HS256'],
+      audience: options.consumerKey,
+      issuer: options.issuer,
+      currentDate: new Date(nowMs),
+      clockTolerance: leeway,
+      requiredClaims: ['iss', 'aud', 'exp', 'iat', 'sub', 'nonce'],
+    }));
+  } catch (error) {
+    throw fromJose(error, options.issuer);
+  }
+
+  // jose checked that iat, if present, is a number; required above.
+  const iat = typeof payload.iat === 'number' ? payload.iat : Number.NaN;
+  const exp = typeof payload.exp === 'number' ? payload.exp : Number.NaN;
+  if (!(iat <= nowS + leeway))
+    throw fail('iat_future', 'it was issued in the future (iat); check the clocks.');
+  if (!(nowS - iat <= IDENTIFY_JWT_LIFETIME_S + leeway)) {
+    throw fail(
+      'iat_stale',
+      `it was issued more than ${IDENTIFY_JWT_LIFETIME_S + leeway} s ago (iat): a replayed answer?`,
+    );
+  }
+  if (payload.nonce !== options.nonce) {
+    throw fail('nonce', 'its nonce is not the one sent with the identify request (a replayed answer?).');
+  }
+
+  const common: IdentityClaims = {
+    iss: str(payload, 'iss'),
+    aud: options.consumerKey,
+    iat,
+    exp,
+    nonce: options.nonce,
+    sub: str(payload, 'sub'),
+  };
+  if (payload.username === undefined) {
+    // Suppressed user: only sub and blocked (Extension:OAuth hides the rest).
+    if (payload.blocked !== true) throw claimsError('username', 'a string');
+    return { ...common, suppressed: true, blocked: true };
+  }
+  const editcount: unknown = payload.editcount;
+  if (typeof editcount !== 'number' || !Number.isInteger(editcount))
+    throw claimsError('editcount', 'a whole number');
+  const grants = normaliseGrants(payload.grants);
+  if (grants === null) throw claimsError('grants', 'a list of strings');
+  return {
+    ...common,
+    suppressed: false,
+    username: str(payload, 'username'),
+    editcount,
+    confirmed_email: bool(payload, 'confirmed_email'),
+    blocked: bool(payload, 'blocked'),
+    registered: optionalStr(payload, 'registered'),
+    groups: list(payload, 'groups'),
+    rights: list(payload, 'rights'),
+    grants,
+    realname: optionalStr(payload, 'realname'),
+    email: optionalStr(payload, 'email'),
+  };
+}

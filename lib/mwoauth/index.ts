@@ -1,0 +1,28 @@
+// lib/mwoauth: a framework-free MediaWiki OAuth 1.0a client (the TypeScript successor of
+// python-mwoauth). Plain TypeScript any Node script can use: no Next, React or process.env; fetch
+// is a parameter. See README.md in this folder.
+export { ApiClient, encodeApiParams } from './api-client';
+export type {
+  ApiAssert,
+  ApiCallOptions,
+  ApiClientOptions,
+  ApiParams,
+  ApiParamValue,
+  ApiResponse,
+  QueryAllOptions,
+} from './api-client';
+export { IDENTITY_FAILURE_REASONS, isMWOAuthError, MWOAUTH_ERROR_CODES, MWOAuthError } from './errors';
+export type { IdentityFailureReason, MWOAuthErrorCode, MWOAuthErrorOptions } from './errors';
+export { complete, identify, initiate } from './handshake';
+export type { IdentifyOptions, InitiateOptions, InitiateResult } from './handshake';
+export { Handshaker } from './handshaker';
+export type { HandshakerOptions } from './handshaker';
+export { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS } from './http';
+export type { FetchLike, HttpOptions } from './http';
+export { DEFAULT_LEEWAY_S, IDENTIFY_JWT_LIFETIME_S, normaliseGrants, verifyIdentityJwt } from './identity';
+export type { Identity, SuppressedIdentity, VerifyIdentityOptions, VisibleIdentity } from './identity';
+export type { RequestOptions } from './oauth-request';
+export { generateNonce, signRequest } from './sign';
+export type { ExtraOAuthParams, SignedRequest, SignRequestInput } from './sign';
+export { makeToken, toToken } from './tokens';
+export type { AccessToken, ConsumerToken, OAuthToken, RequestToken } from './tokens';
