@@ -46,3 +46,8 @@ export function nextUrl(next: unknown, origin: string): URL {
   // Belt and braces: safeNext only returns paths, so this holds; if it ever did not, go home.
   return url.origin === new URL(origin).origin ? url : new URL('/', origin);
 }
+
+/** The path of the initiate route that logs in and comes back to `next` (checked). */
+export function loginPath(next: unknown): string {
+  return `/api/mwoauth/initiate?next=${encodeURIComponent(safeNext(next))}`;
+}

@@ -1,0 +1,75 @@
+import { NextResponse, type NextRequest } from 'next/server';
+import { complete, identify } from '@/lib/mwoauth';
+import { failureResponse } from '@/lib/server/failure-page';
+import { configOrFailure, logError, originOf, seeOther } from '@/lib/server/routes';
+import { loginPath, nextUrl } from '@/lib/server/safe-next';
+import { readHandshakes, secureCookiesFor, writeHandshakes, writeLoginSession } from '@/lib/server/session';
+import { describeWikiError, wikiOptions } from '@/lib/server/wiki';
+
+/**
+ * GET /api/mwoauth/callback?oauth_verifier=…&oauth_token=… — where the wiki sends the browser after
+ * "Allow" (fixture 04). Takes the handshake of that request token out of the cookie first (single
+ * use; none → no request to the wiki at all), exchanges the verifier for an access token
+ * (Special:OAuth/token), verifies who the user is (Special:OAuth/identify), and starts a login
+ * session built from scratch: nothing from a cookie that was there before survives (no fixation).
+ */
+export async function GET(request: NextRequest): Promise<NextResponse> {
+  const config = configOrFailure();
+  if (config instanceof NextResponse) return config;
+  const secure = secureCookiesFor(originOf(request, config));
+  const params = request.nextUrl.searchParams;
+  const tokens = params.getAll('oauth_token');
+  const pending = await readHandshakes(request.cookies, config.session);
+  const handshake =
+    tokens.length === 1 ? pending.value.find((h) => h.requestToken.key === tokens[0]) : undefined;
+
+  if (handshake === undefined) {
+    const response = failureResponse({
+      status: 400,
+      title: 'This login has expired or was not started here',
+      what: 'The wiki sent you back, but this browser has no login in progress for it: logins last 10 minutes and work once, and must be started from this site in this browser.',
+      todo: 'Start the login again.',
+      action: { label: 'Log in again', href: loginPath('/') },
+      mediawikiCode: null,
+    });
+    if (pending.clear) await writeHandshakes(response.cookies, [], config.session, secure);
+    return response;
+  }
+  const remaining = pending.value.filter((h) => h !== handshake);
+
+  let response: NextResponse;
+  try {
+    const options = wikiOptions(config);
+    const accessToken = await complete(
+      config.wiki.indexUrl,
+      config.consumer,
+      handshake.requestToken,
+      params,
+      options,
+    );
+    const identity = await identify(config.wiki.indexUrl, config.consumer, accessToken, options);
+    if (identity.suppressed) {
+      response = failureResponse({
+        status: 403,
+        title: 'This account cannot log in here',
+        what: 'The wiki does not share this account’s name with applications.',
+        todo: 'Log in on the wiki with another account, then try again.',
+        action: null,
+        mediawikiCode: null,
+      });
+    } else {
+      response = seeOther(nextUrl(handshake.next, originOf(request, config)));
+      await writeLoginSession(
+        response.cookies,
+        { sub: identity.sub, username: identity.username, accessToken },
+        config.session,
+        secure,
+      );
+    }
+  } catch (error) {
+    logError('callback', error);
+    response = failureResponse(describeWikiError(error, loginPath(handshake.next)));
+  }
+  await writeHandshakes(response.cookies, remaining, config.session, secure);
+  return response;
+}

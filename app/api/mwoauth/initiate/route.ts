@@ -1,0 +1,36 @@
+import { NextResponse, type NextRequest } from 'next/server';
+import { initiate } from '@/lib/mwoauth';
+import { failureResponse } from '@/lib/server/failure-page';
+import { configOrFailure, logError, originOf, seeOther } from '@/lib/server/routes';
+import { loginPath, safeNext } from '@/lib/server/safe-next';
+import { newHandshake, readHandshakes, secureCookiesFor, writeHandshakes } from '@/lib/server/session';
+import { describeWikiError, wikiOptions } from '@/lib/server/wiki';
+
+/**
+ * GET /api/mwoauth/initiate?next=/path — asks the wiki for a request token (Special:OAuth/initiate),
+ * remembers it in the handshake cookie beside any other login in progress (another tab), and sends
+ * the browser to the wiki's authorize page.
+ */
+export async function GET(request: NextRequest): Promise<NextResponse> {
+  const config = configOrFailure();
+  if (config instanceof NextResponse) return config;
+  const next = safeNext(request.nextUrl.searchParams.get('next'));
+  try {
+    const { redirectUrl, requestToken } = await initiate(config.wiki.indexUrl, config.consumer, {
+      callback: config.callback,
+      ...wikiOptions(config),
+    });
+    const pending = await readHandshakes(request.cookies, config.session);
+    const response = seeOther(redirectUrl);
+    await writeHandshakes(
+      response.cookies,
+      [...pending.value, newHandshake(requestToken, next)],
+      config.session,
+      secureCookiesFor(originOf(request, config)),
+    );
+    return response;
+  } catch (error) {
+    logError('initiate', error);
+    return failureResponse(describeWikiError(error, loginPath(next)));
+  }
+}

@@ -1,0 +1,66 @@
+import { NextResponse, type NextRequest } from 'next/server';
+import { failureResponse } from '@/lib/server/failure-page';
+import { configOrFailure, originOf, seeOther } from '@/lib/server/routes';
+import { nextUrl } from '@/lib/server/safe-next';
+import { clearLoginSession, secureCookiesFor, writeHandshakes } from '@/lib/server/session';
+
+/**
+ * Logging out changes state, so it is a POST from our own pages only (STYLE.md §9): another site
+ * must not be able to log our users out (or, with a planted session, in as someone else). Browsers
+ * send Origin with every POST; Sec-Fetch-Site says the same where Origin was stripped.
+ */
+function fromOurOrigin(request: NextRequest, origin: string): boolean {
+  const sent = request.headers.get('origin');
+  if (sent !== null) return sent === origin;
+  return request.headers.get('sec-fetch-site') === 'same-origin';
+}
+
+async function nextField(request: NextRequest): Promise<unknown> {
+  const fromQuery = request.nextUrl.searchParams.get('next');
+  if (fromQuery !== null) return fromQuery;
+  const type = request.headers.get('content-type') ?? '';
+  if (!type.startsWith('application/x-www-form-urlencoded') && !type.startsWith('multipart/form-data')) {
+    return null;
+  }
+  try {
+    return (await request.formData()).get('next');
+  } catch {
+    return null;
+  }
+}
+
+/** POST /api/mwoauth/logout (form field or query `next`) — ends the session, 303 to next or /. */
+export async function POST(request: NextRequest): Promise<NextResponse> {
+  const config = configOrFailure();
+  if (config instanceof NextResponse) return config;
+  const origin = originOf(request, config);
+  if (!fromOurOrigin(request, origin)) {
+    return failureResponse({
+      status: 403,
+      title: 'Log out from this site',
+      what: 'This log-out request did not come from this site’s own pages, so nothing was changed.',
+      todo: 'Use the “Log out” button on this site.',
+      action: { label: 'Go to the home page', href: '/' },
+      mediawikiCode: null,
+    });
+  }
+  const response = seeOther(nextUrl(await nextField(request), origin));
+  const secure = secureCookiesFor(origin);
+  clearLoginSession(response.cookies, secure);
+  await writeHandshakes(response.cookies, [], config.session, secure);
+  return response;
+}
+
+/** GET changes nothing: a link or an image on another site must not log anyone out. */
+export function GET(): NextResponse {
+  const response = failureResponse({
+    status: 405,
+    title: 'Log out with the button',
+    what: 'Logging out needs the “Log out” button; following a link does not log you out.',
+    todo: 'Go to the home page and press “Log out”.',
+    action: { label: 'Go to the home page', href: '/' },
+    mediawikiCode: null,
+  });
+  response.headers.set('Allow', 'POST');
+  return response;
+}

@@ -1,0 +1,144 @@
+import type { Metadata } from 'next';
+import { redirect } from 'next/navigation';
+import type { ReactNode } from 'react';
+import { identify, MWOAuthError, type VisibleIdentity } from '@/lib/mwoauth';
+import { requireUser } from '@/lib/server/auth';
+import { getConfig } from '@/lib/server/config';
+import { parseUserInfo, USERINFO_PROPS, type UserInfo } from '@/lib/server/userinfo';
+import { apiClientFor, describeWikiError, isRevoked, wikiOptions } from '@/lib/server/wiki';
+import { Message } from '../_components/message';
+
+export const metadata: Metadata = { title: 'Your profile' };
+
+/** MediaWiki's YYYYMMDDHHMMSS (identify's `registered`) as a readable UTC date. */
+function formatMediaWikiTimestamp(value: string | null): string | null {
+  const m = value === null ? null : /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(value);
+  if (m === null) return null;
+  const [, y, mo, d, h, mi, s] = m;
+  return formatIso(`${y}-${mo}-${d}T${h}:${mi}:${s}Z`);
+}
+
+function formatIso(value: string | null): string | null {
+  if (value === null) return null;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return null;
+  return date.toLocaleString('en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }) + ' UTC';
+}
+
+function Chips({ items, empty }: { items: readonly string[]; empty: string }): ReactNode {
+  if (items.length === 0) return <span className="muted">{empty}</span>;
+  return (
+    <ul className="chips">
+      {items.map((item) => (
+        <li key={item}>{item}</li>
+      ))}
+    </ul>
+  );
+}
+
+function Fact({ term, children }: { term: string; children: ReactNode }): ReactNode {
+  return (
+    <div>
+      <dt>{term}</dt>
+      <dd>{children}</dd>
+    </div>
+  );
+}
+
+export default async function ProfilePage(): Promise<ReactNode> {
+  const user = await requireUser('/profile');
+  const config = getConfig();
+  const api = apiClientFor(config, user.accessToken);
+
+  // Two independent questions to the wiki, asked at the same time: identify (signed JWT, verified)
+  // and the userinfo query (which also shows what the grants allow).
+  let identity: VisibleIdentity | null = null;
+  let info: UserInfo | null = null;
+  let failure: unknown = null;
+  try {
+    const [who, answer] = await Promise.all([
+      identify(config.wiki.indexUrl, config.consumer, user.accessToken, wikiOptions(config)),
+      api.get({ action: 'query', meta: 'userinfo', uiprop: [...USERINFO_PROPS] }),
+    ]);
+    identity = who.suppressed ? null : who;
+    info = parseUserInfo(answer);
+  } catch (error) {
+    failure = error;
+  }
+  // A revoked token: the session must end, which only a route handler can do (it clears the cookie).
+  if (failure !== null && isRevoked(failure)) redirect('/api/mwoauth/revoked');
+
+  if (failure !== null || identity === null) {
+    const described = describeWikiError(failure);
+    if (failure !== null && !(failure instanceof MWOAuthError))
+      console.error('[mwoauth] profile failed:', failure);
+    return (
+      <>
+        <h1>Your profile</h1>
+        <Message type="error">
+          <p>
+            <strong>{described.title}.</strong> {described.what}
+          </p>
+        </Message>
+        <p>
+          {identity === null && failure === null
+            ? 'The wiki does not share this account’s details.'
+            : described.todo}
+        </p>
+        <p>
+          <a href="/profile">Try again</a>
+        </p>
+        {described.mediawikiCode === null ? null : (
+          <p className="muted">
+            MediaWiki error key: <code>{described.mediawikiCode}</code>
+          </p>
+        )}
+      </>
+    );
+  }
+
+  const manageGrants = `${config.wiki.indexUrl}?title=Special:OAuthManageMyGrants`;
+  const registered =
+    formatMediaWikiTimestamp(identity.registered) ?? formatIso(info?.registrationdate ?? null);
+  const blocked = identity.blocked || (info !== null && info.block !== null);
+
+  return (
+    <>
+      <h1>{identity.username}</h1>
+      {blocked ? (
+        <Message type="warning">
+          <p>
+            Your account is blocked on {config.wiki.name}, so this app cannot edit for you.
+            {info?.block?.reason ? ` Reason given: ${info.block.reason}` : ''}
+          </p>
+        </Message>
+      ) : null}
+      <p>
+        What <strong>{config.wiki.name}</strong> tells this app about you, asked just now.
+      </p>
+      <dl className="facts">
+        <Fact term="Username">{identity.username}</Fact>
+        <Fact term="Groups">
+          <Chips items={identity.groups.filter((g) => g !== '*')} empty="none" />
+        </Fact>
+        <Fact term="Grants to this app">
+          <Chips items={identity.grants} empty="none" />
+        </Fact>
+        <Fact term="Rights this app may use">
+          <Chips items={info?.rights ?? []} empty="none" />
+        </Fact>
+        <Fact term="Edit count">{(info?.editcount ?? identity.editcount).toLocaleString('en')}</Fact>
+        <Fact term="Registered">{registered ?? 'unknown (an old account)'}</Fact>
+        <Fact term="E-mail confirmed">{identity.confirmed_email ? 'yes' : 'no'}</Fact>
+        <Fact term="Blocked">
+          {blocked ? `yes${info?.block?.expiry ? ` (expires: ${info.block.expiry})` : ''}` : 'no'}
+        </Fact>
+      </dl>
+      <h2>Your access</h2>
+      <p>
+        You can see and revoke what this app may do on <a href={manageGrants}>Special:OAuthManageMyGrants</a>{' '}
+        on the wiki. After revoking, this app logs you out the next time it asks the wiki.
+      </p>
+    </>
+  );
+}

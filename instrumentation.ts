@@ -1,0 +1,11 @@
+// Next calls register() once when a server starts. In production a missing or invalid variable
+// must stop the server at once, with one message naming every problem (DESIGN.md "Configuration"),
+// rather than fail on the first visitor's request. `next build` needs no configuration, so the
+// check is skipped in its phase; `next dev` reports problems on the home page instead.
+export async function register(): Promise<void> {
+  if (process.env.NEXT_RUNTIME !== 'nodejs') return;
+  if (process.env.NODE_ENV !== 'production') return;
+  if (process.env.NEXT_PHASE === 'phase-production-build') return;
+  const { checkConfigAtStartup } = await import('./lib/server/startup');
+  checkConfigAtStartup();
+}

@@ -1,0 +1,199 @@
+import 'server-only';
+import { ApiClient, MWOAuthError, type AccessToken } from '@/lib/mwoauth';
+import type { AppConfig } from './config';
+import { AppError } from './errors';
+import type { Failure } from './failure-page';
+
+// The configured wiki: lib/mwoauth bound to the environment, and what its errors mean to a user.
+
+/** Options every lib/mwoauth call of the app takes. */
+export function wikiOptions(config: AppConfig): { userAgent: string } {
+  return { userAgent: config.userAgent };
+}
+
+/** A client of the wiki's api.php acting as the user who holds `accessToken`. */
+export function apiClientFor(config: AppConfig, accessToken: AccessToken): ApiClient {
+  return new ApiClient({
+    apiUrl: config.wiki.apiUrl,
+    consumer: config.consumer,
+    accessToken,
+    userAgent: config.userAgent,
+    // A write or read done for a logged-in user must fail, not happen anonymously, if the token
+    // stopped logging in (API assert=user).
+    assert: 'user',
+  });
+}
+
+/**
+ * MediaWiki's answers for an access token the user revoked in Special:OAuthManageMyGrants (or that
+ * never existed): identify says mwoauthdatastore-access-token-not-found (fixtures 13, 33); the API
+ * says mwoauth-invalid-authorization (fixtures 14, 33b); assert=user fails once the token no longer
+ * logs anyone in.
+ */
+const REVOKED_CODES = new Set([
+  'mwoauthdatastore-access-token-not-found',
+  'mwoauth-invalid-authorization',
+  'assertuserfailed',
+  'assertnameduserfailed',
+]);
+
+/** True when `error` means the session's access token no longer works: the session must end. */
+export function isRevoked(error: unknown): boolean {
+  return (
+    error instanceof MWOAuthError &&
+    error.code === 'mediawiki' &&
+    error.mediawikiCode !== null &&
+    REVOKED_CODES.has(error.mediawikiCode)
+  );
+}
+
+/** Blocks: API error codes (ApiBlockInfoTrait) and Extension:OAuth's blocked-user refusals. */
+export function isBlocked(error: unknown): boolean {
+  if (!(error instanceof MWOAuthError) || error.mediawikiCode === null) return false;
+  return /^(blocked|autoblocked|globalblocking-blocked|systemblocked|mwoauth-invalid-authorization-blocked-user|mwoauthserver-blocked)/.test(
+    error.mediawikiCode,
+  );
+}
+
+const START_AGAIN = { label: 'Log in again', href: '/api/mwoauth/initiate' } as const;
+
+/**
+ * What a failed call to the wiki means to the user, for the failure page. `loginHref` restarts the
+ * login (with its `next`). Only fixed texts and MediaWiki's error key are shown: an error's own
+ * message may quote the wiki's HTML and is for the server log.
+ */
+export function describeWikiError(error: unknown, loginHref: string = START_AGAIN.href): Failure {
+  const again = { label: START_AGAIN.label, href: loginHref };
+  if (error instanceof AppError) {
+    return {
+      status: 500,
+      title: 'This app is not configured',
+      what: 'The server is missing some of its settings, so it cannot talk to the wiki.',
+      todo:
+        process.env.NODE_ENV === 'production'
+          ? 'If you run this app, read the server log: it names each missing or invalid setting.'
+          : `Fix these settings (see .env.example) and restart: ${error.problems.join(' ')}`,
+      action: null,
+      mediawikiCode: null,
+    };
+  }
+  if (!(error instanceof MWOAuthError)) {
+    return {
+      status: 500,
+      title: 'Something went wrong on our side',
+      what: 'An unexpected error stopped the login. Nothing was changed on the wiki.',
+      todo: 'Try again. If it happens again, tell whoever runs this app.',
+      action: again,
+      mediawikiCode: null,
+    };
+  }
+  const key = error.mediawikiCode;
+  switch (error.code) {
+    case 'timeout':
+      return {
+        status: 504,
+        title: 'The wiki did not answer in time',
+        what: 'The wiki is slow or unreachable right now, so the login could not finish.',
+        todo: 'Wait a minute and try again.',
+        action: again,
+        mediawikiCode: null,
+      };
+    case 'network':
+      return {
+        status: 502,
+        title: 'The wiki could not be reached',
+        what: 'This app could not connect to the wiki.',
+        todo: 'Wait a minute and try again. If it keeps happening, the wiki may be down.',
+        action: again,
+        mediawikiCode: null,
+      };
+    case 'token_mismatch':
+    case 'callback_invalid':
+      return {
+        status: 400,
+        title: 'This login link is not valid',
+        what: 'The address the wiki sent you back with does not match a login started in this browser.',
+        todo: 'Start the login again from this site.',
+        action: again,
+        mediawikiCode: null,
+      };
+    case 'invalid_identity':
+      return {
+        status: 502,
+        title: 'The wiki’s answer could not be verified',
+        what:
+          error.reason === 'iat_future' || error.reason === 'iat_stale' || error.reason === 'exp'
+            ? 'The wiki’s statement of who you are is dated too far from this server’s clock.'
+            : 'The wiki’s statement of who you are did not pass this app’s checks, so you were not logged in.',
+        todo: 'Try again. If it keeps happening, whoever runs this app should check the server clock and the wiki URL.',
+        action: again,
+        mediawikiCode: null,
+      };
+    case 'mediawiki':
+      break;
+    default:
+      return {
+        status: 502,
+        title: 'The wiki gave an unexpected answer',
+        what: 'The wiki answered, but not in a way this app understands (an error page or an outage, perhaps).',
+        todo: 'Wait a minute and try again.',
+        action: again,
+        mediawikiCode: key,
+      };
+  }
+  if (isBlocked(error)) {
+    return {
+      status: 403,
+      title: 'Your account is blocked on the wiki',
+      what: 'The wiki refused because your account is blocked.',
+      todo: 'See your block on the wiki for its reason and how to appeal.',
+      action: null,
+      mediawikiCode: key,
+    };
+  }
+  if (key === 'mwoauth-callback-not-oob' || key === 'mwoauth-callback-not-oob-or-prefix') {
+    return {
+      status: 502,
+      title: 'This app’s registration on the wiki does not match its settings',
+      what: 'The wiki refused to start the login because of the callback URL this app sent.',
+      todo:
+        key === 'mwoauth-callback-not-oob'
+          ? 'If you run this app: the consumer was registered with a fixed callback, so set MW_CALLBACK=oob (or unset it), or register a consumer with “Allow consumer to specify a callback in requests”.'
+          : 'If you run this app: set MW_CALLBACK=oob, or to a URL that starts with the callback URL registered for the consumer.',
+      action: null,
+      mediawikiCode: key,
+    };
+  }
+  if (
+    key === 'mwoauthserver-bad-consumer-key' ||
+    key === 'mwoauthserver-consumer-owner-only' ||
+    key === 'mwoauth-oauth-exception'
+  ) {
+    return {
+      status: 502,
+      title: 'The wiki does not accept this app',
+      what: 'The wiki refused this app’s credentials, so no login could start.',
+      todo: 'If you run this app: check MW_CONSUMER_KEY and MW_CONSUMER_SECRET, that the consumer is approved and not owner-only, and the server clock.',
+      action: null,
+      mediawikiCode: key,
+    };
+  }
+  if (key !== null && key.startsWith('mwoauthdatastore-')) {
+    return {
+      status: 400,
+      title: 'This login has expired or was already used',
+      what: 'The wiki no longer recognises this login attempt: it lasts 10 minutes and works once.',
+      todo: 'Start the login again.',
+      action: again,
+      mediawikiCode: key,
+    };
+  }
+  return {
+    status: 502,
+    title: 'The wiki refused',
+    what: 'The wiki answered with an error, so the login could not finish.',
+    todo: 'Try again. If it keeps happening, search for the error key below.',
+    action: again,
+    mediawikiCode: key,
+  };
+}
