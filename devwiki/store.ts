@@ -1,0 +1,378 @@
+// devwiki's state, all in memory: users, consumers, request tokens, authorizations (access tokens),
+// nonces, browser sessions, pages and revisions. Times are ms since epoch by the wiki's clock.
+import { createHmac, randomBytes } from 'node:crypto';
+import { ADMIN_GROUPS, ADMIN_RIGHTS, USER_GROUPS, USER_RIGHTS } from './rights';
+import type { DevwikiConsumer } from './types';
+
+export interface Block {
+  id: number;
+  by: string;
+  byId: number;
+  reason: string;
+  timestamp: number;
+}
+
+export interface User {
+  id: number;
+  name: string;
+  groups: readonly string[];
+  rights: readonly string[];
+  email: string;
+  emailAuthenticated: number | null;
+  realname: string;
+  registered: number;
+  block: Block | null;
+}
+
+export interface RequestToken {
+  key: string;
+  secret: string;
+  consumerKey: string;
+  /** 'oob' or the URL given at initiate. */
+  callback: string;
+  created: number;
+  /** Set when the user presses Allow (Special:OAuth/authorize). */
+  verifier: string | null;
+  accessKey: string | null;
+}
+
+/** A user's authorization of a consumer (ConsumerAcceptance): holds the access token. */
+export interface Acceptance {
+  id: number;
+  userId: number;
+  consumerId: number;
+  accessKey: string;
+  accessSecret: string;
+  grants: readonly string[];
+  accepted: number;
+}
+
+export interface Revision {
+  revid: number;
+  parentid: number;
+  user: string;
+  userid: number;
+  timestamp: number;
+  comment: string;
+  tags: string[];
+  content: string;
+}
+
+export interface Page {
+  id: number;
+  title: string;
+  ns: number;
+  protected: boolean;
+  revisions: Revision[];
+}
+
+export interface Session {
+  id: string;
+  userId: number;
+  editToken: string;
+}
+
+/** Request tokens live 600 s in the wiki's object cache, and so does the '**USED**' marker (_facts.json). */
+export const REQUEST_TOKEN_TTL_MS = 600_000;
+/** Nonces are remembered until oauth_timestamp + 300 s (MWOAuthDataStore::lookup_nonce). */
+export const NONCE_TTL_S = 300;
+
+export function hex(bytes: number): string {
+  return randomBytes(bytes).toString('hex');
+}
+
+const NAMESPACES: ReadonlyArray<[string, number]> = [
+  ['Talk', 1],
+  ['User', 2],
+  ['User talk', 3],
+  ['Project', 4],
+  ['Project talk', 5],
+  ['Help', 12],
+];
+
+function ucfirst(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** MediaWiki title normalization: underscores are spaces, first letters upper case, known namespaces. */
+export function normalizeTitle(raw: string): { title: string; ns: number } {
+  const clean = raw.replace(/_/g, ' ').replace(/\s+/g, ' ').trim();
+  const colon = clean.indexOf(':');
+  if (colon > 0) {
+    const prefix = clean.slice(0, colon).trim().toLowerCase();
+    const known = NAMESPACES.find(([name]) => name.toLowerCase() === prefix);
+    if (known !== undefined) {
+      return { title: `${known[0]}:${ucfirst(clean.slice(colon + 1).trim())}`, ns: known[1] };
+    }
+  }
+  return { title: ucfirst(clean), ns: 0 };
+}
+
+/** User names are titles in the User namespace: first letter upper case, underscores are spaces. */
+export function normalizeUserName(raw: string): string | null {
+  const name = ucfirst(raw.replace(/_/g, ' ').replace(/\s+/g, ' ').trim());
+  if (name === '' || name.length > 85 || /[#<>[\]|{}/@:]/.test(name)) return null;
+  return name;
+}
+
+export class Store {
+  readonly users = new Map<number, User>();
+  readonly consumers: DevwikiConsumer[];
+  private readonly requestTokens = new Map<string, RequestToken>();
+  /** Request tokens already exchanged, with the time the marker expires. */
+  private readonly usedRequestTokens = new Map<string, number>();
+  private readonly acceptances = new Map<number, Acceptance>();
+  /** Nonce key -> expiry (ms). */
+  private readonly nonces = new Map<string, number>();
+  private readonly sessions = new Map<string, Session>();
+  private readonly pages = new Map<string, Page>();
+  private nextUserId = 5;
+  private nextAcceptanceId = 1;
+  private nextPageId = 1;
+  private nextRevId = 1;
+  private nextBlockId = 1;
+  /** Keys the per-user CSRF tokens; new each run. */
+  private readonly tokenSalt = hex(16);
+
+  constructor(consumers: DevwikiConsumer[], now: number) {
+    this.consumers = consumers;
+    this.addUser(1, 'Admin', ADMIN_GROUPS, ADMIN_RIGHTS, 'admin@example.org', now);
+    this.addUser(3, 'Alice', USER_GROUPS, USER_RIGHTS, 'alice@example.org', now);
+    const blocked = this.addUser(2, 'Blocked', USER_GROUPS, USER_RIGHTS, 'blocked@example.org', now);
+    this.block(blocked, now);
+    for (const c of consumers) {
+      if (!c.ownerOnly || c.accessToken === undefined || c.owner === undefined) continue;
+      const owner = this.ensureUser(c.owner, now);
+      if (owner === null) continue;
+      this.acceptances.set(this.nextAcceptanceId, {
+        id: this.nextAcceptanceId++,
+        userId: owner.id,
+        consumerId: c.id,
+        accessKey: c.accessToken.key,
+        accessSecret: c.accessToken.secret,
+        grants: c.grants,
+        accepted: now,
+      });
+    }
+  }
+
+  private addUser(
+    id: number,
+    name: string,
+    groups: readonly string[],
+    rights: readonly string[],
+    email: string,
+    now: number,
+  ): User {
+    const user: User = {
+      id,
+      name,
+      groups,
+      rights,
+      email,
+      emailAuthenticated: email === '' ? null : now,
+      realname: '',
+      registered: now,
+      block: null,
+    };
+    this.users.set(id, user);
+    return user;
+  }
+
+  userByName(raw: string): User | null {
+    const name = normalizeUserName(raw);
+    if (name === null) return null;
+    for (const u of this.users.values()) if (u.name === name) return u;
+    return null;
+  }
+
+  /** Any valid name logs in: unknown names become new ordinary users (load tests log in hundreds). */
+  ensureUser(raw: string, now: number): User | null {
+    const existing = this.userByName(raw);
+    if (existing !== null) return existing;
+    const name = normalizeUserName(raw);
+    if (name === null) return null;
+    return this.addUser(this.nextUserId++, name, USER_GROUPS, USER_RIGHTS, '', now);
+  }
+
+  block(user: User, now: number): void {
+    user.block ??= {
+      id: this.nextBlockId++,
+      by: 'Admin',
+      byId: 1,
+      reason: 'devwiki demo block',
+      timestamp: now,
+    };
+  }
+
+  consumerByKey(key: string): DevwikiConsumer | null {
+    return this.consumers.find((c) => c.key === key) ?? null;
+  }
+
+  consumerById(id: number): DevwikiConsumer | null {
+    return this.consumers.find((c) => c.id === id) ?? null;
+  }
+
+  // --- request tokens -------------------------------------------------------------------------
+
+  createRequestToken(consumer: DevwikiConsumer, callback: string, now: number): RequestToken {
+    this.purge(now);
+    const token: RequestToken = {
+      key: hex(16),
+      secret: hex(16),
+      consumerKey: consumer.key,
+      callback,
+      created: now,
+      verifier: null,
+      accessKey: null,
+    };
+    this.requestTokens.set(token.key, token);
+    return token;
+  }
+
+  /** The live request token, 'used' if it was exchanged in the last 600 s, or null. */
+  requestToken(key: string, now: number): RequestToken | 'used' | null {
+    const usedUntil = this.usedRequestTokens.get(key);
+    if (usedUntil !== undefined && usedUntil > now) return 'used';
+    const token = this.requestTokens.get(key);
+    if (token === undefined || token.created + REQUEST_TOKEN_TTL_MS <= now) return null;
+    return token;
+  }
+
+  markRequestTokenUsed(key: string, now: number): void {
+    this.requestTokens.delete(key);
+    this.usedRequestTokens.set(key, now + REQUEST_TOKEN_TTL_MS);
+  }
+
+  // --- authorizations -------------------------------------------------------------------------
+
+  acceptanceFor(userId: number, consumerId: number): Acceptance | null {
+    for (const a of this.acceptances.values())
+      if (a.userId === userId && a.consumerId === consumerId) return a;
+    return null;
+  }
+
+  acceptanceByToken(accessKey: string): Acceptance | null {
+    for (const a of this.acceptances.values()) if (a.accessKey === accessKey) return a;
+    return null;
+  }
+
+  acceptancesOf(userId: number): Acceptance[] {
+    return [...this.acceptances.values()].filter((a) => a.userId === userId);
+  }
+
+  acceptanceById(id: number): Acceptance | null {
+    return this.acceptances.get(id) ?? null;
+  }
+
+  /** One access token per (user, consumer): authorizing again returns the same one (fixture 29b). */
+  accept(user: User, consumer: DevwikiConsumer, now: number): Acceptance {
+    const existing = this.acceptanceFor(user.id, consumer.id);
+    if (existing !== null) {
+      existing.grants = consumer.grants;
+      return existing;
+    }
+    const acceptance: Acceptance = {
+      id: this.nextAcceptanceId++,
+      userId: user.id,
+      consumerId: consumer.id,
+      accessKey: hex(16),
+      accessSecret: hex(20),
+      grants: consumer.grants,
+      accepted: now,
+    };
+    this.acceptances.set(acceptance.id, acceptance);
+    return acceptance;
+  }
+
+  revokeAcceptance(id: number): boolean {
+    return this.acceptances.delete(id);
+  }
+
+  // --- nonces ---------------------------------------------------------------------------------
+
+  /**
+   * Records a nonce; false if it was seen before. Keyed by (consumer key, token, nonce), not by
+   * timestamp: the same nonce with a new timestamp is refused too (fixtures 18b, 18c).
+   */
+  useNonce(consumerKey: string, token: string, nonce: string, timestamp: number, now: number): boolean {
+    const key = JSON.stringify([consumerKey, token, nonce]);
+    const expires = this.nonces.get(key);
+    if (expires !== undefined && expires > now) return false;
+    this.nonces.set(key, (timestamp + NONCE_TTL_S) * 1000);
+    return true;
+  }
+
+  private purge(now: number): void {
+    if (this.nonces.size > 10_000) for (const [k, exp] of this.nonces) if (exp <= now) this.nonces.delete(k);
+    for (const [k, t] of this.requestTokens)
+      if (t.created + REQUEST_TOKEN_TTL_MS <= now) this.requestTokens.delete(k);
+    for (const [k, exp] of this.usedRequestTokens) if (exp <= now) this.usedRequestTokens.delete(k);
+  }
+
+  // --- sessions and CSRF tokens ---------------------------------------------------------------
+
+  createSession(user: User): Session {
+    const session: Session = { id: hex(16), userId: user.id, editToken: this.csrfToken(user) };
+    this.sessions.set(session.id, session);
+    return session;
+  }
+
+  session(id: string): Session | null {
+    return this.sessions.get(id) ?? null;
+  }
+
+  endSession(id: string): void {
+    this.sessions.delete(id);
+  }
+
+  /** A CSRF token shaped like MediaWiki's: hex followed by '+\' (fixture 09). */
+  csrfToken(user: User): string {
+    return createHmac('sha1', this.tokenSalt).update(String(user.id)).digest('hex') + '+\\';
+  }
+
+  // --- pages ----------------------------------------------------------------------------------
+
+  page(rawTitle: string): Page | null {
+    return this.pages.get(normalizeTitle(rawTitle).title) ?? null;
+  }
+
+  ensurePage(rawTitle: string): Page {
+    const { title, ns } = normalizeTitle(rawTitle);
+    let page = this.pages.get(title);
+    if (page === undefined) {
+      page = { id: this.nextPageId++, title, ns, protected: false, revisions: [] };
+      this.pages.set(title, page);
+    }
+    return page;
+  }
+
+  addRevision(
+    page: Page,
+    user: User,
+    content: string,
+    comment: string,
+    tags: string[],
+    now: number,
+  ): Revision {
+    const latest = page.revisions.at(-1);
+    const rev: Revision = {
+      revid: this.nextRevId++,
+      parentid: latest?.revid ?? 0,
+      user: user.name,
+      userid: user.id,
+      timestamp: now,
+      comment,
+      tags,
+      content,
+    };
+    page.revisions.push(rev);
+    return rev;
+  }
+
+  editCount(user: User): number {
+    let n = 0;
+    for (const p of this.pages.values()) for (const r of p.revisions) if (r.userid === user.id) n++;
+    return n;
+  }
+}
