@@ -2,7 +2,7 @@
 // and button names (fixture 03; Special:UserLogin's wpName/wpPassword), so browser automation written
 // for a real wiki works here unchanged. Every page says this is a local development wiki.
 import { escapeHtml as e, type WikiMessage } from './messages';
-import { GRANT_LABELS } from './rights';
+import { GRANT_GROUPS, GRANT_LABELS } from './rights';
 import type { DevwikiConsumer } from './types';
 
 const STYLE = `body{font-family:system-ui,sans-serif;max-width:46rem;margin:0 auto;padding:0 1rem 3rem;color:#202122;line-height:1.5}
@@ -19,7 +19,13 @@ export interface PageUser {
 }
 
 /** The shared frame: title "<heading> - devwiki", a banner, and who is logged in. */
-export function layout(heading: string, body: string, user: PageUser | null, subtitle = ''): string {
+export function layout(
+  heading: string,
+  body: string,
+  user: PageUser | null,
+  subtitle = '',
+  subtitleHref = '',
+): string {
   const who =
     user === null
       ? '<a href="/w/index.php/Special:UserLogin">Log in</a>'
@@ -31,7 +37,7 @@ export function layout(heading: string, body: string, user: PageUser | null, sub
 <body><header><a href="/w/index.php/Main_Page"><b>devwiki</b></a><span id="pt-userpage">${who}</span></header>
 <p class="devwiki-banner" role="note"><b>This is devwiki, a local development wiki</b> standing in for MediaWiki with
 Extension:OAuth. It is not a real wiki: any password works, and everything is forgotten when it stops.</p>
-<h1 id="firstHeading">${e(heading)}</h1>${subtitle === '' ? '' : `<div id="contentSub">${e(subtitle)}</div>`}
+<h1 id="firstHeading">${e(heading)}</h1>${subtitle === '' ? '' : `<div id="contentSub">${subtitleHref === '' ? e(subtitle) : `<a href="${e(subtitleHref)}">${e(subtitle)}</a>`}</div>`}
 <div id="mw-content-text">
 ${body}
 </div></body></html>
@@ -63,10 +69,21 @@ ${opts.error === null ? '' : `<p class="error">${e(opts.error)}</p>`}
   return layout('Log in', body, null);
 }
 
+/** Grants shown as MediaWiki groups them (fixture 03: "Interact with pages" / "Edit existing pages; ..."). */
 function grantList(grants: readonly string[]): string {
-  const shown = grants.filter((g) => g !== 'basic');
-  if (shown.length === 0) return '<ul><li>Basic rights</li></ul>';
-  return `<ul>${shown.map((g) => `<li>${e(GRANT_LABELS[g] ?? g)}</li>`).join('')}</ul>`;
+  const groups = new Map<string, string[]>();
+  for (const g of grants) {
+    if (g === 'basic') continue;
+    const group = GRANT_GROUPS[g] ?? 'Other';
+    groups.set(group, [...(groups.get(group) ?? []), GRANT_LABELS[g] ?? g]);
+  }
+  if (groups.size === 0) return '<ul><li><span class="mw-grantgroup">Basic rights</span></li></ul>';
+  return [...groups]
+    .map(
+      ([group, labels]) =>
+        `<ul><li><span class="mw-grantgroup">${e(group)}</span></li></ul>\n<dl><dd>${e(labels.join('; '))}</dd></dl>`,
+    )
+    .join('\n');
 }
 
 /** The authorize form of fixture 03: same id, action, hidden fields and buttons. */
@@ -96,7 +113,7 @@ ${hidden('mw-input-requestToken', 'requestToken', opts.requestToken)}
 <div class="mw-htmlform-submit-buttons">
 <span id='mw-mwoauth-accept'><button type='submit' name='accept' value='Allow'>Allow</button></span><span><button type='submit' name='cancel' value='Cancel'>Cancel</button></span>
 </div>
-</form>`;
+<a href="/w/index.php/devwiki:Privacy_policy">Privacy policy</a></form>`;
   return layout('OAuth', body, opts.user, 'Allows usage of OAuth 1.0a for API authorization');
 }
 
@@ -151,10 +168,10 @@ ${r.grants.map((g) => `<input type="hidden" name="wpgrants[]" value="grant-${e(g
 export function revokedPage(user: PageUser): string {
   return layout(
     'Manage connected applications',
-    `<p>The application's access to your account has been revoked.</p>
-<p><a href="/w/index.php/Special:OAuthManageMyGrants">Connected application list</a></p>`,
+    "<p>The application's access to your account has been revoked.</p>",
     user,
     'Navigation: [ Connected application list ]',
+    '/w/index.php/Special:OAuthManageMyGrants',
   );
 }
 

@@ -96,3 +96,16 @@ export const GRANT_LABELS: Readonly<Record<string, string>> = {
   'mwoauth-authonly': 'Verify your identity only',
   'mwoauth-authonlyprivate': 'Verify your identity, with your real name and email address',
 };
+
+/** Special:ListGrants' groups, which the authorize page lists the grants under. */
+export const GRANT_GROUPS: Readonly<Record<string, string>> = {
+  editpage: 'Interact with pages',
+  editprotected: 'Interact with pages',
+  createeditmovepage: 'Interact with pages',
+  highvolume: 'High-volume (bot) access',
+  protect: 'Perform administrative actions',
+  blockusers: 'Perform administrative actions',
+  privateinfo: 'Access private information',
+  'mwoauth-authonly': 'Identity',
+  'mwoauth-authonlyprivate': 'Identity',
+};
