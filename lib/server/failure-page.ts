@@ -43,6 +43,7 @@ header a{color:#202122;font-weight:bold;text-decoration:none}
 main{max-width:40rem;margin:0 auto;padding:1.5rem 1rem}
 h1{font-family:'Linux Libertine','Georgia','Times',serif;font-weight:normal;font-size:1.8rem;line-height:1.25;margin:0 0 1rem}
 .box{border:1px solid #d33;background:#fee7e6;border-radius:2px;padding:.75rem 1rem;margin:0 0 1rem}
+.box p{margin:0}
 a{color:#36c}
 a.button{display:inline-block;background:#36c;color:#fff;border-radius:2px;padding:.5rem .75rem;font-weight:bold;text-decoration:none;min-height:2rem;box-sizing:border-box}
 a.button:hover{background:#447ff5}

@@ -32,7 +32,6 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
     );
     return json(identity, 200);
   } catch (error) {
-    logError('identify', error);
     if (isRevoked(error)) {
       const response = json(
         { error: 'revoked', message: 'Access was revoked on the wiki; log in again.' },
@@ -41,6 +40,7 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
       clearLoginSession(response.cookies, secure);
       return response;
     }
+    logError('identify', error);
     const code = error instanceof MWOAuthError ? error.code : 'internal';
     const mediawikiCode = error instanceof MWOAuthError ? error.mediawikiCode : null;
     return json(

@@ -1,0 +1,344 @@
+import type { NextRequest } from 'next/server';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startDevwiki, type Devwiki, type DevwikiConsumer } from '@/devwiki';
+import { GET as callback } from '@/app/api/mwoauth/callback/route';
+import { GET as identifyRoute } from '@/app/api/mwoauth/identify/route';
+import { GET as initiateRoute } from '@/app/api/mwoauth/initiate/route';
+import { GET as logoutGet, POST as logout } from '@/app/api/mwoauth/logout/route';
+import { GET as revokedRoute } from '@/app/api/mwoauth/revoked/route';
+import { HANDSHAKE_COOKIE, LOGIN_COOKIE } from '@/lib/server/session';
+import { APP_ORIGIN, configureFor, CookieJar, request, testConsumer } from '@/tests/support/app-harness';
+
+let devwiki: Devwiki;
+const consumer: DevwikiConsumer = testConsumer();
+const exactConsumer: DevwikiConsumer = testConsumer({
+  id: 8,
+  key: '7e57a99c0ffee7e57a99c0ffee000008',
+  secret: '7e57a99c0ffee7e57a99c0ffee7e57a99c0f0008',
+  callbackUrl: 'http://localhost:3000/api/mwoauth/callback',
+  callbackIsPrefix: false,
+});
+const savedEnv = { ...process.env };
+
+beforeAll(async () => {
+  devwiki = await startDevwiki({ consumers: [consumer, exactConsumer] });
+});
+afterAll(async () => {
+  await devwiki.close();
+});
+beforeEach(() => {
+  configureFor(devwiki, consumer);
+});
+afterEach(() => {
+  for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
+  Object.assign(process.env, savedEnv);
+});
+
+function tokenRequests(): number {
+  return devwiki.requests.filter((r) => r.endpoint === 'token').length;
+}
+
+/** initiate → the wiki's authorize page; returns where the wiki sent the browser back after Allow. */
+async function startLogin(jar: CookieJar, username: string, next = '/profile'): Promise<string> {
+  const response = await initiateRoute(
+    request(`/api/mwoauth/initiate?next=${encodeURIComponent(next)}`, jar),
+  );
+  expect(response.status).toBe(303);
+  jar.update(response);
+  return devwiki.approve(response.headers.get('location') ?? '', username);
+}
+
+async function logIn(jar: CookieJar, username: string, next = '/profile'): Promise<Response> {
+  const back = await startLogin(jar, username, next);
+  const response = await callback(request(back, jar));
+  jar.update(response);
+  return response;
+}
+
+describe('GET /api/mwoauth/initiate', () => {
+  it("should send the browser to the wiki's authorize page with a sealed, HttpOnly, SameSite=Lax handshake cookie", async () => {
+    const jar = new CookieJar();
+    const response = await initiateRoute(request('/api/mwoauth/initiate?next=/sandbox', jar));
+    expect(response.status).toBe(303);
+    const location = new URL(response.headers.get('location') ?? '');
+    expect(`${location.origin}${location.pathname}`).toBe(devwiki.indexUrl);
+    expect(location.searchParams.get('title')).toBe('Special:OAuth/authorize');
+    expect(location.searchParams.get('oauth_consumer_key')).toBe(consumer.key);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+
+    const [cookie] = jar.update(response);
+    expect(cookie?.name).toBe(HANDSHAKE_COOKIE);
+    expect(cookie?.attributes).toMatchObject({ httponly: '', samesite: 'lax', path: '/', 'max-age': '600' });
+    // localhost over http: not Secure (it would be dropped); everywhere else Secure.
+    expect(cookie?.attributes).not.toHaveProperty('secure');
+    expect(cookie?.value).toMatch(/^Fe26\.2\*/);
+    expect(cookie?.value).not.toContain(location.searchParams.get('oauth_token') ?? 'x');
+  });
+
+  it('should make the cookies Secure when the app is served over https', async () => {
+    configureFor(devwiki, consumer, { APP_URL: 'https://tool.example' });
+    const [cookie] = new CookieJar().update(await initiateRoute(request('/api/mwoauth/initiate', null)));
+    expect(cookie?.attributes).toHaveProperty('secure');
+  });
+
+  it('should explain a consumer registered with another callback, with its MediaWiki key and no secret', async () => {
+    configureFor(devwiki, exactConsumer);
+    const response = await initiateRoute(request('/api/mwoauth/initiate', new CookieJar()));
+    expect(response.status).toBe(502);
+    expect(response.headers.get('content-type')).toContain('text/html');
+    const html = await response.text();
+    expect(html).toContain('mwoauth-callback-not-oob');
+    expect(html).toContain('MW_CALLBACK');
+    expect(html).not.toContain(exactConsumer.secret);
+    expect(response.headers.getSetCookie()).toEqual([]);
+  });
+
+  it('should say the wiki could not be reached when nothing listens there', async () => {
+    configureFor(devwiki, consumer, { MW_INDEX_URL: 'http://127.0.0.1:1/w/index.php' });
+    const response = await initiateRoute(request('/api/mwoauth/initiate', new CookieJar()));
+    expect(response.status).toBe(502);
+    expect(await response.text()).toContain('could not be reached');
+  });
+
+  it('should say the wiki gave an unexpected answer when it fails with a 500', async () => {
+    devwiki.setFault('initiate', { kind: 'status', status: 500 });
+    try {
+      const response = await initiateRoute(request('/api/mwoauth/initiate', new CookieJar()));
+      expect(response.status).toBe(502);
+      expect(await response.text()).not.toMatch(/at .*\.ts:\d+/);
+    } finally {
+      devwiki.setFault('initiate', null);
+    }
+  });
+
+  it('should answer with a 500 page naming the problem when the configuration is broken', async () => {
+    delete process.env.SESSION_SECRET;
+    const response = await initiateRoute(request('/api/mwoauth/initiate', null));
+    expect(response.status).toBe(500);
+    expect(await response.text()).toContain('SESSION_SECRET');
+  });
+});
+
+describe('GET /api/mwoauth/callback', () => {
+  it('should log in: 303 to next on our own origin, a fresh login cookie, the handshake used up', async () => {
+    const jar = new CookieJar();
+    const response = await logIn(jar, 'Alice', '/sandbox?x=1');
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe(`${APP_ORIGIN}/sandbox?x=1`);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(jar.cookies.has(LOGIN_COOKIE)).toBe(true);
+    expect(jar.cookies.has(HANDSHAKE_COOKIE)).toBe(false);
+
+    const who = await identifyRoute(request('/api/mwoauth/identify', jar));
+    expect(who.status).toBe(200);
+    expect(await who.json()).toMatchObject({ username: 'Alice', grants: consumer.grants });
+  });
+
+  it('should refuse a callback with no login in progress, without asking the wiki', async () => {
+    const other = new CookieJar();
+    const back = await startLogin(other, 'Alice');
+    const before = tokenRequests();
+    const response = await callback(request(back, new CookieJar()));
+    expect(response.status).toBe(400);
+    const html = await response.text();
+    expect(html).toContain('Log in again');
+    expect(html).toContain('/api/mwoauth/initiate');
+    expect(tokenRequests()).toBe(before);
+  });
+
+  it("should refuse another browser's callback (login CSRF), without asking the wiki", async () => {
+    const victim = new CookieJar();
+    await startLogin(victim, 'Alice');
+    const attackersCallback = await startLogin(new CookieJar(), 'Mallory');
+    const before = tokenRequests();
+    const response = await callback(request(attackersCallback, victim));
+    expect(response.status).toBe(400);
+    expect(tokenRequests()).toBe(before);
+    expect(new CookieJar().update(response).some((c) => c.name === LOGIN_COOKIE)).toBe(false);
+  });
+
+  it('should refuse a replayed callback: each handshake is used once', async () => {
+    const jar = new CookieJar();
+    const back = await startLogin(jar, 'Alice');
+    const cookiesBefore = jar.header();
+    expect((await callback(request(back, jar))).status).toBe(303);
+    // Replay with the cookie as it was before the callback: the wiki refuses the used request token.
+    const replay = new CookieJar();
+    for (const part of cookiesBefore.split('; ')) {
+      const [n = '', v = ''] = part.split('=');
+      replay.cookies.set(n, decodeURIComponent(v));
+    }
+    const again = await callback(request(back, replay));
+    expect(again.status).toBe(400);
+    expect(await again.text()).toContain('mwoauthdatastore-request-token-already-used');
+    // And with the cookie as the first callback left it: no handshake at all.
+    expect((await callback(request(back, jar))).status).toBe(400);
+  });
+
+  it('should refuse duplicated or missing oauth_token without asking the wiki', async () => {
+    const jar = new CookieJar();
+    const back = new URL(await startLogin(jar, 'Alice'));
+    const token = back.searchParams.get('oauth_token') ?? '';
+    const before = tokenRequests();
+    back.searchParams.append('oauth_token', token);
+    expect((await callback(request(back.href, jar))).status).toBe(400);
+    back.searchParams.delete('oauth_token');
+    expect((await callback(request(back.href, jar))).status).toBe(400);
+    expect(tokenRequests()).toBe(before);
+  });
+
+  it('should let two tabs log in at once, in either order', async () => {
+    const jar = new CookieJar();
+    const first = await startLogin(jar, 'Alice', '/profile');
+    const second = await startLogin(jar, 'Alice', '/sandbox');
+    const r2 = await callback(request(second, jar));
+    jar.update(r2);
+    expect(r2.headers.get('location')).toBe(`${APP_ORIGIN}/sandbox`);
+    const r1 = await callback(request(first, jar));
+    jar.update(r1);
+    expect(r1.headers.get('location')).toBe(`${APP_ORIGIN}/profile`);
+    expect(jar.cookies.has(HANDSHAKE_COOKIE)).toBe(false);
+  });
+
+  it('should not carry anything over from a session planted before the login (fixation)', async () => {
+    const jar = new CookieJar();
+    await logIn(jar, 'Mallory');
+    const planted = jar.cookies.get(LOGIN_COOKIE);
+    await logIn(jar, 'Alice');
+    expect(jar.cookies.get(LOGIN_COOKIE)).not.toBe(planted);
+    const who = await identifyRoute(request('/api/mwoauth/identify', jar));
+    expect(await who.json()).toMatchObject({ username: 'Alice' });
+  });
+
+  it.each([
+    ['another origin', 'https://evil.example/'],
+    ['protocol-relative', '//evil.example'],
+    ['a backslash', '/\\evil.example'],
+    ['the logout route', '/api/mwoauth/logout'],
+  ])('should send the browser home, on our origin, when next is %s', async (_what, next) => {
+    const response = await logIn(new CookieJar(), 'Alice', next);
+    expect(response.headers.get('location')).toBe(`${APP_ORIGIN}/`);
+  });
+
+  it('should log a blocked user in (the profile says so; edits are refused by the wiki)', async () => {
+    const jar = new CookieJar();
+    expect((await logIn(jar, 'Blocked')).status).toBe(303);
+    const who = await identifyRoute(request('/api/mwoauth/identify', jar));
+    expect(await who.json()).toMatchObject({ username: 'Blocked', blocked: true });
+  });
+});
+
+describe('GET /api/mwoauth/identify', () => {
+  it('should answer 401 when logged out, private and not stored', async () => {
+    const response = await identifyRoute(request('/api/mwoauth/identify', new CookieJar()));
+    expect(response.status).toBe(401);
+    expect(response.headers.get('cache-control')).toBe('private, no-store');
+    expect(response.headers.getSetCookie()).toEqual([]);
+  });
+
+  it.each([
+    ['garbage', 'a*b*c*d*e*f*g*h'],
+    ['a constructor password id', 'Fe26.2*constructor*c2FsdA*aXY*ZW5j*0*c2FsdA*aG1hYw~2'],
+    ['percent garbage', '%E0%A4%A'],
+  ])('should answer 401 and clear a login cookie that is %s', async (_what, value) => {
+    const jar = new CookieJar();
+    jar.cookies.set(LOGIN_COOKIE, value);
+    const response = await identifyRoute(request('/api/mwoauth/identify', jar));
+    expect(response.status).toBe(401);
+    jar.update(response);
+    expect(jar.cookies.has(LOGIN_COOKIE)).toBe(false);
+  });
+
+  it('should answer private, no-store and never include the access token', async () => {
+    const jar = new CookieJar();
+    await logIn(jar, 'Alice');
+    const response = await identifyRoute(request('/api/mwoauth/identify', jar));
+    expect(response.headers.get('cache-control')).toBe('private, no-store');
+    const text = await response.text();
+    expect(text).not.toMatch(/oauth_token|accessToken|secret/i);
+  });
+
+  it('should end the session when the user revoked access on the wiki', async () => {
+    const jar = new CookieJar();
+    await logIn(jar, 'Carol');
+    devwiki.revoke('Carol', consumer.key);
+    const response = await identifyRoute(request('/api/mwoauth/identify', jar));
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error: 'revoked' });
+    jar.update(response);
+    expect(jar.cookies.has(LOGIN_COOKIE)).toBe(false);
+  });
+});
+
+describe('GET /api/mwoauth/revoked', () => {
+  it('should end the session and say why when the wiki confirms the revocation', async () => {
+    const jar = new CookieJar();
+    await logIn(jar, 'Dave');
+    devwiki.revoke('Dave', consumer.key);
+    const response = await revokedRoute(request('/api/mwoauth/revoked', jar));
+    expect(response.headers.get('location')).toBe(`${APP_ORIGIN}/?notice=revoked`);
+    jar.update(response);
+    expect(jar.cookies.has(LOGIN_COOKIE)).toBe(false);
+  });
+
+  it('should keep a session whose access still works (a link from elsewhere logs nobody out)', async () => {
+    const jar = new CookieJar();
+    await logIn(jar, 'Alice');
+    const response = await revokedRoute(request('/api/mwoauth/revoked', jar));
+    expect(response.headers.get('location')).toBe(`${APP_ORIGIN}/`);
+    expect(response.headers.getSetCookie()).toEqual([]);
+  });
+});
+
+describe('POST /api/mwoauth/logout', () => {
+  function post(jar: CookieJar, headers: Record<string, string>, body = 'next=%2Fsandbox'): NextRequest {
+    return request('/api/mwoauth/logout', jar, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body,
+    });
+  }
+
+  it('should end the session and 303 to next, from our own origin', async () => {
+    const jar = new CookieJar();
+    await logIn(jar, 'Alice');
+    const response = await logout(post(jar, { origin: APP_ORIGIN }));
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe(`${APP_ORIGIN}/sandbox`);
+    jar.update(response);
+    expect(jar.cookies.has(LOGIN_COOKIE)).toBe(false);
+  });
+
+  it('should accept Sec-Fetch-Site: same-origin when Origin is absent, and go home without next', async () => {
+    const jar = new CookieJar();
+    await logIn(jar, 'Alice');
+    const response = await logout(post(jar, { 'sec-fetch-site': 'same-origin' }, ''));
+    expect(response.headers.get('location')).toBe(`${APP_ORIGIN}/`);
+  });
+
+  it.each([
+    ['another origin', { origin: 'https://evil.example' }],
+    ['the null origin', { origin: 'null' }],
+    ['a cross-site fetch without Origin', { 'sec-fetch-site': 'cross-site' }],
+    ['neither header', {}],
+  ])('should change nothing for %s', async (_what, headers) => {
+    const jar = new CookieJar();
+    await logIn(jar, 'Alice');
+    const response = await logout(post(jar, headers));
+    expect(response.status).toBe(403);
+    expect(response.headers.getSetCookie()).toEqual([]);
+  });
+
+  it('should send an off-site next home', async () => {
+    const jar = new CookieJar();
+    const response = await logout(post(jar, { origin: APP_ORIGIN }, 'next=%2F%2Fevil.example'));
+    expect(response.headers.get('location')).toBe(`${APP_ORIGIN}/`);
+  });
+
+  it('should change nothing on GET (405, Allow: POST)', () => {
+    const response = logoutGet();
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('POST');
+    expect(response.headers.getSetCookie()).toEqual([]);
+  });
+});

@@ -1,0 +1,96 @@
+// For tests/app: calls the /api/mwoauth/* route handlers as plain functions of a Request (they
+// read cookies from the Request and set them on the NextResponse: no next/headers, no Next server),
+// with a cookie jar standing in for the browser, against an in-process devwiki.
+import { NextRequest, type NextResponse } from 'next/server';
+import type { DevwikiConsumer } from '@/devwiki';
+
+export const APP_ORIGIN = 'http://localhost:3000';
+export const SESSION_SECRET = 'k8Jz2QvR4mWc7XpL9sTbN3yFhD6gAeU1';
+
+/** A callback-is-prefix consumer registered on port 1: devwiki accepts the callback on any port. */
+export function testConsumer(overrides: Partial<DevwikiConsumer> = {}): DevwikiConsumer {
+  return {
+    id: 7,
+    name: 'next-mwoauth app tests',
+    key: '7e57a99c0ffee7e57a99c0ffee000007',
+    secret: '7e57a99c0ffee7e57a99c0ffee7e57a99c0f0007',
+    callbackUrl: 'http://localhost:1/api/mwoauth/callback',
+    callbackIsPrefix: true,
+    grants: ['basic', 'editpage', 'createeditmovepage'],
+    ownerOnly: false,
+    ...overrides,
+  };
+}
+
+/** Points lib/server's configuration at devwiki, as the environment would. */
+export function configureFor(
+  devwiki: { indexUrl: string },
+  consumer: DevwikiConsumer,
+  extra: Record<string, string> = {},
+): void {
+  Object.assign(process.env, {
+    MW_INDEX_URL: devwiki.indexUrl,
+    MW_CONSUMER_KEY: consumer.key,
+    MW_CONSUMER_SECRET: consumer.secret,
+    MW_CALLBACK: `${APP_ORIGIN}/api/mwoauth/callback`,
+    SESSION_SECRET,
+    USER_AGENT: 'next-mwoauth-tests/1.0 (tests/app; nobody@example.org)',
+    APP_URL: APP_ORIGIN,
+    ...extra,
+  });
+}
+
+export interface SetCookie {
+  name: string;
+  value: string;
+  /** Lower-cased attribute names to their values ('' for flags). */
+  attributes: Record<string, string>;
+  raw: string;
+}
+
+export function parseSetCookie(raw: string): SetCookie {
+  const [pair = '', ...attrs] = raw.split(';').map((s) => s.trim());
+  const eq = pair.indexOf('=');
+  const attributes: Record<string, string> = {};
+  for (const a of attrs) {
+    const i = a.indexOf('=');
+    attributes[(i === -1 ? a : a.slice(0, i)).toLowerCase()] = i === -1 ? '' : a.slice(i + 1);
+  }
+  return { name: pair.slice(0, eq), value: decodeURIComponent(pair.slice(eq + 1)), attributes, raw };
+}
+
+/** A browser's cookie jar, for one origin. */
+export class CookieJar {
+  readonly cookies = new Map<string, string>();
+
+  /** Applies a response's Set-Cookie headers; returns them parsed. */
+  update(response: Response): SetCookie[] {
+    const set = response.headers.getSetCookie().map(parseSetCookie);
+    for (const c of set) {
+      if (c.value === '' || c.attributes['max-age'] === '0') this.cookies.delete(c.name);
+      else this.cookies.set(c.name, c.value);
+    }
+    return set;
+  }
+
+  header(): string {
+    return [...this.cookies].map(([n, v]) => `${n}=${encodeURIComponent(v)}`).join('; ');
+  }
+}
+
+export function request(
+  url: string,
+  jar: CookieJar | null,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): NextRequest {
+  const headers = new Headers(init.headers);
+  const cookie = jar?.header() ?? '';
+  if (cookie !== '') headers.set('cookie', cookie);
+  return new NextRequest(new URL(url, APP_ORIGIN), {
+    method: init.method ?? 'GET',
+    headers,
+    body: init.body,
+  });
+}
+
+export type Handler = (request: NextRequest) => Promise<NextResponse> | NextResponse;

@@ -1,0 +1,207 @@
+// For tests/e2e: builds the app (`next build`, skipped when E2E_SKIP_BUILD=1 and a build exists),
+// starts devwiki in-process and `next start` on free ports of 127.0.0.1, and launches Debian's
+// Chromium through playwright-core with a fresh profile. close() always ends every child process.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { startDevwiki, type Devwiki, type DevwikiConsumer } from '@/devwiki';
+
+export const ROOT = join(__dirname, '..', '..');
+export const SCREENSHOT_DIR = join(ROOT, 'test-results', 'screenshots');
+const NEXT_BIN = join(ROOT, 'node_modules', 'next', 'dist', 'bin', 'next');
+
+/** The app's consumer on devwiki: callback-is-prefix on port 1, so any port of localhost matches. */
+export const E2E_CONSUMER: DevwikiConsumer = {
+  id: 42,
+  name: 'next-mwoauth e2e',
+  key: 'e2ee2ee2ee2ee2ee2ee2ee2ee2e00042',
+  secret: 'e2ee2ee2ee2ee2ee2ee2ee2ee2ee2ee2ee200042',
+  callbackUrl: 'http://localhost:1/api/mwoauth/callback',
+  callbackIsPrefix: true,
+  grants: ['basic', 'editpage', 'createeditmovepage'],
+  ownerOnly: false,
+};
+
+export interface E2EApp {
+  /** http://localhost:<port>: what the browser uses, and APP_URL. */
+  origin: string;
+  devwiki: Devwiki;
+  context: BrowserContext;
+  /** Saves a full-page PNG under test-results/screenshots/. */
+  screenshot(page: Page, name: string): Promise<string>;
+  /** The app server's output so far (for failure messages). */
+  serverLog(): string;
+  close(): Promise<void>;
+}
+
+function chromiumPath(): string {
+  const path = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (!existsSync(path)) {
+    throw new Error(
+      `Chromium was not found at ${path}. The browser tests need it: install it with \`apt-get install -y chromium\` (Debian), or set CHROMIUM_PATH to a Chromium binary.`,
+    );
+  }
+  return path;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (address === null || typeof address === 'string') reject(new Error('no TCP port'));
+        else resolve(address.port);
+      });
+    });
+  });
+}
+
+/** The environment without anything that could point the app elsewhere (a developer's shell). */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...extra };
+  for (const key of Object.keys(env)) {
+    if (!(key in extra) && /^(MW_|SESSION_SECRET$|USER_AGENT$|APP_URL$|VITEST|NEXT_PHASE)/.test(key))
+      delete env[key];
+  }
+  return env;
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [NEXT_BIN, ...args], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code === 0) resolve();
+      else reject(new Error(`next ${args.join(' ')} failed (exit ${code}):\n${output.slice(-4000)}`));
+    });
+  });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // The whole process group: next start may fork workers.
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    child.kill('SIGTERM');
+  }
+  const timer = setTimeout(() => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+  }, 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function startE2EApp(): Promise<E2EApp> {
+  const executablePath = chromiumPath();
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const close = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        console.error('e2e cleanup failed:', error);
+      }
+    }
+  };
+
+  try {
+    if (!(process.env.E2E_SKIP_BUILD === '1' && existsSync(join(ROOT, '.next', 'BUILD_ID')))) {
+      // `next build` needs no configuration (it is read at request time).
+      await run(['build'], cleanEnv({ NODE_ENV: 'production' }));
+    }
+
+    const devwiki = await startDevwiki({ consumers: [E2E_CONSUMER] });
+    cleanups.push(() => devwiki.close());
+
+    const port = await freePort();
+    const origin = `http://localhost:${port}`;
+    const env = cleanEnv({
+      NODE_ENV: 'production',
+      MW_INDEX_URL: devwiki.indexUrl,
+      MW_CONSUMER_KEY: E2E_CONSUMER.key,
+      MW_CONSUMER_SECRET: E2E_CONSUMER.secret,
+      MW_CALLBACK: `${origin}/api/mwoauth/callback`,
+      SESSION_SECRET: randomBytes(32).toString('base64'),
+      USER_AGENT: 'next-mwoauth-e2e/1.0 (tests/e2e; nobody@example.org)',
+      APP_URL: origin,
+    });
+    const child = spawn(process.execPath, [NEXT_BIN, 'start', '-H', '127.0.0.1', '-p', String(port)], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    cleanups.push(() => stop(child));
+    let log = '';
+    child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+
+    // Bounded wait for the server to answer.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`next start exited (${child.exitCode}):\n${log}`);
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
+        if (response.status === 200) break;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`next start did not answer within 60 s:\n${log}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+
+    const profileDir = mkdtempSync(join(tmpdir(), 'next-mwoauth-e2e-'));
+    cleanups.push(() => rmSync(profileDir, { recursive: true, force: true }));
+    const context = await chromium.launchPersistentContext(profileDir, {
+      executablePath,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--disable-quic',
+        '--no-first-run',
+      ],
+      viewport: { width: 1000, height: 800 },
+    });
+    cleanups.push(() => context.close());
+
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    return {
+      origin,
+      devwiki,
+      context,
+      async screenshot(page, name) {
+        const path = join(SCREENSHOT_DIR, `${name}.png`);
+        await page.screenshot({ path, fullPage: true });
+        return path;
+      },
+      serverLog: () => log,
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
