@@ -15,6 +15,9 @@ import type {
 import { isoTimestamp } from './context';
 
 export type * from './types';
+
+/** The port `npm run devwiki` and `npm run dev` use when it is free. */
+export const DEFAULT_PORT = 8181;
 export { defaultConsumers, loadConsumersFile, ConsumersFileError, DEFAULT_CALLBACK } from './consumers';
 
 function decodeEntities(s: string): string {

@@ -1,0 +1,79 @@
+// `npm run dev`: with no MW_CONSUMER_KEY (in the environment, .env.local or .env, loaded as Next
+// loads them), start devwiki on 127.0.0.1 and run `next dev` pointed at it; otherwise just `next dev`
+// against the configured wiki. Ctrl-C / SIGTERM stop both, leaving no process behind.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { loadEnvConfig } from '@next/env';
+import { DEFAULT_PORT, defaultConsumers, startDevwiki, type Devwiki } from '../devwiki';
+
+const root = process.cwd();
+const nextBin = createRequire(join(root, 'package.json')).resolve('next/dist/bin/next');
+
+function runNextDev(env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, [nextBin, 'dev', ...process.argv.slice(2)], { stdio: 'inherit', env });
+}
+
+async function startWiki(): Promise<Devwiki> {
+  const appPort = process.env.PORT ?? '3000';
+  const consumers = defaultConsumers(`http://localhost:${appPort}/api/mwoauth/callback`);
+  try {
+    return await startDevwiki({ port: DEFAULT_PORT, consumers });
+  } catch (e) {
+    if (e instanceof Error && 'code' in e && e.code === 'EADDRINUSE')
+      return startDevwiki({ port: 0, consumers });
+    throw e;
+  }
+}
+
+async function main(): Promise<void> {
+  // The same files, in the same order, as `next dev` reads (.env.development.local, .env.local, ...).
+  loadEnvConfig(root, true, { info: () => {}, error: (...args: unknown[]) => console.error(...args) });
+
+  let wiki: Devwiki | null = null;
+  let env: NodeJS.ProcessEnv = process.env;
+  if ((process.env.MW_CONSUMER_KEY ?? '') === '') {
+    wiki = await startWiki();
+    const app = wiki.consumers[0];
+    if (app === undefined) throw new Error('devwiki has no consumer');
+    env = {
+      ...process.env,
+      MW_INDEX_URL: wiki.indexUrl,
+      MW_API_URL: wiki.apiUrl,
+      MW_CONSUMER_KEY: app.key,
+      MW_CONSUMER_SECRET: app.secret,
+      MW_CALLBACK: app.callbackUrl,
+      // A fresh secret per run: sessions from an earlier run simply no longer unseal.
+      SESSION_SECRET: process.env.SESSION_SECRET ?? randomBytes(32).toString('hex'),
+      USER_AGENT: process.env.USER_AGENT ?? 'next-mwoauth-dev/0.1 (local development against devwiki)',
+    };
+    console.log(
+      `No MW_CONSUMER_KEY set: started devwiki at ${wiki.indexUrl} and pointed the app at it. Log in as Alice (any password).`,
+    );
+  }
+
+  const child = runNextDev(env);
+  let stopping = false;
+  const forward = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      child.kill('SIGKILL');
+      return;
+    }
+    stopping = true;
+    child.kill(signal);
+  };
+  process.on('SIGINT', () => forward('SIGINT'));
+  process.on('SIGTERM', () => forward('SIGTERM'));
+  child.on('error', (e) => console.error(`could not start next dev: ${e.message}`));
+  child.on('exit', (code, signal) => {
+    const done = (): never => process.exit(code ?? (signal === null || stopping ? 0 : 1));
+    if (wiki === null) done();
+    else wiki.close().then(done, done);
+  });
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exit(1);
+});
