@@ -1,11 +1,11 @@
 import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
 import type { ReactNode } from 'react';
-import { identify, MWOAuthError, type VisibleIdentity } from '@/lib/mwoauth';
+import { MWOAuthError } from '@/lib/mwoauth';
 import { requireUser } from '@/lib/server/auth';
 import { getConfig } from '@/lib/server/config';
-import { parseUserInfo, USERINFO_PROPS, type UserInfo } from '@/lib/server/userinfo';
-import { apiClientFor, describeWikiError, isRevoked, wikiOptions } from '@/lib/server/wiki';
+import { loadProfile } from '@/lib/server/profile';
+import { describeWikiError } from '@/lib/server/wiki';
 import { Message } from '../_components/message';
 
 export const metadata: Metadata = { title: 'Your profile' };
@@ -48,30 +48,23 @@ function Fact({ term, children }: { term: string; children: ReactNode }): ReactN
 export default async function ProfilePage(): Promise<ReactNode> {
   const user = await requireUser('/profile');
   const config = getConfig();
-  const api = apiClientFor(config, user.accessToken);
-
-  // Two independent questions to the wiki, asked at the same time: identify (signed JWT, verified)
-  // and the userinfo query (which also shows what the grants allow).
-  let identity: VisibleIdentity | null = null;
-  let info: UserInfo | null = null;
-  let failure: unknown = null;
-  try {
-    const [who, answer] = await Promise.all([
-      identify(config.wiki.indexUrl, config.consumer, user.accessToken, wikiOptions(config)),
-      api.get({ action: 'query', meta: 'userinfo', uiprop: [...USERINFO_PROPS] }),
-    ]);
-    identity = who.suppressed ? null : who;
-    info = parseUserInfo(answer);
-  } catch (error) {
-    failure = error;
-  }
+  const profile = await loadProfile(config, user.accessToken);
   // A revoked token: the session must end, which only a route handler can do (it clears the cookie).
-  if (failure !== null && isRevoked(failure)) redirect('/api/mwoauth/revoked');
+  if (profile.kind === 'revoked') redirect('/api/mwoauth/revoked');
 
-  if (failure !== null || identity === null) {
-    const described = describeWikiError(failure);
-    if (failure !== null && !(failure instanceof MWOAuthError))
-      console.error('[mwoauth] profile failed:', failure);
+  if (profile.kind !== 'ok') {
+    const described =
+      profile.kind === 'error'
+        ? describeWikiError(profile.error)
+        : {
+            title: 'The wiki does not share this account’s details',
+            what: 'This account is hidden on the wiki.',
+            todo: 'Log in with another account.',
+            mediawikiCode: null,
+          };
+    if (profile.kind === 'error' && !(profile.error instanceof MWOAuthError)) {
+      console.error('[mwoauth] profile failed:', profile.error);
+    }
     return (
       <>
         <h1>Your profile</h1>
@@ -80,11 +73,7 @@ export default async function ProfilePage(): Promise<ReactNode> {
             <strong>{described.title}.</strong> {described.what}
           </p>
         </Message>
-        <p>
-          {identity === null && failure === null
-            ? 'The wiki does not share this account’s details.'
-            : described.todo}
-        </p>
+        <p>{described.todo}</p>
         <p>
           <a href="/profile">Try again</a>
         </p>
@@ -96,6 +85,7 @@ export default async function ProfilePage(): Promise<ReactNode> {
       </>
     );
   }
+  const { identity, info } = profile;
 
   const manageGrants = `${config.wiki.indexUrl}?title=Special:OAuthManageMyGrants`;
   const registered =

@@ -1,70 +1,38 @@
 'use server';
 
-import { cookies, headers } from 'next/headers';
+import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
-import { MWOAuthError } from '@/lib/mwoauth';
-import { requireUser } from '@/lib/server/auth';
+import { currentOrigin, requireUser } from '@/lib/server/auth';
 import { getConfig } from '@/lib/server/config';
+import { appendToSandboxPage, cleanLine } from '@/lib/server/sandbox';
 import { clearLoginSession, secureCookiesFor } from '@/lib/server/session';
-import { apiClientFor, isRevoked } from '@/lib/server/wiki';
-import { MAX_LINE_LENGTH, sandboxTitle, type SandboxOutcome } from './outcomes';
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** The outcome for an API error code (ApiEditPage and the block/protection traits). */
-function outcomeFor(error: unknown): SandboxOutcome {
-  if (!(error instanceof MWOAuthError)) return 'failed';
-  if (error.code === 'timeout' || error.code === 'network') return 'unreachable';
-  const code = error.mediawikiCode ?? '';
-  if (code === 'editconflict') return 'editconflict';
-  if (/^(blocked|autoblocked|globalblocking-blocked|systemblocked)/.test(code)) return 'blocked';
-  if (/^(protectedpage|cascadeprotected|protectedtitle|protectednamespace)/.test(code))
-    return 'protectedpage';
-  if (code === 'readonly') return 'readonly';
-  if (code === 'permissiondenied' || code.startsWith('mwoauth-')) return 'permissiondenied';
-  return 'failed';
-}
+import { apiClientFor } from '@/lib/server/wiki';
 
 /**
- * Appends a line to User:<name>/sandbox through the API as the user, with a CSRF token
- * (action=edit needs one even with OAuth: fixtures 09, 10), then shows the outcome through a
- * redirect (POST → 303 → GET), so reloading does not edit twice. Next checks the Origin of
- * server-action requests against the Host itself.
+ * The sandbox form's server action. The outcome is shown through a redirect (POST → 303 → GET), so
+ * reloading the page does not edit twice. Next itself refuses server-action requests whose Origin
+ * is not our Host (CSRF).
  */
 export async function appendToSandbox(formData: FormData): Promise<void> {
   const user = await requireUser('/sandbox');
-  const raw = formData.get('line');
-  const line = typeof raw === 'string' ? raw.replace(/\s+/g, ' ').trim() : '';
-  if (line === '' || line.length > MAX_LINE_LENGTH) redirect('/sandbox?error=invalid');
+  const line = cleanLine(formData.get('line'));
+  if (line === null) redirect('/sandbox?error=invalid');
+  const base = formData.get('baserevid');
+  const baserevid = typeof base === 'string' && /^\d{1,12}$/.test(base) ? Number(base) : null;
 
   const config = getConfig();
-  const api = apiClientFor(config, user.accessToken);
-  let target: string;
-  try {
-    const token = await api.getToken('csrf');
-    const answer = await api.post({
-      action: 'edit',
-      title: sandboxTitle(user.username),
-      appendtext: `\n* ${line}`,
-      summary: 'Sandbox edit through next-mwoauth',
-      token,
-    });
-    const edit = isRecord(answer.edit) ? answer.edit : null;
-    const revid = edit !== null && typeof edit.newrevid === 'number' ? edit.newrevid : null;
-    target = revid === null ? '/sandbox?error=failed' : `/sandbox?saved=${revid}`;
-  } catch (error) {
-    if (isRevoked(error)) {
-      const h = await headers();
-      const origin = config.appOrigin ?? `http://${h.get('host') ?? 'localhost'}`;
-      clearLoginSession(await cookies(), secureCookiesFor(origin));
-      target = '/?notice=revoked';
-    } else {
-      const outcome = outcomeFor(error);
-      if (outcome === 'failed') console.error('[mwoauth] sandbox edit failed:', error);
-      target = `/sandbox?error=${outcome}${error instanceof MWOAuthError && error.mediawikiCode !== null ? `&key=${encodeURIComponent(error.mediawikiCode)}` : ''}`;
-    }
+  const result = await appendToSandboxPage(
+    apiClientFor(config, user.accessToken),
+    user.username,
+    line,
+    baserevid,
+  );
+  if (result.ok) redirect(`/sandbox?saved=${result.revid}`);
+  if (result.revoked) {
+    // Access revoked on the wiki: end the session here (a server action may set cookies).
+    clearLoginSession(await cookies(), secureCookiesFor(await currentOrigin()));
+    redirect('/?notice=revoked');
   }
-  redirect(target);
+  const key = result.mediawikiCode === null ? '' : `&key=${encodeURIComponent(result.mediawikiCode)}`;
+  redirect(`/sandbox?error=${result.outcome}${key}`);
 }

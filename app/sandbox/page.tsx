@@ -1,10 +1,18 @@
 import type { Metadata } from 'next';
+import { redirect } from 'next/navigation';
 import type { ReactNode } from 'react';
 import { requireUser } from '@/lib/server/auth';
 import { getConfig } from '@/lib/server/config';
+import {
+  isSandboxOutcome,
+  latestRevision,
+  MAX_LINE_LENGTH,
+  SANDBOX_OUTCOMES,
+  sandboxTitle,
+} from '@/lib/server/sandbox';
+import { apiClientFor, isRevoked } from '@/lib/server/wiki';
 import { Message } from '../_components/message';
 import { appendToSandbox } from './actions';
-import { MAX_LINE_LENGTH, SANDBOX_OUTCOMES, sandboxTitle } from './outcomes';
 
 export const metadata: Metadata = { title: 'Sandbox' };
 
@@ -26,14 +34,22 @@ export default async function SandboxPage({
   const title = sandboxTitle(user.username);
   const pageUrl = `${config.wiki.indexUrl}?title=${encodeURIComponent(title)}`;
 
-  // Only known outcomes and a number are shown: the query string is not trusted text.
+  // The revision the user is looking at, sent back with the edit so a change made meanwhile is an
+  // edit conflict rather than silently built upon.
+  let baserevid: number | null = null;
+  let revoked = false;
+  try {
+    baserevid = await latestRevision(apiClientFor(config, user.accessToken), title);
+  } catch (error) {
+    revoked = isRevoked(error);
+  }
+  if (revoked) redirect('/api/mwoauth/revoked');
+
+  // Only known outcomes, a number and a key-shaped code are shown: the query string is untrusted.
   const saved = one(params, 'saved');
   const revid = saved !== null && /^\d{1,12}$/.test(saved) ? saved : null;
   const error = one(params, 'error');
-  const errorText =
-    error !== null && Object.hasOwn(SANDBOX_OUTCOMES, error)
-      ? SANDBOX_OUTCOMES[error as keyof typeof SANDBOX_OUTCOMES]
-      : null;
+  const errorText = error !== null && isSandboxOutcome(error) ? SANDBOX_OUTCOMES[error] : null;
   const key = one(params, 'key');
   const errorKey = key !== null && /^[a-z0-9-]{1,80}$/.test(key) ? key : null;
 
@@ -64,9 +80,10 @@ export default async function SandboxPage({
       )}
       <p>
         This adds a line to <a href={pageUrl}>{title}</a> on {config.wiki.name}, as you, through the
-        wiki&apos;s API. The edit is tagged with this app&apos;s name on the wiki.
+        wiki&apos;s API. The wiki tags the edit with this app&apos;s name.
       </p>
       <form action={appendToSandbox}>
+        {baserevid === null ? null : <input type="hidden" name="baserevid" value={baserevid} />}
         <div className="field">
           <label htmlFor="line">Line to add</label>
           <input

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { E2E_CONSUMER, startE2EApp, type E2EApp } from '@/tests/support/e2e-app';
+import { E2E_CONSUMER, startE2EApp, startWithoutConfiguration, type E2EApp } from '@/tests/support/e2e-app';
 
 // The built app (`next build && next start`) in a real Chromium against devwiki: what a visitor does.
 
@@ -188,5 +188,58 @@ describe('logging in with a wiki account, in a browser', () => {
     expect(overflow).toBeLessThanOrEqual(0);
     await app.screenshot(page, '11-profile-phone');
     await page.close();
+  });
+
+  it('should explain on the sandbox page that the page is protected, then that the account is blocked', async () => {
+    const page = await app.context.newPage();
+    app.devwiki.protectPage('User:Carol/sandbox');
+    await page.goto(`${app.origin}/sandbox`);
+    await expect(page.locator('h1').textContent()).resolves.toBe('Sandbox');
+    await Promise.all([page.waitForURL(/error=protectedpage/), page.click('button[type=submit].primary')]);
+    await expect(page.locator('.message-error').textContent()).resolves.toContain(
+      'This page is protected on the wiki',
+    );
+    await app.screenshot(page, '12-sandbox-protected');
+
+    app.devwiki.blockUser('Carol');
+    await Promise.all([page.waitForURL(/error=blocked/), page.click('button[type=submit].primary')]);
+    await expect(page.locator('.message-error').textContent()).resolves.toContain(
+      'Your account is blocked on the wiki',
+    );
+    await expect(page.locator('.message-error code').textContent()).resolves.toBe('blocked');
+    await page.goto(`${app.origin}/profile`);
+    await expect(page.locator('.message-warning').textContent()).resolves.toContain(
+      'Your account is blocked',
+    );
+    await app.screenshot(page, '13-profile-blocked');
+    await page.close();
+  });
+
+  it('should treat a garbage login cookie as logged out and clear it, without an error page', async () => {
+    await app.context.clearCookies({ domain: 'localhost' });
+    await app.context.addCookies([{ name: 'mwoauth_session', value: 'a*b*c*d*e*f*g*h', url: app.origin }]);
+    const page = await app.context.newPage();
+    const response = await page.goto(`${app.origin}/`);
+    expect(response?.status()).toBe(200);
+    await expect(page.locator('h1').textContent()).resolves.toBe('Log in with your wiki account');
+    expect(await loginCookie()).toBeUndefined();
+    await page.close();
+  });
+});
+
+describe('starting the server in production', () => {
+  it('should stop at once with one message naming every missing variable', async () => {
+    const result = await startWithoutConfiguration();
+    expect(result.code).toBe(1);
+    for (const name of [
+      'MW_INDEX_URL',
+      'MW_CONSUMER_KEY',
+      'MW_CONSUMER_SECRET',
+      'SESSION_SECRET',
+      'USER_AGENT',
+    ]) {
+      expect(result.output).toContain(name);
+    }
+    expect(result.output.match(/is not configured correctly/g)).toHaveLength(1);
   });
 });

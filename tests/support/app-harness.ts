@@ -94,3 +94,19 @@ export function request(
 }
 
 export type Handler = (request: NextRequest) => Promise<NextResponse> | NextResponse;
+
+/** A user's access token for `consumer`, through the whole handshake (initiate, Allow, complete). */
+export async function accessTokenFor(
+  devwiki: { indexUrl: string; approve(url: string, user: string): Promise<string> },
+  consumer: DevwikiConsumer,
+  username: string,
+): Promise<{ key: string; secret: string }> {
+  const { complete, initiate } = await import('@/lib/mwoauth');
+  const options = { userAgent: 'next-mwoauth-tests/1.0 (tests/app; nobody@example.org)' };
+  const { redirectUrl, requestToken } = await initiate(devwiki.indexUrl, consumer, {
+    ...options,
+    callback: `${APP_ORIGIN}/api/mwoauth/callback`,
+  });
+  const back = new URL(await devwiki.approve(redirectUrl, username));
+  return complete(devwiki.indexUrl, consumer, requestToken, back.searchParams, options);
+}

@@ -205,3 +205,21 @@ export async function startE2EApp(): Promise<E2EApp> {
     throw error;
   }
 }
+
+/** Runs `next start` with none of the app's variables set; resolves when it exits (bounded: 30 s). */
+export async function startWithoutConfiguration(): Promise<{ code: number | null; output: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [NEXT_BIN, 'start', '-H', '127.0.0.1', '-p', String(port)], {
+    cwd: ROOT,
+    env: cleanEnv({ NODE_ENV: 'production' }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const timer = setTimeout(() => void stop(child), 30_000);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  clearTimeout(timer);
+  return { code, output };
+}

@@ -1,0 +1,110 @@
+import 'server-only';
+import { MWOAuthError, type ApiClient } from '@/lib/mwoauth';
+import { isBlocked, isRevoked } from './wiki';
+
+// The sandbox demo: append a line to User:<name>/sandbox through the API, as the user.
+
+/** The longest line the sandbox form accepts. */
+export const MAX_LINE_LENGTH = 200;
+
+export function sandboxTitle(username: string): string {
+  return `User:${username}/sandbox`;
+}
+
+/** Failed edits, as `/sandbox?error=<outcome>`, each with what to tell the user. */
+export const SANDBOX_OUTCOMES = {
+  invalid: `Write a line of text (at most ${MAX_LINE_LENGTH} characters) first.`,
+  editconflict:
+    'Someone else changed your sandbox after you opened this page. Nothing was saved: look at the page, then try again.',
+  blocked: 'Your account is blocked on the wiki, so it cannot edit. Nothing was saved.',
+  protectedpage: 'This page is protected on the wiki, so your account cannot edit it. Nothing was saved.',
+  readonly: 'The wiki is read-only for maintenance right now. Nothing was saved: try again later.',
+  permissiondenied: 'The wiki does not allow this app to edit for you (check its grants). Nothing was saved.',
+  unreachable:
+    'The wiki did not answer in time. The edit may or may not have been saved: check the page history.',
+  failed: 'The wiki refused the edit. Nothing was saved.',
+} as const;
+
+export type SandboxOutcome = keyof typeof SANDBOX_OUTCOMES;
+
+export function isSandboxOutcome(value: string): value is SandboxOutcome {
+  return Object.hasOwn(SANDBOX_OUTCOMES, value);
+}
+
+export type SandboxResult =
+  | { readonly ok: true; readonly revid: number }
+  | {
+      readonly ok: false;
+      readonly revoked: boolean;
+      readonly outcome: SandboxOutcome;
+      readonly mediawikiCode: string | null;
+    };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The form's text as one line, or null when empty or too long. */
+export function cleanLine(value: unknown): string | null {
+  const line = typeof value === 'string' ? value.replace(/\s+/g, ' ').trim() : '';
+  return line === '' || line.length > MAX_LINE_LENGTH ? null : line;
+}
+
+/** The outcome for an API error code (ApiEditPage, and the block and protection messages). */
+export function outcomeFor(error: unknown): SandboxOutcome {
+  if (!(error instanceof MWOAuthError)) return 'failed';
+  if (error.code === 'timeout' || error.code === 'network') return 'unreachable';
+  const code = error.mediawikiCode ?? '';
+  if (code === 'editconflict') return 'editconflict';
+  if (isBlocked(error)) return 'blocked';
+  if (/^(protectedpage|cascadeprotected|protectedtitle|protectednamespace)/.test(code))
+    return 'protectedpage';
+  if (code === 'readonly') return 'readonly';
+  if (code === 'permissiondenied' || code.startsWith('mwoauth-')) return 'permissiondenied';
+  return 'failed';
+}
+
+/** The latest revision id of `title`, or null when the page does not exist yet. */
+export async function latestRevision(api: ApiClient, title: string): Promise<number | null> {
+  const answer = await api.get({ action: 'query', prop: 'revisions', rvprop: 'ids', titles: title });
+  const pages = isRecord(answer.query) ? answer.query.pages : undefined;
+  const page = Array.isArray(pages) ? pages[0] : undefined;
+  const revisions = isRecord(page) ? page.revisions : undefined;
+  const first = Array.isArray(revisions) ? revisions[0] : undefined;
+  return isRecord(first) && typeof first.revid === 'number' ? first.revid : null;
+}
+
+/**
+ * Appends `line` to the user's sandbox with a CSRF token (action=edit needs one even with OAuth:
+ * fixtures 09, 10). `baserevid` is the revision the user saw: if the page changed since and
+ * MediaWiki cannot merge, it answers editconflict instead of overwriting.
+ */
+export async function appendToSandboxPage(
+  api: ApiClient,
+  username: string,
+  line: string,
+  baserevid: number | null,
+): Promise<SandboxResult> {
+  try {
+    const token = await api.getToken('csrf');
+    const answer = await api.post({
+      action: 'edit',
+      title: sandboxTitle(username),
+      appendtext: `\n* ${line}`,
+      summary: 'Sandbox edit through next-mwoauth',
+      baserevid,
+      token,
+    });
+    const edit = isRecord(answer.edit) ? answer.edit : null;
+    if (edit !== null && typeof edit.newrevid === 'number') return { ok: true, revid: edit.newrevid };
+    return { ok: false, revoked: false, outcome: 'failed', mediawikiCode: null };
+  } catch (error) {
+    if (!(error instanceof MWOAuthError)) throw error;
+    return {
+      ok: false,
+      revoked: isRevoked(error),
+      outcome: outcomeFor(error),
+      mediawikiCode: error.mediawikiCode,
+    };
+  }
+}
