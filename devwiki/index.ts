@@ -42,8 +42,10 @@ function parseAuthorizeForm(html: string): { action: string; fields: Array<[stri
   return { action: decodeEntities(form[1] ?? ''), fields };
 }
 
+/** The page's own text (not the banner), for error messages. */
 function excerpt(html: string): string {
-  const text = html
+  const start = html.indexOf('<div id="mw-content-text">');
+  const text = (start === -1 ? html : html.slice(start))
     .replace(/<style[\s\S]*?<\/style>/g, '')
     .replace(/<[^>]+>/g, ' ')
     .replace(/\s+/g, ' ')
