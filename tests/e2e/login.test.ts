@@ -69,7 +69,9 @@ describe('logging in with a wiki account, in a browser', () => {
     console.log(`e2e: login cookie ${size} bytes (name + value)`);
     expect(size).toBeLessThan(4096);
 
-    await page.goto(`${app.origin}/sandbox`);
+    const sandbox = await page.goto(`${app.origin}/sandbox`);
+    // Pages that depend on who is logged in must not be stored by the browser or any cache.
+    expect(sandbox?.headers()['cache-control']).toMatch(/private.*no-store|no-store.*private/);
     await app.screenshot(page, '05-sandbox');
     const line = `E2E line ${Date.now()}`;
     await page.fill('#line', line);
@@ -194,6 +196,10 @@ describe('logging in with a wiki account, in a browser', () => {
     const page = await app.context.newPage();
     app.devwiki.protectPage('User:Carol/sandbox');
     await page.goto(`${app.origin}/sandbox`);
+    if (!page.url().startsWith(app.origin)) {
+      await logInOnWiki(page, 'Carol');
+      await Promise.all([page.waitForURL(`${app.origin}/sandbox`), page.click('button[name=accept]')]);
+    }
     await expect(page.locator('h1').textContent()).resolves.toBe('Sandbox');
     await Promise.all([page.waitForURL(/error=protectedpage/), page.click('button[type=submit].primary')]);
     await expect(page.locator('.message-error').textContent()).resolves.toContain(
