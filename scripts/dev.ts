@@ -15,9 +15,20 @@ function runNextDev(env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(process.execPath, [nextBin, 'dev', ...process.argv.slice(2)], { stdio: 'inherit', env });
 }
 
+/** The port `next dev` will listen on: `-p N`/`--port N`/`--port=N` as next reads them, else PORT, else 3000. */
+function appPort(args: readonly string[]): string {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    if (arg.startsWith('--port=')) return arg.slice('--port='.length);
+    if ((arg === '-p' || arg === '--port') && args[i + 1] !== undefined) return args[i + 1] ?? '3000';
+  }
+  return process.env.PORT || '3000';
+}
+
 async function startWiki(): Promise<Devwiki> {
-  const appPort = process.env.PORT ?? '3000';
-  const consumers = defaultConsumers(`http://localhost:${appPort}/api/mwoauth/callback`);
+  const consumers = defaultConsumers(
+    `http://localhost:${appPort(process.argv.slice(2))}/api/mwoauth/callback`,
+  );
   try {
     return await startDevwiki({ port: DEFAULT_PORT, consumers });
   } catch (e) {
@@ -44,9 +55,10 @@ async function main(): Promise<void> {
       MW_CONSUMER_KEY: app.key,
       MW_CONSUMER_SECRET: app.secret,
       MW_CALLBACK: app.callbackUrl,
-      // A fresh secret per run: sessions from an earlier run simply no longer unseal.
-      SESSION_SECRET: process.env.SESSION_SECRET ?? randomBytes(32).toString('hex'),
-      USER_AGENT: process.env.USER_AGENT ?? 'next-mwoauth-dev/0.1 (local development against devwiki)',
+      // A fresh secret per run: sessions from an earlier run simply no longer unseal. `||`, not
+      // `??`: a .env.local copied from .env.example has SESSION_SECRET= (empty).
+      SESSION_SECRET: process.env.SESSION_SECRET || randomBytes(32).toString('hex'),
+      USER_AGENT: process.env.USER_AGENT || 'next-mwoauth-dev/0.1 (local development against devwiki)',
     };
     console.log(
       `No MW_CONSUMER_KEY set: started devwiki at ${wiki.indexUrl} and pointed the app at it. Log in as Alice (any password).`,
