@@ -5,7 +5,8 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 
 // Tests are split by what they need (STYLE.md §12): unit (no server), devwiki (the local
 // stand-in wiki, in-process), app (route handlers and lib/server against devwiki, in-process),
-// e2e (a built app in a real Chromium). `npm test` runs them all; `npx vitest run --project unit`
+// e2e (a built app in a real Chromium), security (hostile input, faults and load against the built
+// app over real HTTP: see SECURITY.md). `npm test` runs them all; `npx vitest run --project unit`
 // runs one.
 export default defineConfig({
   resolve: {
@@ -51,6 +52,23 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 120_000,
           hookTimeout: 600_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        resolve: {
+          // The tests unseal cookies with lib/server's own password ids (server-only outside Next).
+          alias: { 'server-only': `${root}/tests/support/server-only.ts` },
+        },
+        test: {
+          name: 'security',
+          include: ['tests/security/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 600_000,
+          // One file at a time, after the parallel projects (with e2e): each starts `next start`,
+          // and the load and deadline figures need the machine to themselves.
           fileParallelism: false,
         },
       },

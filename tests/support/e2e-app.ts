@@ -1,9 +1,11 @@
-// For tests/e2e: builds the app (`next build`, skipped when E2E_SKIP_BUILD=1 and a build exists),
-// starts devwiki in-process and `next start` on free ports of 127.0.0.1, and launches Debian's
-// Chromium through playwright-core with a fresh profile. close() always ends every child process.
+// For tests/e2e and tests/security: builds the app (`next build`, only when .next is missing or
+// older than the sources, or never when E2E_SKIP_BUILD=1 and a build exists), starts devwiki
+// in-process and `next start` on free ports of 127.0.0.1 (startE2EServer), and for the browser tests
+// launches Debian's Chromium through playwright-core with a fresh profile (startE2EApp). close()
+// always ends every child process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,16 +28,34 @@ export const E2E_CONSUMER: DevwikiConsumer = {
   ownerOnly: false,
 };
 
-export interface E2EApp {
+export interface E2EServerOptions {
+  /**
+   * More environment for `next start`, over the defaults below (a value of '' means "unset": the
+   * app's own default). By default the initiate limit is off: every test here is one client.
+   */
+  env?: Record<string, string>;
+}
+
+/** `next start` against an in-process devwiki, without a browser. */
+export interface E2EServer {
   /** http://localhost:<port>: what the browser uses, and APP_URL. */
   origin: string;
   devwiki: Devwiki;
+  /** The consumer the app uses (E2E_CONSUMER). */
+  consumer: DevwikiConsumer;
+  /** The SESSION_SECRET of this run (random), to unseal cookies in tests. */
+  sessionSecret: string;
+  /** The app server's stdout and stderr so far (for failure messages and leak scans). */
+  serverLog(): string;
+  /** The app server's stderr alone so far. */
+  serverStderr(): string;
+  close(): Promise<void>;
+}
+
+export interface E2EApp extends E2EServer {
   context: BrowserContext;
   /** Saves a full-page PNG under test-results/screenshots/. */
   screenshot(page: Page, name: string): Promise<string>;
-  /** The app server's output so far (for failure messages). */
-  serverLog(): string;
-  close(): Promise<void>;
 }
 
 function chromiumPath(): string {
@@ -66,7 +86,13 @@ function freePort(): Promise<number> {
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...extra };
   for (const key of Object.keys(env)) {
-    if (!(key in extra) && /^(MW_|SESSION_SECRET$|USER_AGENT$|APP_URL$|VITEST|NEXT_PHASE)/.test(key))
+    if (
+      (!(key in extra) &&
+        /^(MW_|SESSION_SECRET$|USER_AGENT$|APP_URL$|INITIATE_RATE_LIMIT$|TRUST_PROXY$|VITEST|NEXT_PHASE)/.test(
+          key,
+        )) ||
+      env[key] === ''
+    )
       delete env[key];
   }
   return env;
@@ -90,6 +116,48 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   });
 }
 
+/** The newest modification time (ms) of anything `next build` reads. */
+function newestSourceMtime(): number {
+  let newest = 0;
+  const visit = (path: string): void => {
+    if (!existsSync(path)) return;
+    const stat = statSync(path);
+    if (stat.isDirectory()) {
+      for (const name of readdirSync(path)) visit(join(path, name));
+    } else {
+      newest = Math.max(newest, stat.mtimeMs);
+    }
+  };
+  for (const entry of [
+    'app',
+    'lib',
+    'public',
+    'proxy.ts',
+    'instrumentation.ts',
+    'next.config.ts',
+    'tsconfig.json',
+    'package.json',
+    'package-lock.json',
+  ]) {
+    visit(join(ROOT, entry));
+  }
+  return newest;
+}
+
+/**
+ * Builds the app unless an up-to-date build exists: one `next build` serves every e2e and security
+ * file of a run (they run one file at a time: fileParallelism is off for both projects).
+ */
+async function ensureBuilt(): Promise<void> {
+  const buildId = join(ROOT, '.next', 'BUILD_ID');
+  if (existsSync(buildId)) {
+    if (process.env.E2E_SKIP_BUILD === '1') return;
+    if (statSync(buildId).mtimeMs > newestSourceMtime()) return;
+  }
+  // `next build` needs no configuration (it is read at request time).
+  await run(['build'], cleanEnv({ NODE_ENV: 'production' }));
+}
+
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -110,8 +178,8 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-export async function startE2EApp(): Promise<E2EApp> {
-  const executablePath = chromiumPath();
+/** Builds if needed, starts devwiki and `next start` against it. */
+export async function startE2EServer(options: E2EServerOptions = {}): Promise<E2EServer> {
   const cleanups: Array<() => Promise<void> | void> = [];
   const close = async (): Promise<void> => {
     for (const cleanup of cleanups.reverse()) {
@@ -121,29 +189,31 @@ export async function startE2EApp(): Promise<E2EApp> {
         console.error('e2e cleanup failed:', error);
       }
     }
+    cleanups.length = 0;
   };
 
   try {
-    if (!(process.env.E2E_SKIP_BUILD === '1' && existsSync(join(ROOT, '.next', 'BUILD_ID')))) {
-      // `next build` needs no configuration (it is read at request time).
-      await run(['build'], cleanEnv({ NODE_ENV: 'production' }));
-    }
+    await ensureBuilt();
 
     const devwiki = await startDevwiki({ consumers: [E2E_CONSUMER] });
     cleanups.push(() => devwiki.close());
 
     const port = await freePort();
     const origin = `http://localhost:${port}`;
-    const env = cleanEnv({
+    const sessionSecret = randomBytes(32).toString('base64');
+    const extra: Record<string, string> = {
       NODE_ENV: 'production',
       MW_INDEX_URL: devwiki.indexUrl,
       MW_CONSUMER_KEY: E2E_CONSUMER.key,
       MW_CONSUMER_SECRET: E2E_CONSUMER.secret,
       MW_CALLBACK: `${origin}/api/mwoauth/callback`,
-      SESSION_SECRET: randomBytes(32).toString('base64'),
+      SESSION_SECRET: sessionSecret,
       USER_AGENT: 'next-mwoauth-e2e/1.0 (tests/e2e; nobody@example.org)',
       APP_URL: origin,
-    });
+      INITIATE_RATE_LIMIT: 'off',
+      ...options.env,
+    };
+    const env = cleanEnv(extra);
     const child = spawn(process.execPath, [NEXT_BIN, 'start', '-H', '127.0.0.1', '-p', String(port)], {
       cwd: ROOT,
       env,
@@ -152,8 +222,12 @@ export async function startE2EApp(): Promise<E2EApp> {
     });
     cleanups.push(() => stop(child));
     let log = '';
+    let stderr = '';
     child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => {
+      log += d.toString();
+      stderr += d.toString();
+    });
 
     // Bounded wait for the server to answer.
     const deadline = Date.now() + 60_000;
@@ -169,6 +243,36 @@ export async function startE2EApp(): Promise<E2EApp> {
       await new Promise((r) => setTimeout(r, 200));
     }
 
+    return {
+      origin,
+      devwiki,
+      consumer: E2E_CONSUMER,
+      sessionSecret,
+      serverLog: () => log,
+      serverStderr: () => stderr,
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+export async function startE2EApp(options: E2EServerOptions = {}): Promise<E2EApp> {
+  const executablePath = chromiumPath();
+  const server = await startE2EServer(options);
+  const cleanups: Array<() => Promise<void> | void> = [() => server.close()];
+  const close = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        console.error('e2e cleanup failed:', error);
+      }
+    }
+  };
+
+  try {
     const profileDir = mkdtempSync(join(tmpdir(), 'next-mwoauth-e2e-'));
     cleanups.push(() => rmSync(profileDir, { recursive: true, force: true }));
     const context = await chromium.launchPersistentContext(profileDir, {
@@ -189,15 +293,13 @@ export async function startE2EApp(): Promise<E2EApp> {
 
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     return {
-      origin,
-      devwiki,
+      ...server,
       context,
       async screenshot(page, name) {
         const path = join(SCREENSHOT_DIR, `${name}.png`);
         await page.screenshot({ path, fullPage: true });
         return path;
       },
-      serverLog: () => log,
       close,
     };
   } catch (error) {

@@ -1,0 +1,259 @@
+// Shared by tests/security: a browser stand-in (cookie jar + fetch, redirects not followed) talking
+// to the built app over real HTTP, the login walk through devwiki, a seeded PRNG, bounded
+// concurrency, and the secrets of a run (unsealed from the cookies the app set) to scan for.
+import { unsealData } from 'iron-session';
+import { expect } from 'vitest';
+import { passwordIdFor } from '@/lib/server/config';
+import { HANDSHAKE_COOKIE, LOGIN_COOKIE } from '@/lib/server/session';
+import { CookieJar, type SetCookie } from '@/tests/support/app-harness';
+import type { E2EServer } from '@/tests/support/e2e-app';
+
+export { HANDSHAKE_COOKIE, LOGIN_COOKIE };
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  body: string;
+  /** Milliseconds from sending to the end of the body. */
+  ms: number;
+  setCookies: SetCookie[];
+  /** The Location header resolved against the app's origin, or null. */
+  location: URL | null;
+}
+
+export interface SendInit {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** A raw Cookie header, sent as is (the jar's cookies are not added). */
+  cookie?: string;
+  signal?: AbortSignal;
+}
+
+/** The secrets of a run: none may appear in a page, an asset or a log. */
+export class Secrets {
+  readonly #named = new Map<string, string>();
+  readonly #passwords: Record<string, string>;
+
+  constructor(app: E2EServer) {
+    this.#named.set(app.sessionSecret, 'SESSION_SECRET');
+    this.#named.set(app.consumer.secret, 'the consumer secret');
+    this.#passwords = { [passwordIdFor(app.sessionSecret)]: app.sessionSecret };
+  }
+
+  add(value: string, name: string): void {
+    if (value.length >= 8 && !this.#named.has(value)) this.#named.set(value, name);
+  }
+
+  get size(): number {
+    return this.#named.size;
+  }
+
+  /** How many secrets of each kind are known, e.g. "access token secret: 3". */
+  kinds(): Record<string, number> {
+    const kinds: Record<string, number> = {};
+    for (const name of this.#named.values()) {
+      const kind = name.replace(/ #\d+$/, '');
+      kinds[kind] = (kinds[kind] ?? 0) + 1;
+    }
+    return kinds;
+  }
+
+  /** The NAMES (never the values) of the secrets found in `text`. */
+  foundIn(text: string): string[] {
+    return [...this.#named].filter(([value]) => text.includes(value)).map(([, name]) => name);
+  }
+
+  /** Unseals our cookies in a response and remembers the token secrets inside. */
+  async learnFrom(setCookies: readonly SetCookie[]): Promise<void> {
+    for (const c of setCookies) {
+      if ((c.name !== LOGIN_COOKIE && c.name !== HANDSHAKE_COOKIE) || c.value === '') continue;
+      const data = await this.unseal(c.value);
+      for (const token of tokensIn(data)) {
+        this.add(token.secret, `${token.kind} secret #${this.size}`);
+        if (token.kind === 'access token') this.add(token.key, `access token key #${this.size}`);
+      }
+    }
+  }
+
+  /** A cookie value as the app would read it (null when it does not unseal). */
+  async unseal(value: string): Promise<unknown> {
+    try {
+      const data = await unsealData<unknown>(value, { password: this.#passwords });
+      return typeof data === 'object' && data !== null && Object.keys(data).length > 0 ? data : null;
+    } catch {
+      return null;
+    }
+  }
+}
+
+function tokensIn(data: unknown): Array<{ kind: string; key: string; secret: string }> {
+  const found: Array<{ kind: string; key: string; secret: string }> = [];
+  const token = (value: unknown, kind: string): void => {
+    if (typeof value !== 'object' || value === null) return;
+    const key: unknown = Reflect.get(value, 'key');
+    const secret: unknown = Reflect.get(value, 'secret');
+    if (typeof key === 'string' && typeof secret === 'string') found.push({ kind, key, secret });
+  };
+  if (typeof data !== 'object' || data === null) return found;
+  token(Reflect.get(data, 'accessToken'), 'access token');
+  const pending: unknown = Reflect.get(data, 'pending');
+  if (Array.isArray(pending)) {
+    for (const p of pending) {
+      if (typeof p === 'object' && p !== null) token(Reflect.get(p, 'requestToken'), 'request token');
+    }
+  }
+  return found;
+}
+
+/** One HTTP request to the app (or any absolute URL), redirects not followed. */
+export async function send(app: E2EServer, path: string, init: SendInit = {}): Promise<Reply> {
+  const headers = new Headers(init.headers);
+  if (init.cookie !== undefined) headers.set('cookie', init.cookie);
+  const started = performance.now();
+  const response = await fetch(new URL(path, app.origin), {
+    method: init.method ?? 'GET',
+    headers,
+    body: init.body,
+    redirect: 'manual',
+    signal: init.signal ?? AbortSignal.timeout(60_000),
+  });
+  const body = await response.text();
+  const ms = performance.now() - started;
+  const raw = response.headers.get('location');
+  return {
+    status: response.status,
+    headers: response.headers,
+    body,
+    ms,
+    setCookies: new CookieJar().update(response),
+    location: raw === null ? null : new URL(raw, app.origin),
+  };
+}
+
+/** A browser: a cookie jar for the app's origin, every Set-Cookie applied as it arrives. */
+export class Browser {
+  readonly jar = new CookieJar();
+
+  constructor(
+    readonly app: E2EServer,
+    readonly secrets: Secrets,
+  ) {}
+
+  async send(path: string, init: Omit<SendInit, 'cookie'> = {}): Promise<Reply> {
+    const cookie = this.jar.header();
+    const reply = await send(this.app, path, { ...init, ...(cookie === '' ? {} : { cookie }) });
+    for (const c of reply.setCookies) {
+      if (c.value === '' || c.attributes['max-age'] === '0') this.jar.cookies.delete(c.name);
+      else this.jar.cookies.set(c.name, c.value);
+    }
+    await this.secrets.learnFrom(reply.setCookies);
+    return reply;
+  }
+
+  /** POST /api/mwoauth/logout from our own page (Origin: ours), as the Log out button does. */
+  logout(next = '/'): Promise<Reply> {
+    return this.send('/api/mwoauth/logout', {
+      method: 'POST',
+      headers: { origin: this.app.origin, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ next }).toString(),
+    });
+  }
+
+  /** initiate → the wiki's authorize page, logged in as `username`, Allow; returns the callback URL. */
+  async startLogin(username: string, next = '/profile'): Promise<string> {
+    const start = await this.send(`/api/mwoauth/initiate?next=${encodeURIComponent(next)}`);
+    if (start.status !== 303 || start.location === null) {
+      throw new Error(`initiate answered ${start.status}, not 303 to the wiki: ${start.body.slice(0, 300)}`);
+    }
+    return this.app.devwiki.approve(start.location.href, username);
+  }
+
+  /** The whole login; returns the callback's reply. */
+  async logIn(username: string, next = '/profile'): Promise<Reply> {
+    return this.send(await this.startLogin(username, next));
+  }
+
+  /** Who /api/mwoauth/identify says this browser is (null when it is not logged in). */
+  async whoAmI(): Promise<string | null> {
+    const reply = await this.send('/api/mwoauth/identify');
+    if (reply.status !== 200) return null;
+    const body: unknown = JSON.parse(reply.body);
+    const name = typeof body === 'object' && body !== null ? Reflect.get(body, 'username') : null;
+    return typeof name === 'string' ? name : null;
+  }
+}
+
+/** The login cookie a reply set: its value, '' when it cleared it, null when it did not touch it. */
+export function loginCookieSet(reply: Reply): string | null {
+  const c = reply.setCookies.find((s) => s.name === LOGIN_COOKIE);
+  if (c === undefined) return null;
+  return c.attributes['max-age'] === '0' ? '' : c.value;
+}
+
+/** Mulberry32: a small seeded PRNG, so a failing fuzz case can be reproduced from its seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; results in input order. */
+export async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** The value at fraction `p` (0..1) of sorted `values`. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? NaN;
+}
+
+/** Counts of each status, e.g. { 200: 3, 401: 9 }. */
+export function tally(statuses: readonly number[]): Record<number, number> {
+  const counts: Record<number, number> = {};
+  for (const s of statuses) counts[s] = (counts[s] ?? 0) + 1;
+  return counts;
+}
+
+/** Stack-trace lines and crash markers in a server log. */
+export function crashesIn(log: string): string[] {
+  return log
+    .split('\n')
+    .filter((line) =>
+      /unhandledRejection|uncaughtException|UnhandledPromiseRejection|^\s+at .+[:(]\d+:\d+\)?\s*$/.test(line),
+    );
+}
+
+/**
+ * The end of every security file: the app's own log (stdout and stderr, the whole file's run) holds
+ * no secret of the run and no crash; prints the figure.
+ */
+export function expectCleanLog(label: string, app: E2EServer, secrets: Secrets): void {
+  const log = app.serverLog();
+  const leaked = secrets.foundIn(log);
+  const crashes = crashesIn(log);
+  console.log(
+    `[security] ${label} log: ${log.length} bytes scanned for ${secrets.size} secrets, ${leaked.length} found, ${crashes.length} stack/crash lines`,
+  );
+  expect(leaked, 'secrets in the app log').toEqual([]);
+  expect(crashes, 'stack traces or crashes in the app log').toEqual([]);
+}
