@@ -73,3 +73,29 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
   await writeHandshakes(response.cookies, remaining, config.session, secure);
   return response;
 }
+
+/**
+ * Only the wiki's redirect (a GET) may complete a login. Without these, Next answers HEAD with the
+ * GET handler — a link checker's or mail scanner's HEAD would take the single-use handshake and
+ * start a session — and POST with an empty 405.
+ */
+function methodNotAllowed(): NextResponse {
+  const response = failureResponse({
+    status: 405,
+    title: 'This login link is not valid',
+    what: 'The wiki sends you back here with a link; this request was not one.',
+    todo: 'Start the login again from this site.',
+    action: { label: 'Log in again', href: loginPath('/') },
+    mediawikiCode: null,
+  });
+  response.headers.set('Allow', 'GET');
+  return response;
+}
+
+export function HEAD(): NextResponse {
+  return methodNotAllowed();
+}
+
+export function POST(): NextResponse {
+  return methodNotAllowed();
+}
