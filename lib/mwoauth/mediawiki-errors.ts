@@ -78,6 +78,11 @@ export function messageKeyFor(text: string): string | null {
 }
 
 /** What to do, for the errors whose fix is known. `text` is the wiki's message (for the OAuth-protocol details). */
+/** Ends `text` with a full stop unless it already ends a sentence, so an appended hint reads as its own. */
+function withStop(text: string): string {
+  return /[.!?…:]$/.test(text) ? text : `${text}.`;
+}
+
 export function hintFor(key: string | null, text: string): string | null {
   if (/Expired timestamp/.test(text)) {
     return "This machine's clock or the wiki's is wrong by more than 300 s (Extension:OAuth's limit): synchronise the clock (NTP).";
@@ -139,7 +144,7 @@ export function mediawikiError(
   const shown = text.length > 500 ? `${text.slice(0, 500)}…` : text;
   return new MWOAuthError(
     code,
-    `The wiki answered with an error${key === null ? '' : ` (${key})`}: ${shown}${hint === null ? '' : ` ${hint}`}`,
+    `The wiki answered with an error${key === null ? '' : ` (${key})`}: ${withStop(shown)}${hint === null ? '' : ` ${hint}`}`,
     { mediawikiCode: key, status },
   );
 }
@@ -259,7 +264,7 @@ export function apiError(response: HttpResponse, json: unknown): MWOAuthError | 
   const hint = hintFor(messageKeyFor(text.replace(/^.*?: /, '')), text);
   return new MWOAuthError(
     'mediawiki',
-    `The API answered with an error (${code}): ${text}${hint === null ? '' : ` ${hint}`}`,
+    `The API answered with an error (${code}): ${withStop(text)}${hint === null ? '' : ` ${hint}`}`,
     { mediawikiCode: code, status: response.status },
   );
 }
