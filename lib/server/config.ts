@@ -41,6 +41,29 @@ export interface AppConfig {
   readonly userAgent: string;
   /** The public origin (`APP_URL`), or null to take it from each request. */
   readonly appOrigin: string | null;
+  /**
+   * `MW_TIMEOUT_MS`: the deadline of each call to the wiki (connect, headers and body), so a hung or
+   * trickling wiki cannot hold a request of ours open. Default 10 000 (lib/mwoauth's default).
+   */
+  readonly wikiTimeoutMs: number;
+  /**
+   * `INITIATE_RATE_LIMIT`: logins a client may start per window, or null when turned off. Each start
+   * makes the wiki hold a request token for 600 s (_facts.json), so a loop on initiate is abuse of
+   * the wiki as much as of us. Default 10 per 60 s.
+   */
+  readonly initiateRateLimit: RateLimitConfig | null;
+  /**
+   * `TRUST_PROXY`: true when a proxy in front of the app sets X-Forwarded-For, so its first entry
+   * names the client. See lib/server/rate-limit.ts and SECURITY.md for what each setting can tell.
+   */
+  readonly trustProxy: boolean;
+}
+
+export interface RateLimitConfig {
+  /** Requests allowed per window and client. */
+  readonly max: number;
+  /** The window, in seconds. */
+  readonly windowS: number;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -63,6 +86,11 @@ const WELL_KNOWN_SECRETS: readonly string[] = [
   'this-is-a-secret-value-with-at-least-32-characters',
   'at-least-32-characters-long-secret-key',
 ];
+
+/** MW_TIMEOUT_MS when unset: lib/mwoauth's own default deadline. */
+export const DEFAULT_WIKI_TIMEOUT_MS = 10_000;
+/** INITIATE_RATE_LIMIT when unset: a person needs one or two; a script looping on initiate, thousands. */
+export const DEFAULT_INITIATE_RATE_LIMIT: RateLimitConfig = { max: 10, windowS: 60 };
 
 /** Used outside production when USER_AGENT is unset; names the project so wiki admins know. */
 export const DEV_USER_AGENT = 'next-mwoauth-dev/0.1 (development server; set USER_AGENT before deploying)';
@@ -202,6 +230,45 @@ function readAppOrigin(env: Env, problems: string[]): string | null {
   return url.origin;
 }
 
+function readWikiTimeout(env: Env, problems: string[]): number {
+  const raw = env.MW_TIMEOUT_MS?.trim() ?? '';
+  if (raw === '') return DEFAULT_WIKI_TIMEOUT_MS;
+  const ms = /^\d{1,6}$/.test(raw) ? Number(raw) : NaN;
+  if (!(ms >= 1000 && ms <= 120_000)) {
+    problems.push(
+      'MW_TIMEOUT_MS must be a whole number of milliseconds from 1000 to 120000, e.g. 10000 (or leave it unset for 10 s).',
+    );
+    return DEFAULT_WIKI_TIMEOUT_MS;
+  }
+  return ms;
+}
+
+function readRateLimit(env: Env, problems: string[]): RateLimitConfig | null {
+  const raw = env.INITIATE_RATE_LIMIT?.trim().toLowerCase() ?? '';
+  if (raw === '') return DEFAULT_INITIATE_RATE_LIMIT;
+  if (raw === 'off') return null;
+  const m = /^(\d{1,6})\s*\/\s*(\d{1,6})$/.exec(raw);
+  const max = Number(m?.[1]);
+  const windowS = Number(m?.[2]);
+  if (m === null || max < 1 || windowS < 1) {
+    problems.push(
+      'INITIATE_RATE_LIMIT must be "<logins>/<seconds>", e.g. 10/60 (ten logins started per client per minute), or "off".',
+    );
+    return DEFAULT_INITIATE_RATE_LIMIT;
+  }
+  return { max, windowS };
+}
+
+function readTrustProxy(env: Env, problems: string[]): boolean {
+  const raw = env.TRUST_PROXY?.trim().toLowerCase() ?? '';
+  if (raw === '' || raw === 'false' || raw === '0' || raw === 'no') return false;
+  if (raw === 'true' || raw === '1' || raw === 'yes') return true;
+  problems.push(
+    'TRUST_PROXY must be "true" (a proxy in front of the app sets X-Forwarded-For, e.g. Toolforge) or "false" (the default).',
+  );
+  return false;
+}
+
 /**
  * Reads and validates the configuration from `env` (default: `process.env`). Throws one `AppError`
  * (`invalid_config`) listing every problem, each naming the variable and the fix, never a value.
@@ -240,6 +307,9 @@ export function readConfig(env: Env = process.env): AppConfig {
   }
 
   const appOrigin = readAppOrigin(env, problems);
+  const wikiTimeoutMs = readWikiTimeout(env, problems);
+  const initiateRateLimit = readRateLimit(env, problems);
+  const trustProxy = readTrustProxy(env, problems);
 
   if (problems.length > 0 || wiki === null || session === null) {
     const list = problems.map((p) => `  - ${p}`).join('\n');
@@ -249,7 +319,17 @@ export function readConfig(env: Env = process.env): AppConfig {
       { problems },
     );
   }
-  return { wiki, consumer: { key, secret }, callback, session, userAgent, appOrigin };
+  return {
+    wiki,
+    consumer: { key, secret },
+    callback,
+    session,
+    userAgent,
+    appOrigin,
+    wikiTimeoutMs,
+    initiateRateLimit,
+    trustProxy,
+  };
 }
 
 let cached: { env: string; config: AppConfig } | null = null;
@@ -269,6 +349,9 @@ export function getConfig(): AppConfig {
       'SESSION_SECRET',
       'USER_AGENT',
       'APP_URL',
+      'MW_TIMEOUT_MS',
+      'INITIATE_RATE_LIMIT',
+      'TRUST_PROXY',
       'NODE_ENV',
     ].map((name) => process.env[name] ?? null),
   );

@@ -6,9 +6,9 @@ import type { Failure } from './failure-page';
 
 // The configured wiki: lib/mwoauth bound to the environment, and what its errors mean to a user.
 
-/** Options every lib/mwoauth call of the app takes. */
-export function wikiOptions(config: AppConfig): { userAgent: string } {
-  return { userAgent: config.userAgent };
+/** Options every lib/mwoauth call of the app takes: who we are, and how long the wiki may take. */
+export function wikiOptions(config: AppConfig): { userAgent: string; timeoutMs: number } {
+  return { userAgent: config.userAgent, timeoutMs: config.wikiTimeoutMs };
 }
 
 /** A client of the wiki's api.php acting as the user who holds `accessToken`. */
@@ -18,6 +18,7 @@ export function apiClientFor(config: AppConfig, accessToken: AccessToken): ApiCl
     consumer: config.consumer,
     accessToken,
     userAgent: config.userAgent,
+    timeoutMs: config.wikiTimeoutMs,
     // A write or read done for a logged-in user must fail, not happen anonymously, if the token
     // stopped logging in (API assert=user).
     assert: 'user',

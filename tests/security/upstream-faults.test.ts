@@ -1,0 +1,204 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { DevwikiFault } from '@/devwiki';
+import { startE2EServer, type E2EServer } from '@/tests/support/e2e-app';
+import { Browser, crashesIn, expectCleanLog, loginCookieSet, Secrets, tally, type Reply } from './support';
+
+// Issue 5, part 5: whatever the wiki does — hang, trickle, fail, answer HTML or garbage or 50 MB,
+// or run its clock 310 s off — every request to the app ends within the wiki deadline plus a second,
+// with a clear page (no stack trace, nothing of the wiki's answer echoed), and the user's session is
+// left as it was. The app runs with MW_TIMEOUT_MS=3000 so the hangs take 3 s, not 10.
+
+const TIMEOUT_MS = 3000;
+const LIMIT_MS = TIMEOUT_MS + 1000;
+
+const FAULTS: Array<[string, DevwikiFault]> = [
+  ['a hang', { kind: 'hang' }],
+  ['a one-byte-a-second trickle', { kind: 'trickle', bytesPerSecond: 1 }],
+  ['HTTP 500', { kind: 'status', status: 500 }],
+  ['HTTP 503', { kind: 'status', status: 503 }],
+  ['an HTML error page with 200', { kind: 'html' }],
+  ['garbage', { kind: 'garbage' }],
+  ['a 50 MB body', { kind: 'huge', bytes: 50 * 1024 * 1024 }],
+];
+
+type Endpoint = 'initiate' | 'token' | 'identify' | 'api';
+const ENDPOINTS: Endpoint[] = ['initiate', 'token', 'identify', 'api'];
+
+/** What each app request returned under a fault. */
+interface Observed {
+  fault: string;
+  request: string;
+  reply: Reply;
+}
+
+let app: E2EServer;
+let secrets: Secrets;
+const observed: Observed[] = [];
+let userCount = 0;
+
+beforeAll(async () => {
+  app = await startE2EServer({ env: { MW_TIMEOUT_MS: String(TIMEOUT_MS) } });
+  secrets = new Secrets(app);
+});
+
+afterEach(() => {
+  for (const endpoint of ENDPOINTS) app.devwiki.setFault(endpoint, null);
+  app.devwiki.setClockOffset(0);
+});
+
+afterAll(async () => {
+  try {
+    if (app !== undefined) expectCleanLog('upstream-faults', app, secrets);
+  } finally {
+    await app?.close();
+  }
+});
+
+/** Texts of the wiki's faulty answers: none may reach our pages. */
+const UPSTREAM_TEXTS = [
+  'dEvWiKi0fault',
+  'simulated upstream error',
+  '<<garbage',
+  'x'.repeat(64),
+  'Internal error',
+];
+
+type Kind = 'route page' | 'json' | 'page';
+
+/** The app requests that reach `endpoint`, each with what kind of answer it gives. */
+function requestsFor(endpoint: Endpoint | 'clock'): Array<{ name: string; kind: Kind; callback?: true }> {
+  const callback = { name: 'callback', kind: 'route page' as const, callback: true as const };
+  switch (endpoint) {
+    case 'initiate':
+      return [{ name: '/api/mwoauth/initiate?next=/profile', kind: 'route page' }];
+    case 'token':
+      return [callback];
+    case 'identify':
+      return [
+        callback,
+        { name: '/api/mwoauth/identify', kind: 'json' },
+        { name: '/profile', kind: 'page' },
+        { name: '/api/mwoauth/revoked', kind: 'route page' },
+      ];
+    case 'api':
+      return [
+        { name: '/profile', kind: 'page' },
+        { name: '/sandbox', kind: 'page' },
+      ];
+    case 'clock':
+      return [
+        { name: '/api/mwoauth/initiate?next=/profile', kind: 'route page' },
+        callback,
+        { name: '/api/mwoauth/identify', kind: 'json' },
+        { name: '/profile', kind: 'page' },
+        { name: '/sandbox', kind: 'page' },
+        { name: '/api/mwoauth/revoked', kind: 'route page' },
+      ];
+  }
+}
+
+function checkAnswer(kind: Kind, reply: Reply, what: string): void {
+  expect(reply.ms, `${what} took ${reply.ms.toFixed(0)} ms`).toBeLessThanOrEqual(LIMIT_MS);
+  // 500 is "something went wrong on our side": a fault of the wiki must be named as one.
+  expect(reply.status, what).not.toBe(500);
+  for (const text of UPSTREAM_TEXTS) expect(reply.body, `${what} echoes the wiki`).not.toContain(text);
+  expect(crashesIn(reply.body), `${what} shows a stack trace`).toEqual([]);
+  switch (kind) {
+    case 'route page':
+      expect(reply.status, what).toBeGreaterThanOrEqual(400);
+      expect(reply.headers.get('content-type'), what).toMatch(/^text\/html/);
+      expect(reply.body, what).toMatch(/<h1>[^<]+<\/h1>/);
+      break;
+    case 'json': {
+      expect([502, 504], what).toContain(reply.status);
+      const body: unknown = JSON.parse(reply.body);
+      expect(body, what).toMatchObject({ error: expect.any(String), message: expect.any(String) });
+      expect(body, what).not.toHaveProperty('username');
+      break;
+    }
+    case 'page':
+      // The page itself, or (when the API said mwoauth-invalid-authorization, which MediaWiki
+      // also answers for a timestamp out of range: fixtures 17, 33b) the revocation check, which
+      // asks identify before it ends any session.
+      if (reply.status === 307) {
+        expect(reply.location?.pathname, what).toBe('/api/mwoauth/revoked');
+      } else {
+        expect(reply.status, what).toBe(200);
+        expect(reply.body, what).toMatch(/<h1>(Your profile|Sandbox)<\/h1>/);
+      }
+      break;
+  }
+}
+
+/** Logs a new user in, starts (and approves) a second login, then runs `requests` under `fault`. */
+async function underFault(
+  label: string,
+  set: () => void,
+  requests: ReturnType<typeof requestsFor>,
+): Promise<void> {
+  const username = `Faulty ${++userCount}`;
+  const browser = new Browser(app, secrets);
+  await browser.logIn(username);
+  const session = browser.jar.cookies.get('mwoauth_session');
+  const back = await browser.startLogin(username);
+  set();
+  const replies = await Promise.all(
+    requests.map(async (r) => ({ r, reply: await browser.send(r.callback === true ? back : r.name) })),
+  );
+  // Follow a page's redirect to the revocation check, as the browser would.
+  for (const { r, reply } of [...replies]) {
+    if (r.kind === 'page' && reply.status === 307 && reply.location !== null) {
+      const name = `${r.name} → ${reply.location.pathname}`;
+      replies.push({ r: { name, kind: 'route page' }, reply: await browser.send(reply.location.href) });
+    }
+  }
+  for (const { r, reply } of replies) {
+    const what = `${r.name} under ${label}`;
+    checkAnswer(r.kind, reply, what);
+    // The session as it was: not replaced, not cleared.
+    expect(loginCookieSet(reply), `${what} touched the session`).toBeNull();
+    observed.push({ fault: label, request: r.name, reply });
+  }
+  for (const endpoint of ENDPOINTS) app.devwiki.setFault(endpoint, null);
+  app.devwiki.setClockOffset(0);
+  expect(browser.jar.cookies.get('mwoauth_session')).toBe(session);
+  await expect(browser.whoAmI()).resolves.toBe(username);
+}
+
+describe('a misbehaving wiki', () => {
+  for (const endpoint of ENDPOINTS) {
+    it.each(FAULTS)(
+      `should answer in time with a clear page when ${endpoint} gives %s`,
+      async (name, fault) => {
+        await underFault(
+          `${name} on ${endpoint}`,
+          () => app.devwiki.setFault(endpoint, fault),
+          requestsFor(endpoint),
+        );
+      },
+    );
+  }
+
+  it.each([310, -310])(
+    'should answer in time with a clear page when the wiki’s clock is %i s off',
+    async (offset) => {
+      await underFault(
+        `clock ${offset > 0 ? '+' : ''}${offset} s`,
+        () => app.devwiki.setClockOffset(offset),
+        requestsFor('clock'),
+      );
+    },
+  );
+
+  it('should print the figure, with no unhandled rejection in the server log', () => {
+    const slowest = Math.max(...observed.map((o) => o.reply.ms));
+    const cases = new Set(observed.map((o) => o.fault)).size;
+    const crashes = crashesIn(app.serverStderr());
+    console.log(
+      `[security] upstream-faults: ${cases} fault cases (${FAULTS.length} faults × ${ENDPOINTS.length} endpoints + clock ±310 s), ${observed.length} app requests, slowest ${slowest.toFixed(0)} ms (limit ${LIMIT_MS}), statuses ${JSON.stringify(tally(observed.map((o) => o.reply.status)))}, 0 sessions changed, ${crashes.length} crash lines`,
+    );
+    expect(cases).toBe(FAULTS.length * ENDPOINTS.length + 2);
+    expect(slowest).toBeLessThanOrEqual(LIMIT_MS);
+    expect(crashes).toEqual([]);
+  });
+});
