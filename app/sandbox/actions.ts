@@ -1,11 +1,9 @@
 'use server';
 
-import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
-import { currentOrigin, requireUser } from '@/lib/server/auth';
+import { requireUser } from '@/lib/server/auth';
 import { getConfig } from '@/lib/server/config';
 import { appendToSandboxPage, cleanLine } from '@/lib/server/sandbox';
-import { clearLoginSession, secureCookiesFor } from '@/lib/server/session';
 import { apiClientFor } from '@/lib/server/wiki';
 
 /**
@@ -29,9 +27,11 @@ export async function appendToSandbox(formData: FormData): Promise<void> {
   );
   if (result.ok) redirect(`/sandbox?saved=${result.revid}`);
   if (result.revoked) {
-    // Access revoked on the wiki: end the session here (a server action may set cookies).
-    clearLoginSession(await cookies(), secureCookiesFor(await currentOrigin()));
-    redirect('/?notice=revoked');
+    // The API answers mwoauth-invalid-authorization for a revoked grant AND for a timestamp more
+    // than 300 s off or a bad signature (fixtures 15, 17, 33b): ending the session here would log
+    // users out whenever a clock drifts. The revocation check asks identify, which tells them apart,
+    // before it ends the session (as the pages do).
+    redirect('/api/mwoauth/revoked');
   }
   const key = result.mediawikiCode === null ? '' : `&key=${encodeURIComponent(result.mediawikiCode)}`;
   redirect(`/sandbox?error=${result.outcome}${key}`);

@@ -24,7 +24,7 @@ export interface Reply {
 export interface SendInit {
   method?: string;
   headers?: Record<string, string>;
-  body?: string;
+  body?: string | FormData;
   /** A raw Cookie header, sent as is (the jar's cookies are not added). */
   cookie?: string;
   signal?: AbortSignal;
@@ -172,6 +172,25 @@ export class Browser {
   /** The whole login; returns the callback's reply. */
   async logIn(username: string, next = '/profile'): Promise<Reply> {
     return this.send(await this.startLogin(username, next));
+  }
+
+  /**
+   * The sandbox form's hidden server-action field (`$ACTION_ID_…`), read from the page as a browser
+   * without JavaScript would submit it.
+   */
+  async sandboxActionField(): Promise<string> {
+    const page = await this.send('/sandbox');
+    const field = /name="(\$ACTION_ID_[0-9a-f]+)"/.exec(page.body)?.[1];
+    if (field === undefined) throw new Error(`/sandbox (${page.status}) has no server-action form`);
+    return field;
+  }
+
+  /** Submits the sandbox form (the server action appendToSandbox) from our own page. */
+  submitSandbox(actionField: string, line: string): Promise<Reply> {
+    const form = new FormData();
+    form.set(actionField, '');
+    form.set('line', line);
+    return this.send('/sandbox', { method: 'POST', headers: { origin: this.app.origin }, body: form });
   }
 
   /** Who /api/mwoauth/identify says this browser is (null when it is not logged in). */
