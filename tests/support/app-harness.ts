@@ -36,6 +36,9 @@ export function configureFor(
     SESSION_SECRET,
     USER_AGENT: 'next-mwoauth-tests/1.0 (tests/app; nobody@example.org)',
     APP_URL: APP_ORIGIN,
+    // Every route-handler test is one client (no X-Forwarded-For): the initiate limit is tested on
+    // its own (tests/security/rate-limit.test.ts), so it is off unless a test passes it in `extra`.
+    INITIATE_RATE_LIMIT: 'off',
     ...extra,
   });
 }

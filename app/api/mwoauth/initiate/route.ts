@@ -1,6 +1,7 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { initiate } from '@/lib/mwoauth';
 import { failureResponse } from '@/lib/server/failure-page';
+import { limitInitiate } from '@/lib/server/rate-limit';
 import { configOrFailure, logError, originOf, seeOther } from '@/lib/server/routes';
 import { loginPath, safeNext } from '@/lib/server/safe-next';
 import { newHandshake, readHandshakes, secureCookiesFor, writeHandshakes } from '@/lib/server/session';
@@ -9,11 +10,14 @@ import { describeWikiError, wikiOptions } from '@/lib/server/wiki';
 /**
  * GET /api/mwoauth/initiate?next=/path — asks the wiki for a request token (Special:OAuth/initiate),
  * remembers it in the handshake cookie beside any other login in progress (another tab), and sends
- * the browser to the wiki's authorize page.
+ * the browser to the wiki's authorize page. 429 with Retry-After beyond INITIATE_RATE_LIMIT.
  */
 export async function GET(request: NextRequest): Promise<NextResponse> {
   const config = configOrFailure();
   if (config instanceof NextResponse) return config;
+  // Before the wiki is asked: each start makes it hold a request token for 10 minutes.
+  const limited = limitInitiate(request.headers, config);
+  if (limited !== null) return limited;
   const next = safeNext(request.nextUrl.searchParams.get('next'));
   try {
     const { redirectUrl, requestToken } = await initiate(config.wiki.indexUrl, config.consumer, {

@@ -1,0 +1,139 @@
+import 'server-only';
+import { isIPv4, isIPv6 } from 'node:net';
+import type { NextResponse } from 'next/server';
+import type { AppConfig, RateLimitConfig } from './config';
+import { failureResponse } from './failure-page';
+
+// A per-client limit on starting logins. Each GET /api/mwoauth/initiate makes the wiki create and
+// keep a request token for 600 s (_facts.json "request_token_lifetime_s"), signed with our consumer:
+// a script looping on it loads the wiki in our name. A fixed window per client, in this process's
+// memory: simple, no dependency, and enough to stop a loop. It is per process (each replica counts
+// on its own) and forgets on restart; SECURITY.md says so.
+//
+// Who is "a client"? Route handlers never see the socket. `next start` copies the socket's address
+// into X-Forwarded-For only when the request has none (next/dist/server/base-server.js:
+// `req.headers['x-forwarded-for'] ??= socket.remoteAddress`), so:
+// - TRUST_PROXY unset: the LAST entry. Served directly, that is the socket address, unless the client
+//   sent its own X-Forwarded-For (then it chose its key: the limit only stops clients that do not
+//   try). Behind one proxy that appends to or sets the header, it is the address that proxy saw.
+// - TRUST_PROXY=true: the FIRST entry, for proxies (or chains) that overwrite the header with the
+//   visitor's address. Behind a proxy that appends instead, the first entry is the client's own
+//   claim, so do not set it there.
+
+/** Clients remembered at once; beyond this the oldest windows are dropped (memory stays bounded). */
+export const MAX_TRACKED_CLIENTS = 10_000;
+/** Longer header entries are not addresses; they are cut so they cannot grow the table's memory. */
+const MAX_KEY_LENGTH = 64;
+
+export interface RateDecision {
+  readonly allowed: boolean;
+  /** Seconds until the client's window resets (for Retry-After); 0 when allowed. */
+  readonly retryAfterS: number;
+}
+
+interface Window {
+  count: number;
+  resetAt: number;
+}
+
+/** Fixed windows per key. `now` is injectable for tests. */
+export class RateLimiter {
+  readonly #windows = new Map<string, Window>();
+  readonly #now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
+  /** Counts one request of `key` against `limit`. */
+  take(key: string, limit: RateLimitConfig): RateDecision {
+    const now = this.#now();
+    let window = this.#windows.get(key);
+    if (window === undefined || window.resetAt <= now) {
+      this.#windows.delete(key);
+      this.#makeRoom(now);
+      window = { count: 0, resetAt: now + limit.windowS * 1000 };
+      this.#windows.set(key, window);
+    }
+    window.count += 1;
+    if (window.count <= limit.max) return { allowed: true, retryAfterS: 0 };
+    return { allowed: false, retryAfterS: Math.max(1, Math.ceil((window.resetAt - now) / 1000)) };
+  }
+
+  /** How many clients are remembered (for tests). */
+  get size(): number {
+    return this.#windows.size;
+  }
+
+  #makeRoom(now: number): void {
+    if (this.#windows.size < MAX_TRACKED_CLIENTS) return;
+    for (const [key, window] of this.#windows) if (window.resetAt <= now) this.#windows.delete(key);
+    // Still full: drop the oldest windows (a Map iterates in insertion order).
+    for (const key of this.#windows.keys()) {
+      if (this.#windows.size < MAX_TRACKED_CLIENTS) break;
+      this.#windows.delete(key);
+    }
+  }
+}
+
+/**
+ * One IPv6 user usually holds a whole /64, so it counts as one client; an IPv4-mapped IPv6 address
+ * (`::ffff:127.0.0.1`) is its IPv4 address.
+ */
+function normalizeAddress(entry: string): string {
+  let address = entry.trim().toLowerCase();
+  // "[2001:db8::1]:443" and "192.0.2.1:443": some proxies add the port.
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(address);
+  if (bracketed?.[1] !== undefined) address = bracketed[1];
+  else if (/^[\d.]+:\d+$/.test(address)) address = address.slice(0, address.indexOf(':'));
+  address = address.replace(/%.*$/, ''); // zone id: fe80::1%eth0
+  const mapped = /^::ffff:([\d.]+)$/.exec(address);
+  if (mapped?.[1] !== undefined && isIPv4(mapped[1])) return mapped[1];
+  if (!isIPv6(address)) return address.slice(0, MAX_KEY_LENGTH);
+  const [head = '', tail] = address.split('::');
+  const front = head === '' ? [] : head.split(':');
+  let groups = front;
+  if (tail !== undefined) {
+    const back = tail === '' ? [] : tail.split(':');
+    // A trailing dotted IPv4 part stands for two groups.
+    const backGroups = back.length + (back.at(-1)?.includes('.') ? 1 : 0);
+    groups = [...front, ...Array<string>(Math.max(0, 8 - front.length - backGroups)).fill('0'), ...back];
+  }
+  return `${groups
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
+}
+
+/** The client a request counts against (see the comment at the top for what each setting can tell). */
+export function clientKey(headers: Headers, trustProxy: boolean): string {
+  const entries = (headers.get('x-forwarded-for') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const entry = trustProxy ? entries[0] : entries.at(-1);
+  // No address at all: everyone without one shares a single window.
+  return entry === undefined ? 'unknown' : normalizeAddress(entry);
+}
+
+const initiateLimiter = new RateLimiter();
+
+/**
+ * Counts a login start against its client; returns the 429 page (with Retry-After) when the client
+ * is over INITIATE_RATE_LIMIT, else null.
+ */
+export function limitInitiate(headers: Headers, config: AppConfig): NextResponse | null {
+  if (config.initiateRateLimit === null) return null;
+  const decision = initiateLimiter.take(clientKey(headers, config.trustProxy), config.initiateRateLimit);
+  if (decision.allowed) return null;
+  const response = failureResponse({
+    status: 429,
+    title: 'Too many logins started',
+    what: `This browser or network started more than ${config.initiateRateLimit.max} logins in ${config.initiateRateLimit.windowS} seconds.`,
+    todo: `Wait ${decision.retryAfterS} seconds, then log in once.`,
+    action: null,
+    mediawikiCode: null,
+  });
+  response.headers.set('Retry-After', String(decision.retryAfterS));
+  return response;
+}
