@@ -53,8 +53,8 @@ export interface AppConfig {
    */
   readonly initiateRateLimit: RateLimitConfig | null;
   /**
-   * `TRUST_PROXY`: true when a proxy in front of the app sets X-Forwarded-For, so its first entry
-   * names the client. See lib/server/rate-limit.ts and SECURITY.md for what each setting can tell.
+   * `TRUST_PROXY`: true when the first X-Forwarded-For entry is the visitor's (the front proxy
+   * replaces the header, inner ones append). See lib/server/rate-limit.ts and SECURITY.md.
    */
   readonly trustProxy: boolean;
 }
@@ -264,7 +264,7 @@ function readTrustProxy(env: Env, problems: string[]): boolean {
   if (raw === '' || raw === 'false' || raw === '0' || raw === 'no') return false;
   if (raw === 'true' || raw === '1' || raw === 'yes') return true;
   problems.push(
-    'TRUST_PROXY must be "true" (a proxy in front of the app sets X-Forwarded-For, e.g. Toolforge) or "false" (the default).',
+    'TRUST_PROXY must be "true" (the first X-Forwarded-For entry is the visitor: your front proxy replaces the header) or "false" (the default: the last entry).',
   );
   return false;
 }

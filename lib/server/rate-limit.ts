@@ -15,10 +15,10 @@ import { failureResponse } from './failure-page';
 // `req.headers['x-forwarded-for'] ??= socket.remoteAddress`), so:
 // - TRUST_PROXY unset: the LAST entry. Served directly, that is the socket address, unless the client
 //   sent its own X-Forwarded-For (then it chose its key: the limit only stops clients that do not
-//   try). Behind one proxy that appends to or sets the header, it is the address that proxy saw.
-// - TRUST_PROXY=true: the FIRST entry, for proxies (or chains) that overwrite the header with the
-//   visitor's address. Behind a proxy that appends instead, the first entry is the client's own
-//   claim, so do not set it there.
+//   try). Behind one proxy that appends to or replaces the header, it is the address that proxy saw.
+// - TRUST_PROXY=true: the FIRST entry, for chains whose front proxy replaces the header with the
+//   visitor's address and whose inner proxies append. Where the front proxy appends instead, the
+//   first entry is the client's own claim, so do not set it there.
 
 /** Clients remembered at once; beyond this the oldest windows are dropped (memory stays bounded). */
 export const MAX_TRACKED_CLIENTS = 10_000;
