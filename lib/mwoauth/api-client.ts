@@ -152,7 +152,8 @@ export class ApiClient {
     if (!Number.isInteger(maxPages) || maxPages < 1) {
       throw new MWOAuthError('invalid_argument', 'maxPages must be a whole number of at least 1.');
     }
-    let next: ApiParams = { action: 'query', ...params };
+    const first: ApiParams = { action: 'query', ...params };
+    let next = first;
     for (let page = 0; page < maxPages; page++) {
       const answer = await this.get(next, options);
       yield answer;
@@ -162,7 +163,9 @@ export class ApiClient {
       for (const [k, v] of Object.entries(cont)) {
         if (typeof v === 'string' || typeof v === 'number') extra[k] = v;
       }
-      next = { ...next, ...extra };
+      // Into the ORIGINAL request, not the previous one: the continue keys change between pages
+      // (rvcontinue, then gapcontinue), and a stale one would resume the wrong module (API:Continue).
+      next = { ...first, ...extra };
     }
   }
 

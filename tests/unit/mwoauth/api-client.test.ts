@@ -152,6 +152,26 @@ describe('ApiClient', () => {
     ]);
   });
 
+  it('should send each page only the continue values of the previous answer, not stale ones', async () => {
+    // generator=allpages&prop=revisions: the continue keys change from page to page
+    // (https://www.mediawiki.org/wiki/API:Continue: merge `continue` into the ORIGINAL request).
+    const pages = [
+      { continue: { rvcontinue: 'R1', continue: '||' }, query: {} },
+      { continue: { gapcontinue: 'G2', continue: 'gapcontinue||' }, query: {} },
+      { batchcomplete: true, query: {} },
+    ];
+    const fetch = fakeFetch(...pages.map((p) => () => json(p)));
+    const params = { generator: 'allpages', prop: 'revisions', gaplimit: 2 };
+    for await (const page of client(fetch).queryAll(params)) expect(page).toHaveProperty('query');
+    const sent = fetch.requests.map((r) => new URL(r.url).searchParams);
+    expect(sent.map((q) => [q.get('rvcontinue'), q.get('gapcontinue'), q.get('continue')])).toEqual([
+      [null, null, null],
+      ['R1', null, '||'],
+      [null, 'G2', 'gapcontinue||'],
+    ]);
+    expect(sent.every((q) => q.get('generator') === 'allpages' && q.get('action') === 'query')).toBe(true);
+  });
+
   it('should stop continuation after maxPages requests', async () => {
     const fetch = fakeFetch(() => json({ continue: { apcontinue: 'X', continue: '-||' }, query: {} }));
     let count = 0;
