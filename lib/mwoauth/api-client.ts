@@ -1,8 +1,9 @@
 // Signed requests to a wiki's action API (api.php) on behalf of the user who holds the access token.
 // An access token authorized on one Wikimedia wiki works on all of them, so any api.php URL may be
 // given. format=json&formatversion=2 are added; POST bodies are form-encoded and signed (fixture 10).
-// Retries are bounded: maxlag errors and HTTP 429/503 with Retry-After are retried while the wait
-// fits in the call's deadline (https://www.mediawiki.org/wiki/Manual:Maxlag_parameter).
+// Retries are bounded: maxlag errors and HTTP 429 (and, for GETs only, 503) are retried after
+// Retry-After while the wait fits in the call's deadline
+// (https://www.mediawiki.org/wiki/Manual:Maxlag_parameter).
 import { MWOAuthError, redactSecrets } from './errors';
 import {
   type Deadline,
@@ -32,7 +33,7 @@ export interface ApiClientOptions extends RequestOptions {
   apiUrl: string;
   consumer: ConsumerToken;
   accessToken: AccessToken;
-  /** Retries after maxlag or Retry-After. Default 2. */
+  /** Retries after a maxlag error or HTTP 429 (GETs: also 503). Default 2. */
   maxRetries?: number;
   /** Longest single wait the client accepts before a retry, in ms. Default 5 000. */
   maxRetryWaitMs?: number;
@@ -201,7 +202,7 @@ export class ApiClient {
         );
         const outcome = this.#interpret(response);
         if (!(outcome instanceof MWOAuthError)) return outcome;
-        const wait = this.#retryWait(response, outcome, attempt, deadline);
+        const wait = this.#retryWait(method, response, outcome, attempt, deadline);
         if (wait === null) throw outcome;
         await (this.#options.sleep ?? realSleep)(wait);
       }
@@ -239,14 +240,23 @@ export class ApiClient {
     return json;
   }
 
-  /** How long to wait before retrying, or null to give up now. */
+  /**
+   * How long to wait before retrying, or null to give up now. A POST is retried only when the
+   * request surely did nothing: a maxlag error (ApiMain refuses before running the module) or a 429
+   * (refused, RFC 6585 §4). A 503 may come from a proxy after the wiki saved an edit, so re-sending
+   * a POST then could apply it twice; a GET is safe to repeat.
+   */
   #retryWait(
+    method: 'GET' | 'POST',
     response: HttpResponse,
     error: MWOAuthError,
     attempt: number,
     deadline: Deadline,
   ): number | null {
-    const retriable = error.mediawikiCode === 'maxlag' || response.status === 429 || response.status === 503;
+    const retriable =
+      error.mediawikiCode === 'maxlag' ||
+      response.status === 429 ||
+      (response.status === 503 && method === 'GET');
     if (!retriable || attempt >= this.#maxRetries) return null;
     const wait = retryAfterMs(response) ?? DEFAULT_RETRY_WAIT_MS;
     // Honour Retry-After: never retry sooner than asked; give up if the wait is over the cap or

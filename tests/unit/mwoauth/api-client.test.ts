@@ -126,6 +126,30 @@ describe('ApiClient', () => {
     expect(waits).toEqual([1000]);
   });
 
+  // A 503 may come from a proxy after the wiki saved the edit: re-sending a POST could edit twice.
+  // maxlag (refused by ApiMain before the module runs) and 429 (refused, RFC 6585) left nothing done.
+  const busy = (status: number) => (): Response =>
+    new Response('busy', { status, headers: { 'Retry-After': '1' } });
+  const maxlag = (): Response =>
+    json({ error: { code: 'maxlag', info: 'Waiting for db: 7 seconds lagged.' } }, { 'Retry-After': '1' });
+  const retries: [string, 'GET' | 'POST', () => Response, boolean][] = [
+    ['should retry a GET after a 503', 'GET', busy(503), true],
+    ['should retry a GET after a 429', 'GET', busy(429), true],
+    ['should retry a POST after a 429', 'POST', busy(429), true],
+    ['should retry a POST after a maxlag error', 'POST', maxlag, true],
+    ['should not retry a POST after a 503 (the edit may have been saved)', 'POST', busy(503), false],
+  ];
+  for (const [sentence, method, first, retried] of retries) {
+    it(sentence, async () => {
+      const fetch = fakeFetch(first, () => json({ edit: { result: 'Success' } }));
+      const api = client(fetch, { sleep: async () => undefined });
+      const call = method === 'GET' ? api.get({ action: 'query' }) : api.post({ action: 'edit', title: 'T' });
+      if (retried) expect(await call).toEqual({ edit: { result: 'Success' } });
+      else await expect(call).rejects.toMatchObject({ code: 'http_error', status: 503 });
+      expect(fetch.requests.map((r) => r.method)).toEqual(retried ? [method, method] : [method]);
+    });
+  }
+
   it('should not wait longer than the cap: a Retry-After of 120 s fails at once', async () => {
     const waits: number[] = [];
     const fetch = fakeFetch(() => new Response('busy', { status: 429, headers: { 'Retry-After': '120' } }));
