@@ -1,8 +1,9 @@
 // Special:OAuth/identify answers with a bare compact JWT (HS256, key = consumer secret; fixture 07).
-// Checked here with jose, stricter than mwoauth: HS256 only; aud = consumer key; iss = the wiki's
-// origin exactly (scheme, host and port: mwoauth compares hosts only); exp; iat neither in the
-// future nor older than MediaWiki's own lifetime (exp - iat = 100 s) plus leeway; the claims present
-// and typed; nonce = the oauth_nonce actually sent (mwoauth checks that too).
+// Checked here with jose, stricter than mwoauth: HS256 only; aud = consumer key, as one string; iss =
+// the wiki's origin exactly (scheme, host and port: mwoauth compares hosts only); exp, after iat by
+// at most MediaWiki's own lifetime (exp - iat = 100 s) plus leeway; iat neither in the future nor
+// older than that lifetime plus leeway; the claims present and typed; nonce = the oauth_nonce
+// actually sent (mwoauth checks that too).
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { MWOAuthError, type IdentityFailureReason } from './errors';
 
@@ -176,6 +177,10 @@ export async function verifyIdentityJwt(jwt: string, options: VerifyIdentityOpti
     throw fromJose(error, options.issuer);
   }
 
+  // jose accepts an aud list that contains the key; MediaWiki sends one string (fixture 07).
+  if (typeof payload.aud !== 'string') {
+    throw fail('aud', 'its aud is not a single consumer key (MediaWiki sends one string).');
+  }
   // jose checked that iat, if present, is a number; required above.
   const iat = typeof payload.iat === 'number' ? payload.iat : Number.NaN;
   const exp = typeof payload.exp === 'number' ? payload.exp : Number.NaN;
@@ -185,6 +190,14 @@ export async function verifyIdentityJwt(jwt: string, options: VerifyIdentityOpti
     throw fail(
       'iat_stale',
       `it was issued more than ${IDENTIFY_JWT_LIFETIME_S + leeway} s ago (iat): a replayed answer?`,
+    );
+  }
+  // exp = iat + 100 from the wiki's one clock (the two time() calls may straddle a second, hence
+  // the slack): anything else is not the JWT Extension:OAuth makes.
+  if (!(exp > iat) || exp - iat > IDENTIFY_JWT_LIFETIME_S + leeway) {
+    throw fail(
+      'exp',
+      `its lifetime (exp - iat = ${exp - iat} s) is not the ${IDENTIFY_JWT_LIFETIME_S} s Extension:OAuth sets.`,
     );
   }
   if (payload.nonce !== options.nonce) {

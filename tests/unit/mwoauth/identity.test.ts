@@ -103,6 +103,14 @@ describe('identify', () => {
     expect(await identifyWith(await hs(claims({ aud: 'another-consumer' })))).toEqual(rejected('aud'));
   });
 
+  it('should reject an aud given as a list, even one that holds the consumer key', async () => {
+    // MediaWiki sends a string; jose alone would accept any list containing the key.
+    expect(await identifyWith(await hs(claims({ aud: [CONSUMER.key] })))).toEqual(rejected('aud'));
+    expect(await identifyWith(await hs(claims({ aud: [CONSUMER.key, 'another-consumer'] })))).toEqual(
+      rejected('aud'),
+    );
+  });
+
   for (const iss of [
     'https://evil.example.org',
     'http://meta.wikimedia.org',
@@ -143,6 +151,22 @@ describe('identify', () => {
     expect(await identifyWith(await hs(claims({ iat: NOW_S - 300, exp: NOW_S + 3600 })))).toEqual(
       rejected('iat_stale'),
     );
+  });
+
+  it('should reject an exp that is not after iat', async () => {
+    expect(await identifyWith(await hs(claims({ iat: NOW_S, exp: NOW_S })))).toEqual(rejected('exp'));
+    expect(await identifyWith(await hs(claims({ iat: NOW_S, exp: NOW_S - 5 })))).toEqual(rejected('exp'));
+  });
+
+  it("should reject an exp more than MediaWiki's 100 s + leeway after iat, and accept one within", async () => {
+    expect(await identifyWith(await hs(claims({ iat: NOW_S, exp: NOW_S + 3600 })))).toEqual(rejected('exp'));
+    expect(await identifyWith(await hs(claims({ iat: NOW_S, exp: NOW_S + 111 })))).toEqual(rejected('exp'));
+    expect(await identifyWith(await hs(claims({ iat: NOW_S, exp: NOW_S + 110 })))).toMatchObject({
+      username: 'Alice',
+    });
+    expect(await identifyWith(await hs(claims({ iat: NOW_S, exp: NOW_S + 99 })))).toMatchObject({
+      username: 'Alice',
+    });
   });
 
   for (const claim of ['iss', 'aud', 'exp', 'iat', 'sub', 'nonce']) {
