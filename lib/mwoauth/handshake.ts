@@ -6,7 +6,7 @@
 // `mwUri` is the wiki's index.php URL, e.g. https://meta.wikimedia.org/w/index.php.
 import { MWOAuthError, redactSecrets } from './errors';
 import { resolveTransport, startDeadline } from './http';
-import { type Identity, verifyIdentityJwt } from './identity';
+import { type Identity, normaliseIssuer, verifyIdentityJwt } from './identity';
 import { specialOAuthError } from './mediawiki-errors';
 import { type RequestOptions, sendSigned } from './oauth-request';
 import { parseHttpUrl } from './sign';
@@ -32,8 +32,9 @@ export interface IdentifyOptions extends RequestOptions {
   /** Seconds of clock skew allowed for exp/iat. Default 10. */
   leeway?: number;
   /**
-   * The expected `iss`: the wiki's $wgCanonicalServer. Default: the origin of mwUri (scheme, host,
-   * port). Set it when the canonical server differs from the URL you call.
+   * The expected `iss`: the wiki's $wgCanonicalServer, an origin such as 'https://meta.wikimedia.org'
+   * (a trailing '/' is accepted; a path or query is refused). Default: the origin of mwUri (scheme,
+   * host, port). Set it when the canonical server differs from the URL you call.
    */
   issuer?: string;
 }
@@ -246,7 +247,7 @@ export async function identify(
   const access = toToken(accessToken, 'access token');
   try {
     const transport = resolveTransport(options);
-    const issuer = options.issuer ?? parseMwUri(mwUri).origin;
+    const issuer = options.issuer === undefined ? parseMwUri(mwUri).origin : normaliseIssuer(options.issuer);
     const { response, nonce } = await sendSigned(
       { method: 'POST', url: specialOAuthUrl(mwUri, 'identify'), consumer: consumerToken, token: access },
       options,

@@ -1,7 +1,7 @@
 // python-mwoauth's Handshaker: the wiki, the consumer and the options bound once, so a web app
 // calls handshaker.initiate() / .complete(requestToken, query) / .identify(accessToken).
 import { complete, identify, initiate, type InitiateResult, parseMwUri } from './handshake';
-import type { Identity } from './identity';
+import { type Identity, normaliseIssuer } from './identity';
 import type { RequestOptions } from './oauth-request';
 import { type AccessToken, type ConsumerToken, type RequestToken, toToken } from './tokens';
 
@@ -23,6 +23,8 @@ export class Handshaker {
     parseMwUri(mwUri);
     this.mwUri = mwUri;
     this.#consumer = toToken(consumer, 'consumer');
+    // Checked now rather than at the first identify(), so a bad configuration fails at start-up.
+    if (options.issuer !== undefined) normaliseIssuer(options.issuer);
     this.#options = { ...options };
   }
 

@@ -59,7 +59,7 @@ export interface VerifyIdentityOptions {
   consumerSecret: string;
   /** The consumer key (expected `aud`). */
   consumerKey: string;
-  /** Expected `iss`, exactly: the wiki's origin, e.g. 'https://meta.wikimedia.org'. */
+  /** Expected `iss`: the wiki's origin, e.g. 'https://meta.wikimedia.org' (a trailing '/' is dropped). */
   issuer: string;
   /** The oauth_nonce of the identify request. */
   nonce: string;
@@ -151,6 +151,31 @@ function list(payload: JWTPayload, name: string): string[] {
   return v;
 }
 
+/**
+ * The `issuer` option as the origin `iss` is compared with: the wiki's $wgCanonicalServer is scheme,
+ * host and port only, so 'https://meta.wikimedia.org/' (or ':443', or capitals) means the same and
+ * is accepted; a path, query or fragment would never match and is refused.
+ */
+export function normaliseIssuer(issuer: unknown): string {
+  const refuse = (): MWOAuthError =>
+    new MWOAuthError(
+      'invalid_argument',
+      "The issuer option must be the wiki's canonical server ($wgCanonicalServer): an http(s) origin without " +
+        `path, query or fragment, e.g. "https://meta.wikimedia.org" (got ${JSON.stringify(issuer)}).`,
+    );
+  if (typeof issuer !== 'string') throw refuse();
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    throw refuse();
+  }
+  // href keeps an empty '?' or '#', so this also refuses 'https://x.org/?'.
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.href !== `${url.origin}/`)
+    throw refuse();
+  return url.origin;
+}
+
 /** Verifies the compact JWT from Special:OAuth/identify and returns the typed identity. */
 export async function verifyIdentityJwt(jwt: string, options: VerifyIdentityOptions): Promise<Identity> {
   const leeway = options.leeway ?? DEFAULT_LEEWAY_S;
@@ -160,6 +185,7 @@ export async function verifyIdentityJwt(jwt: string, options: VerifyIdentityOpti
       `leeway must be a number of seconds >= 0 (got ${String(leeway)}).`,
     );
   }
+  const issuer = normaliseIssuer(options.issuer);
   const nowMs = (options.now ?? Date.now)();
   const nowS = Math.floor(nowMs / 1000);
 
@@ -168,13 +194,13 @@ export async function verifyIdentityJwt(jwt: string, options: VerifyIdentityOpti
     ({ payload } = await jwtVerify(jwt, new TextEncoder().encode(options.consumerSecret), {
       algorithms: ['HS256'],
       audience: options.consumerKey,
-      issuer: options.issuer,
+      issuer,
       currentDate: new Date(nowMs),
       clockTolerance: leeway,
       requiredClaims: ['iss', 'aud', 'exp', 'iat', 'sub', 'nonce'],
     }));
   } catch (error) {
-    throw fromJose(error, options.issuer);
+    throw fromJose(error, issuer);
   }
 
   // jose accepts an aud list that contains the key; MediaWiki sends one string (fixture 07).

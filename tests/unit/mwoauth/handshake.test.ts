@@ -164,6 +164,19 @@ describe('Handshaker', () => {
   });
 });
 
+describe('Handshaker options', () => {
+  it('should refuse an issuer with a path when constructed, and accept an origin with a trailing slash', () => {
+    expect(
+      () => new Handshaker(MW, CONSUMER, { userAgent: UA, issuer: 'https://meta.wikimedia.org/w' }),
+    ).toThrow(
+      expect.objectContaining({ code: 'invalid_argument', message: expect.stringContaining('issuer') }),
+    );
+    expect(new Handshaker(MW, CONSUMER, { userAgent: UA, issuer: 'https://meta.wikimedia.org/' }).mwUri).toBe(
+      MW,
+    );
+  });
+});
+
 describe('MWOAuthError', () => {
   it('should export its codes, set its name and never show a secret echoed by the wiki', async () => {
     expect(MWOAUTH_ERROR_CODES).toContain('timeout');

@@ -131,6 +131,40 @@ describe('identify', () => {
     });
   });
 
+  it('should accept an issuer option given as an origin with a trailing slash, a default port or capitals', async () => {
+    const jwt = await hs(claims());
+    for (const issuer of [
+      'https://meta.wikimedia.org/',
+      'https://meta.wikimedia.org:443',
+      'HTTPS://Meta.Wikimedia.org',
+    ]) {
+      expect(await identifyWith(jwt, { issuer })).toMatchObject({ username: 'Alice' });
+    }
+  });
+
+  for (const issuer of [
+    'https://meta.wikimedia.org/w/index.php',
+    'https://meta.wikimedia.org/wiki',
+    'https://meta.wikimedia.org/?title=x',
+    'https://meta.wikimedia.org/?',
+    'https://meta.wikimedia.org/#top',
+    'ftp://meta.wikimedia.org',
+    'meta.wikimedia.org',
+    '',
+  ]) {
+    it(`should refuse the issuer option ${JSON.stringify(issuer)} with invalid_argument before sending anything`, async () => {
+      const fetch = fakeFetch(() => new Response('unused'));
+      const error = await identify(MW_URI, CONSUMER, ACCESS, { userAgent: 'tests/1.0', fetch, issuer }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject({
+        code: 'invalid_argument',
+        message: expect.stringMatching(/issuer.*https:\/\/meta\.wikimedia\.org/),
+      });
+      expect(fetch.requests).toHaveLength(0);
+    });
+  }
+
   it('should reject an expired JWT, and accept one expired within the leeway', async () => {
     const expired = await hs(claims({ iat: NOW_S - 120, exp: NOW_S - 20 }));
     expect(await identifyWith(expired)).toEqual(rejected('exp'));
