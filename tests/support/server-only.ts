@@ -1,3 +1,3 @@
-// Stands in for the 'server-only' package under Vitest (see vitest.config.ts): in Next it stops a
+// Stands in for the 'server-only' package under Vitest (see vitest.config.mts): in Next it stops a
 // server module from being bundled into client code; outside Next there is no client bundle.
 export {};
