@@ -65,6 +65,31 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * A call's arguments as a JavaScript caller may pass them: params must be an object (else nothing
+ * would be sent but format=json); options may be null, meaning none. Returns the options.
+ */
+function checkCallArgs<T extends ApiCallOptions>(
+  params: ApiParams,
+  options: T | null,
+  fn: string,
+): T | ApiCallOptions {
+  if (!isObject(params)) {
+    throw new MWOAuthError(
+      'invalid_argument',
+      `${fn} takes the API parameters as an object, e.g. { action: 'query', meta: 'userinfo' }.`,
+    );
+  }
+  if (options === null) return {};
+  if (!isObject(options)) {
+    throw new MWOAuthError(
+      'invalid_argument',
+      `The options of ${fn} must be an object, e.g. { assert: 'user' }.`,
+    );
+  }
+  return options;
+}
+
 /** Encodes API parameters (MediaWiki's multi-value convention: '|', or U+001F first when a value contains '|'). */
 export function encodeApiParams(params: ApiParams): URLSearchParams {
   const out = new URLSearchParams();
@@ -102,6 +127,13 @@ export class ApiClient {
   readonly #maxRetryWaitMs: number;
 
   constructor(options: ApiClientOptions) {
+    if (!isObject(options)) {
+      throw new MWOAuthError(
+        'invalid_argument',
+        'new ApiClient takes an options object { apiUrl, consumer, accessToken, userAgent }, e.g. apiUrl ' +
+          '"https://meta.wikimedia.org/w/api.php".',
+      );
+    }
     const url = parseHttpUrl(options.apiUrl, "wiki's api.php URL (apiUrl)");
     if (url.search !== '' || url.hash !== '') {
       throw new MWOAuthError('invalid_url', 'apiUrl must be the api.php URL without query or fragment.');
@@ -149,6 +181,7 @@ export class ApiClient {
     params: ApiParams,
     options: QueryAllOptions = {},
   ): AsyncGenerator<ApiResponse, void, undefined> {
+    options = checkCallArgs(params, options, 'queryAll');
     const maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
     if (!Number.isInteger(maxPages) || maxPages < 1) {
       throw new MWOAuthError('invalid_argument', 'maxPages must be a whole number of at least 1.');
@@ -171,6 +204,7 @@ export class ApiClient {
   }
 
   async #call(method: 'GET' | 'POST', params: ApiParams, options: ApiCallOptions): Promise<ApiResponse> {
+    options = checkCallArgs(params, options, method === 'GET' ? 'get' : 'post');
     try {
       const assert = options.assert === undefined ? (this.#options.assert ?? null) : options.assert;
       const all: ApiParams = {

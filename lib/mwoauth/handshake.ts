@@ -5,7 +5,7 @@
 //   identify  -> POST index.php?title=Special:OAuth/identify   (who the user is, as a JWT)
 // `mwUri` is the wiki's index.php URL, e.g. https://meta.wikimedia.org/w/index.php.
 import { MWOAuthError, redactSecrets } from './errors';
-import { resolveTransport, startDeadline } from './http';
+import { checkRequestOptions, resolveTransport, startDeadline } from './http';
 import { type Identity, normaliseIssuer, verifyIdentityJwt } from './identity';
 import { specialOAuthError } from './mediawiki-errors';
 import { type RequestOptions, sendSigned } from './oauth-request';
@@ -118,6 +118,7 @@ export async function initiate(
   options: InitiateOptions,
 ): Promise<InitiateResult> {
   const consumerToken = toToken(consumer, 'consumer');
+  options = checkRequestOptions(options, 'initiate');
   try {
     const transport = resolveTransport(options);
     const callback = checkCallback(options.callback);
@@ -198,6 +199,7 @@ export async function complete(
 ): Promise<AccessToken> {
   const consumerToken = toToken(consumer, 'consumer');
   const request = toToken(requestToken, 'request token');
+  options = checkRequestOptions(options, 'complete');
   try {
     const transport = resolveTransport(options);
     const params = callbackParams(responseQs);
@@ -245,6 +247,7 @@ export async function identify(
 ): Promise<Identity> {
   const consumerToken = toToken(consumer, 'consumer');
   const access = toToken(accessToken, 'access token');
+  options = checkRequestOptions(options, 'identify');
   try {
     const transport = resolveTransport(options);
     const issuer = options.issuer === undefined ? parseMwUri(mwUri).origin : normaliseIssuer(options.issuer);

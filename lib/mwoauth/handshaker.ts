@@ -1,6 +1,8 @@
 // python-mwoauth's Handshaker: the wiki, the consumer and the options bound once, so a web app
 // calls handshaker.initiate() / .complete(requestToken, query) / .identify(accessToken).
+import { MWOAuthError } from './errors';
 import { complete, identify, initiate, type InitiateResult, parseMwUri } from './handshake';
+import { checkRequestOptions } from './http';
 import { type Identity, normaliseIssuer } from './identity';
 import type { RequestOptions } from './oauth-request';
 import { type AccessToken, type ConsumerToken, type RequestToken, toToken } from './tokens';
@@ -23,16 +25,23 @@ export class Handshaker {
     parseMwUri(mwUri);
     this.mwUri = mwUri;
     this.#consumer = toToken(consumer, 'consumer');
+    options = checkRequestOptions(options, 'new Handshaker');
     // Checked now rather than at the first identify(), so a bad configuration fails at start-up.
     if (options.issuer !== undefined) normaliseIssuer(options.issuer);
     this.#options = { ...options };
   }
 
   /** Step 1: a request token and the URL to send the user to. */
-  initiate(options: { callback?: string } = {}): Promise<InitiateResult> {
+  async initiate(options: { callback?: string } | null = {}): Promise<InitiateResult> {
+    if (options !== null && (typeof options !== 'object' || Array.isArray(options))) {
+      throw new MWOAuthError(
+        'invalid_argument',
+        "Handshaker.initiate takes an object, e.g. { callback: 'oob' }, or nothing.",
+      );
+    }
     return initiate(this.mwUri, this.#consumer, {
       ...this.#options,
-      callback: options.callback ?? this.#options.callback,
+      callback: options?.callback ?? this.#options.callback,
     });
   }
 

@@ -38,15 +38,35 @@ export interface HttpResponse {
   text: string;
 }
 
-/** Checks the User-Agent before anything is sent. */
-export function checkUserAgent(userAgent: unknown): string {
-  if (typeof userAgent !== 'string' || userAgent.trim() === '') {
+const EXAMPLE_USER_AGENT = 'my-tool/1.0 (https://example.org/my-tool; me@example.org)';
+
+function missingUserAgent(): MWOAuthError {
+  return new MWOAuthError(
+    'missing_user_agent',
+    `A User-Agent is required: pass userAgent, e.g. "${EXAMPLE_USER_AGENT}", ` +
+      "as Wikimedia's User-Agent policy asks (https://meta.wikimedia.org/wiki/User-Agent_policy).",
+  );
+}
+
+/**
+ * The options object of a call to the wiki, checked before it is read: a JavaScript caller may
+ * leave it out (the User-Agent, the one required option, is then missing) or pass the User-Agent
+ * string itself.
+ */
+export function checkRequestOptions<T extends HttpOptions>(options: T | null | undefined, fn: string): T {
+  if (options === undefined || options === null) throw missingUserAgent();
+  if (typeof options !== 'object' || Array.isArray(options)) {
     throw new MWOAuthError(
-      'missing_user_agent',
-      'A User-Agent is required: pass userAgent, e.g. "my-tool/1.0 (https://example.org/my-tool; me@example.org)", ' +
-        "as Wikimedia's User-Agent policy asks (https://meta.wikimedia.org/wiki/User-Agent_policy).",
+      'invalid_argument',
+      `The options of ${fn} must be an object, e.g. { userAgent: "${EXAMPLE_USER_AGENT}" } (got ${typeof options}).`,
     );
   }
+  return options;
+}
+
+/** Checks the User-Agent before anything is sent. */
+export function checkUserAgent(userAgent: unknown): string {
+  if (typeof userAgent !== 'string' || userAgent.trim() === '') throw missingUserAgent();
   if (/[\r\n\0]/.test(userAgent)) {
     throw new MWOAuthError('invalid_argument', 'The User-Agent must not contain line breaks or NUL.');
   }

@@ -178,6 +178,17 @@ export function normaliseIssuer(issuer: unknown): string {
 
 /** Verifies the compact JWT from Special:OAuth/identify and returns the typed identity. */
 export async function verifyIdentityJwt(jwt: string, options: VerifyIdentityOptions): Promise<Identity> {
+  if (typeof options !== 'object' || options === null) {
+    throw new MWOAuthError(
+      'invalid_argument',
+      'verifyIdentityJwt takes an options object { consumerKey, consumerSecret, issuer, nonce }.',
+    );
+  }
+  for (const name of ['consumerKey', 'consumerSecret', 'nonce'] as const) {
+    if (typeof options[name] !== 'string' || options[name] === '') {
+      throw new MWOAuthError('invalid_argument', `verifyIdentityJwt needs ${name}, a non-empty string.`);
+    }
+  }
   const leeway = options.leeway ?? DEFAULT_LEEWAY_S;
   if (!Number.isFinite(leeway) || leeway < 0) {
     throw new MWOAuthError(

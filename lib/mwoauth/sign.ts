@@ -10,7 +10,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import OAuth from 'oauth-1.0a';
 import { MWOAuthError } from './errors';
-import type { ConsumerToken, OAuthToken } from './tokens';
+import { type ConsumerToken, type OAuthToken, toToken } from './tokens';
 
 /** OAuth protocol parameters besides the standard ones: `oauth_callback` (initiate), `oauth_verifier` (token). */
 export interface ExtraOAuthParams {
@@ -84,8 +84,16 @@ function addParam(data: Record<string, string | string[]>, key: string, value: s
  * reproduced byte for byte (tests/unit/mwoauth/signatures.test.ts).
  */
 export function signRequest(input: SignRequestInput): SignedRequest {
+  if (typeof input !== 'object' || input === null) {
+    throw new MWOAuthError(
+      'invalid_argument',
+      'signRequest takes an object { method, url, consumer, token, nonce, timestamp }.',
+    );
+  }
+  const consumer = toToken(input.consumer, 'consumer');
+  const token = input.token === undefined || input.token === null ? null : toToken(input.token, 'token');
   const url = parseHttpUrl(input.url, 'request URL');
-  const method = input.method.toUpperCase();
+  const method = typeof input.method === 'string' ? input.method.toUpperCase() : '';
   if (!/^[A-Z]+$/.test(method)) {
     throw new MWOAuthError(
       'invalid_argument',
@@ -95,10 +103,12 @@ export function signRequest(input: SignRequestInput): SignedRequest {
   if (!/^[0-9]+$/.test(String(input.timestamp))) {
     throw new MWOAuthError('invalid_argument', 'The OAuth timestamp must be a whole number of seconds.');
   }
-  if (input.nonce === '') throw new MWOAuthError('invalid_argument', 'The OAuth nonce must not be empty.');
+  if (typeof input.nonce !== 'string' || input.nonce === '') {
+    throw new MWOAuthError('invalid_argument', 'The OAuth nonce must be a non-empty string.');
+  }
 
   const oauth = new OAuth({
-    consumer: { key: input.consumer.key, secret: input.consumer.secret },
+    consumer: { key: consumer.key, secret: consumer.secret },
     signature_method: 'HMAC-SHA1',
     hash_function: hmacSha1,
   });
@@ -119,13 +129,13 @@ export function signRequest(input: SignRequestInput): SignedRequest {
   }
 
   const oauthData: OAuth.Data & Record<string, string | number> = {
-    oauth_consumer_key: input.consumer.key,
+    oauth_consumer_key: consumer.key,
     oauth_nonce: input.nonce,
     oauth_signature_method: 'HMAC-SHA1',
     oauth_timestamp: input.timestamp,
     oauth_version: '1.0',
   };
-  if (input.token) oauthData.oauth_token = input.token.key;
+  if (token !== null) oauthData.oauth_token = token.key;
   if (input.extra?.oauth_callback !== undefined) oauthData.oauth_callback = input.extra.oauth_callback;
   if (input.extra?.oauth_verifier !== undefined) oauthData.oauth_verifier = input.extra.oauth_verifier;
 
@@ -134,7 +144,7 @@ export function signRequest(input: SignRequestInput): SignedRequest {
   const request = { url: `${url.protocol}//${url.host}${url.pathname}`, method, data };
   // getParameterString merges into its second argument, so give it a copy.
   const baseString = oauth.getBaseString(request, { ...oauthData });
-  const signature = oauth.getSignature(request, input.token?.secret, { ...oauthData });
+  const signature = oauth.getSignature(request, token?.secret, { ...oauthData });
 
   const oauthParams: Record<string, string> = {};
   for (const [k, v] of Object.entries(oauthData)) oauthParams[k] = String(v);
