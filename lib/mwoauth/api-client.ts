@@ -8,6 +8,7 @@ import { MWOAuthError, redactSecrets } from './errors';
 import {
   type Deadline,
   type HttpResponse,
+  positiveNumber,
   remainingMs,
   resolveTransport,
   sleep as realSleep,
@@ -35,9 +36,9 @@ export interface ApiClientOptions extends RequestOptions {
   accessToken: AccessToken;
   /** Retries after a maxlag error or HTTP 429 (GETs: also 503). Default 2. */
   maxRetries?: number;
-  /** Longest single wait the client accepts before a retry, in ms. Default 5 000. */
+  /** Longest single wait the client accepts before a retry, in ms (> 0). Default 5 000. */
   maxRetryWaitMs?: number;
-  /** Adds maxlag=<seconds> to every request (Wikimedia asks bots for 5). Default: not sent. */
+  /** Adds maxlag=<seconds> (a whole number >= 1) to every request (Wikimedia asks bots for 5). Default: not sent. */
   maxlag?: number | null;
   /** Adds assert=<value> to every request (the API fails with assertuserfailed if the token no longer logs in). */
   assert?: ApiAssert | null;
@@ -125,6 +126,7 @@ export class ApiClient {
   readonly #transport: Transport;
   readonly #maxRetries: number;
   readonly #maxRetryWaitMs: number;
+  readonly #maxlag: number | null;
 
   constructor(options: ApiClientOptions) {
     if (!isObject(options)) {
@@ -147,7 +149,22 @@ export class ApiClient {
       throw new MWOAuthError('invalid_argument', 'maxRetries must be a whole number from 0 to 10.');
     }
     this.#maxRetries = retries;
-    this.#maxRetryWaitMs = options.maxRetryWaitMs ?? DEFAULT_MAX_RETRY_WAIT_MS;
+    // Unchecked, NaN would lift the cap (every `wait > NaN` is false) and a negative cap stop all retries.
+    this.#maxRetryWaitMs = positiveNumber(
+      options.maxRetryWaitMs,
+      DEFAULT_MAX_RETRY_WAIT_MS,
+      'maxRetryWaitMs',
+    );
+    // api.php reads maxlag as an integer (Manual:Maxlag_parameter): a fraction or NaN would fail every
+    // call, and a value below 1 is only good for testing the maxlag error.
+    const maxlag = options.maxlag ?? null;
+    if (maxlag !== null && (!Number.isInteger(maxlag) || maxlag < 1)) {
+      throw new MWOAuthError(
+        'invalid_argument',
+        `maxlag must be a whole number of seconds of at least 1, e.g. 5 (got ${String(maxlag)}).`,
+      );
+    }
+    this.#maxlag = maxlag;
     this.#options = { ...options };
   }
 
@@ -212,9 +229,7 @@ export class ApiClient {
         formatversion: 2,
         ...params,
         ...(assert === null ? {} : { assert }),
-        ...(this.#options.maxlag === undefined || this.#options.maxlag === null
-          ? {}
-          : { maxlag: this.#options.maxlag }),
+        ...(this.#maxlag === null ? {} : { maxlag: this.#maxlag }),
       };
       const encoded = encodeApiParams(all);
       const url = new URL(this.apiUrl);

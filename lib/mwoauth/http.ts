@@ -81,7 +81,8 @@ export interface Transport {
   maxResponseBytes: number;
 }
 
-function positiveNumber(value: number | undefined, fallback: number, name: string): number {
+/** `value`, or `fallback` when it is undefined; NaN, infinities, 0 and negatives are refused, naming the option. */
+export function positiveNumber(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value <= 0) {
     throw new MWOAuthError('invalid_argument', `${name} must be a positive number (got ${String(value)}).`);

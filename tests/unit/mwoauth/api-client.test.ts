@@ -159,6 +159,43 @@ describe('ApiClient', () => {
     expect(waits).toEqual([]);
   });
 
+  const badRetryOptions: [string, Partial<ApiClientOptions>][] = [
+    ['maxRetryWaitMs NaN', { maxRetryWaitMs: Number.NaN }],
+    ['maxRetryWaitMs -1', { maxRetryWaitMs: -1 }],
+    ['maxRetryWaitMs 0', { maxRetryWaitMs: 0 }],
+    ['maxRetryWaitMs Infinity', { maxRetryWaitMs: Number.POSITIVE_INFINITY }],
+    ['maxRetries NaN', { maxRetries: Number.NaN }],
+    ['maxRetries -1', { maxRetries: -1 }],
+    ['maxRetries 1.5', { maxRetries: 1.5 }],
+    ['maxlag NaN', { maxlag: Number.NaN }],
+    ['maxlag -5', { maxlag: -5 }],
+    ['maxlag 2.5', { maxlag: 2.5 }],
+  ];
+  for (const [what, options] of badRetryOptions) {
+    it(`should refuse ${what} with invalid_argument naming the option`, () => {
+      const name = what.split(' ')[0] ?? '';
+      expect(() =>
+        client(
+          fakeFetch(() => json({})),
+          options,
+        ),
+      ).toThrow(
+        expect.objectContaining({ code: 'invalid_argument', message: expect.stringContaining(name) }),
+      );
+    });
+  }
+
+  it('should accept maxRetries 0, maxlag null and the retry options left out', () => {
+    for (const options of [{ maxRetries: 0 }, { maxlag: null }, { maxlag: 5, maxRetryWaitMs: 1 }, {}]) {
+      expect(
+        client(
+          fakeFetch(() => json({})),
+          options,
+        ).apiUrl,
+      ).toBe(API);
+    }
+  });
+
   it('should follow query continuation until there is none', async () => {
     const pages = [
       { continue: { apcontinue: 'B', continue: '-||' }, query: { allpages: [{ title: 'A' }] } },
