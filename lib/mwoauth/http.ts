@@ -241,7 +241,11 @@ export async function send(
   }
 }
 
-/** Waits `ms`, unless that would pass the deadline. */
+/**
+ * Waits `ms`. It does not know the deadline: the caller decides first whether the wait fits
+ * (ApiClient gives up when a retry's wait would not leave time for the retry; a test's injected
+ * sleep replaces this one, so the check cannot live here).
+ */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -196,6 +196,19 @@ describe('ApiClient', () => {
     }
   });
 
+  it("should not wait when the Retry-After would outlast the call's deadline", async () => {
+    const waits: number[] = [];
+    const fetch = fakeFetch(() => new Response('busy', { status: 503, headers: { 'Retry-After': '3' } }));
+    const api = client(fetch, {
+      timeoutMs: 2000,
+      maxRetryWaitMs: 5000,
+      sleep: async (ms) => void waits.push(ms),
+    });
+    await expect(api.get({ action: 'query' })).rejects.toMatchObject({ code: 'http_error', status: 503 });
+    expect(fetch.requests).toHaveLength(1);
+    expect(waits).toEqual([]);
+  });
+
   it('should follow query continuation until there is none', async () => {
     const pages = [
       { continue: { apcontinue: 'B', continue: '-||' }, query: { allpages: [{ title: 'A' }] } },
