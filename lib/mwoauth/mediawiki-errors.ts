@@ -77,12 +77,12 @@ export function messageKeyFor(text: string): string | null {
   return null;
 }
 
-/** What to do, for the errors whose fix is known. `text` is the wiki's message (for the OAuth-protocol details). */
 /** Ends `text` with a full stop unless it already ends a sentence, so an appended hint reads as its own. */
 function withStop(text: string): string {
   return /[.!?…:]$/.test(text) ? text : `${text}.`;
 }
 
+/** What to do, for the errors whose fix is known. `text` is the wiki's message (for the OAuth-protocol details). */
 export function hintFor(key: string | null, text: string): string | null {
   if (/Expired timestamp/.test(text)) {
     return "This machine's clock or the wiki's is wrong by more than 300 s (Extension:OAuth's limit): synchronise the clock (NTP).";
