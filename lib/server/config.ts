@@ -17,6 +17,12 @@ export interface WikiConfig {
   readonly name: string;
   /** The wiki's origin, for links to its special pages. */
   readonly origin: string;
+  /**
+   * `MW_ISSUER`: the `iss` identify's JWT must carry, the wiki's $wgCanonicalServer (an origin), or
+   * null for lib/mwoauth's default, the origin of indexUrl. Set when the two differ (a wiki reached
+   * through another host name than its canonical one), else every login fails with reason `iss`.
+   */
+  readonly issuer: string | null;
 }
 
 export interface SessionConfig {
@@ -187,6 +193,7 @@ function readWiki(env: Env, problems: string[]): WikiConfig | null {
         apiUrl: new URL('api.php', index).href,
         name: index.host,
         origin: index.origin,
+        issuer: null,
       };
     }
   }
@@ -200,6 +207,25 @@ function readWiki(env: Env, problems: string[]): WikiConfig | null {
       return null;
     }
     if (wiki !== null) wiki = { ...wiki, apiUrl: api.href };
+  }
+  const rawIssuer = env.MW_ISSUER?.trim() ?? '';
+  if (rawIssuer !== '') {
+    const issuer = parseHttpUrl(rawIssuer);
+    // An origin, as identify's `iss` is ($wgCanonicalServer: scheme, host and port, no path).
+    if (
+      issuer === null ||
+      issuer.pathname !== '/' ||
+      issuer.search !== '' ||
+      issuer.hash !== '' ||
+      issuer.username !== '' ||
+      issuer.password !== ''
+    ) {
+      problems.push(
+        "MW_ISSUER must be the wiki's canonical server, scheme and host only, e.g. https://meta.wikimedia.org (or leave it unset to use the origin of MW_INDEX_URL).",
+      );
+      return null;
+    }
+    if (wiki !== null) wiki = { ...wiki, issuer: issuer.origin };
   }
   return wiki;
 }
@@ -343,6 +369,7 @@ export function getConfig(): AppConfig {
     [
       'MW_INDEX_URL',
       'MW_API_URL',
+      'MW_ISSUER',
       'MW_CONSUMER_KEY',
       'MW_CONSUMER_SECRET',
       'MW_CALLBACK',

@@ -2,7 +2,7 @@ import 'server-only';
 import { identify, type AccessToken, type VisibleIdentity } from '@/lib/mwoauth';
 import type { AppConfig } from './config';
 import { parseUserInfo, USERINFO_PROPS, type UserInfo } from './userinfo';
-import { apiClientFor, isRevoked, wikiOptions } from './wiki';
+import { apiClientFor, identifyOptions, isRevoked } from './wiki';
 
 export type ProfileResult =
   | { readonly kind: 'ok'; readonly identity: VisibleIdentity; readonly info: UserInfo | null }
@@ -19,7 +19,7 @@ export type ProfileResult =
 export async function loadProfile(config: AppConfig, accessToken: AccessToken): Promise<ProfileResult> {
   try {
     const [identity, answer] = await Promise.all([
-      identify(config.wiki.indexUrl, config.consumer, accessToken, wikiOptions(config)),
+      identify(config.wiki.indexUrl, config.consumer, accessToken, identifyOptions(config)),
       apiClientFor(config, accessToken).get({
         action: 'query',
         meta: 'userinfo',

@@ -1,5 +1,5 @@
 import 'server-only';
-import { ApiClient, MWOAuthError, type AccessToken } from '@/lib/mwoauth';
+import { ApiClient, MWOAuthError, type AccessToken, type IdentifyOptions } from '@/lib/mwoauth';
 import type { AppConfig } from './config';
 import { AppError } from './errors';
 import type { Failure } from './failure-page';
@@ -9,6 +9,16 @@ import type { Failure } from './failure-page';
 /** Options every lib/mwoauth call of the app takes: who we are, and how long the wiki may take. */
 export function wikiOptions(config: AppConfig): { userAgent: string; timeoutMs: number } {
   return { userAgent: config.userAgent, timeoutMs: config.wikiTimeoutMs };
+}
+
+/**
+ * Options of every identify call of the app: wikiOptions, and the expected `iss` when MW_ISSUER is
+ * set (else lib/mwoauth expects the origin of MW_INDEX_URL).
+ */
+export function identifyOptions(config: AppConfig): IdentifyOptions {
+  const options: IdentifyOptions = wikiOptions(config);
+  if (config.wiki.issuer !== null) options.issuer = config.wiki.issuer;
+  return options;
 }
 
 /** A client of the wiki's api.php acting as the user who holds `accessToken`. */
@@ -119,6 +129,18 @@ export function describeWikiError(error: unknown, loginHref: string = START_AGAI
         mediawikiCode: null,
       };
     case 'invalid_identity':
+      if (error.reason === 'iss') {
+        // Extension:OAuth sets iss to $wgCanonicalServer, which need not be the host MW_INDEX_URL
+        // names (a wiki reached through an internal name, or http vs https).
+        return {
+          status: 502,
+          title: 'This app’s settings do not match the wiki',
+          what: 'The wiki signed its statement of who you are as another server than the one this app was told to expect, so you were not logged in.',
+          todo: 'If you run this app: the wiki’s canonical server ($wgCanonicalServer) differs from the origin of MW_INDEX_URL; set MW_ISSUER to the canonical server, e.g. https://meta.wikimedia.org; it is the server name in the wiki’s own links and in its $wgCanonicalServer setting.',
+          action: null,
+          mediawikiCode: null,
+        };
+      }
       return {
         status: 502,
         title: 'The wiki’s answer could not be verified',

@@ -31,6 +31,7 @@ describe('readConfig', () => {
       apiUrl: 'https://meta.wikimedia.org/w/api.php',
       name: 'meta.wikimedia.org',
       origin: 'https://meta.wikimedia.org',
+      issuer: null,
     });
     expect(config.consumer).toEqual({ key: 'c0ffee', secret: 'consumer-secret-value' });
     expect(config.callback).toBe('oob');
@@ -107,6 +108,24 @@ describe('readConfig', () => {
     expect(problemsOf({ ...valid, MW_INDEX_URL: 'javascript:alert(1)//index.php' })).toEqual([
       expect.stringContaining('MW_INDEX_URL'),
     ]);
+  });
+
+  it("should take MW_ISSUER as an origin, for a wiki whose canonical server is not MW_INDEX_URL's", () => {
+    const config = readConfig({
+      ...valid,
+      MW_INDEX_URL: 'https://wiki.internal.example:8443/w/index.php',
+      MW_ISSUER: 'https://meta.wikimedia.org/',
+    });
+    expect(config.wiki.issuer).toBe('https://meta.wikimedia.org');
+  });
+
+  it.each([
+    ['a path', 'https://meta.wikimedia.org/w/index.php'],
+    ['a query', 'https://meta.wikimedia.org/?x=1'],
+    ['another scheme', 'ftp://meta.wikimedia.org'],
+    ['no scheme', 'meta.wikimedia.org'],
+  ])('should refuse an MW_ISSUER with %s', (_what, issuer) => {
+    expect(problemsOf({ ...valid, MW_ISSUER: issuer })).toEqual([expect.stringContaining('MW_ISSUER')]);
   });
 
   it('should refuse an APP_URL with a path', () => {

@@ -228,6 +228,43 @@ describe('GET /api/mwoauth/callback', () => {
   });
 });
 
+describe("a wiki whose canonical server is not MW_INDEX_URL's origin", () => {
+  // devwiki's wrong-iss answer is a correctly signed JWT whose iss is https://evil.example.org: what
+  // a wiki reached through another host name than its $wgCanonicalServer sends.
+  afterEach(() => devwiki.setFault('identify', null));
+
+  it('should refuse the login and tell whoever runs the app to set MW_ISSUER', async () => {
+    const jar = new CookieJar();
+    const back = await startLogin(jar, 'Alice');
+    devwiki.setFault('identify', { kind: 'forged-identify', forgery: 'wrong-iss' });
+    const response = await callback(request(back, jar));
+    expect(response.status).toBe(502);
+    const html = await response.text();
+    expect(html).toContain('MW_ISSUER');
+    expect(html).toContain('MW_INDEX_URL');
+    expect(html).not.toContain('clock');
+    expect(html).not.toContain(consumer.secret);
+    expect(new CookieJar().update(response).some((c) => c.name === LOGIN_COOKIE && c.value !== '')).toBe(
+      false,
+    );
+  });
+
+  it('should log in when MW_ISSUER names that canonical server, and use it for every identify', async () => {
+    configureFor(devwiki, consumer, { MW_ISSUER: 'https://evil.example.org' });
+    devwiki.setFault('identify', { kind: 'forged-identify', forgery: 'wrong-iss' });
+    const jar = new CookieJar();
+    const response = await logIn(jar, 'Alice');
+    expect(response.status).toBe(303);
+    expect(jar.cookies.has(LOGIN_COOKIE)).toBe(true);
+    const who = await identifyRoute(request('/api/mwoauth/identify', jar));
+    expect(who.status).toBe(200);
+    expect(await who.json()).toMatchObject({ username: 'Alice', iss: 'https://evil.example.org' });
+    const check = await revokedRoute(request('/api/mwoauth/revoked', jar));
+    expect(check.headers.get('location')).toBe(`${APP_ORIGIN}/`);
+    expect(new CookieJar().update(check)).toEqual([]);
+  });
+});
+
 describe('GET /api/mwoauth/identify', () => {
   it('should answer 401 when logged out, private and not stored', async () => {
     const response = await identifyRoute(request('/api/mwoauth/identify', new CookieJar()));

@@ -4,7 +4,7 @@ import { failureResponse } from '@/lib/server/failure-page';
 import { configOrFailure, logError, originOf, seeOther } from '@/lib/server/routes';
 import { loginPath, nextUrl } from '@/lib/server/safe-next';
 import { readHandshakes, secureCookiesFor, writeHandshakes, writeLoginSession } from '@/lib/server/session';
-import { describeWikiError, wikiOptions } from '@/lib/server/wiki';
+import { describeWikiError, identifyOptions, wikiOptions } from '@/lib/server/wiki';
 
 /**
  * GET /api/mwoauth/callback?oauth_verifier=…&oauth_token=… — where the wiki sends the browser after
@@ -47,7 +47,12 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
       params,
       options,
     );
-    const identity = await identify(config.wiki.indexUrl, config.consumer, accessToken, options);
+    const identity = await identify(
+      config.wiki.indexUrl,
+      config.consumer,
+      accessToken,
+      identifyOptions(config),
+    );
     if (identity.suppressed) {
       response = failureResponse({
         status: 403,

@@ -2,7 +2,7 @@ import { NextResponse, type NextRequest } from 'next/server';
 import { identify, MWOAuthError } from '@/lib/mwoauth';
 import { configOrFailure, logError, originOf, PRIVATE_NO_STORE } from '@/lib/server/routes';
 import { clearLoginSession, readLoginSession, secureCookiesFor } from '@/lib/server/session';
-import { isRevoked, wikiOptions } from '@/lib/server/wiki';
+import { identifyOptions, isRevoked } from '@/lib/server/wiki';
 
 function json(body: unknown, status: number): NextResponse {
   return NextResponse.json(body, { status, headers: { 'Cache-Control': PRIVATE_NO_STORE } });
@@ -28,7 +28,7 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
       config.wiki.indexUrl,
       config.consumer,
       session.value.accessToken,
-      wikiOptions(config),
+      identifyOptions(config),
     );
     return json(identity, 200);
   } catch (error) {

@@ -3,7 +3,7 @@ import { identify } from '@/lib/mwoauth';
 import { failureResponse } from '@/lib/server/failure-page';
 import { configOrFailure, logError, originOf, seeOther } from '@/lib/server/routes';
 import { clearLoginSession, readLoginSession, secureCookiesFor } from '@/lib/server/session';
-import { describeWikiError, isRevoked, wikiOptions } from '@/lib/server/wiki';
+import { describeWikiError, identifyOptions, isRevoked } from '@/lib/server/wiki';
 
 /**
  * GET /api/mwoauth/revoked — where a page sends the browser when the wiki refused the session's
@@ -23,7 +23,7 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
     return response;
   }
   try {
-    await identify(config.wiki.indexUrl, config.consumer, session.value.accessToken, wikiOptions(config));
+    await identify(config.wiki.indexUrl, config.consumer, session.value.accessToken, identifyOptions(config));
     return seeOther(new URL('/', origin));
   } catch (error) {
     if (isRevoked(error)) {
