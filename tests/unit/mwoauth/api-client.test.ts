@@ -3,7 +3,7 @@
 // continuation followed, assert=user added when asked, API errors with their code.
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ApiClient, type ApiClientOptions, type ApiResponse } from '../../../lib/mwoauth';
+import { ApiClient, type ApiClientOptions, type ApiResponse, signRequest } from '../../../lib/mwoauth';
 import { loadFixture } from '../../support/fixtures';
 import { fakeFetch, parseOAuthHeader, type SeenRequest } from '../../support/mwoauth-fake-fetch';
 
@@ -38,9 +38,12 @@ function expectedSignature(req: SeenRequest): string {
   const pairs: [string, string][] = [...url.searchParams];
   if (req.body) pairs.push(...new URLSearchParams(req.body));
   for (const [k, v] of Object.entries(oauth)) if (k !== 'oauth_signature') pairs.push([k, v]);
+  // §3.4.1.3.2: sorted by name, then value, in byte order. The encoded strings are ASCII, so `<`
+  // (UTF-16 code units) is byte order; localeCompare is not ('a' before 'Z').
+  const byBytes = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
   const normalized = pairs
-    .map(([k, v]) => [enc(k), enc(v)])
-    .sort(([a, b], [c, d]) => (a === c ? (b ?? '').localeCompare(d ?? '') : (a ?? '') < (c ?? '') ? -1 : 1))
+    .map(([k, v]): [string, string] => [enc(k), enc(v)])
+    .sort(([a, b], [c, d]) => byBytes(a, c) || byBytes(b, d))
     .map(([k, v]) => `${k}=${v}`)
     .join('&');
   const base = [req.method, enc(`${url.protocol}//${url.host}${url.pathname}`), enc(normalized)].join('&');
@@ -75,6 +78,34 @@ describe('ApiClient', () => {
     expect(new URL(req.url).search).toBe('');
     expect(new URLSearchParams(req.body ?? '').get('appendtext')).toBe('\n* 1 + 1 = 2 & more');
     expect(parseOAuthHeader(req.headers.get('authorization')).oauth_signature).toBe(expectedSignature(req));
+  });
+
+  it('should sign names that sort differently by byte and by locale (Z, _ and a), in byte order', async () => {
+    const fetch = fakeFetch(() => json({}));
+    await client(fetch).post({ action: 'query', Zeta: 'Z', _x: '_', alpha: 'a', Alpha: 'A' });
+    const req = fetch.requests[0];
+    if (req === undefined) throw new Error('no request');
+    expect(parseOAuthHeader(req.headers.get('authorization')).oauth_signature).toBe(expectedSignature(req));
+  });
+
+  it('should sign a repeated name by its values in byte order (Z before a, A before a)', () => {
+    const url = `${API}?list=a&list=Z&list=A&list=_`;
+    const signed = signRequest({
+      method: 'GET',
+      url,
+      consumer: CONSUMER,
+      token: ACCESS,
+      nonce: 'n',
+      timestamp: 1,
+    });
+    const req: SeenRequest = {
+      url,
+      method: 'GET',
+      headers: new Headers({ authorization: signed.authorization }),
+      body: null,
+    };
+    expect(signed.baseString).toContain(encodeURIComponent('list=A&list=Z&list=_&list=a'));
+    expect(signed.signature).toBe(expectedSignature(req));
   });
 
   it('should add assert=user when asked, per client or per request', async () => {
