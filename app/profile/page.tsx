@@ -61,6 +61,7 @@ export default async function ProfilePage(): Promise<ReactNode> {
             what: 'This account is hidden on the wiki.',
             todo: 'Log in with another account.',
             mediawikiCode: null,
+            details: null,
           };
     if (profile.kind === 'error' && !(profile.error instanceof MWOAuthError)) {
       console.error('[mwoauth] profile failed:', profile.error);
@@ -81,6 +82,12 @@ export default async function ProfilePage(): Promise<ReactNode> {
           <p className="muted">
             MediaWiki error key: <code>{described.mediawikiCode}</code>
           </p>
+        )}
+        {described.details === undefined || described.details === null ? null : (
+          <details className="muted">
+            <summary>Details (shown in development only)</summary>
+            <pre>{described.details}</pre>
+          </details>
         )}
       </>
     );

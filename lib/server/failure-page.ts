@@ -4,7 +4,8 @@ import { NextResponse } from 'next/server';
 // The page a route handler answers with when a login step fails. Route handlers return a Response,
 // not React, so this is a small HTML document built here, every inserted text escaped. It says what
 // happened and what to do, shows MediaWiki's error key for those who search for it, and never a
-// stack trace or a secret (callers pass only the texts below, never an error's message).
+// stack trace or a secret (callers pass only the texts below; an error's message only as `details`,
+// which describeWikiError sets outside production alone).
 
 export interface Failure {
   /** 400 bad callback, 403 blocked, 502 the wiki said no, 504 the wiki timed out, 500 ours. */
@@ -19,6 +20,11 @@ export interface Failure {
   readonly action: { readonly href: string; readonly label: string } | null;
   /** MediaWiki's message key or API error code, e.g. `mwoauth-callback-not-oob`. */
   readonly mediawikiCode: string | null;
+  /**
+   * For developers only (never set in production): the error's own message, shown folded. Omitted
+   * or null: none.
+   */
+  readonly details?: string | null;
 }
 
 const ESCAPES: Readonly<Record<string, string>> = {
@@ -50,6 +56,8 @@ a.button:hover{background:#447ff5}
 a.button:focus-visible{outline:2px solid #36c;outline-offset:2px}
 code{background:#eaecf0;padding:0 .25rem;border-radius:2px}
 .key{color:#54595d;font-size:.875rem}
+details{margin:1rem 0;color:#54595d;font-size:.875rem}
+details pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f8f9fa;border:1px solid #c8ccd1;padding:.5rem}
 `;
 
 /** The failure page as an HTML document. */
@@ -62,6 +70,10 @@ export function renderFailurePage(failure: Failure): string {
     failure.mediawikiCode === null
       ? ''
       : `<p class="key">MediaWiki error key: <code>${escapeHtml(failure.mediawikiCode)}</code></p>`;
+  const details =
+    failure.details === undefined || failure.details === null
+      ? ''
+      : `<details><summary>Details (shown in development only)</summary><pre>${escapeHtml(failure.details)}</pre></details>`;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -79,6 +91,7 @@ export function renderFailurePage(failure: Failure): string {
 ${action}
 <p><a href="/">Back to the home page</a></p>
 ${key}
+${details}
 </main>
 </body>
 </html>

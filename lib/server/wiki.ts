@@ -66,14 +66,50 @@ export function isBlocked(error: unknown): boolean {
   );
 }
 
+/** A 3xx: the wiki (or its proxy) moved; lib/mwoauth does not follow redirects with signed requests. */
+function isRedirect(error: MWOAuthError): boolean {
+  return error.code === 'http_error' && error.status !== null && error.status >= 300 && error.status < 400;
+}
+
+/** A URL lib/mwoauth refused, or a 404/410: the configured address is not the wiki's. */
+function isWrongAddress(error: MWOAuthError): boolean {
+  return (
+    error.code === 'invalid_url' ||
+    (error.code === 'http_error' && (error.status === 404 || error.status === 410))
+  );
+}
+
+/**
+ * An HTML page with HTTP 200 where index.php's Special:OAuth pages or api.php answer with text or
+ * JSON. lib/mwoauth gives it no code of its own: its message says "got an HTML page"
+ * (mediawiki-errors.ts htmlPageError).
+ */
+function isHtmlPage(error: MWOAuthError): boolean {
+  return error.code === 'unexpected_response' && /\bHTML page\b/.test(error.message);
+}
+
+/**
+ * In development, the error's own message for the page's "Details" (lib/mwoauth keeps secrets out of
+ * its messages); in production, null: the message may quote the wiki's page, and is in the log.
+ */
+function developmentDetails(error: unknown): string | null {
+  if (process.env.NODE_ENV === 'production' || !(error instanceof MWOAuthError)) return null;
+  return error.message;
+}
+
 const START_AGAIN = { label: 'Log in again', href: '/api/mwoauth/initiate' } as const;
 
 /**
  * What a failed call to the wiki means to the user, for the failure page. `loginHref` restarts the
- * login (with its `next`). Only fixed texts and MediaWiki's error key are shown: an error's own
- * message may quote the wiki's HTML and is for the server log.
+ * login (with its `next`). Only fixed texts and MediaWiki's error key are shown in production: an
+ * error's own message may quote the wiki's HTML and is for the server log (in development it is
+ * added as `details`).
  */
 export function describeWikiError(error: unknown, loginHref: string = START_AGAIN.href): Failure {
+  return { ...describe(error, loginHref), details: developmentDetails(error) };
+}
+
+function describe(error: unknown, loginHref: string): Failure {
   const again = { label: START_AGAIN.label, href: loginHref };
   if (error instanceof AppError) {
     return {
@@ -136,7 +172,7 @@ export function describeWikiError(error: unknown, loginHref: string = START_AGAI
           status: 502,
           title: 'This app’s settings do not match the wiki',
           what: 'The wiki signed its statement of who you are as another server than the one this app was told to expect, so you were not logged in.',
-          todo: 'If you run this app: the wiki’s canonical server ($wgCanonicalServer) differs from the origin of MW_INDEX_URL; set MW_ISSUER to the canonical server, e.g. https://meta.wikimedia.org; it is the server name in the wiki’s own links and in its $wgCanonicalServer setting.',
+          todo: 'If you run this app: the wiki’s canonical server ($wgCanonicalServer) differs from the origin of MW_INDEX_URL; set MW_ISSUER to the canonical server, e.g. https://meta.wikimedia.org.',
           action: null,
           mediawikiCode: null,
         };
@@ -155,6 +191,36 @@ export function describeWikiError(error: unknown, loginHref: string = START_AGAI
     case 'mediawiki':
       break;
     default:
+      if (isRedirect(error)) {
+        return {
+          status: 502,
+          title: 'The wiki sent this app to another address',
+          what: 'The wiki answered with a redirect instead of an answer. Signed requests are not re-sent to a new address, so the login could not finish.',
+          todo: 'If you run this app: set MW_INDEX_URL and MW_API_URL to the addresses the wiki redirects to (often https:// instead of http://, or another host name).',
+          action: null,
+          mediawikiCode: null,
+        };
+      }
+      if (isWrongAddress(error)) {
+        return {
+          status: 502,
+          title: 'This app is pointed at the wrong address',
+          what: 'The address this app has for the wiki does not lead to a wiki’s index.php or api.php.',
+          todo: 'If you run this app: check MW_INDEX_URL (the wiki’s index.php, e.g. https://meta.wikimedia.org/w/index.php) and MW_API_URL (its api.php).',
+          action: null,
+          mediawikiCode: null,
+        };
+      }
+      if (isHtmlPage(error)) {
+        return {
+          status: 502,
+          title: 'The wiki answered with a web page',
+          what: 'This app asked the wiki for data and got a web page back: a wrong address, a login wall or proxy in front of the wiki, or the wiki’s own error page.',
+          todo: 'If you run this app: check that MW_INDEX_URL is the wiki’s index.php and MW_API_URL its api.php, with nothing in between. If they are right, the wiki is failing: try again in a few minutes.',
+          action: again,
+          mediawikiCode: key,
+        };
+      }
       return {
         status: 502,
         title: 'The wiki gave an unexpected answer',

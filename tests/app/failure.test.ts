@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MWOAuthError } from '@/lib/mwoauth';
 import { AppError } from '@/lib/server/errors';
 import { failureResponse, renderFailurePage } from '@/lib/server/failure-page';
@@ -43,9 +43,48 @@ describe('describeWikiError', () => {
     expect(failure.mediawikiCode).toBe(key);
   });
 
-  it("should never show an error's own message (it may quote the wiki's page or request data)", () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it("should never show an error's own message in production (it may quote the wiki's page)", () => {
+    vi.stubEnv('NODE_ENV', 'production');
     const failure = describeWikiError(new MWOAuthError('unexpected_response', 'secret-looking <b>text</b>'));
     expect(JSON.stringify(failure)).not.toContain('secret-looking');
+    expect(failure.details).toBeNull();
+  });
+
+  it("should show the error's own message, escaped and folded, in development", () => {
+    vi.stubEnv('NODE_ENV', 'development');
+    const failure = describeWikiError(new MWOAuthError('http_error', 'HTTP 418 from <b>the wiki</b>'));
+    expect(failure.details).toBe('HTTP 418 from <b>the wiki</b>');
+    const html = renderFailurePage(failure);
+    expect(html).toMatch(
+      /<details><summary>[^<]+<\/summary><pre>HTTP 418 from &lt;b&gt;the wiki&lt;\/b&gt;<\/pre>/,
+    );
+    // Only lib/mwoauth's messages (which it keeps free of secrets), never any other error's.
+    expect(describeWikiError(new TypeError('x.y is undefined')).details).toBeNull();
+  });
+
+  it.each([
+    ['a redirect (http to https, say)', new MWOAuthError('http_error', 'moved', { status: 301 })],
+    ['a 404', new MWOAuthError('http_error', 'not found', { status: 404 })],
+    ['a URL lib/mwoauth refused', new MWOAuthError('invalid_url', 'bad')],
+  ])('should tell whoever runs the app to check MW_INDEX_URL and MW_API_URL after %s', (_what, error) => {
+    const failure = describeWikiError(error);
+    expect(failure.todo).toContain('MW_INDEX_URL');
+    expect(failure.todo).toContain('MW_API_URL');
+    expect(failure.todo).not.toContain('Wait a minute');
+  });
+
+  it.each([
+    ['a 503', new MWOAuthError('http_error', 'down', { status: 503 })],
+    ['a 502', new MWOAuthError('http_error', 'down', { status: 502 })],
+    ['garbage', new MWOAuthError('unexpected_response', 'The API answer is not a JSON object.')],
+  ])('should call %s an outage to wait out', (_what, error) => {
+    const failure = describeWikiError(error);
+    expect(failure.todo).toContain('Wait a minute');
+    expect(failure.todo).not.toContain('MW_INDEX_URL');
   });
 });
 

@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import type { NextRequest } from 'next/server';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startDevwiki, type Devwiki, type DevwikiConsumer } from '@/devwiki';
@@ -106,6 +107,41 @@ describe('GET /api/mwoauth/initiate', () => {
       const response = await initiateRoute(request('/api/mwoauth/initiate', new CookieJar()));
       expect(response.status).toBe(502);
       expect(await response.text()).not.toMatch(/at .*\.ts:\d+/);
+    } finally {
+      devwiki.setFault('initiate', null);
+    }
+  });
+
+  it('should name MW_INDEX_URL when the wiki redirects (http to https), with the details in development', async () => {
+    // What an http:// MW_INDEX_URL meets on a wiki served over https.
+    const redirector = createServer((req, res) => {
+      res.writeHead(301, { Location: `https://wiki.example.org${req.url ?? '/'}` }).end();
+    });
+    await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+    const address = redirector.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    try {
+      configureFor(devwiki, consumer, { MW_INDEX_URL: `http://127.0.0.1:${port}/w/index.php` });
+      const response = await initiateRoute(request('/api/mwoauth/initiate', new CookieJar()));
+      expect(response.status).toBe(502);
+      const html = await response.text();
+      expect(html).toContain('MW_INDEX_URL');
+      expect(html).not.toContain('Wait a minute');
+      // NODE_ENV is 'test' here: lib/mwoauth's own message, which names where the wiki redirects to.
+      expect(html).toMatch(/<details>[\s\S]*https:\/\/wiki\.example\.org\/w\/index\.php/);
+    } finally {
+      await new Promise<void>((resolve) => redirector.close(() => resolve()));
+    }
+  });
+
+  it('should name MW_INDEX_URL and MW_API_URL when the wiki answers with a web page', async () => {
+    devwiki.setFault('initiate', { kind: 'html' });
+    try {
+      const response = await initiateRoute(request('/api/mwoauth/initiate', new CookieJar()));
+      expect(response.status).toBe(502);
+      const html = await response.text();
+      expect(html).toContain('MW_INDEX_URL');
+      expect(html).toContain('MW_API_URL');
     } finally {
       devwiki.setFault('initiate', null);
     }
