@@ -196,6 +196,13 @@ export async function send(
       controller.abort();
     }, remainingMs(deadline));
   });
+  // A failed fetch or body read: our own errors (deadline, size cap) as they are, an abort as the
+  // deadline, anything else as the network.
+  const failed = (cause: unknown): MWOAuthError => {
+    if (cause instanceof MWOAuthError) return cause;
+    if (controller.signal.aborted) return timeoutError(url, deadline);
+    return networkError(url, cause);
+  };
   const headers: Record<string, string> = { ...request.headers, 'User-Agent': transport.userAgent };
   let body: string | undefined;
   if (request.body) {
@@ -216,9 +223,7 @@ export async function send(
         expired,
       ]);
     } catch (cause) {
-      if (cause instanceof MWOAuthError) throw cause;
-      if (controller.signal.aborted) throw timeoutError(url, deadline);
-      throw networkError(url, cause);
+      throw failed(cause);
     }
     const declared = Number(response.headers.get('content-length'));
     if (Number.isFinite(declared) && declared > transport.maxResponseBytes) {
@@ -229,9 +234,7 @@ export async function send(
     try {
       text = await Promise.race([readCapped(response, transport.maxResponseBytes, url), expired]);
     } catch (cause) {
-      if (cause instanceof MWOAuthError) throw cause;
-      if (controller.signal.aborted) throw timeoutError(url, deadline);
-      throw networkError(url, cause);
+      throw failed(cause);
     }
     return { status: response.status, headers: response.headers, text };
   } finally {
