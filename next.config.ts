@@ -12,9 +12,31 @@ const securityHeaders = [
   { key: 'Referrer-Policy', value: 'same-origin' },
 ];
 
+/**
+ * The host (with its port, if any) of APP_URL, read when `next build`, `next start` or `next dev`
+ * loads this file; null when APP_URL is unset or not a URL (lib/server/config.ts reports that).
+ */
+function appHost(): string | null {
+  const raw = process.env.APP_URL?.trim() ?? '';
+  if (raw === '') return null;
+  try {
+    return new URL(raw).host;
+  } catch {
+    return null;
+  }
+}
+
+const publicHost = appHost();
+
 const nextConfig: NextConfig = {
   // No "X-Powered-By: Next.js": it tells an attacker which exploits to try.
   poweredByHeader: false,
+  // Next refuses a server action (the sandbox form) whose Origin host is not the request's
+  // X-Forwarded-Host or Host (its CSRF check, next/dist/server/app-render/action-handler.js). Behind
+  // a proxy that passes an internal Host (Toolforge), the browser's Origin is APP_URL's: allow that
+  // host, and only it. Matched against the Origin's host, port included
+  // (https://nextjs.org/docs/app/api-reference/config/next-config-js/serverActions).
+  ...(publicHost === null ? {} : { experimental: { serverActions: { allowedOrigins: [publicHost] } } }),
   async headers() {
     return [{ source: '/:path*', headers: securityHeaders }];
   },

@@ -8,8 +8,10 @@ import { apiClientFor } from '@/lib/server/wiki';
 
 /**
  * The sandbox form's server action. The outcome is shown through a redirect (POST → 303 → GET), so
- * reloading the page does not edit twice. Next itself refuses server-action requests whose Origin
- * is not our Host (CSRF).
+ * reloading the page does not edit twice. CSRF: Next refuses a server action whose Origin host is
+ * neither the request's X-Forwarded-Host (or Host) nor listed in serverActions.allowedOrigins.
+ * Behind a proxy the Host is often an internal name, not our public origin, so next.config.ts lists
+ * APP_URL's host there.
  */
 export async function appendToSandbox(formData: FormData): Promise<void> {
   const user = await requireUser('/sandbox');
