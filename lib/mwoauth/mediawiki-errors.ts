@@ -8,20 +8,29 @@
 import { MWOAuthError, type MWOAuthErrorCode } from './errors';
 import type { HttpResponse } from './http';
 
-/** MediaWiki's HTML escaping (htmlspecialchars with ENT_QUOTES) undone, and tags dropped. */
-export function htmlToText(html: string): string {
-  return html
-    .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, ' ')
-    .replace(/<[^>]*>/g, '')
+/** MediaWiki's HTML escaping (htmlspecialchars with ENT_QUOTES) undone; &amp; last, so '&amp;lt;' stays '&lt;'. */
+function decodeEntities(text: string): string {
+  return text
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&quot;/g, '"')
     .replace(/&#0?39;/g, "'")
     .replace(/&#x27;/gi, "'")
     .replace(/&nbsp;/g, ' ')
-    .replace(/&amp;/g, '&')
-    .replace(/\s+/g, ' ')
-    .trim();
+    .replace(/&amp;/g, '&');
+}
+
+function dropTags(html: string): string {
+  return html.replace(/<[^>]*>/g, '');
+}
+
+function foldSpace(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/** The text of an HTML page: scripts, styles and tags dropped, then entities decoded. */
+export function htmlToText(html: string): string {
+  return foldSpace(decodeEntities(dropTags(html.replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, ' '))));
 }
 
 /**
@@ -30,16 +39,7 @@ export function htmlToText(html: string): string {
  */
 export function unescapeOAuthErrorText(body: string): string {
   // Unescape first, then strip tags: the <span> only becomes a tag once unescaped.
-  const unescaped = body
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#0?39;/g, "'")
-    .replace(/&amp;/g, '&');
-  return unescaped
-    .replace(/<[^>]*>/g, '')
-    .replace(/\s+/g, ' ')
-    .trim();
+  return foldSpace(dropTags(decodeEntities(body)));
 }
 
 /** Help:OAuth/Errors codes seen in the fixtures, and the message key each stands for. */
