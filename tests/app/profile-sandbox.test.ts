@@ -4,7 +4,13 @@ import { readConfig, type AppConfig } from '@/lib/server/config';
 import { loadProfile } from '@/lib/server/profile';
 import { appendToSandboxPage, cleanLine, latestRevision, MAX_LINE_LENGTH } from '@/lib/server/sandbox';
 import { apiClientFor } from '@/lib/server/wiki';
-import { accessTokenFor, APP_ORIGIN, SESSION_SECRET, testConsumer } from '@/tests/support/app-harness';
+import {
+  accessTokenFor,
+  APP_ORIGIN,
+  readRevisionThroughApi,
+  SESSION_SECRET,
+  testConsumer,
+} from '@/tests/support/app-harness';
 
 // What /profile and /sandbox do with the wiki, against an in-process devwiki (the pages themselves
 // are server components; the browser tests render them).
@@ -73,11 +79,12 @@ describe('the sandbox edit', () => {
     const base = await latestRevision(api, 'User:Alice/sandbox');
     const result = await appendToSandboxPage(api, 'Alice', 'first line', base);
     expect(result.ok).toBe(true);
-    const page = devwiki.readPage('User:Alice/sandbox');
-    expect(page).toMatchObject({ user: 'Alice', revid: result.ok ? result.revid : -1 });
-    expect(page?.tags).toContain(`OAuth CID: ${consumer.id}`);
-    expect(page?.content).toContain('* first line');
-    expect(await latestRevision(api, 'User:Alice/sandbox')).toBe(page?.revid);
+    // Read back through the wiki's API, as anyone would see it.
+    const saved = await readRevisionThroughApi(devwiki.apiUrl, 'User:Alice/sandbox');
+    expect(saved).toMatchObject({ user: 'Alice', revid: result.ok ? result.revid : -1 });
+    expect(saved?.tags).toContain(`OAuth CID: ${consumer.id}`);
+    expect(saved?.content.split('\n')).toContain('* first line');
+    expect(await latestRevision(api, 'User:Alice/sandbox')).toBe(saved?.revid);
   });
 
   it('should report an edit conflict when the page changed since the user saw it', async () => {

@@ -1,5 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readRevisionThroughApi } from '@/tests/support/app-harness';
 import { E2E_CONSUMER, startE2EApp, startWithoutConfiguration, type E2EApp } from '@/tests/support/e2e-app';
 
 // The built app (`next build && next start`) in a real Chromium against devwiki: what a visitor does.
@@ -81,10 +82,11 @@ describe('logging in with a wiki account, in a browser', () => {
       `${app.devwiki.indexUrl}?oldid=${revid}`,
     );
     await app.screenshot(page, '06-sandbox-saved');
-    const saved = app.devwiki.readPage('User:Alice/sandbox');
+    // Read back through the wiki's API (an unauthenticated GET, as anyone would see the edit).
+    const saved = await readRevisionThroughApi(app.devwiki.apiUrl, 'User:Alice/sandbox');
     expect(saved).toMatchObject({ revid, user: 'Alice' });
     expect(saved?.tags).toContain(`OAuth CID: ${E2E_CONSUMER.id}`);
-    expect(saved?.content).toContain(line);
+    expect(saved?.content.split('\n')).toContain(`* ${line}`);
 
     await Promise.all([
       page.waitForURL(`${app.origin}/?notice=loggedout`),

@@ -113,3 +113,58 @@ export async function accessTokenFor(
   const back = new URL(await devwiki.approve(redirectUrl, username));
   return complete(devwiki.indexUrl, consumer, requestToken, back.searchParams, options);
 }
+
+/** The latest revision of a page as the wiki's API shows it to anyone. */
+export interface ApiRevision {
+  revid: number;
+  user: string;
+  tags: string[];
+  content: string;
+}
+
+function recordOf(value: unknown): Record<string, unknown> | null {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? Object.fromEntries(Object.entries(value))
+    : null;
+}
+
+/**
+ * Reads the latest revision of `title` back through api.php with an unauthenticated GET (what
+ * anyone, or a reviewer, sees), not from devwiki's memory: prop=revisions with ids, user, tags and
+ * the main slot's content. Null when the page does not exist.
+ */
+export async function readRevisionThroughApi(apiUrl: string, title: string): Promise<ApiRevision | null> {
+  const url = new URL(apiUrl);
+  url.search = new URLSearchParams({
+    action: 'query',
+    prop: 'revisions',
+    titles: title,
+    rvprop: 'ids|user|tags|content',
+    rvslots: 'main',
+    format: 'json',
+    formatversion: '2',
+  }).toString();
+  const response = await fetch(url, {
+    headers: { 'User-Agent': 'next-mwoauth-tests/1.0 (tests; nobody@example.org)' },
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!response.ok) throw new Error(`api.php answered HTTP ${response.status}`);
+  const body: unknown = await response.json();
+  const pages = recordOf(recordOf(body)?.query)?.pages;
+  const page = Array.isArray(pages) ? recordOf(pages[0]) : null;
+  const revisions = page?.revisions;
+  const revision = Array.isArray(revisions) ? recordOf(revisions[0]) : null;
+  if (revision === null) return null;
+  const main = recordOf(recordOf(revision.slots)?.main);
+  const { revid, user, tags } = revision;
+  const content = main?.content;
+  if (
+    typeof revid !== 'number' ||
+    typeof user !== 'string' ||
+    !Array.isArray(tags) ||
+    typeof content !== 'string'
+  ) {
+    throw new Error(`api.php answered an unexpected revision: ${JSON.stringify(revision)}`);
+  }
+  return { revid, user, tags: tags.filter((t): t is string => typeof t === 'string'), content };
+}
