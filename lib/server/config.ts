@@ -1,5 +1,7 @@
 import 'server-only';
 import { createHash } from 'node:crypto';
+import { inspect } from 'node:util';
+import { makeToken, type ConsumerToken } from '@/lib/mwoauth';
 import { AppError } from './errors';
 
 // The app's configuration, read from the environment and validated in ONE place (STYLE.md §7).
@@ -38,8 +40,11 @@ export interface SessionConfig {
 
 export interface AppConfig {
   readonly wiki: WikiConfig;
-  /** The consumer's key and secret, from Special:OAuthConsumerRegistration. */
-  readonly consumer: { readonly key: string; readonly secret: string };
+  /**
+   * The consumer's key and secret, from Special:OAuthConsumerRegistration; its secret prints as
+   * [redacted] (lib/mwoauth's makeToken).
+   */
+  readonly consumer: ConsumerToken;
   /** `oob` (the wiki sends users to the registered callback) or a URL under a callback-is-prefix one. */
   readonly callback: string;
   readonly session: SessionConfig;
@@ -100,6 +105,31 @@ export const DEFAULT_INITIATE_RATE_LIMIT: RateLimitConfig = { max: 10, windowS: 
 
 /** Used outside production when USER_AGENT is unset; names the project so wiki admins know. */
 export const DEV_USER_AGENT = 'next-mwoauth-dev/0.1 (development server; set USER_AGENT before deploying)';
+
+/**
+ * Gives `value` a non-enumerable toJSON and util.inspect.custom showing `view()` instead, so that
+ * console.log(getConfig()) or JSON.stringify(config) prints no secret (STYLE.md §11), while code
+ * that reads the fields (iron-session's password map, lib/mwoauth's consumer) still gets them.
+ * Non-enumerable: Object.assign and spreads copy the real fields only.
+ */
+function printedAs<T extends object>(value: T, view: () => unknown): T {
+  Object.defineProperties(value, {
+    toJSON: { value: view, enumerable: false },
+    [inspect.custom]: {
+      value: (_depth: number, options: object): string => inspect(view(), options),
+      enumerable: false,
+    },
+  });
+  return value;
+}
+
+function redactedPasswords(passwords: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.keys(passwords).map((id) => [id, '[redacted]']));
+}
+
+function redactedSession(session: SessionConfig): Record<string, unknown> {
+  return { passwords: redactedPasswords(session.passwords), currentPasswordId: session.currentPasswordId };
+}
 
 function parseHttpUrl(value: string): URL | null {
   let url: URL;
@@ -167,7 +197,11 @@ function readSessionSecrets(raw: string | undefined, problems: string[]): Sessio
   for (const secret of secrets) passwords[passwordIdFor(secret)] = secret;
   const first = secrets[0];
   if (first === undefined) return null;
-  return { passwords, currentPasswordId: passwordIdFor(first) };
+  const session: SessionConfig = {
+    passwords: printedAs(passwords, () => redactedPasswords(passwords)),
+    currentPasswordId: passwordIdFor(first),
+  };
+  return printedAs(session, () => redactedSession(session));
 }
 
 function readWiki(env: Env, problems: string[]): WikiConfig | null {
@@ -345,9 +379,9 @@ export function readConfig(env: Env = process.env): AppConfig {
       { problems },
     );
   }
-  return {
+  const config: AppConfig = {
     wiki,
-    consumer: { key, secret },
+    consumer: makeToken(key, secret),
     callback,
     session,
     userAgent,
@@ -356,6 +390,11 @@ export function readConfig(env: Env = process.env): AppConfig {
     initiateRateLimit,
     trustProxy,
   };
+  return printedAs(config, () => ({
+    ...config,
+    consumer: { key: config.consumer.key, secret: '[redacted]' },
+    session: redactedSession(session),
+  }));
 }
 
 let cached: { env: string; config: AppConfig } | null = null;

@@ -1,5 +1,6 @@
 import 'server-only';
 import { sealData, unsealData } from 'iron-session';
+import { makeToken } from '@/lib/mwoauth';
 import type { SessionConfig } from './config';
 import { safeNext } from './safe-next';
 
@@ -129,7 +130,9 @@ function toStoredToken(value: unknown): StoredToken | null {
   const key = field(value, 'key');
   const secret = field(value, 'secret');
   if (!nonEmptyString(key) || !nonEmptyString(secret)) return null;
-  return { key, secret };
+  // Prints its secret as [redacted] (console.log(user) must not show it: STYLE.md §11); key and
+  // secret stay enumerable, so the token seals as JSON when the session is written again.
+  return makeToken(key, secret);
 }
 
 function isTime(value: unknown): value is number {

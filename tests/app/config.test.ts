@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { DEV_USER_AGENT, passwordIdFor, readConfig, type Env } from '@/lib/server/config';
 import { AppError } from '@/lib/server/errors';
@@ -36,6 +37,30 @@ describe('readConfig', () => {
     expect(config.consumer).toEqual({ key: 'c0ffee', secret: 'consumer-secret-value' });
     expect(config.callback).toBe('oob');
     expect(config.appOrigin).toBeNull();
+  });
+
+  it('should print no secret: the consumer secret and the session secrets show as [redacted]', () => {
+    const config = readConfig({ ...valid, SESSION_SECRET: `${GOOD_SECRET},${OLD_SECRET}` });
+    const shown = [
+      inspect(config, { depth: 10 }),
+      String(config),
+      JSON.stringify(config),
+      inspect(config.consumer),
+      `${config.consumer}`,
+      inspect(config.session, { depth: 10 }),
+      JSON.stringify(config.session),
+      inspect(config.session.passwords),
+      JSON.stringify(config.session.passwords),
+    ];
+    for (const text of shown) {
+      for (const secret of ['consumer-secret-value', GOOD_SECRET, OLD_SECRET])
+        expect(text).not.toContain(secret);
+    }
+    expect(inspect(config, { depth: 10 })).toContain('[redacted]');
+    expect(inspect(config, { depth: 10 })).toContain('c0ffee');
+    // What the code reads is the real thing.
+    expect(config.consumer.secret).toBe('consumer-secret-value');
+    expect(Object.values(config.session.passwords)).toEqual([GOOD_SECRET, OLD_SECRET]);
   });
 
   it('should take MW_API_URL, MW_CALLBACK and APP_URL when given', () => {

@@ -1,4 +1,5 @@
-import { sealData } from 'iron-session';
+import { inspect } from 'node:util';
+import { sealData, unsealData } from 'iron-session';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { passwordIdFor, type SessionConfig } from '@/lib/server/config';
 import {
@@ -59,6 +60,31 @@ describe('the login cookie', () => {
     const read = await readLoginSession(jar, config);
     expect(read.clear).toBe(false);
     expect(read.value).toMatchObject(alice);
+  });
+
+  it("should print the user's access token secret as [redacted], and still seal it", async () => {
+    const config = sessionConfig(CURRENT);
+    const jar = new Jar();
+    await writeLoginSession(jar, alice, config, true);
+    const user = (await readLoginSession(jar, config)).value;
+    expect(user?.accessToken.secret).toBe(alice.accessToken.secret);
+    for (const shown of [
+      inspect(user, { depth: 10 }),
+      String(user),
+      `${user?.accessToken}`,
+      inspect(user?.accessToken),
+    ]) {
+      expect(shown).not.toContain(alice.accessToken.secret);
+    }
+    expect(inspect(user)).toContain('[redacted]');
+    // The seal is JSON: a login read from a cookie and written again keeps the secret.
+    const again = new Jar();
+    if (user === null) throw new Error('no user');
+    await writeLoginSession(again, user, config, true);
+    const sealed: unknown = await unsealData(again.values.get(LOGIN_COOKIE) ?? '', {
+      password: config.passwords,
+    });
+    expect(sealed).toMatchObject({ accessToken: alice.accessToken });
   });
 
   it('should keep only the fields it knows, so nothing can grow in it', async () => {
