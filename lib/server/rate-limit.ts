@@ -15,7 +15,9 @@ import { failureResponse } from './failure-page';
 // `req.headers['x-forwarded-for'] ??= socket.remoteAddress`), so:
 // - TRUST_PROXY unset: the LAST entry. Served directly, that is the socket address, unless the client
 //   sent its own X-Forwarded-For (then it chose its key: the limit only stops clients that do not
-//   try). Behind one proxy that appends to or replaces the header, it is the address that proxy saw.
+//   try, and a client may name a victim's address and spend the victim's window; nothing here can
+//   tell, as the socket is out of reach: SECURITY.md asks for a proxy that overwrites the header).
+//   Behind one proxy that appends to or replaces the header, it is the address that proxy saw.
 // - TRUST_PROXY=true: the FIRST entry, for chains whose front proxy replaces the header with the
 //   visitor's address and whose inner proxies append. Where the front proxy appends instead, the
 //   first entry is the client's own claim, so do not set it there.
