@@ -192,7 +192,8 @@ export class ApiClient {
 
   /**
    * Follows query continuation (https://www.mediawiki.org/wiki/API:Continue): yields each answer,
-   * then asks again with its `continue` values until there is none, or maxPages requests were made.
+   * then sends the original parameters plus its `continue` values, until there is none or maxPages
+   * requests were made.
    */
   async *queryAll(
     params: ApiParams,
