@@ -4,7 +4,7 @@ import { redirect } from 'next/navigation';
 import { requireUser } from '@/lib/server/auth';
 import { getConfig } from '@/lib/server/config';
 import { appendToSandboxPage, cleanLine } from '@/lib/server/sandbox';
-import { apiClientFor } from '@/lib/server/wiki';
+import { apiClientFor, startWikiDeadline } from '@/lib/server/wiki';
 
 /**
  * The sandbox form's server action. The outcome is shown through a redirect (POST → 303 → GET), so
@@ -21,8 +21,9 @@ export async function appendToSandbox(formData: FormData): Promise<void> {
   const baserevid = typeof base === 'string' && /^\d{1,12}$/.test(base) ? Number(base) : null;
 
   const config = getConfig();
+  const deadline = startWikiDeadline(config);
   const result = await appendToSandboxPage(
-    apiClientFor(config, user.accessToken),
+    () => apiClientFor(config, user.accessToken, deadline),
     user.username,
     line,
     baserevid,

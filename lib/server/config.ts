@@ -53,8 +53,9 @@ export interface AppConfig {
   /** The public origin (`APP_URL`), or null to take it from each request. */
   readonly appOrigin: string | null;
   /**
-   * `MW_TIMEOUT_MS`: the deadline of each call to the wiki (connect, headers and body), so a hung or
-   * trickling wiki cannot hold a request of ours open. Default 10 000 (lib/mwoauth's default).
+   * `MW_TIMEOUT_MS`: how long one request of ours may wait on the wiki, all its calls together
+   * (connect, headers and body of each; see WikiDeadline in wiki.ts), so a hung or trickling wiki
+   * cannot hold a request of ours open. Default 10 000 (lib/mwoauth's default).
    */
   readonly wikiTimeoutMs: number;
   /**

@@ -77,17 +77,18 @@ export async function latestRevision(api: ApiClient, title: string): Promise<num
 /**
  * Appends `line` to the user's sandbox with a CSRF token (action=edit needs one even with OAuth:
  * fixtures 09, 10). `baserevid` is the revision the user saw: if the page changed since and
- * MediaWiki cannot merge, it answers editconflict instead of overwriting.
+ * MediaWiki cannot merge, it answers editconflict instead of overwriting. `api` gives the client for
+ * each of the two calls (apiClientFor with the request's WikiDeadline, so both share one deadline).
  */
 export async function appendToSandboxPage(
-  api: ApiClient,
+  api: () => ApiClient,
   username: string,
   line: string,
   baserevid: number | null,
 ): Promise<SandboxResult> {
   try {
-    const token = await api.getToken('csrf');
-    const answer = await api.post({
+    const token = await api().getToken('csrf');
+    const answer = await api().post({
       action: 'edit',
       title: sandboxTitle(username),
       appendtext: `\n* ${line}`,

@@ -3,7 +3,7 @@ import { startDevwiki, type Devwiki } from '@/devwiki';
 import { readConfig, type AppConfig } from '@/lib/server/config';
 import { loadProfile } from '@/lib/server/profile';
 import { appendToSandboxPage, cleanLine, latestRevision, MAX_LINE_LENGTH } from '@/lib/server/sandbox';
-import { apiClientFor } from '@/lib/server/wiki';
+import { apiClientFor, startWikiDeadline } from '@/lib/server/wiki';
 import {
   accessTokenFor,
   APP_ORIGIN,
@@ -77,7 +77,7 @@ describe('the sandbox edit', () => {
     const token = await accessTokenFor(devwiki, consumer, 'Alice');
     const api = apiClientFor(config, token);
     const base = await latestRevision(api, 'User:Alice/sandbox');
-    const result = await appendToSandboxPage(api, 'Alice', 'first line', base);
+    const result = await appendToSandboxPage(() => api, 'Alice', 'first line', base);
     expect(result.ok).toBe(true);
     // Read back through the wiki's API, as anyone would see it.
     const saved = await readRevisionThroughApi(devwiki.apiUrl, 'User:Alice/sandbox');
@@ -87,11 +87,34 @@ describe('the sandbox edit', () => {
     expect(await latestRevision(api, 'User:Alice/sandbox')).toBe(saved?.revid);
   });
 
+  it('should spend one deadline on the token and the edit together, not one each', async () => {
+    const slow = readConfig({
+      MW_INDEX_URL: devwiki.indexUrl,
+      MW_CONSUMER_KEY: consumer.key,
+      MW_CONSUMER_SECRET: consumer.secret,
+      SESSION_SECRET,
+      MW_TIMEOUT_MS: '2000',
+    });
+    const token = await accessTokenFor(devwiki, consumer, 'Ivan');
+    // Each API answer takes 1.5 s: the token fits in the 2 s deadline, the edit then cannot.
+    devwiki.setFault('api', { kind: 'latency', ms: 1500 });
+    try {
+      const deadline = startWikiDeadline(slow);
+      const started = performance.now();
+      const result = await appendToSandboxPage(() => apiClientFor(slow, token, deadline), 'Ivan', 'x', null);
+      const elapsed = performance.now() - started;
+      expect(result).toMatchObject({ ok: false, outcome: 'unreachable' });
+      expect(elapsed).toBeLessThan(2000 + 1000);
+    } finally {
+      devwiki.setFault('api', null);
+    }
+  });
+
   it('should report an edit conflict when the page changed since the user saw it', async () => {
     const api = apiClientFor(config, await accessTokenFor(devwiki, consumer, 'Frank'));
     const seen = await latestRevision(api, 'User:Frank/sandbox');
-    expect(await appendToSandboxPage(api, 'Frank', 'one', seen)).toMatchObject({ ok: true });
-    expect(await appendToSandboxPage(api, 'Frank', 'two', seen === null ? 1 : seen)).toMatchObject({
+    expect(await appendToSandboxPage(() => api, 'Frank', 'one', seen)).toMatchObject({ ok: true });
+    expect(await appendToSandboxPage(() => api, 'Frank', 'two', seen === null ? 1 : seen)).toMatchObject({
       ok: false,
       outcome: 'editconflict',
       mediawikiCode: 'editconflict',
@@ -100,7 +123,7 @@ describe('the sandbox edit', () => {
 
   it('should report a block', async () => {
     const api = apiClientFor(config, await accessTokenFor(devwiki, consumer, 'Blocked'));
-    expect(await appendToSandboxPage(api, 'Blocked', 'x', null)).toMatchObject({
+    expect(await appendToSandboxPage(() => api, 'Blocked', 'x', null)).toMatchObject({
       ok: false,
       revoked: false,
       outcome: 'blocked',
@@ -111,7 +134,7 @@ describe('the sandbox edit', () => {
   it('should report a protected page', async () => {
     devwiki.protectPage('User:Grace/sandbox');
     const api = apiClientFor(config, await accessTokenFor(devwiki, consumer, 'Grace'));
-    expect(await appendToSandboxPage(api, 'Grace', 'x', null)).toMatchObject({
+    expect(await appendToSandboxPage(() => api, 'Grace', 'x', null)).toMatchObject({
       ok: false,
       outcome: 'protectedpage',
       mediawikiCode: 'protectedpage',
@@ -121,7 +144,10 @@ describe('the sandbox edit', () => {
   it('should report a revoked token as revoked', async () => {
     const api = apiClientFor(config, await accessTokenFor(devwiki, consumer, 'Heidi'));
     devwiki.revoke('Heidi', consumer.key);
-    expect(await appendToSandboxPage(api, 'Heidi', 'x', null)).toMatchObject({ ok: false, revoked: true });
+    expect(await appendToSandboxPage(() => api, 'Heidi', 'x', null)).toMatchObject({
+      ok: false,
+      revoked: true,
+    });
   });
 
   it.each([

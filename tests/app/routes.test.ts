@@ -256,6 +256,27 @@ describe('GET /api/mwoauth/callback', () => {
     expect(response.headers.get('location')).toBe(`${APP_ORIGIN}/`);
   });
 
+  it('should end within MW_TIMEOUT_MS + 1 s in all, though the token exchange used most of it and identify hangs', async () => {
+    // One deadline for the whole request: complete() and identify() share it, instead of each
+    // having MW_TIMEOUT_MS of its own (which would let the request take twice as long).
+    configureFor(devwiki, consumer, { MW_TIMEOUT_MS: '2000' });
+    const jar = new CookieJar();
+    const back = await startLogin(jar, 'Alice');
+    devwiki.setFault('token', { kind: 'latency', ms: 1500 });
+    devwiki.setFault('identify', { kind: 'hang' });
+    try {
+      const started = performance.now();
+      const response = await callback(request(back, jar));
+      const elapsed = performance.now() - started;
+      expect(response.status).toBe(504);
+      expect(elapsed).toBeGreaterThanOrEqual(1500);
+      expect(elapsed).toBeLessThan(2000 + 1000);
+    } finally {
+      devwiki.setFault('token', null);
+      devwiki.setFault('identify', null);
+    }
+  });
+
   it('should log a blocked user in (the profile says so; edits are refused by the wiki)', async () => {
     const jar = new CookieJar();
     expect((await logIn(jar, 'Blocked')).status).toBe(303);

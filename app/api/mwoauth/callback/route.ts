@@ -4,7 +4,7 @@ import { failureResponse } from '@/lib/server/failure-page';
 import { configOrFailure, logError, originOf, seeOther } from '@/lib/server/routes';
 import { loginPath, nextUrl } from '@/lib/server/safe-next';
 import { readHandshakes, secureCookiesFor, writeHandshakes, writeLoginSession } from '@/lib/server/session';
-import { describeWikiError, identifyOptions, wikiOptions } from '@/lib/server/wiki';
+import { describeWikiError, identifyOptions, startWikiDeadline, wikiOptions } from '@/lib/server/wiki';
 
 /**
  * GET /api/mwoauth/callback?oauth_verifier=…&oauth_token=… — where the wiki sends the browser after
@@ -39,19 +39,20 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
 
   let response: NextResponse;
   try {
-    const options = wikiOptions(config);
+    // One deadline for both calls: the request must not take MW_TIMEOUT_MS twice.
+    const deadline = startWikiDeadline(config);
     const accessToken = await complete(
       config.wiki.indexUrl,
       config.consumer,
       handshake.requestToken,
       params,
-      options,
+      wikiOptions(config, deadline),
     );
     const identity = await identify(
       config.wiki.indexUrl,
       config.consumer,
       accessToken,
-      identifyOptions(config),
+      identifyOptions(config, deadline),
     );
     if (identity.suppressed) {
       response = failureResponse({
