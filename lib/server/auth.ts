@@ -1,5 +1,5 @@
 import 'server-only';
-import { cookies, headers } from 'next/headers';
+import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { cache } from 'react';
 import { getConfig } from './config';
@@ -32,17 +32,4 @@ export async function requireUser(path: string): Promise<CurrentUser> {
   const user = await getCurrentUser();
   if (user === null) redirect(loginPath(path));
   return user;
-}
-
-/**
- * Our public origin: APP_URL when set (behind Toolforge's proxy the request's own Host is an
- * internal one), else the Host the browser used.
- */
-export async function currentOrigin(): Promise<string> {
-  const config = getConfig();
-  if (config.appOrigin !== null) return config.appOrigin;
-  const h = await headers();
-  const host = h.get('host') ?? 'localhost';
-  const proto = h.get('x-forwarded-proto') === 'https' ? 'https' : 'http';
-  return `${proto}://${host}`;
 }
