@@ -99,6 +99,15 @@ const WELL_KNOWN_SECRETS: readonly string[] = [
   'at-least-32-characters-long-secret-key',
 ];
 
+/**
+ * The User-Agent placeholders of .env.example, this file's messages and lib/mwoauth's: they name no
+ * tool and reach no one, so Wikimedia's operators could not contact the tool's maintainer.
+ */
+function isPlaceholderUserAgent(userAgent: string): boolean {
+  const ua = userAgent.toLowerCase();
+  return ua.startsWith('my-tool/') || ua.includes('me@example.org');
+}
+
 /** MW_TIMEOUT_MS when unset: lib/mwoauth's own default deadline. */
 export const DEFAULT_WIKI_TIMEOUT_MS = 10_000;
 /** INITIATE_RATE_LIMIT when unset: a person needs one or two; a script looping on initiate, thousands. */
@@ -365,6 +374,10 @@ export function readConfig(env: Env = process.env): AppConfig {
     } else {
       userAgent = DEV_USER_AGENT;
     }
+  } else if (production && isPlaceholderUserAgent(userAgent)) {
+    problems.push(
+      'USER_AGENT is the example from .env.example: name your tool and give a real contact (a URL and an e-mail address or wiki user page), as the Wikimedia User-Agent policy asks, e.g. "<tool-name>/<version> (https://<tool-name>.toolforge.org; <your e-mail>)".',
+    );
   }
 
   const appOrigin = readAppOrigin(env, problems);

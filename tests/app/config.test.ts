@@ -111,6 +111,22 @@ describe('readConfig', () => {
   });
 
   it.each([
+    ['the one in .env.example', 'my-tool/1.0 (https://my-tool.toolforge.org; me@example.org)'],
+    ["lib/mwoauth's example", 'my-tool/1.0 (https://example.org/my-tool; me@example.org)'],
+    ['the example with another version', 'my-tool/2.3 (https://my-tool.toolforge.org; me@example.org)'],
+  ])('should refuse in production a USER_AGENT that is %s, and accept it in development', (_what, ua) => {
+    expect(problemsOf({ ...valid, USER_AGENT: ua, NODE_ENV: 'production' })).toEqual([
+      expect.stringContaining('USER_AGENT'),
+    ]);
+    expect(readConfig({ ...valid, USER_AGENT: ua, NODE_ENV: 'development' }).userAgent).toBe(ua);
+  });
+
+  it('should accept in production a User-Agent that names a tool and a contact', () => {
+    const ua = 'sandbox-helper/0.3 (https://sandbox-helper.toolforge.org; maintainer@wikimedia.example)';
+    expect(readConfig({ ...valid, USER_AGENT: ua, NODE_ENV: 'production' }).userAgent).toBe(ua);
+  });
+
+  it.each([
     ['shorter than 32 characters', 'abcdefghijklmnopqrstuvwxyz01234'],
     ["iron-session's documented example", 'complex_password_at_least_32_characters_long'],
     ['a documented example in another case', 'COMPLEX_PASSWORD_AT_LEAST_32_CHARACTERS_LONG'],
