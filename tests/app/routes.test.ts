@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { NextRequest } from 'next/server';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startDevwiki, type Devwiki, type DevwikiConsumer } from '@/devwiki';
 import { GET as callback } from '@/app/api/mwoauth/callback/route';
 import { GET as identifyRoute } from '@/app/api/mwoauth/identify/route';
@@ -421,6 +421,27 @@ describe('POST /api/mwoauth/logout', () => {
     const response = await logout(post(jar, headers));
     expect(response.status).toBe(403);
     expect(response.headers.getSetCookie()).toEqual([]);
+  });
+
+  it('should log a hint naming both origins and APP_URL when the Origin is not ours (a proxy without APP_URL)', async () => {
+    // Behind a proxy without APP_URL, the app takes its origin from the internal request URL, so the
+    // browser's genuine Origin does not match and every logout is refused: the operator must learn why.
+    configureFor(devwiki, consumer, { APP_URL: '' });
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const jar = new CookieJar();
+      await logIn(jar, 'Alice');
+      const response = await logout(post(jar, { origin: 'https://tool.example.org' }));
+      expect(response.status).toBe(403);
+      const logged = warn.mock.calls.map((args) => args.map(String).join(' ')).join('\n');
+      expect(logged).toContain('https://tool.example.org');
+      expect(logged).toContain(APP_ORIGIN);
+      expect(logged).toContain('APP_URL');
+      expect(logged).not.toContain(consumer.secret);
+      expect(logged).not.toContain(jar.cookies.get(LOGIN_COOKIE) ?? 'no cookie');
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('should send an off-site next home', async () => {

@@ -15,6 +15,29 @@ function fromOurOrigin(request: NextRequest, origin: string): boolean {
   return request.headers.get('sec-fetch-site') === 'same-origin';
 }
 
+/** A header value as it may be logged: printable ASCII, at most 100 characters (it is untrusted). */
+function forLog(value: string | null): string {
+  if (value === null) return '(none)';
+  const clean = value.replace(/[^\x20-\x7e]/g, '?');
+  return clean.length > 100 ? `${clean.slice(0, 100)}…` : clean;
+}
+
+/**
+ * For whoever runs the app: a refused logout is either another site's (CSRF: expected) or, when
+ * every logout is refused, our own origin misconfigured: behind a proxy without APP_URL, the origin
+ * is taken from the internal request URL and the browser's Origin never matches it.
+ */
+function logRefusal(request: NextRequest, origin: string, appUrlSet: boolean): void {
+  console.warn(
+    `[mwoauth] logout refused: the request's Origin ${forLog(request.headers.get('origin'))} ` +
+      `(Sec-Fetch-Site: ${forLog(request.headers.get('sec-fetch-site'))}) is not this app's origin ${origin}. ` +
+      'A log-out from another site is refused on purpose; if every log-out is refused, ' +
+      (appUrlSet
+        ? 'APP_URL is wrong: set it to the origin the browser uses.'
+        : 'APP_URL is missing: behind a proxy, set it to the public origin the browser uses.'),
+  );
+}
+
 async function nextField(request: NextRequest): Promise<unknown> {
   const fromQuery = request.nextUrl.searchParams.get('next');
   if (fromQuery !== null) return fromQuery;
@@ -35,6 +58,7 @@ export async function POST(request: NextRequest): Promise<NextResponse> {
   if (config instanceof NextResponse) return config;
   const origin = originOf(request, config);
   if (!fromOurOrigin(request, origin)) {
+    logRefusal(request, origin, config.appOrigin !== null);
     return failureResponse({
       status: 403,
       title: 'Log out from this site',
