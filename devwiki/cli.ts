@@ -1,12 +1,31 @@
-// `npm run devwiki -- [--port N] [--consumers FILE] [--latency-ms N]`: devwiki as a process.
+// `npm run devwiki -- [--port N] [--consumers FILE] [--latency-ms N] [--fault ENDPOINT=KIND[:ARG]]…`:
+// devwiki as a process.
 import { parseArgs } from 'node:util';
 import { ConsumersFileError, loadConsumersFile } from './consumers';
-import { DEFAULT_PORT, startDevwiki, type Devwiki, type DevwikiConsumer } from './index';
+import {
+  DEFAULT_PORT,
+  startDevwiki,
+  type Devwiki,
+  type DevwikiConsumer,
+  type DevwikiEndpoint,
+  type DevwikiFault,
+} from './index';
 
-const USAGE = `usage: npm run devwiki -- [--port N] [--consumers FILE] [--latency-ms N]
+const FAULT_FORMS = `  status:CODE   answer HTTP CODE (400-599) with a proxy's HTML error page
+  html          MediaWiki's "Internal error" HTML page, with HTTP 200
+  garbage       HTTP 200, the usual content type, nonsense
+  hang          never answer
+  trickle[:B]   the real answer at B bytes a second (default 1)
+  huge:BYTES    a BYTES-long body, streamed
+  latency:MS    the real answer, MS ms late`;
+
+const USAGE = `usage: npm run devwiki -- [--port N] [--consumers FILE] [--latency-ms N] [--fault ENDPOINT=KIND[:ARG]]…
   --port N          listen on 127.0.0.1:N (default ${DEFAULT_PORT}; 0 = any free port)
   --consumers FILE  a JSON list of consumers replacing the defaults (see devwiki/README.md)
   --latency-ms N    add N ms to every response
+  --fault E=K[:A]   misbehave on endpoint E (initiate, authorize, token, identify, api, login, or *
+                    for every request without its own fault); repeatable. Kinds:
+${FAULT_FORMS}
   --quiet           do not log each request`;
 
 function fail(message: string): never {
@@ -25,8 +44,78 @@ function integer(value: string | undefined, name: string, fallback: number): num
   return n;
 }
 
+const ENDPOINTS: readonly DevwikiEndpoint[] = [
+  'initiate',
+  'authorize',
+  'token',
+  'identify',
+  'api',
+  'login',
+  '*',
+];
+
+function isEndpoint(value: string): value is DevwikiEndpoint {
+  return ENDPOINTS.some((e) => e === value);
+}
+
+/** A whole number from `min` to `max`, or null. */
+function whole(value: string, min: number, max: number): number | null {
+  if (!/^\d{1,10}$/.test(value)) return null;
+  const n = Number(value);
+  return n >= min && n <= max ? n : null;
+}
+
+/** The setFault arguments of one `--fault ENDPOINT=KIND[:ARG]`, or what is wrong with it. */
+function parseFault(spec: string): { endpoint: DevwikiEndpoint; fault: DevwikiFault } | string {
+  const eq = spec.indexOf('=');
+  if (eq === -1) return 'write it as endpoint=kind[:arg], e.g. api=status:502';
+  const endpoint = spec.slice(0, eq);
+  if (!isEndpoint(endpoint)) return `unknown endpoint "${endpoint}"; use one of ${ENDPOINTS.join(', ')}`;
+  const [kind = '', arg, ...rest] = spec.slice(eq + 1).split(':');
+  if (rest.length > 0) return 'at most one ":" argument';
+  const none = (fault: DevwikiFault): DevwikiFault | string =>
+    arg === undefined ? fault : `${kind} takes no argument`;
+  let fault: DevwikiFault | string;
+  switch (kind) {
+    case 'html':
+    case 'garbage':
+    case 'hang':
+      fault = none({ kind });
+      break;
+    case 'status': {
+      const status = whole(arg ?? '', 400, 599);
+      fault =
+        status === null
+          ? 'status needs an HTTP error code from 400 to 599, e.g. status:502'
+          : { kind, status };
+      break;
+    }
+    case 'trickle': {
+      const bytesPerSecond = arg === undefined ? 1 : whole(arg, 1, 1_000_000);
+      fault =
+        bytesPerSecond === null
+          ? 'trickle takes the bytes per second, a whole number from 1, e.g. trickle:10'
+          : { kind, bytesPerSecond };
+      break;
+    }
+    case 'huge': {
+      const bytes = whole(arg ?? '', 1, 2 ** 31);
+      fault = bytes === null ? 'huge needs the body size in bytes, e.g. huge:52428800' : { kind, bytes };
+      break;
+    }
+    case 'latency': {
+      const ms = whole(arg ?? '', 0, 600_000);
+      fault = ms === null ? 'latency needs milliseconds from 0 to 600000, e.g. latency:2000' : { kind, ms };
+      break;
+    }
+    default:
+      fault = `unknown fault "${kind}"`;
+  }
+  return typeof fault === 'string' ? fault : { endpoint, fault };
+}
+
 /** What devwiki prints at start: its URLs, and the consumers with their secrets (local dev data). */
-function banner(wiki: Devwiki): string {
+function banner(wiki: Devwiki, faults: readonly string[]): string {
   const consumer = (c: DevwikiConsumer): string[] => {
     const lines = [
       `  [${c.id}] ${c.name}${c.ownerOnly ? ` — owner-only, owner ${c.owner ?? '?'}` : ''}`,
@@ -51,6 +140,7 @@ function banner(wiki: Devwiki): string {
     `  log in:    ${wiki.indexUrl}/Special:UserLogin  (Alice, Admin, Blocked or any new name; any password)`,
     'consumers (local development credentials):',
     ...wiki.consumers.flatMap(consumer),
+    ...(faults.length === 0 ? [] : [`faults: ${faults.join(', ')}`]),
     '',
   ].join('\n');
 }
@@ -63,6 +153,7 @@ async function main(): Promise<void> {
         port: { type: 'string' },
         consumers: { type: 'string' },
         'latency-ms': { type: 'string' },
+        fault: { type: 'string', multiple: true },
         quiet: { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -77,6 +168,16 @@ async function main(): Promise<void> {
   }
   const port = integer(values.port, '--port', DEFAULT_PORT);
   const latencyMs = integer(values['latency-ms'], '--latency-ms', 0);
+  const faultSpecs = values.fault ?? [];
+  const faults = faultSpecs.map((spec) => {
+    const parsed = parseFault(spec);
+    if (typeof parsed === 'string') {
+      fail(
+        `devwiki: --fault ${spec}: ${parsed}.\nForms: --fault ENDPOINT=KIND[:ARG], KIND one of:\n${FAULT_FORMS}`,
+      );
+    }
+    return parsed;
+  });
   let consumers: DevwikiConsumer[] | undefined;
   if (values.consumers !== undefined) {
     try {
@@ -100,7 +201,8 @@ async function main(): Promise<void> {
       fail(`devwiki: port ${port} is in use; pick another with --port N (0 = any free port)`);
     throw e;
   }
-  process.stdout.write(banner(wiki));
+  for (const { endpoint, fault } of faults) wiki.setFault(endpoint, fault);
+  process.stdout.write(banner(wiki, faultSpecs));
   let closing = false;
   const stop = (signal: string): void => {
     if (closing) return;

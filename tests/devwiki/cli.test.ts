@@ -98,6 +98,66 @@ describe('npm run devwiki', () => {
     expect(r.stderr).toContain('"callbackIsPrefix" must be true or false');
   });
 
+  it.each([
+    ['an unknown endpoint', 'nowhere=html', 'unknown endpoint "nowhere"'],
+    ['an unknown kind', 'api=explode', 'unknown fault "explode"'],
+    ['no "="', 'api', 'endpoint=kind'],
+    ['a status that is not an HTTP error', 'api=status:200', 'status'],
+    ['huge without a size', 'api=huge', 'huge'],
+    ['latency that is not a number', 'api=latency:soon', 'latency'],
+    ['an argument where none is taken', 'api=html:1', 'html'],
+  ])('should exit 2 naming the problem and the forms of --fault for %s', (_what, spec, expected) => {
+    const r = spawnSync(tsx, [cli, '--port', '0', '--fault', spec], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`--fault ${spec}`);
+    expect(r.stderr).toContain(expected);
+    expect(r.stderr).toContain('status:CODE');
+  });
+
+  it('should apply each --fault to its endpoint (repeatable), leaving the others alone', async () => {
+    const child = spawn(
+      tsx,
+      [
+        cli,
+        '--port',
+        '0',
+        '--quiet',
+        '--fault',
+        'initiate=status:502',
+        '--fault',
+        'api=html',
+        '--fault',
+        'token=latency:50',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    let index = '';
+    let api = '';
+    const lines: string[] = [];
+    for await (const line of createInterface({ input: child.stdout })) {
+      lines.push(line);
+      index = /index\.php: (\S+)/.exec(line)?.[1] ?? index;
+      api = /api\.php: +(\S+)/.exec(line)?.[1] ?? api;
+      if (line.startsWith('faults:')) break;
+    }
+    // The banner says which faults are on, so nobody mistakes them for a broken app.
+    expect(lines.join('\n')).toContain('faults: initiate=status:502, api=html, token=latency:50');
+    const initiate = await fetch(`${index}?title=Special:OAuth/initiate`, { method: 'POST' });
+    expect(initiate.status).toBe(502);
+    await initiate.text();
+    const query = await fetch(`${api}?action=query&meta=tokens&format=json`);
+    expect(query.status).toBe(200);
+    expect(query.headers.get('content-type')).toContain('text/html');
+    await query.text();
+    // An endpoint without a fault answers as usual.
+    const home = await fetch(index);
+    expect(home.status).toBe(200);
+    await home.text();
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
   it('should serve on 127.0.0.1, print its URLs and consumers, and stop cleanly on SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'devwiki-'));
     const file = join(dir, 'consumers.json');
