@@ -25,10 +25,16 @@ function appPort(args: readonly string[]): string {
   return process.env.PORT || '3000';
 }
 
+/**
+ * Where to open the app: localhost, the host of MW_CALLBACK below. Cookies belong to a host, so a
+ * login started on 127.0.0.1 comes back to localhost without its handshake cookie ("login expired").
+ */
+function appOrigin(): string {
+  return `http://localhost:${appPort(process.argv.slice(2))}`;
+}
+
 async function startWiki(): Promise<Devwiki> {
-  const consumers = defaultConsumers(
-    `http://localhost:${appPort(process.argv.slice(2))}/api/mwoauth/callback`,
-  );
+  const consumers = defaultConsumers(`${appOrigin()}/api/mwoauth/callback`);
   try {
     return await startDevwiki({ port: DEFAULT_PORT, consumers });
   } catch (e) {
@@ -61,7 +67,8 @@ async function main(): Promise<void> {
       USER_AGENT: process.env.USER_AGENT || 'next-mwoauth-dev/0.1 (local development against devwiki)',
     };
     console.log(
-      `No MW_CONSUMER_KEY set: started devwiki at ${wiki.indexUrl} and pointed the app at it. Log in as Alice (any password).`,
+      `No MW_CONSUMER_KEY set: started devwiki at ${wiki.indexUrl} and pointed the app at it.\n` +
+        `Open ${appOrigin()} (not 127.0.0.1: the login comes back to localhost) and log in as Alice (any password).`,
     );
   }
 
