@@ -1,9 +1,11 @@
 'use server';
 
+import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
-import { requireUser } from '@/lib/server/auth';
+import { requireUser, secureCookiesInAction } from '@/lib/server/auth';
 import { getConfig } from '@/lib/server/config';
 import { appendToSandboxPage, cleanLine } from '@/lib/server/sandbox';
+import { writeSandboxFlash } from '@/lib/server/session';
 import { apiClientFor, startWikiDeadline } from '@/lib/server/wiki';
 
 /**
@@ -28,7 +30,16 @@ export async function appendToSandbox(formData: FormData): Promise<void> {
     line,
     baserevid,
   );
-  if (result.ok) redirect(`/sandbox?saved=${result.revid}`);
+  if (result.ok) {
+    // The page says "Saved" only with this sealed proof, not for ?saved=… alone (a crafted link).
+    await writeSandboxFlash(
+      await cookies(),
+      { sub: user.sub, revid: result.revid },
+      config.session,
+      await secureCookiesInAction(),
+    );
+    redirect(`/sandbox?saved=${result.revid}`);
+  }
   if (result.revoked) {
     // The API answers mwoauth-invalid-authorization for a revoked grant AND for a timestamp more
     // than 300 s off or a bad signature (fixtures 15, 17, 33b): ending the session here would log

@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
 import type { ReactNode } from 'react';
 import { requireUser } from '@/lib/server/auth';
@@ -9,7 +10,9 @@ import {
   MAX_LINE_LENGTH,
   SANDBOX_OUTCOMES,
   sandboxTitle,
+  savedRevision,
 } from '@/lib/server/sandbox';
+import { readSandboxFlash } from '@/lib/server/session';
 import { apiClientFor, isRevoked } from '@/lib/server/wiki';
 import { Message } from '../_components/message';
 import { appendToSandbox } from './actions';
@@ -46,8 +49,12 @@ export default async function SandboxPage({
   if (revoked) redirect('/api/mwoauth/revoked');
 
   // Only known outcomes, a number and a key-shaped code are shown: the query string is untrusted.
-  const saved = one(params, 'saved');
-  const revid = saved !== null && /^\d{1,12}$/.test(saved) ? saved : null;
+  // "Saved" needs the flash cookie the server action sealed for this user and this revision.
+  const revid = savedRevision(
+    one(params, 'saved'),
+    await readSandboxFlash(await cookies(), config.session),
+    user.sub,
+  );
   const error = one(params, 'error');
   const errorText = error !== null && isSandboxOutcome(error) ? SANDBOX_OUTCOMES[error] : null;
   const key = one(params, 'key');

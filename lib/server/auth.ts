@@ -1,10 +1,10 @@
 import 'server-only';
-import { cookies } from 'next/headers';
+import { cookies, headers } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { cache } from 'react';
 import { getConfig } from './config';
 import { loginPath } from './safe-next';
-import { readLoginSession, type LoginSession } from './session';
+import { readLoginSession, secureCookiesFor, type LoginSession } from './session';
 
 // For pages and server actions (route handlers read the session from their Request: see
 // lib/server/routes.ts). Every protected page calls requireUser() itself, so protection does not
@@ -32,4 +32,20 @@ export async function requireUser(path: string): Promise<CurrentUser> {
   const user = await getCurrentUser();
   if (user === null) redirect(loginPath(path));
   return user;
+}
+
+/**
+ * Whether a cookie a server action sets must be Secure, decided as the route handlers decide it
+ * (secureCookiesFor of our origin): APP_URL's origin or, without it, the host the request names.
+ * Only plain-HTTP localhost is exempt, so the scheme does not matter here.
+ */
+export async function secureCookiesInAction(): Promise<boolean> {
+  const config = getConfig();
+  if (config.appOrigin !== null) return secureCookiesFor(config.appOrigin);
+  const host = (await headers()).get('host') ?? '';
+  try {
+    return secureCookiesFor(`http://${host}`);
+  } catch {
+    return true; // not a host name at all: Secure, the safe side
+  }
 }

@@ -1,5 +1,6 @@
 import 'server-only';
 import { MWOAuthError, type ApiClient } from '@/lib/mwoauth';
+import type { SandboxFlash } from './session';
 import { isBlocked, isRevoked } from './wiki';
 
 // The sandbox demo: append a line to User:<name>/sandbox through the API, as the user.
@@ -48,6 +49,16 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 export function cleanLine(value: unknown): string | null {
   const line = typeof value === 'string' ? value.replace(/\s+/g, ' ').trim() : '';
   return line === '' || line.length > MAX_LINE_LENGTH ? null : line;
+}
+
+/**
+ * The revision to announce as saved, or null. `/sandbox?saved=<revid>` alone proves nothing (anyone
+ * can send such a link); the sealed flash cookie the server action set must say that this user
+ * (`sub`) saved that very revision within the last minute.
+ */
+export function savedRevision(param: string | null, flash: SandboxFlash | null, sub: string): number | null {
+  if (param === null || flash === null || !/^\d{1,12}$/.test(param)) return null;
+  return flash.sub === sub && flash.revid === Number(param) ? flash.revid : null;
 }
 
 /** The outcome for an API error code (ApiEditPage, and the block and protection messages). */

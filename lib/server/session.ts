@@ -10,7 +10,9 @@ import { safeNext } from './safe-next';
 //   two tabs can log in at once), each with its `next`; 10 minutes, as the wiki keeps a request
 //   token 600 s (_facts.json "request_token_lifetime_s"); each entry is taken once (single use);
 // - the login cookie: the access token and the two identity fields pages need. Nothing that grows:
-//   MediaWiki's `rights` list alone can overflow a 4 KB cookie (DESIGN.md "Session").
+//   MediaWiki's `rights` list alone can overflow a 4 KB cookie (DESIGN.md "Session");
+// - the sandbox flash cookie: for 60 s after an edit, which user saved which revision, so the
+//   sandbox page says "Saved" only to the one who saved it (not to anyone given ?saved=123).
 //
 // The helpers take a cookie *store* (anything with get/set, such as NextRequest.cookies,
 // NextResponse.cookies or next/headers' cookies()) instead of calling next/headers themselves, so
@@ -18,11 +20,14 @@ import { safeNext } from './safe-next';
 
 export const LOGIN_COOKIE = 'mwoauth_session';
 export const HANDSHAKE_COOKIE = 'mwoauth_handshake';
+export const FLASH_COOKIE = 'mwoauth_flash';
 
 /** A login lasts a week; the wiki's access token does not expire, but a stolen cookie should. */
 export const LOGIN_TTL_S = 7 * 24 * 3600;
 /** Request tokens live 600 s on the wiki (_facts.json), so a handshake cannot outlive that. */
 export const HANDSHAKE_TTL_S = 600;
+/** The sandbox's "Saved" lasts a minute: long enough for the redirect after the edit, no more. */
+export const FLASH_TTL_S = 60;
 /** Logins in progress kept at once (tabs); the oldest is dropped beyond this. */
 export const MAX_PENDING_HANDSHAKES = 5;
 /** Browsers drop cookies over 4096 bytes (name + value + attributes); stay well clear. */
@@ -40,6 +45,12 @@ export interface LoginSession {
   readonly accessToken: StoredToken;
   /** Seconds since the epoch. */
   readonly loggedInAt: number;
+}
+
+/** What the sandbox flash cookie says: the user `sub` has just saved revision `revid`. */
+export interface SandboxFlash {
+  readonly sub: string;
+  readonly revid: number;
 }
 
 /** One login in progress. */
@@ -236,6 +247,34 @@ export async function writeHandshakes(
     kept = kept.slice(1);
   }
   cookies.set(HANDSHAKE_COOKIE, '', attributes(secure, 0));
+}
+
+/** Seals the sandbox's outcome for FLASH_TTL_S (the server action sets it before its redirect). */
+export async function writeSandboxFlash(
+  cookies: CookieWriter,
+  flash: SandboxFlash,
+  config: SessionConfig,
+  secure: boolean,
+): Promise<void> {
+  const value = await seal({ sub: flash.sub, revid: flash.revid }, config, FLASH_TTL_S);
+  cookies.set(FLASH_COOKIE, value, attributes(secure, FLASH_TTL_S));
+}
+
+/** The sandbox flash, or null when there is none, it expired, or it does not unseal. Never throws. */
+export async function readSandboxFlash(
+  cookies: CookieReader,
+  config: SessionConfig,
+): Promise<SandboxFlash | null> {
+  const raw = cookies.get(FLASH_COOKIE)?.value;
+  if (raw === undefined || raw === '') return null;
+  const data = await unsealOrNull(raw, config);
+  if (typeof data !== 'object' || data === null) return null;
+  const sub = field(data, 'sub');
+  const revid = field(data, 'revid');
+  if (!nonEmptyString(sub) || typeof revid !== 'number' || !Number.isSafeInteger(revid) || revid < 1) {
+    return null;
+  }
+  return { sub, revid };
 }
 
 /** A new handshake for `requestToken`, to be appended with writeHandshakes. */

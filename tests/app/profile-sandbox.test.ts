@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevwiki, type Devwiki } from '@/devwiki';
 import { readConfig, type AppConfig } from '@/lib/server/config';
 import { loadProfile } from '@/lib/server/profile';
-import { appendToSandboxPage, cleanLine, latestRevision, MAX_LINE_LENGTH } from '@/lib/server/sandbox';
+import {
+  appendToSandboxPage,
+  cleanLine,
+  latestRevision,
+  MAX_LINE_LENGTH,
+  savedRevision,
+} from '@/lib/server/sandbox';
 import { apiClientFor, startWikiDeadline } from '@/lib/server/wiki';
 import {
   accessTokenFor,
@@ -158,5 +164,23 @@ describe('the sandbox edit', () => {
     ['not text', 42, null],
   ])('should clean a line that is %s', (_what, value, expected) => {
     expect(cleanLine(value)).toBe(expected);
+  });
+});
+
+describe('the "Saved" message', () => {
+  const flash = { sub: '3', revid: 123 };
+
+  it('should show the revision the flash cookie says this user just saved', () => {
+    expect(savedRevision('123', flash, '3')).toBe(123);
+  });
+
+  it.each([
+    ['a crafted link, without the flash cookie', '123', null, '3'],
+    ["another user's flash", '123', flash, '4'],
+    ['another revision than the flash names', '124', flash, '3'],
+    ['a value that is not a revision id', '12x', flash, '3'],
+    ['no saved parameter', null, flash, '3'],
+  ])('should not say Saved for %s', (_what, param, cookie, sub) => {
+    expect(savedRevision(param, cookie, sub)).toBeNull();
   });
 });

@@ -7,13 +7,17 @@ import {
   HANDSHAKE_TTL_S,
   LOGIN_COOKIE,
   MAX_PENDING_HANDSHAKES,
+  FLASH_COOKIE,
+  FLASH_TTL_S,
   clearLoginSession,
   newHandshake,
   readHandshakes,
   readLoginSession,
+  readSandboxFlash,
   secureCookiesFor,
   writeHandshakes,
   writeLoginSession,
+  writeSandboxFlash,
   type CookieAttributes,
 } from '@/lib/server/session';
 
@@ -253,6 +257,43 @@ describe('the handshake cookie', () => {
     await writeHandshakes(jar, [], sessionConfig(CURRENT), false);
     expect(jar.values.get(HANDSHAKE_COOKIE)).toBe('');
     expect(jar.attributes.get(HANDSHAKE_COOKIE)?.maxAge).toBe(0);
+  });
+});
+
+describe('the sandbox flash cookie', () => {
+  it('should carry who saved which revision for 60 s, sealed and HttpOnly', async () => {
+    const config = sessionConfig(CURRENT);
+    const jar = new Jar();
+    await writeSandboxFlash(jar, { sub: '3', revid: 42 }, config, true);
+    expect(FLASH_TTL_S).toBe(60);
+    expect(jar.attributes.get(FLASH_COOKIE)).toMatchObject({ httpOnly: true, secure: true, maxAge: 60 });
+    expect(jar.values.get(FLASH_COOKIE)).toMatch(/^Fe26\.2\*/);
+    expect(await readSandboxFlash(jar, config)).toEqual({ sub: '3', revid: 42 });
+  });
+
+  it("should be gone once its minute (and iron's minute of clock skew) is over", async () => {
+    const config = sessionConfig(CURRENT);
+    const jar = new Jar();
+    await writeSandboxFlash(jar, { sub: '3', revid: 42 }, config, true);
+    vi.useFakeTimers({ now: Date.now() + 121_000 });
+    expect(await readSandboxFlash(jar, config)).toBeNull();
+  });
+
+  it.each([
+    ['absent', null],
+    ['garbage', 'a*b*c*d*e*f*g*h'],
+  ])('should read nothing when it is %s', async (_what, value) => {
+    const jar = new Jar();
+    if (value !== null) jar.values.set(FLASH_COOKIE, value);
+    expect(await readSandboxFlash(jar, sessionConfig(CURRENT))).toBeNull();
+  });
+
+  it('should read nothing from a well-sealed value of another shape (a login cookie copied over)', async () => {
+    const config = sessionConfig(CURRENT);
+    const jar = new Jar();
+    await writeLoginSession(jar, alice, config, true);
+    jar.values.set(FLASH_COOKIE, jar.values.get(LOGIN_COOKIE) ?? '');
+    expect(await readSandboxFlash(jar, config)).toBeNull();
   });
 });
 

@@ -82,6 +82,11 @@ describe('logging in with a wiki account, in a browser', () => {
       `${app.devwiki.indexUrl}?oldid=${revid}`,
     );
     await app.screenshot(page, '06-sandbox-saved');
+    // A crafted link says nothing: "Saved" needs the sealed flash cookie the action set for this
+    // user and this revision.
+    await page.goto(`${app.origin}/sandbox?saved=${revid + 1}`);
+    await expect(page.locator('h1').textContent()).resolves.toBe('Sandbox');
+    await expect(page.locator('.message-success').count()).resolves.toBe(0);
     // Read back through the wiki's API (an unauthenticated GET, as anyone would see the edit).
     const saved = await readRevisionThroughApi(app.devwiki.apiUrl, 'User:Alice/sandbox');
     expect(saved).toMatchObject({ revid, user: 'Alice' });
