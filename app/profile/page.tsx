@@ -55,7 +55,7 @@ export default async function ProfilePage(): Promise<ReactNode> {
   if (profile.kind !== 'ok') {
     const described =
       profile.kind === 'error'
-        ? describeWikiError(profile.error)
+        ? describeWikiError(profile.error, undefined, 'profile')
         : {
             title: 'The wiki does not share this account’s details',
             what: 'This account is hidden on the wiki.',

@@ -142,6 +142,9 @@ function developmentDetails(error: unknown): string | null {
   return error.message;
 }
 
+/** What the app was doing when the wiki failed: the texts speak of it. */
+export type WikiTask = 'login' | 'profile';
+
 const START_AGAIN = { label: 'Log in again', href: '/api/mwoauth/initiate' } as const;
 
 /**
@@ -150,12 +153,20 @@ const START_AGAIN = { label: 'Log in again', href: '/api/mwoauth/initiate' } as 
  * error's own message may quote the wiki's HTML and is for the server log (in development it is
  * added as `details`).
  */
-export function describeWikiError(error: unknown, loginHref: string = START_AGAIN.href): Failure {
-  return { ...describe(error, loginHref), details: developmentDetails(error) };
+export function describeWikiError(
+  error: unknown,
+  loginHref: string = START_AGAIN.href,
+  task: WikiTask = 'login',
+): Failure {
+  return { ...describe(error, loginHref, task), details: developmentDetails(error) };
 }
 
-function describe(error: unknown, loginHref: string): Failure {
+function describe(error: unknown, loginHref: string, task: WikiTask): Failure {
   const again = { label: START_AGAIN.label, href: loginHref };
+  // What the failure stopped, at the end of a sentence.
+  const stopped = task === 'login' ? 'the login could not finish' : 'this app could not load your profile';
+  const notIn =
+    task === 'login' ? 'so you were not logged in' : 'so this app could not load your profile from the wiki';
   if (error instanceof AppError) {
     return {
       status: 500,
@@ -173,7 +184,10 @@ function describe(error: unknown, loginHref: string): Failure {
     return {
       status: 500,
       title: 'Something went wrong on our side',
-      what: 'An unexpected error stopped the login. Nothing was changed on the wiki.',
+      what:
+        task === 'login'
+          ? 'An unexpected error stopped the login. Nothing was changed on the wiki.'
+          : 'An unexpected error on this app’s side: it could not load your profile from the wiki. Nothing was changed on the wiki.',
       todo: 'Try again. If it happens again, tell whoever runs this app.',
       action: again,
       mediawikiCode: null,
@@ -185,7 +199,7 @@ function describe(error: unknown, loginHref: string): Failure {
       return {
         status: 504,
         title: 'The wiki did not answer in time',
-        what: 'The wiki is slow or unreachable right now, so the login could not finish.',
+        what: `The wiki is slow or unreachable right now, so ${stopped}.`,
         todo: 'Wait a minute and try again.',
         action: again,
         mediawikiCode: null,
@@ -216,7 +230,7 @@ function describe(error: unknown, loginHref: string): Failure {
         return {
           status: 502,
           title: 'This app’s settings do not match the wiki',
-          what: 'The wiki signed its statement of who you are as another server than the one this app was told to expect, so you were not logged in.',
+          what: `The wiki signed its statement of who you are as another server than the one this app was told to expect, ${notIn}.`,
           todo: 'If you run this app: the wiki’s canonical server ($wgCanonicalServer) differs from the origin of MW_INDEX_URL; set MW_ISSUER to the canonical server, e.g. https://meta.wikimedia.org.',
           action: null,
           mediawikiCode: null,
@@ -228,7 +242,7 @@ function describe(error: unknown, loginHref: string): Failure {
         what:
           error.reason === 'iat_future' || error.reason === 'iat_stale' || error.reason === 'exp'
             ? 'The wiki’s statement of who you are is dated too far from this server’s clock.'
-            : 'The wiki’s statement of who you are did not pass this app’s checks, so you were not logged in.',
+            : `The wiki’s statement of who you are did not pass this app’s checks, ${notIn}.`,
         todo: 'Try again. If it keeps happening, whoever runs this app should check the server clock and the wiki URL.',
         action: again,
         mediawikiCode: null,
@@ -240,7 +254,7 @@ function describe(error: unknown, loginHref: string): Failure {
         return {
           status: 502,
           title: 'The wiki sent this app to another address',
-          what: 'The wiki answered with a redirect instead of an answer. Signed requests are not re-sent to a new address, so the login could not finish.',
+          what: `The wiki answered with a redirect instead of an answer. Signed requests are not re-sent to a new address, so ${stopped}.`,
           todo: 'If you run this app: set MW_INDEX_URL and MW_API_URL to the addresses the wiki redirects to (often https:// instead of http://, or another host name).',
           action: null,
           mediawikiCode: null,
@@ -325,7 +339,7 @@ function describe(error: unknown, loginHref: string): Failure {
   return {
     status: 502,
     title: 'The wiki refused',
-    what: 'The wiki answered with an error, so the login could not finish.',
+    what: `The wiki answered with an error, so ${stopped}.`,
     todo: 'Try again. If it keeps happening, search for the error key below.',
     action: again,
     mediawikiCode: key,

@@ -88,6 +88,29 @@ describe('describeWikiError', () => {
   });
 });
 
+describe('describeWikiError for the profile page', () => {
+  it('should say the profile could not be loaded after an unexpected error, not that a login stopped', () => {
+    const failure = describeWikiError(new TypeError('x.y is undefined'), undefined, 'profile');
+    expect(failure.what).toContain('could not load your profile from the wiki');
+    expect(failure.what).not.toMatch(/login/i);
+  });
+
+  it.each([
+    ['an unexpected error', new TypeError('x')],
+    ['a timeout', new MWOAuthError('timeout', 'slow')],
+    ['a redirect', new MWOAuthError('http_error', 'moved', { status: 302 })],
+    ['a forged identity', new MWOAuthError('invalid_identity', 'bad', { reason: 'signature' })],
+    ['another issuer', new MWOAuthError('invalid_identity', 'bad', { reason: 'iss' })],
+    ['an unknown wiki error', new MWOAuthError('mediawiki', 'x', { mediawikiCode: 'something-new' })],
+  ])('should speak of the profile, not of a login, after %s', (_what, error) => {
+    const failure = describeWikiError(error, undefined, 'profile');
+    expect(failure.what).not.toMatch(/\blog(ged)? ?in\b/i);
+    expect(failure.what).toContain('profile');
+    // The login's own texts are unchanged.
+    expect(describeWikiError(error).what).toMatch(/\blog(ged)? ?in\b/i);
+  });
+});
+
 describe('isRevoked', () => {
   it.each([
     ['mwoauthdatastore-access-token-not-found', true],
