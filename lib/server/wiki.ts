@@ -229,8 +229,8 @@ function describe(error: unknown, loginHref: string, task: WikiTask): Failure {
         // names (a wiki reached through an internal name, or http vs https).
         return {
           status: 502,
-          title: 'This app’s settings do not match the wiki',
-          what: `The wiki signed its statement of who you are as another server than the one this app was told to expect, ${notIn}.`,
+          title: 'The wiki’s answer could not be verified',
+          what: `This app’s settings do not match the wiki: the wiki signed its statement of who you are as another server than the one this app was told to expect, ${notIn}.`,
           todo: 'If you run this app: the wiki’s canonical server ($wgCanonicalServer) differs from the origin of MW_INDEX_URL; set MW_ISSUER to the canonical server, e.g. https://meta.wikimedia.org.',
           action: null,
           mediawikiCode: null,
