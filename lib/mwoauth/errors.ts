@@ -57,6 +57,13 @@ export interface MWOAuthErrorOptions {
   status?: number | null;
   /** For `invalid_identity`: the failed check. */
   reason?: IdentityFailureReason | null;
+  /**
+   * What the answer turned out to be, when that explains the error: 'text/html' for an HTML page
+   * where index.php or api.php should have sent text or JSON (judged from the body: wikis label
+   * the identify JWT application/json, proxies label anything anyhow). It means the URL reaches
+   * something else (a login wall, a proxy, the wrong path), not that the wiki is down.
+   */
+  contentType?: string | null;
   cause?: unknown;
 }
 
@@ -66,6 +73,7 @@ export class MWOAuthError extends Error {
   readonly mediawikiCode: string | null;
   readonly status: number | null;
   readonly reason: IdentityFailureReason | null;
+  readonly contentType: string | null;
 
   constructor(code: MWOAuthErrorCode, message: string, options: MWOAuthErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -73,6 +81,7 @@ export class MWOAuthError extends Error {
     this.mediawikiCode = options.mediawikiCode ?? null;
     this.status = options.status ?? null;
     this.reason = options.reason ?? null;
+    this.contentType = options.contentType ?? null;
   }
 
   /** What JSON.stringify shows: code and message, never the cause (which may hold request data). */
@@ -84,6 +93,7 @@ export class MWOAuthError extends Error {
       mediawikiCode: this.mediawikiCode,
       status: this.status,
       reason: this.reason,
+      contentType: this.contentType,
     };
   }
 }
@@ -107,6 +117,7 @@ export function redactSecrets(error: unknown, secrets: readonly string[]): unkno
     mediawikiCode: error.mediawikiCode,
     status: error.status,
     reason: error.reason,
+    contentType: error.contentType,
     cause: error.cause,
   });
 }

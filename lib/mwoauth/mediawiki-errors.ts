@@ -198,7 +198,7 @@ export function htmlPageError(response: HttpResponse, what: string): MWOAuthErro
     code,
     `Expected ${what} but got an HTML page (HTTP ${response.status}: "${title}"). ` +
       "Check that the URL is the wiki's index.php/api.php and that nothing (a proxy, a login wall) stands in between.",
-    { status: response.status },
+    { status: response.status, contentType: 'text/html' },
   );
 }
 

@@ -126,11 +126,10 @@ function isWrongAddress(error: MWOAuthError): boolean {
 
 /**
  * An HTML page with HTTP 200 where index.php's Special:OAuth pages or api.php answer with text or
- * JSON. lib/mwoauth gives it no code of its own: its message says "got an HTML page"
- * (mediawiki-errors.ts htmlPageError).
+ * JSON (lib/mwoauth's htmlPageError sets `contentType`): the URL reaches something else.
  */
 function isHtmlPage(error: MWOAuthError): boolean {
-  return error.code === 'unexpected_response' && /\bHTML page\b/.test(error.message);
+  return error.code === 'unexpected_response' && /html/i.test(error.contentType ?? '');
 }
 
 /**

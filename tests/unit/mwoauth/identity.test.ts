@@ -233,11 +233,15 @@ describe('identify', () => {
   it('should reject an HTML page where the JWT should be', async () => {
     const html =
       '<!DOCTYPE html><html><head><title>Login required</title></head><body>Please log in</body></html>';
-    expect(await identifyWith(html)).toEqual(expect.objectContaining({ code: 'unexpected_response' }));
+    expect(await identifyWith(html)).toEqual(
+      expect.objectContaining({ code: 'unexpected_response', contentType: 'text/html' }),
+    );
   });
 
   it('should reject a body that is neither a JWT nor an error', async () => {
-    expect(await identifyWith('hello')).toEqual(expect.objectContaining({ code: 'unexpected_response' }));
+    expect(await identifyWith('hello')).toEqual(
+      expect.objectContaining({ code: 'unexpected_response', contentType: null }),
+    );
     expect(await identifyWith('a.b.c')).toEqual(rejected('malformed'));
   });
 
