@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import type { NextRequest } from 'next/server';
+import { NextRequest } from 'next/server';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startDevwiki, type Devwiki, type DevwikiConsumer } from '@/devwiki';
 import { GET as callback } from '@/app/api/mwoauth/callback/route';
@@ -448,6 +448,64 @@ describe('POST /api/mwoauth/logout', () => {
     const jar = new CookieJar();
     const response = await logout(post(jar, { origin: APP_ORIGIN }, 'next=%2F%2Fevil.example'));
     expect(response.headers.get('location')).toBe(`${APP_ORIGIN}/`);
+  });
+
+  it('should refuse a body declared over 4 KB with 413 and leave the session alone', async () => {
+    const jar = new CookieJar();
+    await logIn(jar, 'Alice');
+    const response = await logout(
+      post(
+        jar,
+        { origin: APP_ORIGIN, 'content-length': String(1024 ** 3) },
+        `next=%2F&pad=${'a'.repeat(5000)}`,
+      ),
+    );
+    expect(response.status).toBe(413);
+    expect(response.headers.getSetCookie()).toEqual([]);
+    expect((await identifyRoute(request('/api/mwoauth/identify', jar))).status).toBe(200);
+  });
+
+  it('should stop reading a streamed body without Content-Length after 4 KB (413, session unchanged)', async () => {
+    const jar = new CookieJar();
+    await logIn(jar, 'Alice');
+    // Offers 1 GB in 64 KB chunks; counts what the route actually pulled.
+    const chunk = new TextEncoder().encode('a'.repeat(64 * 1024));
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled >= 1024 ** 3) return controller.close();
+        pulled += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    const headers = new Headers({ origin: APP_ORIGIN, 'content-type': 'application/x-www-form-urlencoded' });
+    headers.set('cookie', jar.header());
+    const response = await logout(
+      new NextRequest(new URL('/api/mwoauth/logout', APP_ORIGIN), {
+        method: 'POST',
+        headers,
+        body,
+        duplex: 'half',
+      }),
+    );
+    expect(response.status).toBe(413);
+    expect(pulled).toBeLessThanOrEqual(4 * chunk.byteLength);
+    expect(response.headers.getSetCookie()).toEqual([]);
+    expect((await identifyRoute(request('/api/mwoauth/identify', jar))).status).toBe(200);
+  });
+
+  it('should ignore a large body when next is in the query, and log out', async () => {
+    const jar = new CookieJar();
+    await logIn(jar, 'Alice');
+    const response = await logout(
+      request('/api/mwoauth/logout?next=%2Fsandbox', jar, {
+        method: 'POST',
+        headers: { origin: APP_ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'a'.repeat(100_000),
+      }),
+    );
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe(`${APP_ORIGIN}/sandbox`);
   });
 
   it('should change nothing on GET (405, Allow: POST)', () => {

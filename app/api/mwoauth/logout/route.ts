@@ -38,18 +38,44 @@ function logRefusal(request: NextRequest, origin: string, appUrlSet: boolean): v
   );
 }
 
+/**
+ * Longest logout body read: our form sends one `next` field (MAX_NEXT_LENGTH, percent-encoded at
+ * most 3×) — anything longer is not our form. Without a cap, `formData()` buffers whatever is sent:
+ * a 1 GB POST with a matching Origin filled the server's memory.
+ */
+const MAX_BODY_BYTES = 4096;
+
+/** The body as text, or `null` when it is (or declares itself) over MAX_BODY_BYTES: read no further. */
+async function cappedBody(request: NextRequest): Promise<string | null> {
+  const declared = request.headers.get('content-length');
+  if (declared !== null && !(Number(declared) <= MAX_BODY_BYTES)) return null;
+  if (request.body === null) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** `next` from the query or our url-encoded form; `undefined` when the body is too large. */
 async function nextField(request: NextRequest): Promise<unknown> {
   const fromQuery = request.nextUrl.searchParams.get('next');
   if (fromQuery !== null) return fromQuery;
+  // Our form is url-encoded (the browser default); other bodies are not ours and carry no `next`.
   const type = request.headers.get('content-type') ?? '';
-  if (!type.startsWith('application/x-www-form-urlencoded') && !type.startsWith('multipart/form-data')) {
-    return null;
-  }
-  try {
-    return (await request.formData()).get('next');
-  } catch {
-    return null;
-  }
+  if (!type.startsWith('application/x-www-form-urlencoded')) return null;
+  const body = await cappedBody(request);
+  if (body === null) return undefined;
+  return new URLSearchParams(body).get('next');
 }
 
 /** POST /api/mwoauth/logout (form field or query `next`) — ends the session, 303 to next or /. */
@@ -68,7 +94,18 @@ export async function POST(request: NextRequest): Promise<NextResponse> {
       mediawikiCode: null,
     });
   }
-  const response = seeOther(nextUrl(await nextField(request), origin));
+  const next = await nextField(request);
+  if (next === undefined) {
+    return failureResponse({
+      status: 413,
+      title: 'Log out with the button',
+      what: `This log-out request was larger than ${MAX_BODY_BYTES} bytes, so it was not read and nothing was changed.`,
+      todo: 'Use the “Log out” button on this site.',
+      action: { label: 'Go to the home page', href: '/' },
+      mediawikiCode: null,
+    });
+  }
+  const response = seeOther(nextUrl(next, origin));
   const secure = secureCookiesFor(origin);
   clearLoginSession(response.cookies, secure);
   await writeHandshakes(response.cookies, [], config.session, secure);
