@@ -36,8 +36,33 @@ export function safeNext(value: unknown): string {
   // Dot segments ('/./..//evil') normalise to a protocol-relative path: check the result too.
   const path = `${url.pathname}${url.search}${url.hash}`;
   if (!path.startsWith('/') || path.startsWith('//')) return '/';
-  if (url.pathname === AUTH_PREFIX.slice(0, -1) || url.pathname.startsWith(AUTH_PREFIX)) return '/';
+  // Any '//' left in the path: Next answers '/api//mwoauth/initiate' with a 308 to
+  // '/api/mwoauth/initiate', so such a path would reach the login routes past the check below.
+  if (url.pathname.includes('//')) return '/';
+  if (isAuthRoute(url.pathname)) return '/';
   return path;
+}
+
+/**
+ * Whether `pathname` may be routed to the login routes: compared after percent-decoding (once),
+ * re-normalising dot segments, collapsing repeated slashes and lower-casing, so that no spelling
+ * ('/API/mwoauth/', '/api/%6Dwoauth/', '/api/mwoauth%2F..') slips past a plain prefix test.
+ */
+function isAuthRoute(pathname: string): boolean {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    return true;
+  }
+  let normal: string;
+  try {
+    normal = new URL(decoded.replace(/\\/g, '/'), BASE).pathname;
+  } catch {
+    return true;
+  }
+  const forms = [pathname, decoded, normal].map((p) => p.replace(/\/{2,}/g, '/').toLowerCase());
+  return forms.some((p) => p === AUTH_PREFIX.slice(0, -1) || p.startsWith(AUTH_PREFIX));
 }
 
 /** The absolute URL of `next` (re-checked) on `origin`, for a `Location` header. */

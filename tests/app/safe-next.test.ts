@@ -40,6 +40,14 @@ describe('safeNext', () => {
     ['the logout route', '/api/mwoauth/logout'],
     ['the auth prefix itself', '/api/mwoauth'],
     ['the auth routes via dot segments', '/x/../api/mwoauth/callback'],
+    ['a double slash inside the auth prefix', '/api//mwoauth/initiate'],
+    ['a double slash before the auth prefix', '//api/mwoauth/initiate'],
+    ['repeated slashes inside the auth prefix', '/api///mwoauth//logout'],
+    ['a double slash anywhere in the path', '/profile//x'],
+    ['the auth prefix in capitals', '/API/MWOAuth/initiate'],
+    ['the auth prefix percent-encoded', '/api/%6Dwoauth/initiate'],
+    ['an encoded slash inside the auth prefix', '/api%2Fmwoauth/initiate'],
+    ['an encoded double slash inside the auth prefix', '/api/%2Fmwoauth/initiate'],
     ['over-long', `/${'a'.repeat(MAX_NEXT_LENGTH)}`],
   ])('should turn %s into /', (_what, value) => {
     expect(safeNext(value)).toBe('/');

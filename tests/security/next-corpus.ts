@@ -177,6 +177,10 @@ export const NEXT_CORPUS: Readonly<Record<string, readonly NextValue[]>> = {
     '/api/mwoauth/../mwoauth/logout',
     '/api/%6Dwoauth/logout',
     '/profile/../api/mwoauth/logout',
+    '/api//mwoauth/initiate',
+    '/api///mwoauth//initiate',
+    '/API/MWOAuth/initiate',
+    '/api%2Fmwoauth/initiate',
   ],
 };
 
