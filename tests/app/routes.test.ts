@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { startDevwiki, type Devwiki, type DevwikiConsumer } from '@/devwiki';
 import { GET as callback } from '@/app/api/mwoauth/callback/route';
 import { GET as identifyRoute } from '@/app/api/mwoauth/identify/route';
-import { GET as initiateRoute } from '@/app/api/mwoauth/initiate/route';
+import { GET as initiateRoute, HEAD as initiateHead } from '@/app/api/mwoauth/initiate/route';
 import { GET as logoutGet, POST as logout } from '@/app/api/mwoauth/logout/route';
 import { GET as revokedRoute } from '@/app/api/mwoauth/revoked/route';
 import { HANDSHAKE_COOKIE, LOGIN_COOKIE } from '@/lib/server/session';
@@ -152,6 +152,17 @@ describe('GET /api/mwoauth/initiate', () => {
     const response = await initiateRoute(request('/api/mwoauth/initiate', null));
     expect(response.status).toBe(500);
     expect(await response.text()).toContain('SESSION_SECRET');
+  });
+});
+
+describe('HEAD /api/mwoauth/initiate', () => {
+  it('should answer 405 with Allow: GET, set no cookie and ask the wiki for nothing', () => {
+    const before = devwiki.requests.length;
+    const response = initiateHead();
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('GET');
+    expect(response.headers.getSetCookie()).toEqual([]);
+    expect(devwiki.requests.length - before).toBe(0);
   });
 });
 

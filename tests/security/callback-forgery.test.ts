@@ -426,3 +426,15 @@ describe('forged callbacks', () => {
     expect(loginCookieSet(reply) ?? '').toBe('');
   });
 });
+
+describe('HEAD of the login link', () => {
+  it('should answer 405 with Allow: GET through the real server and make the wiki issue no request token', async () => {
+    const browser = new Browser(app, secrets);
+    const before = app.devwiki.requests.length;
+    const reply = await browser.send('/api/mwoauth/initiate?next=%2Fprofile', { method: 'HEAD' });
+    expect(reply.status).toBe(405);
+    expect(reply.headers.get('allow')).toBe('GET');
+    expect(reply.setCookies).toEqual([]);
+    expect(app.devwiki.requests.length - before, 'requests to the wiki').toBe(0);
+  });
+});

@@ -38,3 +38,20 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
     return failureResponse(describeWikiError(error, loginPath(next)));
   }
 }
+
+/**
+ * Without this, Next answers HEAD with the GET handler: a link checker's or mail scanner's HEAD of
+ * a login link would make the wiki issue (and hold for 10 minutes) a request token for nobody.
+ */
+export function HEAD(): NextResponse {
+  const response = failureResponse({
+    status: 405,
+    title: 'Log in with the link',
+    what: 'Logging in starts when the login link is followed; this request did not follow it.',
+    todo: 'Use the “Log in” link on this site.',
+    action: { label: 'Log in', href: loginPath('/') },
+    mediawikiCode: null,
+  });
+  response.headers.set('Allow', 'GET');
+  return response;
+}
