@@ -87,9 +87,11 @@ interface Case {
   name: string;
   /**
    * Prepares a browser and sends the forged callback through `forge` (which counts the token
-   * requests it causes); says whether the callback's token is the browser's own login's.
+   * requests it causes); says whether the token endpoint may be asked: only when the callback is
+   * well-formed (one token, one non-empty verifier: lib/mwoauth refuses the rest before any request)
+   * and its token is the browser's own login's, so that only the wiki can refuse it.
    */
-  run(forge: Forge): Promise<{ reply: Reply; browser: Browser; ownToken: boolean }>;
+  run(forge: Forge): Promise<{ reply: Reply; browser: Browser; mayAskWiki: boolean }>;
 }
 
 type Forge = (send: () => Promise<Reply>) => Promise<Reply>;
@@ -99,7 +101,7 @@ const CASES: Case[] = [
     name: 'no oauth_token and no oauth_verifier',
     async run(forge) {
       const { browser } = await pending();
-      return { reply: await forge(() => browser.send(CALLBACK)), browser, ownToken: false };
+      return { reply: await forge(() => browser.send(CALLBACK)), browser, mayAskWiki: false };
     },
   },
   {
@@ -109,7 +111,7 @@ const CASES: Case[] = [
       return {
         reply: await forge(() => browser.send(q([['oauth_verifier', verifier]]))),
         browser,
-        ownToken: false,
+        mayAskWiki: false,
       };
     },
   },
@@ -117,7 +119,11 @@ const CASES: Case[] = [
     name: 'oauth_token without oauth_verifier',
     async run(forge) {
       const { browser, token } = await pending();
-      return { reply: await forge(() => browser.send(q([['oauth_token', token]]))), browser, ownToken: true };
+      return {
+        reply: await forge(() => browser.send(q([['oauth_token', token]]))),
+        browser,
+        mayAskWiki: false,
+      };
     },
   },
   {
@@ -125,7 +131,7 @@ const CASES: Case[] = [
     async run(forge) {
       const { browser } = await pending();
       const reply = await forge(() => browser.send(`${CALLBACK}?oauth_token=&oauth_verifier=`));
-      return { reply, browser, ownToken: false };
+      return { reply, browser, mayAskWiki: false };
     },
   },
   {
@@ -140,7 +146,7 @@ const CASES: Case[] = [
           ]),
         ),
       );
-      return { reply, browser, ownToken: true };
+      return { reply, browser, mayAskWiki: false };
     },
   },
   {
@@ -156,7 +162,7 @@ const CASES: Case[] = [
           ]),
         ),
       );
-      return { reply, browser, ownToken: false };
+      return { reply, browser, mayAskWiki: false };
     },
   },
   {
@@ -172,7 +178,7 @@ const CASES: Case[] = [
           ]),
         ),
       );
-      return { reply, browser, ownToken: false };
+      return { reply, browser, mayAskWiki: false };
     },
   },
   {
@@ -188,7 +194,7 @@ const CASES: Case[] = [
           ]),
         ),
       );
-      return { reply, browser, ownToken: true };
+      return { reply, browser, mayAskWiki: false };
     },
   },
   {
@@ -203,7 +209,7 @@ const CASES: Case[] = [
           ]),
         ),
       );
-      return { reply, browser, ownToken: false };
+      return { reply, browser, mayAskWiki: false };
     },
   },
   {
@@ -213,7 +219,7 @@ const CASES: Case[] = [
       const reply = await forge(() =>
         browser.send(`${CALLBACK}?oauth_verifier=%00%0d%0aX&oauth_token=${token}%00%0d%0a`),
       );
-      return { reply, browser, ownToken: false };
+      return { reply, browser, mayAskWiki: false };
     },
   },
   {
@@ -223,7 +229,7 @@ const CASES: Case[] = [
       const reply = await forge(() =>
         browser.send(`${CALLBACK}?oauth_verifier=${verifier}&oauth_token[]=${token}`),
       );
-      return { reply, browser, ownToken: false };
+      return { reply, browser, mayAskWiki: false };
     },
   },
   {
@@ -238,7 +244,7 @@ const CASES: Case[] = [
           ]),
         ),
       );
-      return { reply, browser, ownToken: false };
+      return { reply, browser, mayAskWiki: false };
     },
   },
   {
@@ -247,7 +253,7 @@ const CASES: Case[] = [
       const attacker = new Browser(app, secrets);
       const back = await attacker.startLogin('Mallory');
       const victim = new Browser(app, secrets);
-      return { reply: await forge(() => victim.send(back)), browser: victim, ownToken: false };
+      return { reply: await forge(() => victim.send(back)), browser: victim, mayAskWiki: false };
     },
   },
   {
@@ -256,7 +262,7 @@ const CASES: Case[] = [
       const attacker = new Browser(app, secrets);
       const back = await attacker.startLogin('Mallory');
       const { browser: victim } = await pending('Alice');
-      return { reply: await forge(() => victim.send(back)), browser: victim, ownToken: false };
+      return { reply: await forge(() => victim.send(back)), browser: victim, mayAskWiki: false };
     },
   },
   {
@@ -267,7 +273,7 @@ const CASES: Case[] = [
       const first = await browser.send(back);
       expect(first.status).toBe(303);
       browser.jar.cookies.delete('mwoauth_session');
-      return { reply: await forge(() => browser.send(back)), browser, ownToken: false };
+      return { reply: await forge(() => browser.send(back)), browser, mayAskWiki: false };
     },
   },
   {
@@ -281,7 +287,7 @@ const CASES: Case[] = [
       replayer.jar.cookies.set(HANDSHAKE_COOKIE, copied);
       // The token matches the copied handshake, so the wiki is asked, and refuses: request tokens
       // are single use (Extension:OAuth; _facts.json). Stateless cookies cannot know it was used.
-      return { reply: await forge(() => replayer.send(back)), browser: replayer, ownToken: true };
+      return { reply: await forge(() => replayer.send(back)), browser: replayer, mayAskWiki: true };
     },
   },
   {
@@ -297,7 +303,7 @@ const CASES: Case[] = [
           ]),
         ),
       );
-      return { reply, browser, ownToken: false };
+      return { reply, browser, mayAskWiki: false };
     },
   },
   {
@@ -313,7 +319,7 @@ const CASES: Case[] = [
           ]),
         ),
       );
-      return { reply, browser, ownToken: false };
+      return { reply, browser, mayAskWiki: false };
     },
   },
   {
@@ -328,7 +334,7 @@ const CASES: Case[] = [
           ]),
         ),
       );
-      return { reply, browser, ownToken: true };
+      return { reply, browser, mayAskWiki: true };
     },
   },
   {
@@ -344,7 +350,7 @@ const CASES: Case[] = [
           { method: 'POST' },
         ),
       );
-      return { reply, browser, ownToken: false };
+      return { reply, browser, mayAskWiki: false };
     },
   },
   {
@@ -360,7 +366,7 @@ const CASES: Case[] = [
           { method: 'HEAD' },
         ),
       );
-      return { reply, browser, ownToken: false };
+      return { reply, browser, mayAskWiki: false };
     },
   },
 ];
@@ -385,7 +391,7 @@ describe('forged callbacks', () => {
     'should answer %s with a 4xx page, no session and no unwarranted token request',
     async (_name, c) => {
       let asked = 0;
-      const { reply, browser, ownToken } = await c.run(async (forgedRequest) => {
+      const { reply, browser, mayAskWiki } = await c.run(async (forgedRequest) => {
         const before = tokenRequests();
         const answer = await forgedRequest();
         asked = tokenRequests() - before;
@@ -400,7 +406,7 @@ describe('forged callbacks', () => {
         expect(reply.body).toMatch(/<h1>[^<]+<\/h1>/);
       }
       expect(loginCookieSet(reply) ?? '').toBe('');
-      if (!ownToken) expect(asked, 'requests to Special:OAuth/token').toBe(0);
+      if (!mayAskWiki) expect(asked, 'requests to Special:OAuth/token').toBe(0);
       await expect(browser.whoAmI()).resolves.toBeNull();
       forged.push({ name: c.name, status: reply.status, asked });
     },
@@ -411,7 +417,7 @@ describe('forged callbacks', () => {
     for (const f of forged) statuses[f.status] = (statuses[f.status] ?? 0) + 1;
     const asked = forged.filter((f) => f.asked > 0).length;
     console.log(
-      `[security] callback-forgery: ${forged.length} forged callbacks, statuses ${JSON.stringify(statuses)}, 0 sessions, token endpoint asked in ${asked} (only where the token was the browser's own)`,
+      `[security] callback-forgery: ${forged.length} forged callbacks, statuses ${JSON.stringify(statuses)}, 0 sessions, token endpoint asked in ${asked} (only where the callback was well-formed and its token the browser's own)`,
     );
     expect(forged).toHaveLength(CASES.length);
   });
