@@ -180,7 +180,8 @@ describe('security headers', () => {
       const checks: Array<[keyof typeof missing, boolean]> = [
         ['nosniff', h.get('x-content-type-options') === 'nosniff'],
         ['framing', framing],
-        ['referrer', (h.get('referrer-policy') ?? '') !== ''],
+        // The value next.config.ts sets: our URLs (with ?next=) go to no other site.
+        ['referrer', h.get('referrer-policy') === 'same-origin'],
         ['poweredBy', !h.has('x-powered-by')],
       ];
       for (const [name, ok] of checks) {
@@ -191,8 +192,31 @@ describe('security headers', () => {
       }
     }
     console.log(
-      `[security] headers: ${seen.length} responses, ${missing.nosniff} without nosniff, ${missing.framing} without frame-ancestors/X-Frame-Options, ${missing.referrer} without Referrer-Policy, ${missing.poweredBy} with X-Powered-By`,
+      `[security] headers: ${seen.length} responses, ${missing.nosniff} without nosniff, ${missing.framing} without frame-ancestors/X-Frame-Options, ${missing.referrer} without Referrer-Policy: same-origin, ${missing.poweredBy} with X-Powered-By`,
     );
     expect(problems).toEqual([]);
+  });
+});
+
+describe('logout from another site (CSRF)', () => {
+  it.each([
+    ['Origin: https://evil.example', { origin: 'https://evil.example' }],
+    ['Origin: null', { origin: 'null' }],
+    ['Sec-Fetch-Site: cross-site without Origin', { 'sec-fetch-site': 'cross-site' }],
+    ['neither Origin nor Sec-Fetch-Site', {}],
+  ])('should refuse %s with 403, clear no cookie and leave the browser logged in', async (_what, headers) => {
+    const browser = new Browser(app, secrets);
+    await browser.logIn('Alice');
+    await expect(browser.whoAmI()).resolves.toBe('Alice');
+    const reply = await browser.send('/api/mwoauth/logout', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: 'next=%2F',
+    });
+    expect(reply.status).toBe(403);
+    expect(reply.setCookies).toEqual([]);
+    const identify = await browser.send('/api/mwoauth/identify');
+    expect(identify.status).toBe(200);
+    await expect(browser.whoAmI()).resolves.toBe('Alice');
   });
 });
