@@ -371,7 +371,12 @@ describe('logging out', () => {
     '/api/mwoauth/initiate?next=/profile',
   ];
 
-  it('should not be undone by requests racing it: none of them sets the session again', async () => {
+  // What this shows, and no more: the requests below (pages, identify, revoked, initiate) never
+  // write the login cookie, so racing a logout they cannot set the session again. The callback is
+  // not among them: it alone writes a login, and one already in flight when the user logs out
+  // logs the browser back in when it answers; stateless sealed cookies cannot prevent that
+  // (SECURITY.md, "What is not defended").
+  it('should see no request other than the callback set the session again while a logout races it', async () => {
     const rounds = 20;
     let reset = 0;
     let stillLoggedIn = 0;
@@ -396,7 +401,7 @@ describe('logging out', () => {
       if (browser.jar.cookies.has(LOGIN_COOKIE) || (await browser.whoAmI()) !== null) stillLoggedIn++;
     }
     console.log(
-      `[security] logout race: ${rounds} rounds × ${RACERS.length * 2} racing requests, ${reset} session cookies set by a racer, ${stillLoggedIn} rounds still logged in`,
+      `[security] logout race (callback not among the racers): ${rounds} rounds × ${RACERS.length * 2} racing page/API requests, ${reset} session cookies set by a racer, ${stillLoggedIn} rounds still logged in`,
     );
     expect(reset).toBe(0);
     expect(stillLoggedIn).toBe(0);
