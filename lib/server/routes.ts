@@ -2,7 +2,7 @@ import 'server-only';
 import { NextResponse, type NextRequest } from 'next/server';
 import { getConfig, type AppConfig } from './config';
 import { describeWikiError } from './wiki';
-import { failureResponse } from './failure-page';
+import { failureResponse, type Failure } from './failure-page';
 import { MWOAuthError } from '@/lib/mwoauth';
 import { AppError } from './errors';
 
@@ -50,4 +50,14 @@ export function logError(step: string, error: unknown): void {
   } else {
     console.error(`[mwoauth] ${step} failed unexpectedly:`, error);
   }
+}
+
+/**
+ * 405 with `Allow: GET` and a friendly page, for the login routes Next would otherwise answer HEAD
+ * with the GET handler (a link checker's HEAD must not start or complete a login).
+ */
+export function getOnly(page: Omit<Failure, 'status' | 'mediawikiCode'>): NextResponse {
+  const response = failureResponse({ ...page, status: 405, mediawikiCode: null });
+  response.headers.set('Allow', 'GET');
+  return response;
 }

@@ -1,7 +1,7 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { complete, identify } from '@/lib/mwoauth';
 import { failureResponse } from '@/lib/server/failure-page';
-import { configOrFailure, logError, originOf, seeOther } from '@/lib/server/routes';
+import { configOrFailure, getOnly, logError, originOf, seeOther } from '@/lib/server/routes';
 import { loginPath, nextUrl } from '@/lib/server/safe-next';
 import { readHandshakes, secureCookiesFor, writeHandshakes, writeLoginSession } from '@/lib/server/session';
 import { describeWikiError, identifyOptions, startWikiDeadline, wikiOptions } from '@/lib/server/wiki';
@@ -86,16 +86,12 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
  * start a session — and POST with an empty 405.
  */
 function methodNotAllowed(): NextResponse {
-  const response = failureResponse({
-    status: 405,
+  return getOnly({
     title: 'This login link is not valid',
     what: 'The wiki sends you back here with a link; this request was not one.',
     todo: 'Start the login again from this site.',
     action: { label: 'Log in again', href: loginPath('/') },
-    mediawikiCode: null,
   });
-  response.headers.set('Allow', 'GET');
-  return response;
 }
 
 export function HEAD(): NextResponse {

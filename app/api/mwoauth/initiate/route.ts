@@ -2,7 +2,7 @@ import { NextResponse, type NextRequest } from 'next/server';
 import { initiate } from '@/lib/mwoauth';
 import { failureResponse } from '@/lib/server/failure-page';
 import { limitInitiate } from '@/lib/server/rate-limit';
-import { configOrFailure, logError, originOf, seeOther } from '@/lib/server/routes';
+import { configOrFailure, getOnly, logError, originOf, seeOther } from '@/lib/server/routes';
 import { loginPath, safeNext } from '@/lib/server/safe-next';
 import { newHandshake, readHandshakes, secureCookiesFor, writeHandshakes } from '@/lib/server/session';
 import { describeWikiError, wikiOptions } from '@/lib/server/wiki';
@@ -44,14 +44,10 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
  * a login link would make the wiki issue (and hold for 10 minutes) a request token for nobody.
  */
 export function HEAD(): NextResponse {
-  const response = failureResponse({
-    status: 405,
+  return getOnly({
     title: 'Log in with the link',
     what: 'Logging in starts when the login link is followed; this request did not follow it.',
     todo: 'Use the “Log in” link on this site.',
     action: { label: 'Log in', href: loginPath('/') },
-    mediawikiCode: null,
   });
-  response.headers.set('Allow', 'GET');
-  return response;
 }
