@@ -5,7 +5,7 @@ import nextTs from 'eslint-config-next/typescript';
 export default defineConfig([
   ...nextVitals,
   ...nextTs,
-  globalIgnores(['.next/**', 'out/**', 'build/**', 'next-env.d.ts', 'test-results/**', 'coverage/**']),
+  globalIgnores(['**/.next/**', 'out/**', 'build/**', 'next-env.d.ts', 'test-results/**', 'coverage/**']),
   {
     // lib/mwoauth is a framework-free client any Node script can use (STYLE.md §1):
     // no Next, no React, no 'server-only', no process.env; fetch and configuration are parameters.
