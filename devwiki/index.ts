@@ -161,6 +161,11 @@ export async function startDevwiki(options: DevwikiOptions = {}): Promise<Devwik
       if (user === null) throw new Error(`devwiki.blockUser: "${username}" is not a valid user name`);
       store.block(user, nowMs());
     },
+    setUserRights(username, rights) {
+      const user = store.ensureUser(username, nowMs());
+      if (user === null) throw new Error(`devwiki.setUserRights: "${username}" is not a valid user name`);
+      user.rights = [...rights];
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         for (const t of state.timers) clearTimeout(t);

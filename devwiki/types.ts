@@ -97,5 +97,10 @@ export interface Devwiki {
   readPage(title: string): DevwikiRevision | null;
   protectPage(title: string): void;
   blockUser(username: string): void;
+  /**
+   * Replaces a user's rights (creating the user as an ordinary one if new), e.g. to give one the
+   * hundreds a steward has: identify's JWT carries them all, api.php those its grants allow.
+   */
+  setUserRights(username: string, rights: readonly string[]): void;
   close(): Promise<void>;
 }

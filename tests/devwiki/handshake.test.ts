@@ -438,4 +438,22 @@ describe("identify's JWT", () => {
     );
     expect(claims.blocked).toBe(true);
   });
+
+  it('should carry every right given with setUserRights, in order, for a new user and for Alice', async () => {
+    await start();
+    const many = Array.from({ length: 200 }, (_, i) => `right-${i}`);
+    wiki.setUserRights('Many rights', many);
+    wiki.setUserRights('Alice', ['read', 'edit']);
+    for (const [user, rights] of [
+      ['Many rights', many],
+      ['Alice', ['read', 'edit']],
+    ] as const) {
+      const { accessToken } = await handshake(wiki, PREFIX, user);
+      const r = await signedFetch({ url: identifyUrl(wiki), consumer: PREFIX, token: accessToken });
+      const claims = decodeJwtPart(r.body, 1);
+      expect(claims.username).toBe(user);
+      expect(claims.rights).toEqual(rights);
+    }
+    expect(() => wiki.setUserRights('a|b', [])).toThrow(/not a valid user name/);
+  });
 });
