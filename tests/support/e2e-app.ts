@@ -2,7 +2,8 @@
 // older than the sources, or never when E2E_SKIP_BUILD=1 and a build exists), starts devwiki
 // in-process and `next start` on free ports of 127.0.0.1 (startE2EServer), and for the browser tests
 // launches Debian's Chromium through playwright-core with a fresh profile (startE2EApp). close()
-// always ends every child process.
+// always ends every child process. bench/ reuses the same pieces (build, ports, environment, the
+// server process and its wait for the first 200).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { startDevwiki, type Devwiki, type DevwikiConsumer } from '@/devwiki';
 
 export const ROOT = join(__dirname, '..', '..');
 export const SCREENSHOT_DIR = join(ROOT, 'test-results', 'screenshots');
-const NEXT_BIN = join(ROOT, 'node_modules', 'next', 'dist', 'bin', 'next');
+export const NEXT_BIN = join(ROOT, 'node_modules', 'next', 'dist', 'bin', 'next');
 
 /** The app's consumer on devwiki: callback-is-prefix on port 1, so any port of localhost matches. */
 export const E2E_CONSUMER: DevwikiConsumer = {
@@ -34,6 +35,13 @@ export interface E2EServerOptions {
    * app's own default). By default the initiate limit is off: every test here is one client.
    */
   env?: Record<string, string>;
+  /**
+   * Run the `output: 'standalone'` build in this directory (`node server.js`, with PORT and
+   * HOSTNAME) instead of building and running `next start` (bench/footprint.ts).
+   */
+  standaloneDir?: string;
+  /** How often to ask for the first 200 while the server starts, in ms (default 200). */
+  pollMs?: number;
 }
 
 /** `next start` against an in-process devwiki, without a browser. */
@@ -49,6 +57,10 @@ export interface E2EServer {
   serverLog(): string;
   /** The app server's stderr alone so far. */
   serverStderr(): string;
+  /** The server's pid, leader of its own process group (which holds any worker it forks). */
+  pid: number;
+  /** Milliseconds from spawning the server to its first 200 on `/`. */
+  readyMs: number;
   close(): Promise<void>;
 }
 
@@ -68,7 +80,7 @@ function chromiumPath(): string {
   return path;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -83,7 +95,7 @@ function freePort(): Promise<number> {
 }
 
 /** The environment without anything that could point the app elsewhere (a developer's shell). */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...extra };
   for (const key of Object.keys(env)) {
     if (
@@ -98,13 +110,22 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return env;
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+/**
+ * Runs `next …args` in `cwd` (default the project root) with the next of `cwd`'s own node_modules
+ * (a copy of the project must not trace files of the original); rejects with the end of its output
+ * when it fails.
+ */
+export function runNext(args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [NEXT_BIN, ...args], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(cwd, 'node_modules', 'next', 'dist', 'bin', 'next'), ...args],
+      {
+        cwd,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -116,8 +137,8 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   });
 }
 
-/** The newest modification time (ms) of anything `next build` reads. */
-function newestSourceMtime(): number {
+/** The newest modification time (ms) of any file under `entries` (paths relative to the root). */
+function newestMtime(entries: readonly string[]): number {
   let newest = 0;
   const visit = (path: string): void => {
     if (!existsSync(path)) return;
@@ -128,37 +149,38 @@ function newestSourceMtime(): number {
       newest = Math.max(newest, stat.mtimeMs);
     }
   };
-  for (const entry of [
-    'app',
-    'lib',
-    'public',
-    'proxy.ts',
-    'instrumentation.ts',
-    'next.config.ts',
-    'tsconfig.json',
-    'package.json',
-    'package-lock.json',
-  ]) {
-    visit(join(ROOT, entry));
-  }
+  for (const entry of entries) visit(join(ROOT, entry));
   return newest;
 }
+
+/** Everything `next build` reads of the project (paths relative to the root; `public` may be absent). */
+export const APP_SOURCES: readonly string[] = [
+  'app',
+  'lib',
+  'public',
+  'proxy.ts',
+  'instrumentation.ts',
+  'next.config.ts',
+  'tsconfig.json',
+  'package.json',
+  'package-lock.json',
+];
 
 /**
  * Builds the app unless an up-to-date build exists: one `next build` serves every e2e and security
  * file of a run (they run one file at a time: fileParallelism is off for both projects).
  */
-async function ensureBuilt(): Promise<void> {
+export async function ensureBuilt(): Promise<void> {
   const buildId = join(ROOT, '.next', 'BUILD_ID');
   if (existsSync(buildId)) {
     if (process.env.E2E_SKIP_BUILD === '1') return;
-    if (statSync(buildId).mtimeMs > newestSourceMtime()) return;
+    if (statSync(buildId).mtimeMs > newestMtime(APP_SOURCES)) return;
   }
   // `next build` needs no configuration (it is read at request time).
-  await run(['build'], cleanEnv({ NODE_ENV: 'production' }));
+  await runNext(['build'], cleanEnv({ NODE_ENV: 'production' }));
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // The whole process group: next start may fork workers.
@@ -178,6 +200,80 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/** A Node server (`next start`, or a standalone build's server.js) in its own process group. */
+export interface ServerProcess {
+  /** The group leader's pid. */
+  pid: number;
+  /** Milliseconds from spawn to the first 200 on `/`. */
+  readyMs: number;
+  /** Its stdout and stderr so far. */
+  log(): string;
+  /** Its stderr alone so far. */
+  stderr(): string;
+  /** Ends the whole group (SIGTERM, then SIGKILL after 5 s). */
+  stop(): Promise<void>;
+}
+
+export interface ServerCommand {
+  /** Arguments to node, e.g. [NEXT_BIN, 'start', …] or ['server.js']. */
+  args: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * Spawns `node …args` and waits (60 s at most) for its first 200 on http://127.0.0.1:<port>/, asking
+ * every `pollMs`; on failure the process is ended before this throws.
+ */
+export async function startServerProcess(
+  command: ServerCommand,
+  port: number,
+  pollMs = 200,
+): Promise<ServerProcess> {
+  const spawnedAt = performance.now();
+  const child = spawn(process.execPath, command.args, {
+    cwd: command.cwd,
+    env: command.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let log = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => {
+    log += d.toString();
+    stderr += d.toString();
+  });
+  const name = `node ${command.args.join(' ')}`;
+  try {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (child.exitCode !== null || child.pid === undefined) {
+        throw new Error(`${name} exited (${child.exitCode}):\n${log}`);
+      }
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
+        await response.body?.cancel();
+        if (response.status === 200) break;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`${name} did not answer within 60 s:\n${log}`);
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  } catch (error) {
+    await stop(child);
+    throw error;
+  }
+  return {
+    pid: child.pid,
+    readyMs: performance.now() - spawnedAt,
+    log: () => log,
+    stderr: () => stderr,
+    stop: () => stop(child),
+  };
+}
+
 /** Builds if needed, starts devwiki and `next start` against it. */
 export async function startE2EServer(options: E2EServerOptions = {}): Promise<E2EServer> {
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -193,7 +289,7 @@ export async function startE2EServer(options: E2EServerOptions = {}): Promise<E2
   };
 
   try {
-    await ensureBuilt();
+    if (options.standaloneDir === undefined) await ensureBuilt();
 
     const devwiki = await startDevwiki({ consumers: [E2E_CONSUMER] });
     cleanups.push(() => devwiki.close());
@@ -213,43 +309,32 @@ export async function startE2EServer(options: E2EServerOptions = {}): Promise<E2
       INITIATE_RATE_LIMIT: 'off',
       ...options.env,
     };
-    const env = cleanEnv(extra);
-    const child = spawn(process.execPath, [NEXT_BIN, 'start', '-H', '127.0.0.1', '-p', String(port)], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    cleanups.push(() => stop(child));
-    let log = '';
-    let stderr = '';
-    child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => {
-      log += d.toString();
-      stderr += d.toString();
-    });
-
-    // Bounded wait for the server to answer.
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`next start exited (${child.exitCode}):\n${log}`);
-      try {
-        const response = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
-        if (response.status === 200) break;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`next start did not answer within 60 s:\n${log}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const server = await startServerProcess(
+      options.standaloneDir === undefined
+        ? {
+            args: [NEXT_BIN, 'start', '-H', '127.0.0.1', '-p', String(port)],
+            cwd: ROOT,
+            env: cleanEnv(extra),
+          }
+        : {
+            args: ['server.js'],
+            cwd: options.standaloneDir,
+            env: cleanEnv({ ...extra, PORT: String(port), HOSTNAME: '127.0.0.1' }),
+          },
+      port,
+      options.pollMs,
+    );
+    cleanups.push(() => server.stop());
 
     return {
       origin,
       devwiki,
       consumer: E2E_CONSUMER,
       sessionSecret,
-      serverLog: () => log,
-      serverStderr: () => stderr,
+      serverLog: server.log,
+      serverStderr: server.stderr,
+      pid: server.pid,
+      readyMs: server.readyMs,
       close,
     };
   } catch (error) {

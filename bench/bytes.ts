@@ -1,0 +1,191 @@
+// Section 3, bytes: the JavaScript each page makes a browser load (First Load JS, gzip), against the
+// framework floor's page served the same way; and the size of the cookies a login leaves.
+// Next 16's `next build` no longer prints First Load JS, so it is read from running production
+// servers: every script a page's HTML loads, fetched and gzipped here.
+import { gzipSync, constants } from 'node:zlib';
+import { startE2EServer, type E2EServer } from '@/tests/support/e2e-app';
+import type { SetCookie } from '@/tests/support/app-harness';
+import type { BenchOptions, Row, Section } from './report';
+import { formatBytes, logIn, manyRights, startFloor } from './support';
+
+/** Issue 6: each page's First Load JS at most 5 KB over the floor's. */
+const OVER_FLOOR_BUDGET = 5 * 1024;
+const LOGIN_COOKIE_BUDGET = 1024;
+const HANDSHAKE_COOKIE_BUDGET = 600;
+/** A devwiki user given 200 rights (devwiki's setUserRights). */
+const MANY_RIGHTS_USER = 'Bench Steward';
+const MANY_RIGHTS = 200;
+
+interface PageJs {
+  /** Script URLs the page loads, same-origin, each once. */
+  files: number;
+  raw: number;
+  gzip: number;
+  /** Its stylesheets, gzipped the same way (not JS: shown beside, not counted). */
+  cssGzip: number;
+}
+
+function attribute(tag: string, name: string): string | null {
+  return new RegExp(`\\s${name}="([^"]*)"`, 'i').exec(tag)?.[1] ?? null;
+}
+
+function hasAttribute(tag: string, name: string): boolean {
+  return new RegExp(`\\s${name}(?:=|\\s|/?>)`, 'i').test(tag);
+}
+
+/**
+ * The same-origin script and stylesheet URLs an HTML page makes a current browser load, each once.
+ * Scripts: `<script src>` and `<link>`s that fetch one ahead (rel=modulepreload, rel=preload
+ * as=script), but not `<script nomodule>` (Next's polyfills, which only browsers without ES modules
+ * load). Inline scripts (React's flight data) are part of the HTML, not counted.
+ */
+export function assetUrls(html: string, base: string): { scripts: string[]; styles: string[] } {
+  const scripts = new Set<string>();
+  const styles = new Set<string>();
+  const origin = new URL(base).origin;
+  const add = (set: Set<string>, url: string | null): void => {
+    if (url === null) return;
+    const resolved = new URL(url.replace(/&amp;/g, '&'), base);
+    if (resolved.origin === origin) set.add(resolved.href);
+  };
+  for (const [tag] of html.matchAll(/<(?:script|link)\b[^>]*>/gi)) {
+    if (/^<script/i.test(tag)) {
+      if (!hasAttribute(tag, 'nomodule')) add(scripts, attribute(tag, 'src'));
+      continue;
+    }
+    const rel = attribute(tag, 'rel')?.toLowerCase() ?? '';
+    const as = attribute(tag, 'as')?.toLowerCase() ?? '';
+    if (rel === 'modulepreload' || (rel === 'preload' && as === 'script'))
+      add(scripts, attribute(tag, 'href'));
+    if (rel === 'stylesheet') add(styles, attribute(tag, 'href'));
+  }
+  return { scripts: [...scripts], styles: [...styles] };
+}
+
+async function fetchOk(url: string, cookie: string): Promise<Response> {
+  const response = await fetch(url, {
+    headers: cookie === '' ? {} : { cookie },
+    redirect: 'manual',
+    signal: AbortSignal.timeout(30_000),
+  });
+  if (response.status !== 200) {
+    await response.body?.cancel();
+    throw new Error(`${new URL(url).pathname} answered ${response.status}, not 200`);
+  }
+  return response;
+}
+
+/** Raw and gzipped (level 9, file by file) bytes of `urls`, summed. */
+async function sizes(urls: readonly string[]): Promise<{ raw: number; gzip: number }> {
+  let raw = 0;
+  let gzip = 0;
+  for (const url of urls) {
+    const bytes = Buffer.from(await (await fetchOk(url, '')).arrayBuffer());
+    raw += bytes.length;
+    gzip += gzipSync(bytes, { level: constants.Z_BEST_COMPRESSION }).length;
+  }
+  return { raw, gzip };
+}
+
+/** First Load JS of `path`: every script its HTML loads, gzipped one by one at level 9. */
+async function firstLoadJs(origin: string, path: string, cookie: string): Promise<PageJs> {
+  const html = await (await fetchOk(new URL(path, origin).href, cookie)).text();
+  const { scripts, styles } = assetUrls(html, origin);
+  if (scripts.length === 0) throw new Error(`${path} loads no script: has the HTML changed shape?`);
+  return { files: scripts.length, ...(await sizes(scripts)), cssGzip: (await sizes(styles)).gzip };
+}
+
+/** What the browser stores: `name=value` exactly as sent (attributes not counted). */
+function storedLength(cookie: SetCookie): number {
+  return (cookie.raw.split(';')[0] ?? '').trim().length;
+}
+
+function attributesLength(cookie: SetCookie): number {
+  return cookie.raw.length - storedLength(cookie);
+}
+
+function budgetRow(name: string, value: number, detail: string, budget: number, words: string): Row {
+  return {
+    name,
+    value: `${formatBytes(value)}${detail}`,
+    budget: words,
+    verdict: value <= budget ? 'met' : 'missed',
+  };
+}
+
+export async function run(options: BenchOptions): Promise<Section> {
+  void options.smoke; // every figure here is one exact count: the smoke measures it all the same
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  const floor = await startFloor();
+  let app: E2EServer | null = null;
+  try {
+    app = await startE2EServer();
+    app.devwiki.setUserRights(MANY_RIGHTS_USER, manyRights(MANY_RIGHTS));
+    const alice = await logIn(app, 'Alice');
+    const steward = await logIn(app, MANY_RIGHTS_USER);
+
+    const base = await firstLoadJs(floor.origin, '/', '');
+    rows.push({
+      name: 'First Load JS: floor / (empty Next.js app)',
+      value: `${formatBytes(base.gzip)} (${base.files} files, ${formatBytes(base.raw)} raw)`,
+      budget: null,
+      verdict: null,
+    });
+    const limit = base.gzip + OVER_FLOOR_BUDGET;
+    const pages: Array<[string, string, string]> = [
+      ['/', 'logged out', ''],
+      ['/', 'logged in', alice.jar.header()],
+      ['/profile', 'logged in', alice.jar.header()],
+      ['/sandbox', 'logged in', alice.jar.header()],
+    ];
+    for (const [path, who, cookie] of pages) {
+      const page = await firstLoadJs(app.origin, path, cookie);
+      const over = page.gzip - base.gzip;
+      rows.push(
+        budgetRow(
+          `First Load JS: ${path} (${who})`,
+          page.gzip,
+          ` (${page.files} files; ${over >= 0 ? '+' : '−'}${formatBytes(Math.abs(over))} against the floor; ` +
+            `CSS ${formatBytes(page.cssGzip)} beside)`,
+          limit,
+          `≤ floor + 5120 B = ${formatBytes(limit)}`,
+        ),
+      );
+    }
+
+    const cookies: Array<[string, SetCookie, number, string]> = [
+      ['Login cookie: Alice (typical user)', alice.login, LOGIN_COOKIE_BUDGET, '≤ 1024 B'],
+      [`Login cookie: a user with ${MANY_RIGHTS} rights`, steward.login, LOGIN_COOKIE_BUDGET, '≤ 1024 B'],
+      ['Handshake cookie: one login in progress', alice.handshake, HANDSHAKE_COOKIE_BUDGET, '≤ 600 B'],
+    ];
+    for (const [name, cookie, budget, words] of cookies) {
+      rows.push(
+        budgetRow(
+          `${name} (${cookie.name})`,
+          storedLength(cookie),
+          ` (+${attributesLength(cookie)} B of attributes)`,
+          budget,
+          words,
+        ),
+      );
+    }
+
+    notes.push(
+      'First Load JS: each page fetched from `next start` of the production build (logged in through devwiki where ' +
+        'stated), every same-origin `<script src>`, `<link rel=modulepreload>` and `<link rel=preload as=script>` ' +
+        'fetched once and gzipped file by file with node:zlib at level 9, then summed. The floor is bench/floor ' +
+        '(one layout, one per-request page) built with the same next and react. Not counted: `<script nomodule>` ' +
+        "(Next's polyfills: browsers with ES modules skip it), inline scripts (the flight data in the HTML), and " +
+        'CSS (shown beside each page; the floor has none).',
+      'Cookies: the Set-Cookie headers of a real login (initiate, Allow on devwiki, the callback); the figure is ' +
+        '`name=value` as the browser stores it, the attributes (Path, Expires, Max-Age, HttpOnly, SameSite) beside ' +
+        `it. The ${MANY_RIGHTS}-rights user is devwiki's setUserRights on a new user: identify's JWT carries all ` +
+        'of them, the login cookie none (it keeps the access token, user id and name only).',
+    );
+  } finally {
+    await app?.close();
+    await floor.server.stop();
+  }
+  return { title: '3. Bytes', rows, notes };
+}

@@ -1,0 +1,75 @@
+// The Node side of section 5 (bench/micro.ts runs it): µs per operation of what the app does on
+// each request, read from stdin as one JSON case, answered as one JSON line on stdout. A process of
+// its own: a clean heap, and the react-server condition, under which lib/server's `server-only`
+// guard is the empty module Next gives server code (`node --conditions=react-server`).
+import { createSecretKey } from 'node:crypto';
+import { jwtVerify } from 'jose';
+import { generateNonce, signRequest, verifyIdentityJwt } from '@/lib/mwoauth';
+import { passwordIdFor, type SessionConfig } from '@/lib/server/config';
+import { readLoginSession, writeLoginSession } from '@/lib/server/session';
+import { measure, type MicroCase, type MicroPlan, type MicroResult } from './micro-protocol';
+
+async function main(): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk));
+  const { plan, input }: { plan: MicroPlan; input: MicroCase } = JSON.parse(Buffer.concat(chunks).toString());
+  const { sign, jwt, session } = input;
+
+  const config: SessionConfig = {
+    passwords: { [passwordIdFor(session.secret)]: session.secret },
+    currentPasswordId: passwordIdFor(session.secret),
+  };
+  let sealed = '';
+  const writer = {
+    set(_name: string, value: string): void {
+      sealed = value;
+    },
+  };
+  const reader = { get: () => ({ value: sealed }) };
+  const login = { sub: session.sub, username: session.username, accessToken: sign.token };
+  // Each operation must do its real work: a failure here would time an error path.
+  await writeLoginSession(writer, login, config, false);
+  if ((await readLoginSession(reader, config)).value === null) throw new Error('the seal does not unseal');
+  const rawKey = createSecretKey(Buffer.from(jwt.consumerSecret));
+  const verifyOptions = {
+    consumerKey: jwt.consumerKey,
+    consumerSecret: jwt.consumerSecret,
+    issuer: jwt.issuer,
+    nonce: jwt.nonce,
+    now: (): number => jwt.nowMs,
+  };
+  await verifyIdentityJwt(jwt.token, verifyOptions);
+
+  const result: MicroResult = {
+    runtime: `Node.js ${process.version}`,
+    ops: {
+      sign: await measure(plan, () => {
+        signRequest({
+          method: sign.method,
+          url: sign.url,
+          consumer: sign.consumer,
+          token: sign.token,
+          nonce: generateNonce(),
+          timestamp: Math.floor(Date.now() / 1000),
+        });
+      }),
+      verify: await measure(plan, () => verifyIdentityJwt(jwt.token, verifyOptions)),
+      verifyRaw: await measure(plan, () =>
+        jwtVerify(jwt.token, rawKey, {
+          algorithms: ['HS256'],
+          audience: jwt.consumerKey,
+          issuer: jwt.issuer,
+          currentDate: new Date(jwt.nowMs),
+        }),
+      ),
+      seal: await measure(plan, () => writeLoginSession(writer, login, config, false)),
+      unseal: await measure(plan, () => readLoginSession(reader, config)),
+    },
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
