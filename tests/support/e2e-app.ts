@@ -1,8 +1,9 @@
 // For tests/e2e and tests/security: builds the app (`next build`, only when .next is missing or
 // older than the sources, or never when E2E_SKIP_BUILD=1 and a build exists), starts devwiki
-// in-process and `next start` on free ports of 127.0.0.1 (startE2EServer), and for the browser tests
-// launches Debian's Chromium through playwright-core with a fresh profile (startE2EApp). close()
-// always ends every child process.
+// in-process and `next start` on free ports of 127.0.0.1 (startE2EServer) — or any shell command,
+// as a Procfile's line is run, with PORT set — and for the browser tests launches Debian's Chromium
+// through playwright-core with a fresh profile (startE2EApp). close() always ends every child
+// process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -34,6 +35,17 @@ export interface E2EServerOptions {
    * app's own default). By default the initiate limit is off: every test here is one client.
    */
   env?: Record<string, string>;
+  /** The port to serve on; default: a free one. */
+  port?: number;
+  /**
+   * Start the server with this command through `bash -c`, with PORT set to the port (how a
+   * buildpack runs a Procfile line), instead of `next start -H 127.0.0.1 -p <port>`.
+   */
+  shellCommand?: string;
+  /** The consumer registered on devwiki and used by the app; default E2E_CONSUMER. */
+  consumer?: DevwikiConsumer;
+  /** The path polled until it answers 200 before the server counts as started; default `/`. */
+  readyPath?: string;
 }
 
 /** `next start` against an in-process devwiki, without a browser. */
@@ -68,7 +80,8 @@ function chromiumPath(): string {
   return path;
 }
 
-function freePort(): Promise<number> {
+/** A TCP port that was free on 127.0.0.1 a moment ago. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -88,7 +101,7 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   for (const key of Object.keys(env)) {
     if (
       (!(key in extra) &&
-        /^(MW_|SESSION_SECRET$|USER_AGENT$|APP_URL$|INITIATE_RATE_LIMIT$|TRUST_PROXY$|VITEST|NEXT_PHASE)/.test(
+        /^(MW_|SESSION_SECRET$|USER_AGENT$|APP_URL$|INITIATE_RATE_LIMIT$|TRUST_PROXY$|VERCEL$|PORT$|VITEST|NEXT_PHASE)/.test(
           key,
         )) ||
       env[key] === ''
@@ -195,17 +208,18 @@ export async function startE2EServer(options: E2EServerOptions = {}): Promise<E2
   try {
     await ensureBuilt();
 
-    const devwiki = await startDevwiki({ consumers: [E2E_CONSUMER] });
+    const consumer = options.consumer ?? E2E_CONSUMER;
+    const devwiki = await startDevwiki({ consumers: [consumer] });
     cleanups.push(() => devwiki.close());
 
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const origin = `http://localhost:${port}`;
     const sessionSecret = randomBytes(32).toString('base64');
     const extra: Record<string, string> = {
       NODE_ENV: 'production',
       MW_INDEX_URL: devwiki.indexUrl,
-      MW_CONSUMER_KEY: E2E_CONSUMER.key,
-      MW_CONSUMER_SECRET: E2E_CONSUMER.secret,
+      MW_CONSUMER_KEY: consumer.key,
+      MW_CONSUMER_SECRET: consumer.secret,
       MW_CALLBACK: `${origin}/api/mwoauth/callback`,
       SESSION_SECRET: sessionSecret,
       USER_AGENT: 'next-mwoauth-e2e/1.0 (tests/e2e; nobody@example.org)',
@@ -213,13 +227,20 @@ export async function startE2EServer(options: E2EServerOptions = {}): Promise<E2
       INITIATE_RATE_LIMIT: 'off',
       ...options.env,
     };
-    const env = cleanEnv(extra);
-    const child = spawn(process.execPath, [NEXT_BIN, 'start', '-H', '127.0.0.1', '-p', String(port)], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
+    const child =
+      options.shellCommand === undefined
+        ? spawn(process.execPath, [NEXT_BIN, 'start', '-H', '127.0.0.1', '-p', String(port)], {
+            cwd: ROOT,
+            env: cleanEnv(extra),
+            stdio: ['ignore', 'pipe', 'pipe'],
+            detached: true,
+          })
+        : spawn('bash', ['-c', options.shellCommand], {
+            cwd: ROOT,
+            env: cleanEnv({ ...extra, PORT: String(port) }),
+            stdio: ['ignore', 'pipe', 'pipe'],
+            detached: true,
+          });
     cleanups.push(() => stop(child));
     let log = '';
     let stderr = '';
@@ -234,7 +255,9 @@ export async function startE2EServer(options: E2EServerOptions = {}): Promise<E2
     for (;;) {
       if (child.exitCode !== null) throw new Error(`next start exited (${child.exitCode}):\n${log}`);
       try {
-        const response = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
+        const response = await fetch(`http://127.0.0.1:${port}${options.readyPath ?? '/'}`, {
+          signal: AbortSignal.timeout(2000),
+        });
         if (response.status === 200) break;
       } catch {
         // not listening yet
@@ -246,7 +269,7 @@ export async function startE2EServer(options: E2EServerOptions = {}): Promise<E2
     return {
       origin,
       devwiki,
-      consumer: E2E_CONSUMER,
+      consumer,
       sessionSecret,
       serverLog: () => log,
       serverStderr: () => stderr,
