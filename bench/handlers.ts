@@ -161,6 +161,7 @@ export async function run(options: BenchOptions): Promise<Section> {
     ];
     const targets: Target[] = [
       ...endpoints(appServer, appLogin, 'app:'),
+      { key: 'app:home', server: appServer, requests: same('/', { cookie: appLogin }), status: 200 },
       { key: 'framework:handler', server: floorServer, requests: same('/api/noop'), status: 200 },
       { key: 'framework:page', server: floorServer, requests: same('/'), status: 200 },
       { key: 'physical:noop', server: physical.server, requests: same('/noop'), status: 200 },
@@ -255,6 +256,12 @@ function report(
       verdict,
     });
   }
+  rows.push({
+    name: 'home page / logged in (proxy + layout + page; no wiki call): CPU per request',
+    value: `${figure('app:home')}; ${(cpu('app:home') / cpu('framework:page')).toFixed(2)}× the framework floor page`,
+    budget: null,
+    verdict: null,
+  });
   return {
     title: '1. Handler cost against its floors',
     rows,
