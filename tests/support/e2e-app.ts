@@ -3,7 +3,8 @@
 // in-process and `next start` on free ports of 127.0.0.1 (startE2EServer) — or any shell command,
 // as a Procfile's line is run, with PORT set — and for the browser tests launches Debian's Chromium
 // through playwright-core with a fresh profile (startE2EApp). close() always ends every child
-// process.
+// process. bench/ uses the same pieces (ensureBuilt, startNext) for the app and for the framework
+// floor in bench/floor.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { startDevwiki, type Devwiki, type DevwikiConsumer } from '@/devwiki';
+import { startDevwiki, type Devwiki, type DevwikiConsumer, type DevwikiOptions } from '@/devwiki';
 
 export const ROOT = join(__dirname, '..', '..');
 export const SCREENSHOT_DIR = join(ROOT, 'test-results', 'screenshots');
@@ -46,6 +47,8 @@ export interface E2EServerOptions {
   consumer?: DevwikiConsumer;
   /** The path polled until it answers 200 before the server counts as started; default `/`. */
   readyPath?: string;
+  /** devwiki's options besides its consumers, e.g. `{ latencyMs: 100 }` for a distant wiki. */
+  devwiki?: Omit<DevwikiOptions, 'consumers'>;
 }
 
 /** `next start` against an in-process devwiki, without a browser. */
@@ -57,6 +60,8 @@ export interface E2EServer {
   consumer: DevwikiConsumer;
   /** The SESSION_SECRET of this run (random), to unseal cookies in tests. */
   sessionSecret: string;
+  /** The pid of `next start` (the root of its process tree), for the bench's CPU figures. */
+  pid: number;
   /** The app server's stdout and stderr so far (for failure messages and leak scans). */
   serverLog(): string;
   /** The app server's stderr alone so far. */
@@ -96,7 +101,7 @@ export function freePort(): Promise<number> {
 }
 
 /** The environment without anything that could point the app elsewhere (a developer's shell). */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...extra };
   for (const key of Object.keys(env)) {
     if (
@@ -111,10 +116,10 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return env;
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+function run(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [NEXT_BIN, ...args], {
-      cwd: ROOT,
+      cwd,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -129,8 +134,21 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   });
 }
 
-/** The newest modification time (ms) of anything `next build` reads. */
-function newestSourceMtime(): number {
+/** What `next build` of the app reads (relative to ROOT). */
+const APP_SOURCES = [
+  'app',
+  'lib',
+  'public',
+  'proxy.ts',
+  'instrumentation.ts',
+  'next.config.ts',
+  'tsconfig.json',
+  'package.json',
+  'package-lock.json',
+];
+
+/** The newest modification time (ms) of anything `next build` reads, under `dir`. */
+function newestSourceMtime(dir: string, sources: readonly string[]): number {
   let newest = 0;
   const visit = (path: string): void => {
     if (!existsSync(path)) return;
@@ -141,37 +159,31 @@ function newestSourceMtime(): number {
       newest = Math.max(newest, stat.mtimeMs);
     }
   };
-  for (const entry of [
-    'app',
-    'lib',
-    'public',
-    'proxy.ts',
-    'instrumentation.ts',
-    'next.config.ts',
-    'tsconfig.json',
-    'package.json',
-    'package-lock.json',
-  ]) {
-    visit(join(ROOT, entry));
-  }
+  for (const entry of sources) visit(join(dir, entry));
+  // The same next and react build every app here.
+  visit(join(ROOT, 'package-lock.json'));
   return newest;
 }
 
 /**
- * Builds the app unless an up-to-date build exists: one `next build` serves every e2e and security
- * file of a run (they run one file at a time: fileParallelism is off for both projects).
+ * Builds the Next app in `dir` (default: this app) unless an up-to-date build exists: one
+ * `next build` serves every e2e and security file of a run (they run one file at a time:
+ * fileParallelism is off for both projects). `sources`: what its build reads, relative to `dir`.
  */
-async function ensureBuilt(): Promise<void> {
-  const buildId = join(ROOT, '.next', 'BUILD_ID');
+export async function ensureBuilt(
+  dir: string = ROOT,
+  sources: readonly string[] = APP_SOURCES,
+): Promise<void> {
+  const buildId = join(dir, '.next', 'BUILD_ID');
   if (existsSync(buildId)) {
     if (process.env.E2E_SKIP_BUILD === '1') return;
-    if (statSync(buildId).mtimeMs > newestSourceMtime()) return;
+    if (statSync(buildId).mtimeMs > newestSourceMtime(dir, sources)) return;
   }
   // `next build` needs no configuration (it is read at request time).
-  await run(['build'], cleanEnv({ NODE_ENV: 'production' }));
+  await run(['build', dir], cleanEnv({ NODE_ENV: 'production' }), ROOT);
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // The whole process group: next start may fork workers.
@@ -189,6 +201,82 @@ async function stop(child: ChildProcess): Promise<void> {
   }, 5000);
   await exited;
   clearTimeout(timer);
+}
+
+/** A running `next start`. */
+export interface NextServer {
+  pid: number;
+  /** Its stdout and stderr so far. */
+  log(): string;
+  stderr(): string;
+  /** Ends its whole process group. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `next start` of the built app in `dir` on 127.0.0.1:`port`, in a process group of its own; resolves
+ * once `/` answers 200 (bounded: 60 s), or stops it and throws with its output.
+ */
+/** How startNext starts and waits for the server. */
+export interface StartNextOptions {
+  /**
+   * Start the server with this command through `bash -c`, with PORT set to the port (how a
+   * buildpack runs a Procfile line), instead of `next start <dir> -H 127.0.0.1 -p <port>`.
+   */
+  shellCommand?: string;
+  /** The path polled until it answers 200 before the server counts as started; default `/`. */
+  readyPath?: string;
+}
+
+export async function startNext(
+  dir: string,
+  port: number,
+  env: NodeJS.ProcessEnv,
+  options: StartNextOptions = {},
+): Promise<NextServer> {
+  const child =
+    options.shellCommand === undefined
+      ? spawn(process.execPath, [NEXT_BIN, 'start', dir, '-H', '127.0.0.1', '-p', String(port)], {
+          cwd: ROOT,
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          detached: true,
+        })
+      : spawn('bash', ['-c', options.shellCommand], {
+          cwd: dir,
+          env: { ...env, PORT: String(port) },
+          stdio: ['ignore', 'pipe', 'pipe'],
+          detached: true,
+        });
+  let log = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => {
+    log += d.toString();
+    stderr += d.toString();
+  });
+  try {
+    if (child.pid === undefined) throw new Error('next start did not start');
+    // Bounded wait for the server to answer.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`next start exited (${child.exitCode}):\n${log}`);
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}${options.readyPath ?? '/'}`, {
+          signal: AbortSignal.timeout(2000),
+        });
+        if (response.status === 200) break;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`next start did not answer within 60 s:\n${log}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return { pid: child.pid, log: () => log, stderr: () => stderr, stop: () => stop(child) };
+  } catch (error) {
+    await stop(child);
+    throw error;
+  }
 }
 
 /** Builds if needed, starts devwiki and `next start` against it. */
@@ -209,7 +297,7 @@ export async function startE2EServer(options: E2EServerOptions = {}): Promise<E2
     await ensureBuilt();
 
     const consumer = options.consumer ?? E2E_CONSUMER;
-    const devwiki = await startDevwiki({ consumers: [consumer] });
+    const devwiki = await startDevwiki({ ...options.devwiki, consumers: [consumer] });
     cleanups.push(() => devwiki.close());
 
     const port = options.port ?? (await freePort());
@@ -227,52 +315,20 @@ export async function startE2EServer(options: E2EServerOptions = {}): Promise<E2
       INITIATE_RATE_LIMIT: 'off',
       ...options.env,
     };
-    const child =
-      options.shellCommand === undefined
-        ? spawn(process.execPath, [NEXT_BIN, 'start', '-H', '127.0.0.1', '-p', String(port)], {
-            cwd: ROOT,
-            env: cleanEnv(extra),
-            stdio: ['ignore', 'pipe', 'pipe'],
-            detached: true,
-          })
-        : spawn('bash', ['-c', options.shellCommand], {
-            cwd: ROOT,
-            env: cleanEnv({ ...extra, PORT: String(port) }),
-            stdio: ['ignore', 'pipe', 'pipe'],
-            detached: true,
-          });
-    cleanups.push(() => stop(child));
-    let log = '';
-    let stderr = '';
-    child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => {
-      log += d.toString();
-      stderr += d.toString();
+    const next = await startNext(ROOT, port, cleanEnv(extra), {
+      shellCommand: options.shellCommand,
+      readyPath: options.readyPath,
     });
-
-    // Bounded wait for the server to answer.
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`next start exited (${child.exitCode}):\n${log}`);
-      try {
-        const response = await fetch(`http://127.0.0.1:${port}${options.readyPath ?? '/'}`, {
-          signal: AbortSignal.timeout(2000),
-        });
-        if (response.status === 200) break;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`next start did not answer within 60 s:\n${log}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    cleanups.push(next.stop);
 
     return {
       origin,
       devwiki,
       consumer,
       sessionSecret,
-      serverLog: () => log,
-      serverStderr: () => stderr,
+      pid: next.pid,
+      serverLog: next.log,
+      serverStderr: next.stderr,
       close,
     };
   } catch (error) {
