@@ -125,7 +125,7 @@ describe('npm run test:live, rehearsed against devwiki', () => {
     const wrong = { ...only(vars, BROWSER_VARS), LIVE_CONSUMER_SECRET: 'wrong-consumer-secret-0c4f2a' };
     const run = await testLive(wrong);
     expect(run.status).not.toBe(0);
-    expect(run.output).toContain('the app did not send the browser to the wiki');
+    expect(run.output).toContain('The app did not send the browser to the wiki');
     // The app's failure page for an initiate the wiki refused (Invalid signature), quoted in the failure.
     expect(run.output).toContain('The wiki does not accept this app');
     expect(run.output).toMatch(/test:live: FAILED \(vitest exit status \d+\): browser; not run: owner-only/);
@@ -149,6 +149,14 @@ describe('npm run test:live, rehearsed against devwiki', () => {
     expect(run.output).toContain('That is not a valid user name');
     expect(run.output).toContain('Check LIVE_USERNAME and LIVE_PASSWORD');
     for (const secret of secretsOf(refused)) expect(run.output).not.toContain(secret);
+  });
+
+  it("should fail the browser part, with the app's explanation, when the wiki's identity answers do not match LIVE_MW_ISSUER", async () => {
+    const wrong = { ...only(vars, BROWSER_VARS), LIVE_MW_ISSUER: 'https://wiki.example.org' };
+    const run = await testLive(wrong);
+    expect(run.status).not.toBe(0);
+    expect(run.output).toContain('The app did not land on /profile after the wiki: http://localhost:');
+    expect(run.output).toContain('MW_ISSUER');
   });
 
   it('should rehearse everything against a devwiki of its own with --devwiki', async () => {
