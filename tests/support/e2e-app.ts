@@ -1,10 +1,11 @@
-// For tests/e2e and tests/security: builds the app (`next build`, only when .next is missing or
-// older than the sources, or never when E2E_SKIP_BUILD=1 and a build exists), starts devwiki
-// in-process and `next start` on free ports of 127.0.0.1 (startE2EServer) — or any shell command,
-// as a Procfile's line is run, with PORT set — and for the browser tests launches Debian's Chromium
-// through playwright-core with a fresh profile (startE2EApp). close() always ends every child
-// process. bench/ uses the same pieces (ensureBuilt, startNext) for the app and for the framework
-// floor in bench/floor.
+// For tests/e2e, tests/security, tests/live and bench/: builds the app (`next build`, only when
+// .next is missing or older than the sources, or never when E2E_SKIP_BUILD=1 and a build exists),
+// starts `next start` on a free port of 127.0.0.1 against a wiki (startAppServer: any wiki, e.g. a
+// real one for tests/live; startE2EServer: an in-process devwiki) — or any shell command, as a
+// Procfile's line is run, with PORT set — and for the browser tests launches Debian's Chromium
+// through playwright-core with a fresh profile (launchBrowser; startE2EApp = both). close() always
+// ends every child process. bench/ uses the same pieces (ensureBuilt, startNext) for the app and for
+// the framework floor in bench/floor.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -30,34 +31,44 @@ export const E2E_CONSUMER: DevwikiConsumer = {
   ownerOnly: false,
 };
 
-export interface E2EServerOptions {
+/** The wiki an app server talks to: what MW_INDEX_URL, MW_API_URL, MW_ISSUER and the consumer say. */
+export interface AppWiki {
+  indexUrl: string;
+  /** api.php; null or absent: beside index.php (the app's default). */
+  apiUrl?: string | null;
+  /** The wiki's canonical server when it is not the origin of indexUrl (MW_ISSUER). */
+  issuer?: string | null;
+  /** A callback-is-prefix consumer registered on port 1 (any port of localhost matches, fixture 24b). */
+  consumer: { key: string; secret: string };
+}
+
+/** How startNext starts and waits for the server. */
+export interface StartNextOptions {
   /**
-   * More environment for `next start`, over the defaults below (a value of '' means "unset": the
-   * app's own default). By default the initiate limit is off: every test here is one client.
+   * Start the server with this command through `bash -c`, with PORT set to the port (how a
+   * buildpack runs a Procfile line), instead of `next start <dir> -H 127.0.0.1 -p <port>`.
+   */
+  shellCommand?: string;
+  /** The path polled until it answers 200 before the server counts as started; default `/`. */
+  readyPath?: string;
+}
+
+export interface AppServerOptions extends StartNextOptions {
+  wiki: AppWiki;
+  userAgent: string;
+  /**
+   * More environment for `next start`, over the defaults (a value of '' means "unset": the app's
+   * own default).
    */
   env?: Record<string, string>;
   /** The port to serve on; default: a free one. */
   port?: number;
-  /**
-   * Start the server with this command through `bash -c`, with PORT set to the port (how a
-   * buildpack runs a Procfile line), instead of `next start -H 127.0.0.1 -p <port>`.
-   */
-  shellCommand?: string;
-  /** The consumer registered on devwiki and used by the app; default E2E_CONSUMER. */
-  consumer?: DevwikiConsumer;
-  /** The path polled until it answers 200 before the server counts as started; default `/`. */
-  readyPath?: string;
-  /** devwiki's options besides its consumers, e.g. `{ latencyMs: 100 }` for a distant wiki. */
-  devwiki?: Omit<DevwikiOptions, 'consumers'>;
 }
 
-/** `next start` against an in-process devwiki, without a browser. */
-export interface E2EServer {
+/** `next start` on http://localhost:<port>, configured for one wiki. */
+export interface AppServer {
   /** http://localhost:<port>: what the browser uses, and APP_URL. */
   origin: string;
-  devwiki: Devwiki;
-  /** The consumer the app uses (E2E_CONSUMER). */
-  consumer: DevwikiConsumer;
   /** The SESSION_SECRET of this run (random), to unseal cookies in tests. */
   sessionSecret: string;
   /** The pid of `next start` (the root of its process tree), for the bench's CPU figures. */
@@ -66,6 +77,35 @@ export interface E2EServer {
   serverLog(): string;
   /** The app server's stderr alone so far. */
   serverStderr(): string;
+  close(): Promise<void>;
+}
+
+export interface E2EServerOptions extends StartNextOptions {
+  /**
+   * More environment for `next start`, over the defaults below (a value of '' means "unset": the
+   * app's own default). By default the initiate limit is off: every test here is one client.
+   */
+  env?: Record<string, string>;
+  /** The port to serve on; default: a free one. */
+  port?: number;
+  /** The consumer registered on devwiki and used by the app; default E2E_CONSUMER. */
+  consumer?: DevwikiConsumer;
+  /** devwiki's options besides its consumers, e.g. `{ latencyMs: 100 }` for a distant wiki. */
+  devwiki?: Omit<DevwikiOptions, 'consumers'>;
+}
+
+/** `next start` against an in-process devwiki, without a browser. */
+export interface E2EServer extends AppServer {
+  devwiki: Devwiki;
+  /** The consumer the app uses (E2E_CONSUMER unless another was given). */
+  consumer: DevwikiConsumer;
+}
+
+/** A headless Chromium with a fresh profile. */
+export interface E2EBrowser {
+  context: BrowserContext;
+  /** Saves a full-page PNG under test-results/screenshots/<name>.png (name: fixed text, never a secret). */
+  screenshot(page: Page, name: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -100,13 +140,16 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** The environment without anything that could point the app elsewhere (a developer's shell). */
+/**
+ * The environment without anything that could point the app elsewhere (a developer's shell), nor the
+ * live tests' credentials (LIVE_*: the app is given only what `extra` says).
+ */
 export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...extra };
   for (const key of Object.keys(env)) {
     if (
       (!(key in extra) &&
-        /^(MW_|SESSION_SECRET$|USER_AGENT$|APP_URL$|INITIATE_RATE_LIMIT$|TRUST_PROXY$|VERCEL$|PORT$|VITEST|NEXT_PHASE)/.test(
+        /^(MW_|LIVE_|SESSION_SECRET$|USER_AGENT$|APP_URL$|INITIATE_RATE_LIMIT$|TRUST_PROXY$|VERCEL$|PORT$|VITEST|NEXT_PHASE)/.test(
           key,
         )) ||
       env[key] === ''
@@ -217,17 +260,6 @@ export interface NextServer {
  * `next start` of the built app in `dir` on 127.0.0.1:`port`, in a process group of its own; resolves
  * once `/` answers 200 (bounded: 60 s), or stops it and throws with its output.
  */
-/** How startNext starts and waits for the server. */
-export interface StartNextOptions {
-  /**
-   * Start the server with this command through `bash -c`, with PORT set to the port (how a
-   * buildpack runs a Procfile line), instead of `next start <dir> -H 127.0.0.1 -p <port>`.
-   */
-  shellCommand?: string;
-  /** The path polled until it answers 200 before the server counts as started; default `/`. */
-  readyPath?: string;
-}
-
 export async function startNext(
   dir: string,
   port: number,
@@ -279,8 +311,10 @@ export async function startNext(
   }
 }
 
-/** Builds if needed, starts devwiki and `next start` against it. */
-export async function startE2EServer(options: E2EServerOptions = {}): Promise<E2EServer> {
+/** Runs `fn` with a list of cleanups that all run, newest first, when `close` is called or `fn` throws. */
+async function withCleanups<T>(
+  fn: (cleanups: Array<() => Promise<void> | void>, close: () => Promise<void>) => Promise<T>,
+): Promise<T> {
   const cleanups: Array<() => Promise<void> | void> = [];
   const close = async (): Promise<void> => {
     for (const cleanup of cleanups.reverse()) {
@@ -292,27 +326,36 @@ export async function startE2EServer(options: E2EServerOptions = {}): Promise<E2
     }
     cleanups.length = 0;
   };
-
   try {
-    await ensureBuilt();
+    return await fn(cleanups, close);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
 
-    const consumer = options.consumer ?? E2E_CONSUMER;
-    const devwiki = await startDevwiki({ ...options.devwiki, consumers: [consumer] });
-    cleanups.push(() => devwiki.close());
+/** Builds if needed and starts `next start` (production) against `options.wiki`. */
+export async function startAppServer(options: AppServerOptions): Promise<AppServer> {
+  return withCleanups(async (cleanups, close) => {
+    await ensureBuilt();
 
     const port = options.port ?? (await freePort());
     const origin = `http://localhost:${port}`;
     const sessionSecret = randomBytes(32).toString('base64');
+    const { wiki } = options;
+    const apiUrl = wiki.apiUrl ?? null;
+    const issuer = wiki.issuer ?? null;
     const extra: Record<string, string> = {
       NODE_ENV: 'production',
-      MW_INDEX_URL: devwiki.indexUrl,
-      MW_CONSUMER_KEY: consumer.key,
-      MW_CONSUMER_SECRET: consumer.secret,
+      MW_INDEX_URL: wiki.indexUrl,
+      ...(apiUrl === null ? {} : { MW_API_URL: apiUrl }),
+      ...(issuer === null ? {} : { MW_ISSUER: issuer }),
+      MW_CONSUMER_KEY: wiki.consumer.key,
+      MW_CONSUMER_SECRET: wiki.consumer.secret,
       MW_CALLBACK: `${origin}/api/mwoauth/callback`,
       SESSION_SECRET: sessionSecret,
-      USER_AGENT: 'next-mwoauth-e2e/1.0 (tests/e2e; nobody@example.org)',
+      USER_AGENT: options.userAgent,
       APP_URL: origin,
-      INITIATE_RATE_LIMIT: 'off',
       ...options.env,
     };
     const next = await startNext(ROOT, port, cleanEnv(extra), {
@@ -323,35 +366,38 @@ export async function startE2EServer(options: E2EServerOptions = {}): Promise<E2
 
     return {
       origin,
-      devwiki,
-      consumer,
       sessionSecret,
       pid: next.pid,
       serverLog: next.log,
       serverStderr: next.stderr,
       close,
     };
-  } catch (error) {
-    await close();
-    throw error;
-  }
+  });
 }
 
-export async function startE2EApp(options: E2EServerOptions = {}): Promise<E2EApp> {
-  const executablePath = chromiumPath();
-  const server = await startE2EServer(options);
-  const cleanups: Array<() => Promise<void> | void> = [() => server.close()];
-  const close = async (): Promise<void> => {
-    for (const cleanup of cleanups.reverse()) {
-      try {
-        await cleanup();
-      } catch (error) {
-        console.error('e2e cleanup failed:', error);
-      }
-    }
-  };
+/** Builds if needed, starts devwiki and `next start` against it. */
+export async function startE2EServer(options: E2EServerOptions = {}): Promise<E2EServer> {
+  return withCleanups(async (cleanups, close) => {
+    const consumer = options.consumer ?? E2E_CONSUMER;
+    const devwiki = await startDevwiki({ ...options.devwiki, consumers: [consumer] });
+    cleanups.push(() => devwiki.close());
+    const server = await startAppServer({
+      wiki: { indexUrl: devwiki.indexUrl, consumer },
+      userAgent: 'next-mwoauth-e2e/1.0 (tests/e2e; nobody@example.org)',
+      env: { INITIATE_RATE_LIMIT: 'off', ...options.env },
+      port: options.port,
+      shellCommand: options.shellCommand,
+      readyPath: options.readyPath,
+    });
+    cleanups.push(() => server.close());
+    return { ...server, devwiki, consumer, close };
+  });
+}
 
-  try {
+/** Debian's Chromium (or CHROMIUM_PATH), headless, with a fresh profile that close() deletes. */
+export async function launchBrowser(): Promise<E2EBrowser> {
+  const executablePath = chromiumPath();
+  return withCleanups(async (cleanups, close) => {
     const profileDir = mkdtempSync(join(tmpdir(), 'next-mwoauth-e2e-'));
     cleanups.push(() => rmSync(profileDir, { recursive: true, force: true }));
     const context = await chromium.launchPersistentContext(profileDir, {
@@ -372,7 +418,6 @@ export async function startE2EApp(options: E2EServerOptions = {}): Promise<E2EAp
 
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     return {
-      ...server,
       context,
       async screenshot(page, name) {
         const path = join(SCREENSHOT_DIR, `${name}.png`);
@@ -381,10 +426,19 @@ export async function startE2EApp(options: E2EServerOptions = {}): Promise<E2EAp
       },
       close,
     };
-  } catch (error) {
-    await close();
-    throw error;
-  }
+  });
+}
+
+export async function startE2EApp(options: E2EServerOptions = {}): Promise<E2EApp> {
+  // Checked first: without a browser there is no point building and starting the app.
+  chromiumPath();
+  return withCleanups(async (cleanups, close) => {
+    const server = await startE2EServer(options);
+    cleanups.push(() => server.close());
+    const browser = await launchBrowser();
+    cleanups.push(() => browser.close());
+    return { ...server, context: browser.context, screenshot: browser.screenshot, close };
+  });
 }
 
 /** Runs `next start` with none of the app's variables set; resolves when it exits (bounded: 30 s). */
