@@ -39,6 +39,32 @@ export default defineConfig([
     },
   },
   {
+    // examples/ are scripts a bot author copies: they use lib/mwoauth through a relative path, and
+    // nothing of the app (Next, React, lib/server) or of the tests (devwiki).
+    files: ['examples/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'react', message: 'examples use lib/mwoauth only.' },
+            { name: 'react-dom', message: 'examples use lib/mwoauth only.' },
+            { name: 'server-only', message: 'examples use lib/mwoauth only.' },
+            { name: 'next', message: 'examples use lib/mwoauth only.' },
+          ],
+          patterns: [
+            { group: ['next/*'], message: 'examples use lib/mwoauth only.' },
+            {
+              group: ['@/*', '**/devwiki', '**/devwiki/**', '**/lib/server', '**/lib/server/**'],
+              message:
+                "examples import lib/mwoauth by a relative path ('../lib/mwoauth'), and nothing of the app or tests.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // devwiki is a development and test stand-in for the wiki: the app must never ship it.
     files: ['app/**', 'lib/**'],
     ignores: ['lib/mwoauth/**'],

@@ -24,6 +24,7 @@ export async function proxy(request: NextRequest): Promise<NextResponse> {
 }
 
 export const config = {
-  // Pages only: not the route handlers (they read and clear cookies themselves), not static files.
-  matcher: ['/((?!api/|_next/static|_next/image|favicon.ico).*)'],
+  // Pages only: not the route handlers (they read and clear cookies themselves; /healthz reads none
+  // and is probed every few seconds), not static files.
+  matcher: ['/((?!api/|healthz$|_next/static|_next/image|favicon.ico).*)'],
 };

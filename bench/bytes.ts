@@ -3,11 +3,13 @@
 // Next 16's `next build` no longer prints First Load JS, so it is read from running production
 // servers: every script a page's HTML loads, fetched and gzipped here.
 import { gzipSync, constants } from 'node:zlib';
+import { ADMIN_RIGHTS } from '@/devwiki/rights';
 import { startE2EServer, type E2EServer } from '@/tests/support/e2e-app';
-import type { SetCookie } from '@/tests/support/app-harness';
 import type { BenchOptions, Row, Section } from './report';
 import { assetUrls } from './assets';
-import { formatBytes, logIn, manyRights, startFloor } from './support';
+import { startFloor } from './builds';
+import { formatBytes } from './format';
+import { logIn, type SentCookie } from './login';
 
 /** Issue 6: each page's First Load JS at most 5 KB over the floor's. */
 const OVER_FLOOR_BUDGET = 5 * 1024;
@@ -16,6 +18,18 @@ const HANDSHAKE_COOKIE_BUDGET = 600;
 /** A devwiki user given 200 rights (devwiki's setUserRights). */
 const MANY_RIGHTS_USER = 'Bench Steward';
 const MANY_RIGHTS = 200;
+
+/**
+ * `count` rights: the Admin's 73 of fixture 31b, then names in the style of extensions' rights. What
+ * the names are does not matter to the cookies (the login cookie keeps no rights: DESIGN.md
+ * "Session"); the count does, if it ever did.
+ */
+function manyRights(count: number): string[] {
+  const made = Array.from({ length: Math.max(0, count - ADMIN_RIGHTS.length) }, (_, i) => {
+    return `bench-extension-right-${String(i + 1).padStart(3, '0')}`;
+  });
+  return [...ADMIN_RIGHTS, ...made].slice(0, count);
+}
 
 interface PageJs {
   /** Script URLs the page loads, same-origin, each once. */
@@ -60,12 +74,12 @@ async function firstLoadJs(origin: string, path: string, cookie: string): Promis
 }
 
 /** What the browser stores: `name=value` exactly as sent (attributes not counted). */
-function storedLength(cookie: SetCookie): number {
-  return (cookie.raw.split(';')[0] ?? '').trim().length;
+function storedLength(cookie: SentCookie): number {
+  return cookie.name.length + 1 + cookie.value.length;
 }
 
-function attributesLength(cookie: SetCookie): number {
-  return cookie.raw.length - storedLength(cookie);
+function attributesLength(cookie: SentCookie): number {
+  return cookie.header.length - storedLength(cookie);
 }
 
 function budgetRow(name: string, value: number, detail: string, budget: number, words: string): Row {
@@ -86,8 +100,9 @@ export async function run(options: BenchOptions): Promise<Section> {
   try {
     app = await startE2EServer();
     app.devwiki.setUserRights(MANY_RIGHTS_USER, manyRights(MANY_RIGHTS));
-    const alice = await logIn(app, 'Alice');
-    const steward = await logIn(app, MANY_RIGHTS_USER);
+    const server = app.origin.replace('localhost', '127.0.0.1');
+    const alice = await logIn(server, app.devwiki);
+    const steward = await logIn(server, app.devwiki, MANY_RIGHTS_USER);
 
     const base = await firstLoadJs(floor.origin, '/', '');
     rows.push({
@@ -99,9 +114,9 @@ export async function run(options: BenchOptions): Promise<Section> {
     const limit = base.gzip + OVER_FLOOR_BUDGET;
     const pages: Array<[string, string, string]> = [
       ['/', 'logged out', ''],
-      ['/', 'logged in', alice.jar.header()],
-      ['/profile', 'logged in', alice.jar.header()],
-      ['/sandbox', 'logged in', alice.jar.header()],
+      ['/', 'logged in', alice.cookie],
+      ['/profile', 'logged in', alice.cookie],
+      ['/sandbox', 'logged in', alice.cookie],
     ];
     for (const [path, who, cookie] of pages) {
       const page = await firstLoadJs(app.origin, path, cookie);
@@ -118,7 +133,7 @@ export async function run(options: BenchOptions): Promise<Section> {
       );
     }
 
-    const cookies: Array<[string, SetCookie, number, string]> = [
+    const cookies: Array<[string, SentCookie, number, string]> = [
       ['Login cookie: Alice (typical user)', alice.login, LOGIN_COOKIE_BUDGET, '≤ 1024 B'],
       [`Login cookie: a user with ${MANY_RIGHTS} rights`, steward.login, LOGIN_COOKIE_BUDGET, '≤ 1024 B'],
       ['Handshake cookie: one login in progress', alice.handshake, HANDSHAKE_COOKIE_BUDGET, '≤ 600 B'],
@@ -139,7 +154,8 @@ export async function run(options: BenchOptions): Promise<Section> {
       'First Load JS: each page fetched from `next start` of the production build (logged in through devwiki where ' +
         'stated), every same-origin `<script src>`, `<link rel=modulepreload>` and `<link rel=preload as=script>` ' +
         'fetched once and gzipped file by file with node:zlib at level 9, then summed. The floor is bench/floor ' +
-        '(one layout, one per-request page) built with the same next and react. Not counted: `<script nomodule>` ' +
+        '(one layout, one per-request page) built with the same next and react, the same build as section 1 ' +
+        'uses (bench/builds.ts: once per run, in a temporary copy). Not counted: `<script nomodule>` ' +
         "(Next's polyfills: browsers with ES modules skip it), inline scripts (the flight data in the HTML), and " +
         'CSS (shown beside each page; the floor has none).',
       'Cookies: the Set-Cookie headers of a real login (initiate, Allow on devwiki, the callback); the figure is ' +

@@ -1,29 +1,15 @@
 // Section 4, footprint: what deploying the app costs in disk (the `output: 'standalone'` bundle), in
 // memory (resident set of the server's process tree, idle and under load) and in start-up time
 // (spawn to the first 200), each beside the framework floor's figure from the same run.
-import { readdirSync, lstatSync, cpSync, existsSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  APP_SOURCES,
-  cleanEnv,
-  ROOT,
-  runNext,
-  startE2EServer,
-  type E2EServer,
-} from '@/tests/support/e2e-app';
+import { startE2EServer, type E2EServer } from '@/tests/support/e2e-app';
+import { appStandaloneBuild, floorStandaloneBuild, startFloor } from './builds';
+import { formatBytes, formatMs, median, ratio } from './format';
+import { LoadGenerator, type LoadRequest } from './load';
+import { loginCookie } from './login';
+import { treeRss } from './proc';
 import type { BenchOptions, Row, Section } from './report';
-import {
-  copyProject,
-  floorEntries,
-  formatBytes,
-  formatMs,
-  logIn,
-  median,
-  ratio,
-  startFloor,
-  treeRss,
-  type ProjectCopy,
-} from './support';
 
 /** Issue 6: the standalone output, with the static files it needs beside it, at most 20 MB (SI). */
 const STANDALONE_BUDGET = 20_000_000;
@@ -53,42 +39,6 @@ function treeBytes(dir: string): number {
   return total;
 }
 
-/**
- * sharp (and its @img binaries) are what `next/image` optimises with; the app does not use
- * next/image, yet Next's trace takes sharp into every standalone output when it is installed
- * (next depends on it optionally): some 20 MB. Excluded here, as a deployment without next/image
- * should; a tool that adds next/image must drop this exclusion.
- */
-const SHARP = ['node_modules/sharp/**', 'node_modules/@img/**'];
-
-/**
- * Builds the copy with `output: 'standalone'` (and sharp excluded) through a wrapper config that
- * spreads the project's own, then puts `.next/static` beside the server as a deployment must.
- */
-async function buildStandalone(copy: ProjectCopy, configName: string): Promise<string> {
-  const ext = configName.slice(configName.lastIndexOf('.'));
-  renameSync(join(copy.dir, configName), join(copy.dir, `next.config.project${ext}`));
-  writeFileSync(
-    join(copy.dir, configName),
-    [
-      "// Written by bench/footprint.ts: the project's config, built as a standalone server.",
-      `import project from './next.config.project${ext === '.ts' ? '' : ext}';`,
-      'export default {',
-      '  ...project,',
-      "  output: 'standalone',",
-      `  outputFileTracingExcludes: { '*': ${JSON.stringify(SHARP)} },`,
-      '};',
-      '',
-    ].join('\n'),
-  );
-  await runNext(['build'], cleanEnv({ NODE_ENV: 'production' }), copy.dir);
-  const standalone = join(copy.dir, '.next', 'standalone');
-  cpSync(join(copy.dir, '.next', 'static'), join(standalone, '.next', 'static'), { recursive: true });
-  if (existsSync(join(copy.dir, 'public')))
-    cpSync(join(copy.dir, 'public'), join(standalone, 'public'), { recursive: true });
-  return standalone;
-}
-
 interface Sizes {
   /** The traced server (.next/standalone without the static copy). */
   server: number;
@@ -108,11 +58,11 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** Peak tree RSS while `work` runs, sampled every 25 ms. */
 async function peakRss(pid: number, work: Promise<unknown>): Promise<number> {
-  let peak = treeRss(pid) ?? 0;
+  let peak = treeRss(pid);
   let done = false;
   const sampler = (async () => {
     while (!done) {
-      peak = Math.max(peak, treeRss(pid) ?? 0);
+      peak = Math.max(peak, treeRss(pid));
       await sleep(25);
     }
   })();
@@ -122,26 +72,28 @@ async function peakRss(pid: number, work: Promise<unknown>): Promise<number> {
     done = true;
     await sampler;
   }
-  return Math.max(peak, treeRss(pid) ?? 0);
+  return Math.max(peak, treeRss(pid));
 }
 
-/** `count` GETs spread over `urls` in turn, CONCURRENCY at a time; throws on anything but 200. */
-async function load(urls: readonly string[], cookie: string, count: number): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < count) {
-      const url = urls[next++ % urls.length] ?? '';
-      const response = await fetch(url, {
-        headers: cookie === '' ? {} : { cookie },
-        redirect: 'manual',
-        signal: AbortSignal.timeout(60_000),
-      });
-      await response.arrayBuffer();
-      if (response.status !== 200)
-        throw new Error(`${new URL(url).pathname} answered ${response.status} under load`);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+/**
+ * `count` GETs spread over `paths` in turn, CONCURRENCY in flight, from the load generator's process
+ * (as in section 1); throws on anything but 200.
+ */
+async function load(
+  generator: LoadGenerator,
+  origin: string,
+  paths: readonly string[],
+  cookie: string,
+  count: number,
+): Promise<void> {
+  const headers: Record<string, string> = cookie === '' ? {} : { cookie };
+  const requests: LoadRequest[] = Array.from({ length: count }, (_, i) => ({
+    path: paths[i % paths.length] ?? '/',
+    headers,
+  }));
+  const { timings } = await generator.run(origin, requests, CONCURRENCY);
+  const wrong = timings.find((t) => t.status !== 200);
+  if (wrong !== undefined) throw new Error(`a GET answered ${wrong.status} under load, not 200`);
 }
 
 interface Memory {
@@ -155,59 +107,61 @@ interface Figures {
   memory: Memory;
 }
 
-/** Idle RSS (after each URL once and a second's rest), then the peak under the load. */
-async function memory(
-  pid: number,
-  urls: readonly string[],
-  cookie: string,
-  requests: number,
-): Promise<Memory> {
-  await load(urls, cookie, urls.length);
+/** Idle RSS (after each path once and a second's rest), then the peak under the load. */
+async function memory(generator: LoadGenerator, server: Started, requests: number): Promise<Memory> {
+  const { paths, cookie } = await server.load();
+  await load(generator, server.origin, paths, cookie, paths.length);
   await sleep(1000);
-  const idle = treeRss(pid);
-  if (idle === null) throw new Error('no /proc: resident memory is not measured on this system');
-  const loaded = await peakRss(pid, load(urls, cookie, requests));
+  const idle = treeRss(server.pid);
+  const loaded = await peakRss(server.pid, load(generator, server.origin, paths, cookie, requests));
   return { idle, loaded };
 }
 
 /** A started server, what to load it with, and how to end it. */
 interface Started {
+  /** http://127.0.0.1:<port> */
+  origin: string;
   pid: number;
   readyMs: number;
-  /** The URLs of the load (fetched in turn) and the Cookie header sent with them. */
-  load(): Promise<{ urls: string[]; cookie: string }>;
+  /** The paths of the load (asked in turn) and the Cookie header sent with them. */
+  load(): Promise<{ paths: string[]; cookie: string }>;
   close(): Promise<void>;
 }
 
 /** Starts a server `plan.starts` times (for the median start-up); memory measured on the last. */
-async function measure(start: () => Promise<Started>, plan: Plan): Promise<Figures> {
+async function measure(
+  generator: LoadGenerator,
+  start: () => Promise<Started>,
+  plan: Plan,
+): Promise<Figures> {
   const readyMs: number[] = [];
   for (let i = 0; ; i++) {
     const server = await start();
     try {
       readyMs.push(server.readyMs);
       if (i + 1 < plan.starts) continue;
-      const { urls, cookie } = await server.load();
-      return { readyMs, memory: await memory(server.pid, urls, cookie, plan.requests) };
+      return { readyMs, memory: await memory(generator, server, plan.requests) };
     } finally {
       await server.close();
     }
   }
 }
 
-/** The app: next start, or standalone in `standaloneDir`; its load logged in as Alice. */
-function startApp(standaloneDir: string | undefined): () => Promise<Started> {
+/** The app: next start, or its standalone build in `dir`; its load logged in as Alice. */
+function startApp(dir: string | null): () => Promise<Started> {
   return async () => {
     const app: E2EServer = await startE2EServer({
       pollMs: POLL_MS,
-      ...(standaloneDir === undefined ? {} : { standaloneDir }),
+      ...(dir === null ? {} : { dir, standalone: true }),
     });
+    const origin = app.origin.replace('localhost', '127.0.0.1');
     return {
+      origin,
       pid: app.pid,
       readyMs: app.readyMs,
       load: async () => ({
-        urls: ['/', '/profile', '/api/mwoauth/identify'].map((p) => new URL(p, app.origin).href),
-        cookie: (await logIn(app, 'Alice')).jar.header(),
+        paths: ['/', '/profile', '/api/mwoauth/identify'],
+        cookie: await loginCookie(origin, app.devwiki),
       }),
       close: () => app.close(),
     };
@@ -215,17 +169,14 @@ function startApp(standaloneDir: string | undefined): () => Promise<Started> {
 }
 
 /** The floor, served the same way. */
-function startFloorFor(standaloneDir: string | undefined): () => Promise<Started> {
+function startFloorAs(standalone: boolean): () => Promise<Started> {
   return async () => {
-    const floor = await startFloor(POLL_MS, standaloneDir);
+    const floor = await startFloor({ standalone, pollMs: POLL_MS });
     return {
+      origin: floor.origin,
       pid: floor.server.pid,
       readyMs: floor.server.readyMs,
-      load: () =>
-        Promise.resolve({
-          urls: ['/', '/api/noop'].map((p) => new URL(p, floor.origin).href),
-          cookie: '',
-        }),
+      load: () => Promise.resolve({ paths: ['/', '/api/noop'], cookie: '' }),
       close: () => floor.server.stop(),
     };
   };
@@ -238,14 +189,10 @@ function info(name: string, value: string): Row {
 export async function run(options: BenchOptions): Promise<Section> {
   const plan = options.smoke ? SMOKE : FULL;
   const rows: Row[] = [];
-  const copies: ProjectCopy[] = [];
+  const generator = LoadGenerator.start();
   try {
-    const appCopy = copyProject(APP_SOURCES.map((p) => [join(ROOT, p), p] as const));
-    copies.push(appCopy);
-    const appStandalone = await buildStandalone(appCopy, 'next.config.ts');
-    const floorCopy = copyProject(floorEntries());
-    copies.push(floorCopy);
-    const floorStandalone = await buildStandalone(floorCopy, 'next.config.mjs');
+    const appStandalone = await appStandaloneBuild();
+    const floorStandalone = await floorStandaloneBuild();
 
     const app = standaloneSizes(appStandalone);
     const floor = standaloneSizes(floorStandalone);
@@ -265,11 +212,15 @@ export async function run(options: BenchOptions): Promise<Section> {
 
     // Each way of serving beside the floor served the same way.
     const pairs = [
-      ['next start', await measure(startApp(undefined), plan), await measure(startFloorFor(undefined), plan)],
+      [
+        'next start',
+        await measure(generator, startApp(null), plan),
+        await measure(generator, startFloorAs(false), plan),
+      ],
       [
         'standalone server.js',
-        await measure(startApp(appStandalone), plan),
-        await measure(startFloorFor(floorStandalone), plan),
+        await measure(generator, startApp(appStandalone), plan),
+        await measure(generator, startFloorAs(true), plan),
       ],
     ] as const;
     for (const [how, ours, base] of pairs) {
@@ -303,16 +254,18 @@ export async function run(options: BenchOptions): Promise<Section> {
           '.next and tsconfig.json stay untouched. sharp and @img/* are excluded from the trace ' +
           '(outputFileTracingExcludes): next/image is unused. The figure is the bytes of every regular file ' +
           '(apparent size) of .next/standalone plus .next/static, which must be copied beside server.js to serve; ' +
-          'the app has no public/. The floor (bench/floor) is built the same way.',
+          'the app has no public/. The floor (bench/floor) is built the same way, in a copy of its own; its `next start` ' +
+          'rows serve the same floor build as sections 1 and 3.',
         `Start-up: from spawning the server to the first 200 on /, asked every ${POLL_MS} ms; median of ` +
           `${plan.starts} start(s) each. The app's / is its logged-out landing page, against devwiki in this process.`,
         'RSS: VmRSS of the server process and every descendant, summed (/proc). Idle: after each URL once and 1 s ' +
-          `of rest. Under load: the peak, sampled every 25 ms, of ${plan.requests} GETs, ${CONCURRENCY} at a time: ` +
+          `of rest. Under load: the peak, sampled every 25 ms, of ${plan.requests} GETs, ${CONCURRENCY} in flight ` +
+          'from the load-generator process (as in section 1): ' +
           "the app's / and /profile logged in as Alice and GET /api/mwoauth/identify (both ask devwiki, which runs " +
           "in the bench's process and is not counted); the floor's / and /api/noop.",
       ],
     };
   } finally {
-    for (const copy of copies) copy.remove();
+    generator.close();
   }
 }

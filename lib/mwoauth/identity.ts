@@ -105,6 +105,36 @@ function fromJose(error: unknown, issuer: string): MWOAuthError {
   return fail('malformed', 'it is not a valid JWT.', error);
 }
 
+/** Consumer secrets whose HMAC key is kept imported; an app has one, a multi-consumer tool a few. */
+const MAX_CACHED_KEYS = 16;
+const hmacKeys = new Map<string, Promise<CryptoKey>>();
+
+/**
+ * The consumer secret as an HS256 verification key, imported once per secret. Given the raw bytes,
+ * jose calls crypto.subtle.importKey on every verify (node_modules/jose …/lib/key.js rawKey), which
+ * is a measurable part of each identify (BENCHMARKS.md). Not extractable, verify only; at most
+ * MAX_CACHED_KEYS secrets are kept (the oldest is dropped), so a caller cycling through secrets
+ * cannot grow memory. A failed import is not kept.
+ */
+function hmacKeyFor(secret: string): Promise<CryptoKey> {
+  const cached = hmacKeys.get(secret);
+  if (cached !== undefined) return cached;
+  const key = crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(secret),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['verify'],
+  );
+  if (hmacKeys.size >= MAX_CACHED_KEYS) {
+    const oldest = hmacKeys.keys().next();
+    if (oldest.done !== true) hmacKeys.delete(oldest.value);
+  }
+  hmacKeys.set(secret, key);
+  key.catch(() => hmacKeys.delete(secret));
+  return key;
+}
+
 function isStringList(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((v) => typeof v === 'string');
 }
@@ -202,7 +232,7 @@ export async function verifyIdentityJwt(jwt: string, options: VerifyIdentityOpti
 
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(jwt, new TextEncoder().encode(options.consumerSecret), {
+    ({ payload } = await jwtVerify(jwt, await hmacKeyFor(options.consumerSecret), {
       algorithms: ['HS256'],
       audience: options.consumerKey,
       issuer,

@@ -50,7 +50,10 @@ export interface AppConfig {
   readonly session: SessionConfig;
   /** Sent with every request to the wiki (Wikimedia User-Agent policy). */
   readonly userAgent: string;
-  /** The public origin (`APP_URL`), or null to take it from each request. */
+  /**
+   * The public origin (`APP_URL`), or null to take it from each request (outside production, and
+   * on Vercel: see readAppOrigin).
+   */
   readonly appOrigin: string | null;
   /**
    * `MW_TIMEOUT_MS`: how long one request of ours may wait on the wiki, all its calls together
@@ -287,13 +290,56 @@ function readCallback(env: Env, problems: string[]): string {
   return url.href;
 }
 
-function readAppOrigin(env: Env, problems: string[]): string | null {
+/** Host names that mean "this machine": the only ones where plain http:// can carry a login. */
+const LOOPBACK_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '[::1]'];
+
+/**
+ * `APP_URL`: our public origin, or null to take it from each request. Required in production,
+ * except on Vercel:
+ * - `next start` builds the URL a route handler sees from the address it listens on (its
+ *   `--hostname` and port: next/dist/server/next-server.js, attachRequestMeta), never from the
+ *   request's Host; only the scheme comes from X-Forwarded-Proto. Under the Procfile that is
+ *   https://0.0.0.0:8000 behind Toolforge's proxy (seen in a run with `Host: <tool>.toolforge.org`),
+ *   so without APP_URL every redirect after a login would send the browser to an address that is
+ *   nobody's, every log-out would be refused, and with `--hostname localhost` the cookies would
+ *   even lose `Secure`. No request can tell us the public origin reliably (what Toolforge's front
+ *   proxy sends is not documented), so we ask for it.
+ * - A build on Vercel sets Next's `trustHostHeader` (next/dist/build/index.js: hasNextSupport), so
+ *   the URL is `https://` + the Host the visitor used, which Vercel sets to the domain as accessed
+ *   (https://vercel.com/docs/headers/request-headers). `VERCEL=1` at run time says we are there
+ *   (https://vercel.com/docs/environment-variables/system-environment-variables). Then each
+ *   deployment URL, branch URL and domain answers as itself: see docs/vercel.md.
+ */
+function readAppOrigin(env: Env, production: boolean, problems: string[]): string | null {
   const raw = env.APP_URL?.trim() ?? '';
-  if (raw === '') return null;
+  if (raw === '') {
+    if (production && env.VERCEL?.trim() !== '1') {
+      problems.push(
+        'APP_URL is not set: in production the app needs the public origin its visitors use, for redirects, the log-out check and the Secure cookie flag, e.g. https://my-tool.toolforge.org (or http://localhost:3000 to try a production build on your own machine). Only on Vercel may it be left unset.',
+      );
+    }
+    return null;
+  }
   const url = parseHttpUrl(raw);
-  if (url === null || (url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
+  if (
+    url === null ||
+    (url.pathname !== '/' && url.pathname !== '') ||
+    url.search !== '' ||
+    url.hash !== '' ||
+    url.username !== '' ||
+    url.password !== ''
+  ) {
     problems.push(
       'APP_URL must be the public origin of this app, scheme and host only, e.g. https://my-tool.toolforge.org.',
+    );
+    return null;
+  }
+  // Cookies are Secure on every host but this machine (session.ts secureCookiesFor), and browsers
+  // ignore a Secure cookie set by an http:// page (RFC 6265bis, storage model), so no login could
+  // succeed.
+  if (url.protocol === 'http:' && !LOOPBACK_HOSTS.includes(url.hostname)) {
+    problems.push(
+      'APP_URL uses http:// for a host other than localhost: the session cookies are Secure there and browsers drop Secure cookies sent over http://, so no login could succeed; use https://, e.g. https://my-tool.toolforge.org.',
     );
     return null;
   }
@@ -380,7 +426,7 @@ export function readConfig(env: Env = process.env): AppConfig {
     );
   }
 
-  const appOrigin = readAppOrigin(env, problems);
+  const appOrigin = readAppOrigin(env, production, problems);
   const wikiTimeoutMs = readWikiTimeout(env, problems);
   const initiateRateLimit = readRateLimit(env, problems);
   const trustProxy = readTrustProxy(env, problems);
@@ -429,6 +475,7 @@ export function getConfig(): AppConfig {
       'SESSION_SECRET',
       'USER_AGENT',
       'APP_URL',
+      'VERCEL',
       'MW_TIMEOUT_MS',
       'INITIATE_RATE_LIMIT',
       'TRUST_PROXY',

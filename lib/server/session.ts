@@ -1,4 +1,5 @@
 import 'server-only';
+import { createHash } from 'node:crypto';
 import { sealData, unsealData } from 'iron-session';
 import { makeToken } from '@/lib/mwoauth';
 import type { SessionConfig } from './config';
@@ -172,6 +173,61 @@ function toPendingHandshake(value: unknown): PendingHandshake | null {
   return { requestToken, next: safeNext(next), startedAt };
 }
 
+/** Login cookies remembered as unsealed, at most (about 1 KB each: a bounded 1 MB or so). */
+export const LOGIN_CACHE_SIZE = 1000;
+
+interface CachedLogin {
+  readonly session: LoginSession;
+  /** passwordsFingerprint() of the configuration the seal was opened with. */
+  readonly passwords: string;
+  /** The seal's own expiry (ms since the epoch), covered by its MAC. */
+  readonly expiresAtMs: number;
+}
+
+// Why a cache: a page request reads the login cookie in proxy.ts (to clear one that does not
+// unseal) and again in getCurrentUser() for the layout and page, and unsealing (PBKDF2-less but
+// still AES + HMAC over the whole seal) was the largest cost of a page request after Next itself
+// (BENCHMARKS.md). proxy.ts and the pages are separate bundles in Next, so module state is not
+// shared between them: the cache lives on globalThis under a registered symbol.
+//
+// Why this and not a request header from proxy.ts to the page: a header carrying the session
+// would have to be removed from every client request on every path, forever (one matcher change
+// and a client could send its own "verified" session); this cache can only ever hold what this
+// process unsealed itself. It is keyed by the exact seal string; an entry is used only before the
+// seal's own expiration and only under the same SESSION_SECRET list it was opened with (a rotation
+// that drops the secret stops it at once); it holds no secret of the app, only what the cookie
+// itself holds; it is bounded (least recently used dropped). Only seals that opened and passed
+// toLoginSession are kept: a forged or garbage cookie is unsealed (and refused) every time.
+const LOGIN_CACHE_KEY = Symbol.for('next-mwoauth.login-session-cache');
+
+function loginCache(): Map<string, CachedLogin> {
+  const existing: unknown = Reflect.get(globalThis, LOGIN_CACHE_KEY);
+  if (existing instanceof Map) return existing;
+  const created = new Map<string, CachedLogin>();
+  Object.defineProperty(globalThis, LOGIN_CACHE_KEY, { value: created, enumerable: false });
+  return created;
+}
+
+const fingerprints = new WeakMap<SessionConfig, string>();
+
+/** A digest of the password list (computed once per configuration object): never the secrets. */
+function passwordsFingerprint(config: SessionConfig): string {
+  let fingerprint = fingerprints.get(config);
+  if (fingerprint === undefined) {
+    const entries = Object.entries(config.passwords).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    fingerprint = createHash('sha256').update(JSON.stringify(entries)).digest('base64url');
+    fingerprints.set(config, fingerprint);
+  }
+  return fingerprint;
+}
+
+/** The expiration field of an iron seal (Fe26.2*id*salt*iv*data*EXPIRATION*salt*hmac~2), or null. */
+function sealExpiryMs(seal: string): number | null {
+  const field = seal.split('*')[5];
+  if (field === undefined || !/^[0-9]{1,15}$/.test(field)) return null;
+  return Number(field);
+}
+
 /** Reads the login cookie. Never throws: anything unusable is `null` with `clear: true`. */
 export async function readLoginSession(
   cookies: CookieReader,
@@ -179,7 +235,26 @@ export async function readLoginSession(
 ): Promise<SessionRead<LoginSession | null>> {
   const raw = cookies.get(LOGIN_COOKIE)?.value;
   if (raw === undefined || raw === '') return { value: null, clear: false };
+  const cache = loginCache();
+  const passwords = passwordsFingerprint(config);
+  const cached = cache.get(raw);
+  if (cached !== undefined) {
+    cache.delete(raw);
+    if (cached.passwords === passwords && Date.now() < cached.expiresAtMs) {
+      cache.set(raw, cached); // most recently used last
+      return { value: cached.session, clear: false };
+    }
+  }
   const session = toLoginSession(await unsealOrNull(raw, config));
+  const expiresAtMs = sealExpiryMs(raw);
+  if (session !== null && expiresAtMs !== null) {
+    if (cache.size >= LOGIN_CACHE_SIZE) {
+      const oldest = cache.keys().next();
+      if (oldest.done !== true) cache.delete(oldest.value);
+    }
+    // Frozen: one object is handed to every request that sends this cookie.
+    cache.set(raw, { session: Object.freeze(session), passwords, expiresAtMs });
+  }
   return { value: session, clear: session === null };
 }
 

@@ -14,6 +14,14 @@ const valid: Env = {
   USER_AGENT: 'my-tool/1.0 (https://my-tool.toolforge.org; me@example.org)',
 };
 
+/** `valid` as a production deployment needs it: its public origin, a User-Agent with a contact. */
+const production: Env = {
+  ...valid,
+  NODE_ENV: 'production',
+  APP_URL: 'https://my-tool.toolforge.org',
+  USER_AGENT: 'sandbox-helper/0.3 (https://sandbox-helper.toolforge.org; maintainer@wikimedia.example)',
+};
+
 function problemsOf(env: Env): readonly string[] {
   try {
     readConfig(env);
@@ -105,7 +113,7 @@ describe('readConfig', () => {
   it('should require USER_AGENT in production only, with a development default otherwise', () => {
     const withoutUa: Env = { ...valid, USER_AGENT: undefined };
     expect(readConfig({ ...withoutUa, NODE_ENV: 'development' }).userAgent).toBe(DEV_USER_AGENT);
-    expect(problemsOf({ ...withoutUa, NODE_ENV: 'production' })).toEqual([
+    expect(problemsOf({ ...production, USER_AGENT: undefined })).toEqual([
       expect.stringContaining('USER_AGENT'),
     ]);
   });
@@ -115,15 +123,13 @@ describe('readConfig', () => {
     ["lib/mwoauth's example", 'my-tool/1.0 (https://example.org/my-tool; me@example.org)'],
     ['the example with another version', 'my-tool/2.3 (https://my-tool.toolforge.org; me@example.org)'],
   ])('should refuse in production a USER_AGENT that is %s, and accept it in development', (_what, ua) => {
-    expect(problemsOf({ ...valid, USER_AGENT: ua, NODE_ENV: 'production' })).toEqual([
-      expect.stringContaining('USER_AGENT'),
-    ]);
+    expect(problemsOf({ ...production, USER_AGENT: ua })).toEqual([expect.stringContaining('USER_AGENT')]);
     expect(readConfig({ ...valid, USER_AGENT: ua, NODE_ENV: 'development' }).userAgent).toBe(ua);
   });
 
   it('should accept in production a User-Agent that names a tool and a contact', () => {
     const ua = 'sandbox-helper/0.3 (https://sandbox-helper.toolforge.org; maintainer@wikimedia.example)';
-    expect(readConfig({ ...valid, USER_AGENT: ua, NODE_ENV: 'production' }).userAgent).toBe(ua);
+    expect(readConfig({ ...production, USER_AGENT: ua }).userAgent).toBe(ua);
   });
 
   it.each([
@@ -169,8 +175,44 @@ describe('readConfig', () => {
     expect(problemsOf({ ...valid, MW_ISSUER: issuer })).toEqual([expect.stringContaining('MW_ISSUER')]);
   });
 
-  it('should refuse an APP_URL with a path', () => {
-    expect(problemsOf({ ...valid, APP_URL: 'https://tool.toolforge.org/app' })).toEqual([
+  it.each([
+    ['a path', 'https://tool.toolforge.org/app'],
+    ['a query', 'https://tool.toolforge.org/?x=1'],
+    ['credentials', 'https://user:pass@tool.toolforge.org'],
+    ['http:// on a public host (its Secure cookies would never be stored)', 'http://tool.toolforge.org'],
+    ['http:// on a private address', 'http://192.168.1.20:3000'],
+  ])('should refuse an APP_URL with %s', (_what, appUrl) => {
+    expect(problemsOf({ ...valid, APP_URL: appUrl })).toEqual([expect.stringContaining('APP_URL')]);
+    expect(problemsOf({ ...valid, APP_URL: appUrl }).join('\n')).not.toContain('pass');
+  });
+
+  it.each([
+    ['http://localhost:3000', 'http://localhost:3000'],
+    ['http://127.0.0.1:8000/', 'http://127.0.0.1:8000'],
+    ['http://[::1]:8000', 'http://[::1]:8000'],
+    ['https://my-tool.toolforge.org/', 'https://my-tool.toolforge.org'],
+  ])('should accept APP_URL %s as the origin %s', (appUrl, origin) => {
+    expect(readConfig({ ...production, APP_URL: appUrl }).appOrigin).toBe(origin);
+  });
+
+  it('should require APP_URL in production, naming the Toolforge form and the local one', () => {
+    const problems = problemsOf({ ...production, APP_URL: undefined });
+    expect(problems).toEqual([expect.stringContaining('APP_URL is not set')]);
+    expect(problems[0]).toContain('https://my-tool.toolforge.org');
+    expect(problems[0]).toContain('http://localhost:3000');
+  });
+
+  it('should leave APP_URL optional outside production: the request names the origin', () => {
+    expect(readConfig({ ...valid, NODE_ENV: 'development' }).appOrigin).toBeNull();
+    expect(readConfig({ ...valid, NODE_ENV: 'test' }).appOrigin).toBeNull();
+  });
+
+  it('should leave APP_URL optional on Vercel (VERCEL=1), where each request carries the domain the visitor used', () => {
+    expect(readConfig({ ...production, APP_URL: undefined, VERCEL: '1' }).appOrigin).toBeNull();
+    // An explicit APP_URL still wins there (e.g. set for the Production environment only).
+    expect(readConfig({ ...production, VERCEL: '1' }).appOrigin).toBe('https://my-tool.toolforge.org');
+    // Anything else is not Vercel.
+    expect(problemsOf({ ...production, APP_URL: undefined, VERCEL: 'true' })).toEqual([
       expect.stringContaining('APP_URL'),
     ]);
   });

@@ -1,21 +1,33 @@
-// For tests/e2e and tests/security: builds the app (`next build`, only when .next is missing or
-// older than the sources, or never when E2E_SKIP_BUILD=1 and a build exists), starts devwiki
-// in-process and `next start` on free ports of 127.0.0.1 (startE2EServer), and for the browser tests
-// launches Debian's Chromium through playwright-core with a fresh profile (startE2EApp). close()
-// always ends every child process. bench/ reuses the same pieces (build, ports, environment, the
-// server process and its wait for the first 200).
+// For tests/e2e, tests/security, tests/live and bench/: builds the app (`next build`, only when
+// .next is missing or older than the sources, or never when E2E_SKIP_BUILD=1 and a build exists),
+// starts `next start` on a free port of 127.0.0.1 against a wiki (startAppServer: any wiki, e.g. a
+// real one for tests/live; startE2EServer: an in-process devwiki) — or any shell command, as a
+// Procfile's line is run, with PORT set, or an `output: 'standalone'` build's server.js — and for
+// the browser tests launches Debian's Chromium through playwright-core with a fresh profile
+// (launchBrowser; startE2EApp = both). close() always ends every child process. bench/ uses the same
+// pieces (nextBuild, startNext, startE2EServer) for the app, its standalone copy and the framework
+// floor (bench/framework-floor.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { startDevwiki, type Devwiki, type DevwikiConsumer } from '@/devwiki';
+import { startDevwiki, type Devwiki, type DevwikiConsumer, type DevwikiOptions } from '@/devwiki';
 
 export const ROOT = join(__dirname, '..', '..');
 export const SCREENSHOT_DIR = join(ROOT, 'test-results', 'screenshots');
-export const NEXT_BIN = join(ROOT, 'node_modules', 'next', 'dist', 'bin', 'next');
+
+/**
+ * The next that `dir` itself resolves (Node's lookup from `dir` upwards): the project's for the
+ * project and bench/floor, a temporary copy's own for a copy, whose build must not trace files of
+ * the original and whose server must not load a second copy of next.
+ */
+function nextBin(dir: string): string {
+  return createRequire(join(dir, 'package.json')).resolve('next/dist/bin/next');
+}
 
 /** The app's consumer on devwiki: callback-is-prefix on port 1, so any port of localhost matches. */
 export const E2E_CONSUMER: DevwikiConsumer = {
@@ -29,38 +41,99 @@ export const E2E_CONSUMER: DevwikiConsumer = {
   ownerOnly: false,
 };
 
-export interface E2EServerOptions {
+/** The wiki an app server talks to: what MW_INDEX_URL, MW_API_URL, MW_ISSUER and the consumer say. */
+export interface AppWiki {
+  indexUrl: string;
+  /** api.php; null or absent: beside index.php (the app's default). */
+  apiUrl?: string | null;
+  /** The wiki's canonical server when it is not the origin of indexUrl (MW_ISSUER). */
+  issuer?: string | null;
+  /** A callback-is-prefix consumer registered on port 1 (any port of localhost matches, fixture 24b). */
+  consumer: { key: string; secret: string };
+}
+
+/** How startNext starts and waits for the server. */
+export interface StartNextOptions {
+  /**
+   * Start the server with this command through `bash -c`, with PORT set to the port (how a
+   * buildpack runs a Procfile line), instead of `next start -H 127.0.0.1 -p <port>` in the directory.
+   */
+  shellCommand?: string;
+  /**
+   * The directory is an `output: 'standalone'` build (.next/standalone with .next/static copied in):
+   * run its `node server.js` with PORT and HOSTNAME, as a deployment does, instead of `next start`.
+   */
+  standalone?: boolean;
+  /** The path polled until it answers 200 before the server counts as started; default `/`. */
+  readyPath?: string;
+  /** How often that path is asked, in ms (the resolution of readyMs); default 200. */
+  pollMs?: number;
+}
+
+function startNextOptions(options: StartNextOptions): StartNextOptions {
+  const { shellCommand, standalone, readyPath, pollMs } = options;
+  return { shellCommand, standalone, readyPath, pollMs };
+}
+
+export interface AppServerOptions extends StartNextOptions {
+  /** The built app to serve; default the project, built first if needed (ensureBuilt). */
+  dir?: string;
+  wiki: AppWiki;
+  userAgent: string;
+  /**
+   * More environment for `next start`, over the defaults (a value of '' means "unset": the app's
+   * own default).
+   */
+  env?: Record<string, string>;
+  /** The port to serve on; default: a free one. */
+  port?: number;
+}
+
+/** `next start` on http://localhost:<port>, configured for one wiki. */
+export interface AppServer {
+  /** http://localhost:<port>: what the browser uses, and APP_URL. */
+  origin: string;
+  /** The SESSION_SECRET of this run (random), to unseal cookies in tests. */
+  sessionSecret: string;
+  /** The pid of the server (the root of its process tree), for the bench's CPU and memory figures. */
+  pid: number;
+  /** Milliseconds from spawning the server to the first 200 on its readyPath. */
+  readyMs: number;
+  /** The app server's stdout and stderr so far (for failure messages and leak scans). */
+  serverLog(): string;
+  /** The app server's stderr alone so far. */
+  serverStderr(): string;
+  close(): Promise<void>;
+}
+
+export interface E2EServerOptions extends StartNextOptions {
+  /** The built app to serve; default the project, built first if needed (ensureBuilt). */
+  dir?: string;
   /**
    * More environment for `next start`, over the defaults below (a value of '' means "unset": the
    * app's own default). By default the initiate limit is off: every test here is one client.
    */
   env?: Record<string, string>;
-  /**
-   * Run the `output: 'standalone'` build in this directory (`node server.js`, with PORT and
-   * HOSTNAME) instead of building and running `next start` (bench/footprint.ts).
-   */
-  standaloneDir?: string;
-  /** How often to ask for the first 200 while the server starts, in ms (default 200). */
-  pollMs?: number;
+  /** The port to serve on; default: a free one. */
+  port?: number;
+  /** The consumer registered on devwiki and used by the app; default E2E_CONSUMER. */
+  consumer?: DevwikiConsumer;
+  /** devwiki's options besides its consumers, e.g. `{ latencyMs: 100 }` for a distant wiki. */
+  devwiki?: Omit<DevwikiOptions, 'consumers'>;
 }
 
 /** `next start` against an in-process devwiki, without a browser. */
-export interface E2EServer {
-  /** http://localhost:<port>: what the browser uses, and APP_URL. */
-  origin: string;
+export interface E2EServer extends AppServer {
   devwiki: Devwiki;
-  /** The consumer the app uses (E2E_CONSUMER). */
+  /** The consumer the app uses (E2E_CONSUMER unless another was given). */
   consumer: DevwikiConsumer;
-  /** The SESSION_SECRET of this run (random), to unseal cookies in tests. */
-  sessionSecret: string;
-  /** The app server's stdout and stderr so far (for failure messages and leak scans). */
-  serverLog(): string;
-  /** The app server's stderr alone so far. */
-  serverStderr(): string;
-  /** The server's pid, leader of its own process group (which holds any worker it forks). */
-  pid: number;
-  /** Milliseconds from spawning the server to its first 200 on `/`. */
-  readyMs: number;
+}
+
+/** A headless Chromium with a fresh profile. */
+export interface E2EBrowser {
+  context: BrowserContext;
+  /** Saves a full-page PNG under test-results/screenshots/<name>.png (name: fixed text, never a secret). */
+  screenshot(page: Page, name: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -80,6 +153,7 @@ function chromiumPath(): string {
   return path;
 }
 
+/** A TCP port that was free on 127.0.0.1 a moment ago. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -94,13 +168,16 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** The environment without anything that could point the app elsewhere (a developer's shell). */
+/**
+ * The environment without anything that could point the app elsewhere (a developer's shell), nor the
+ * live tests' credentials (LIVE_*: the app is given only what `extra` says).
+ */
 export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...extra };
   for (const key of Object.keys(env)) {
     if (
       (!(key in extra) &&
-        /^(MW_|SESSION_SECRET$|USER_AGENT$|APP_URL$|INITIATE_RATE_LIMIT$|TRUST_PROXY$|VITEST|NEXT_PHASE)/.test(
+        /^(MW_|LIVE_|SESSION_SECRET$|USER_AGENT$|APP_URL$|INITIATE_RATE_LIMIT$|TRUST_PROXY$|VERCEL$|PORT$|VITEST|NEXT_PHASE)/.test(
           key,
         )) ||
       env[key] === ''
@@ -111,49 +188,28 @@ export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /**
- * Runs `next …args` in `cwd` (default the project root) with the next of `cwd`'s own node_modules
- * (a copy of the project must not trace files of the original); rejects with the end of its output
- * when it fails.
+ * `next build` of the app in `dir` with the next `dir` resolves; rejects with the end of its output
+ * when it fails. It needs no configuration (the app reads its own at request time).
  */
-export function runNext(args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Promise<void> {
+export function nextBuild(dir: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [join(cwd, 'node_modules', 'next', 'dist', 'bin', 'next'), ...args],
-      {
-        cwd,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, [nextBin(dir), 'build'], {
+      cwd: dir,
+      env: cleanEnv({ NODE_ENV: 'production' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     child.once('error', reject);
     child.once('exit', (code) => {
       if (code === 0) resolve();
-      else reject(new Error(`next ${args.join(' ')} failed (exit ${code}):\n${output.slice(-4000)}`));
+      else reject(new Error(`next build in ${dir} failed (exit ${code}):\n${output.slice(-4000)}`));
     });
   });
 }
 
-/** The newest modification time (ms) of any file under `entries` (paths relative to the root). */
-function newestMtime(entries: readonly string[]): number {
-  let newest = 0;
-  const visit = (path: string): void => {
-    if (!existsSync(path)) return;
-    const stat = statSync(path);
-    if (stat.isDirectory()) {
-      for (const name of readdirSync(path)) visit(join(path, name));
-    } else {
-      newest = Math.max(newest, stat.mtimeMs);
-    }
-  };
-  for (const entry of entries) visit(join(ROOT, entry));
-  return newest;
-}
-
-/** Everything `next build` reads of the project (paths relative to the root; `public` may be absent). */
+/** Everything `next build` of the app reads, relative to ROOT (`public` may be absent). */
 export const APP_SOURCES: readonly string[] = [
   'app',
   'lib',
@@ -166,6 +222,22 @@ export const APP_SOURCES: readonly string[] = [
   'package-lock.json',
 ];
 
+/** The newest modification time (ms) of anything `next build` of the app reads. */
+function newestSourceMtime(): number {
+  let newest = 0;
+  const visit = (path: string): void => {
+    if (!existsSync(path)) return;
+    const stat = statSync(path);
+    if (stat.isDirectory()) {
+      for (const name of readdirSync(path)) visit(join(path, name));
+    } else {
+      newest = Math.max(newest, stat.mtimeMs);
+    }
+  };
+  for (const entry of APP_SOURCES) visit(join(ROOT, entry));
+  return newest;
+}
+
 /**
  * Builds the app unless an up-to-date build exists: one `next build` serves every e2e and security
  * file of a run (they run one file at a time: fileParallelism is off for both projects).
@@ -174,10 +246,9 @@ export async function ensureBuilt(): Promise<void> {
   const buildId = join(ROOT, '.next', 'BUILD_ID');
   if (existsSync(buildId)) {
     if (process.env.E2E_SKIP_BUILD === '1') return;
-    if (statSync(buildId).mtimeMs > newestMtime(APP_SOURCES)) return;
+    if (statSync(buildId).mtimeMs > newestSourceMtime()) return;
   }
-  // `next build` needs no configuration (it is read at request time).
-  await runNext(['build'], cleanEnv({ NODE_ENV: 'production' }));
+  await nextBuild(ROOT);
 }
 
 export async function stop(child: ChildProcess): Promise<void> {
@@ -200,40 +271,50 @@ export async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** A Node server (`next start`, or a standalone build's server.js) in its own process group. */
-export interface ServerProcess {
-  /** The group leader's pid. */
+/** A running server (`next start`, a Procfile command or a standalone server.js). */
+export interface NextServer {
+  /** The pid of the process spawned, leader of its own process group (which holds any worker). */
   pid: number;
-  /** Milliseconds from spawn to the first 200 on `/`. */
+  /** Milliseconds from spawning it to the first 200 on readyPath. */
   readyMs: number;
   /** Its stdout and stderr so far. */
   log(): string;
-  /** Its stderr alone so far. */
   stderr(): string;
-  /** Ends the whole group (SIGTERM, then SIGKILL after 5 s). */
+  /** Ends its whole process group (SIGTERM, then SIGKILL after 5 s). */
   stop(): Promise<void>;
 }
 
-export interface ServerCommand {
-  /** Arguments to node, e.g. [NEXT_BIN, 'start', …] or ['server.js']. */
-  args: string[];
-  cwd: string;
-  env: NodeJS.ProcessEnv;
-}
-
 /**
- * Spawns `node …args` and waits (60 s at most) for its first 200 on http://127.0.0.1:<port>/, asking
- * every `pollMs`; on failure the process is ended before this throws.
+ * Starts the built app in `dir` on 127.0.0.1:`port` (`next start`, or as `options` say), in a process
+ * group of its own; resolves once readyPath answers 200 (bounded: 60 s), or stops it and throws with
+ * its output.
  */
-export async function startServerProcess(
-  command: ServerCommand,
+export async function startNext(
+  dir: string,
   port: number,
-  pollMs = 200,
-): Promise<ServerProcess> {
+  env: NodeJS.ProcessEnv,
+  options: StartNextOptions = {},
+): Promise<NextServer> {
+  const [name, command, args, serverEnv] =
+    options.shellCommand !== undefined
+      ? [options.shellCommand, 'bash', ['-c', options.shellCommand], { ...env, PORT: String(port) }]
+      : options.standalone === true
+        ? [
+            'node server.js',
+            process.execPath,
+            ['server.js'],
+            { ...env, PORT: String(port), HOSTNAME: '127.0.0.1' },
+          ]
+        : [
+            'next start',
+            process.execPath,
+            [nextBin(dir), 'start', '-H', '127.0.0.1', '-p', String(port)],
+            env,
+          ];
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, command.args, {
-    cwd: command.cwd,
-    env: command.env,
+  const child = spawn(command, args, {
+    cwd: dir,
+    env: serverEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -244,38 +325,41 @@ export async function startServerProcess(
     log += d.toString();
     stderr += d.toString();
   });
-  const name = `node ${command.args.join(' ')}`;
   try {
+    if (child.pid === undefined) throw new Error(`${name} did not start`);
+    // Bounded wait for the server to answer.
     const deadline = Date.now() + 60_000;
     for (;;) {
-      if (child.exitCode !== null || child.pid === undefined) {
-        throw new Error(`${name} exited (${child.exitCode}):\n${log}`);
-      }
+      if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}):\n${log}`);
       try {
-        const response = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
+        const response = await fetch(`http://127.0.0.1:${port}${options.readyPath ?? '/'}`, {
+          signal: AbortSignal.timeout(2000),
+        });
         await response.body?.cancel();
         if (response.status === 200) break;
       } catch {
         // not listening yet
       }
       if (Date.now() > deadline) throw new Error(`${name} did not answer within 60 s:\n${log}`);
-      await new Promise((r) => setTimeout(r, pollMs));
+      await new Promise((r) => setTimeout(r, options.pollMs ?? 200));
     }
+    return {
+      pid: child.pid,
+      readyMs: performance.now() - spawnedAt,
+      log: () => log,
+      stderr: () => stderr,
+      stop: () => stop(child),
+    };
   } catch (error) {
     await stop(child);
     throw error;
   }
-  return {
-    pid: child.pid,
-    readyMs: performance.now() - spawnedAt,
-    log: () => log,
-    stderr: () => stderr,
-    stop: () => stop(child),
-  };
 }
 
-/** Builds if needed, starts devwiki and `next start` against it. */
-export async function startE2EServer(options: E2EServerOptions = {}): Promise<E2EServer> {
+/** Runs `fn` with a list of cleanups that all run, newest first, when `close` is called or `fn` throws. */
+async function withCleanups<T>(
+  fn: (cleanups: Array<() => Promise<void> | void>, close: () => Promise<void>) => Promise<T>,
+): Promise<T> {
   const cleanups: Array<() => Promise<void> | void> = [];
   const close = async (): Promise<void> => {
     for (const cleanup of cleanups.reverse()) {
@@ -287,77 +371,79 @@ export async function startE2EServer(options: E2EServerOptions = {}): Promise<E2
     }
     cleanups.length = 0;
   };
-
   try {
-    if (options.standaloneDir === undefined) await ensureBuilt();
-
-    const devwiki = await startDevwiki({ consumers: [E2E_CONSUMER] });
-    cleanups.push(() => devwiki.close());
-
-    const port = await freePort();
-    const origin = `http://localhost:${port}`;
-    const sessionSecret = randomBytes(32).toString('base64');
-    const extra: Record<string, string> = {
-      NODE_ENV: 'production',
-      MW_INDEX_URL: devwiki.indexUrl,
-      MW_CONSUMER_KEY: E2E_CONSUMER.key,
-      MW_CONSUMER_SECRET: E2E_CONSUMER.secret,
-      MW_CALLBACK: `${origin}/api/mwoauth/callback`,
-      SESSION_SECRET: sessionSecret,
-      USER_AGENT: 'next-mwoauth-e2e/1.0 (tests/e2e; nobody@example.org)',
-      APP_URL: origin,
-      INITIATE_RATE_LIMIT: 'off',
-      ...options.env,
-    };
-    const server = await startServerProcess(
-      options.standaloneDir === undefined
-        ? {
-            args: [NEXT_BIN, 'start', '-H', '127.0.0.1', '-p', String(port)],
-            cwd: ROOT,
-            env: cleanEnv(extra),
-          }
-        : {
-            args: ['server.js'],
-            cwd: options.standaloneDir,
-            env: cleanEnv({ ...extra, PORT: String(port), HOSTNAME: '127.0.0.1' }),
-          },
-      port,
-      options.pollMs,
-    );
-    cleanups.push(() => server.stop());
-
-    return {
-      origin,
-      devwiki,
-      consumer: E2E_CONSUMER,
-      sessionSecret,
-      serverLog: server.log,
-      serverStderr: server.stderr,
-      pid: server.pid,
-      readyMs: server.readyMs,
-      close,
-    };
+    return await fn(cleanups, close);
   } catch (error) {
     await close();
     throw error;
   }
 }
 
-export async function startE2EApp(options: E2EServerOptions = {}): Promise<E2EApp> {
-  const executablePath = chromiumPath();
-  const server = await startE2EServer(options);
-  const cleanups: Array<() => Promise<void> | void> = [() => server.close()];
-  const close = async (): Promise<void> => {
-    for (const cleanup of cleanups.reverse()) {
-      try {
-        await cleanup();
-      } catch (error) {
-        console.error('e2e cleanup failed:', error);
-      }
-    }
-  };
+/**
+ * Starts the app (production) against `options.wiki`: `next start` of the project, built first if
+ * needed, unless `options.dir` names another build.
+ */
+export async function startAppServer(options: AppServerOptions): Promise<AppServer> {
+  return withCleanups(async (cleanups, close) => {
+    if (options.dir === undefined) await ensureBuilt();
 
-  try {
+    const port = options.port ?? (await freePort());
+    const origin = `http://localhost:${port}`;
+    const sessionSecret = randomBytes(32).toString('base64');
+    const { wiki } = options;
+    const apiUrl = wiki.apiUrl ?? null;
+    const issuer = wiki.issuer ?? null;
+    const extra: Record<string, string> = {
+      NODE_ENV: 'production',
+      MW_INDEX_URL: wiki.indexUrl,
+      ...(apiUrl === null ? {} : { MW_API_URL: apiUrl }),
+      ...(issuer === null ? {} : { MW_ISSUER: issuer }),
+      MW_CONSUMER_KEY: wiki.consumer.key,
+      MW_CONSUMER_SECRET: wiki.consumer.secret,
+      MW_CALLBACK: `${origin}/api/mwoauth/callback`,
+      SESSION_SECRET: sessionSecret,
+      USER_AGENT: options.userAgent,
+      APP_URL: origin,
+      ...options.env,
+    };
+    const next = await startNext(options.dir ?? ROOT, port, cleanEnv(extra), startNextOptions(options));
+    cleanups.push(next.stop);
+
+    return {
+      origin,
+      sessionSecret,
+      pid: next.pid,
+      readyMs: next.readyMs,
+      serverLog: next.log,
+      serverStderr: next.stderr,
+      close,
+    };
+  });
+}
+
+/** Builds if needed, starts devwiki and `next start` against it. */
+export async function startE2EServer(options: E2EServerOptions = {}): Promise<E2EServer> {
+  return withCleanups(async (cleanups, close) => {
+    const consumer = options.consumer ?? E2E_CONSUMER;
+    const devwiki = await startDevwiki({ ...options.devwiki, consumers: [consumer] });
+    cleanups.push(() => devwiki.close());
+    const server = await startAppServer({
+      wiki: { indexUrl: devwiki.indexUrl, consumer },
+      userAgent: 'next-mwoauth-e2e/1.0 (tests/e2e; nobody@example.org)',
+      env: { INITIATE_RATE_LIMIT: 'off', ...options.env },
+      port: options.port,
+      dir: options.dir,
+      ...startNextOptions(options),
+    });
+    cleanups.push(() => server.close());
+    return { ...server, devwiki, consumer, close };
+  });
+}
+
+/** Debian's Chromium (or CHROMIUM_PATH), headless, with a fresh profile that close() deletes. */
+export async function launchBrowser(): Promise<E2EBrowser> {
+  const executablePath = chromiumPath();
+  return withCleanups(async (cleanups, close) => {
     const profileDir = mkdtempSync(join(tmpdir(), 'next-mwoauth-e2e-'));
     cleanups.push(() => rmSync(profileDir, { recursive: true, force: true }));
     const context = await chromium.launchPersistentContext(profileDir, {
@@ -378,7 +464,6 @@ export async function startE2EApp(options: E2EServerOptions = {}): Promise<E2EAp
 
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     return {
-      ...server,
       context,
       async screenshot(page, name) {
         const path = join(SCREENSHOT_DIR, `${name}.png`);
@@ -387,16 +472,25 @@ export async function startE2EApp(options: E2EServerOptions = {}): Promise<E2EAp
       },
       close,
     };
-  } catch (error) {
-    await close();
-    throw error;
-  }
+  });
+}
+
+export async function startE2EApp(options: E2EServerOptions = {}): Promise<E2EApp> {
+  // Checked first: without a browser there is no point building and starting the app.
+  chromiumPath();
+  return withCleanups(async (cleanups, close) => {
+    const server = await startE2EServer(options);
+    cleanups.push(() => server.close());
+    const browser = await launchBrowser();
+    cleanups.push(() => browser.close());
+    return { ...server, context: browser.context, screenshot: browser.screenshot, close };
+  });
 }
 
 /** Runs `next start` with none of the app's variables set; resolves when it exits (bounded: 30 s). */
 export async function startWithoutConfiguration(): Promise<{ code: number | null; output: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [NEXT_BIN, 'start', '-H', '127.0.0.1', '-p', String(port)], {
+  const child = spawn(process.execPath, [nextBin(ROOT), 'start', '-H', '127.0.0.1', '-p', String(port)], {
     cwd: ROOT,
     env: cleanEnv({ NODE_ENV: 'production' }),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,7 +2,7 @@
 // code invalid_identity and the reason naming the failed check; error answers are MediaWiki errors.
 import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT, base64url } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { identify, MWOAuthError, normaliseGrants, type IdentifyOptions } from '../../../lib/mwoauth';
 import { loadFixture } from '../../support/fixtures';
 import { fakeFetch } from '../../support/mwoauth-fake-fetch';
@@ -34,12 +34,16 @@ function hs(payload: Record<string, unknown>, secret = CONSUMER.secret, alg = 'H
   return new SignJWT(payload).setProtectedHeader({ typ: 'JWT', alg }).sign(new TextEncoder().encode(secret));
 }
 
-async function identifyWith(body: string, options: Partial<IdentifyOptions> = {}): Promise<unknown> {
+async function identifyWith(
+  body: string,
+  options: Partial<IdentifyOptions> = {},
+  consumer: { key: string; secret: string } = CONSUMER,
+): Promise<unknown> {
   const fetch = fakeFetch(
     () => new Response(body, { status: 200, headers: { 'Content-Type': 'application/json' } }),
   );
   try {
-    return await identify(MW_URI, CONSUMER, ACCESS, {
+    return await identify(MW_URI, consumer, ACCESS, {
       userAgent: 'tests/1.0 (tests@example.org)',
       fetch,
       now: () => NOW_S * 1000,
@@ -268,6 +272,36 @@ describe('identify', () => {
     expect(normaliseGrants(['basic', 'editpage'])).toEqual(['basic', 'editpage']);
     expect(normaliseGrants({ a: 'basic' })).toBeNull();
     expect(normaliseGrants([1])).toBeNull();
+  });
+
+  it('should import the HMAC key once per consumer secret, not on every identify', async () => {
+    // jose imports a raw Uint8Array key (crypto.subtle.importKey) on every verify; identify reuses
+    // one CryptoKey per secret. Secrets of this test only, so no earlier test warmed the cache.
+    const first = { key: CONSUMER.key, secret: 'import-once-secret-one-0123456789' };
+    const second = { key: CONSUMER.key, secret: 'import-once-secret-two-0123456789' };
+    const importKey = vi.spyOn(crypto.subtle, 'importKey');
+    try {
+      const rawImports = (): number => importKey.mock.calls.filter(([format]) => format === 'raw').length;
+      for (let i = 0; i < 3; i++) {
+        const jwt = await hs(claims(), first.secret); // signing imports too: count only identify's
+        const counted = rawImports();
+        await expect(identifyWith(jwt, {}, first)).resolves.toMatchObject({ username: 'Alice' });
+        if (i > 0) expect(rawImports()).toBe(counted);
+      }
+      const jwt = await hs(claims(), second.secret);
+      const counted = rawImports();
+      await expect(identifyWith(jwt, {}, second)).resolves.toMatchObject({ username: 'Alice' });
+      expect(rawImports()).toBe(counted + 1);
+    } finally {
+      importKey.mockRestore();
+    }
+  });
+
+  it('should still reject a JWT signed with another secret after the right key was imported', async () => {
+    expect(await identifyWith(await hs(claims()))).toMatchObject({ username: 'Alice' });
+    expect(await identifyWith(await hs(claims(), 'another-secret-0123456789'))).toEqual(
+      rejected('signature'),
+    );
   });
 
   it('should report each rejection as an MWOAuthError', async () => {

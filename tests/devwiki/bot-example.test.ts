@@ -1,0 +1,140 @@
+// examples/bot.ts run as a bot author runs it (`npx tsx examples/bot.ts`, a child process) against
+// devwiki's owner-only consumer 3 (owner Admin) and its documented access token.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultConsumers, startDevwiki, type Devwiki } from '../../devwiki';
+
+const root = join(__dirname, '..', '..');
+const tsx = join(root, 'node_modules', '.bin', 'tsx');
+const bot = join(root, 'examples', 'bot.ts');
+
+const ownerOnly = defaultConsumers().find((c) => c.ownerOnly);
+if (ownerOnly?.accessToken === undefined)
+  throw new Error('devwiki has no owner-only consumer with an access token');
+const ACCESS_SECRET = ownerOnly.accessToken.secret;
+const VARIABLES = [
+  'MW_INDEX_URL',
+  'MW_API_URL',
+  'MW_ISSUER',
+  'MW_CONSUMER_KEY',
+  'MW_CONSUMER_SECRET',
+  'MW_ACCESS_TOKEN',
+  'MW_ACCESS_SECRET',
+  'USER_AGENT',
+];
+
+let wiki: Devwiki;
+
+beforeAll(async () => {
+  wiki = await startDevwiki();
+});
+
+afterAll(async () => {
+  await wiki?.close();
+});
+
+/** The bot's environment for devwiki, with `overrides` (undefined: unset). */
+function botEnv(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  if (ownerOnly?.accessToken === undefined) throw new Error('devwiki has no owner-only consumer');
+  return {
+    MW_INDEX_URL: wiki.indexUrl,
+    MW_CONSUMER_KEY: ownerOnly.key,
+    MW_CONSUMER_SECRET: ownerOnly.secret,
+    MW_ACCESS_TOKEN: ownerOnly.accessToken.key,
+    MW_ACCESS_SECRET: ownerOnly.accessToken.secret,
+    USER_AGENT: 'next-mwoauth-example-bot-test/1.0 (tests/devwiki; nobody@example.org)',
+    ...overrides,
+  };
+}
+
+/** Runs the example with only `vars` of the bot's variables set (the rest of the environment kept). */
+function runBot(
+  vars: Record<string, string | undefined>,
+  args: string[] = [],
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of VARIABLES) delete env[name];
+  for (const [name, value] of Object.entries(vars)) if (value !== undefined) env[name] = value;
+  return new Promise((resolve, reject) => {
+    const child = spawn(tsx, [bot, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+describe('examples/bot.ts', () => {
+  it("should say who it is and append a line to the owner's sandbox, as Admin and without an OAuth tag", async () => {
+    const run = await runBot(botEnv());
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(
+      'Acting as Admin (central user id 1; grants: basic, editpage, createeditmovepage, privateinfo)',
+    );
+    const saved = wiki.readPage('User:Admin/sandbox');
+    expect(saved).toMatchObject({
+      user: 'Admin',
+      comment: 'next-mwoauth example bot (examples/bot.ts): append one line',
+      // Owner-only consumers' edits carry no "OAuth CID" tag (fixture 31d).
+      tags: [],
+    });
+    expect(saved?.content).toMatch(/^\* Hello from next-mwoauth's example bot, \d{4}-\d\d-\d\dT[\d:.]+Z$/m);
+    expect(run.stdout).toContain(
+      `Saved User:Admin/sandbox: revision ${saved?.revid}, ${wiki.indexUrl}?oldid=${saved?.revid}`,
+    );
+    expect(wiki.requests.filter((r) => r.endpoint === 'api' && r.action === 'edit')).toHaveLength(1);
+  });
+
+  it('should edit the page given with --page, and nothing with --dry-run', async () => {
+    const dry = await runBot(botEnv(), ['--page', 'Project:Bot test', '--dry-run']);
+    expect(dry.status).toBe(0);
+    expect(dry.stdout).toMatch(/Dry run: would append to Project:Bot test: \* Hello from/);
+    expect(wiki.readPage('Project:Bot test')).toBeNull();
+
+    const real = await runBot(botEnv(), ['--page', 'Project:Bot test']);
+    expect(real.status).toBe(0);
+    expect(wiki.readPage('Project:Bot test')).toMatchObject({ user: 'Admin' });
+  });
+
+  it('should name every missing variable in one message, and exit 2 without a request', async () => {
+    const before = wiki.requests.length;
+    const run = await runBot(
+      botEnv({ MW_CONSUMER_SECRET: undefined, MW_ACCESS_TOKEN: ' ', USER_AGENT: undefined }),
+    );
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(
+      'examples/bot.ts cannot start: set MW_CONSUMER_SECRET, MW_ACCESS_TOKEN, USER_AGENT (they are missing or empty).',
+    );
+    expect(run.stderr).not.toContain(ACCESS_SECRET);
+    expect(wiki.requests.length).toBe(before);
+  });
+
+  it("should fail with the wiki's error code and the fix, without printing a secret, when the access secret is wrong", async () => {
+    const wrong = 'wrong-access-secret-99f0';
+    const run = await runBot(botEnv({ MW_ACCESS_SECRET: wrong }));
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/^examples\/bot\.ts failed \[mediawiki: mwoauth-oauth-exception\]/);
+    expect(run.stderr).toContain('The wiki refused the credentials: check MW_CONSUMER_KEY');
+    for (const secret of [wrong, ownerOnly?.secret ?? '']) {
+      expect(run.stdout + run.stderr).not.toContain(secret);
+    }
+  });
+
+  it('should say when MW_INDEX_URL leads nowhere', async () => {
+    const run = await runBot(botEnv({ MW_INDEX_URL: 'http://127.0.0.1:1/w/index.php' }));
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/^examples\/bot\.ts failed \[network\]/);
+    expect(run.stderr).toContain('Check MW_INDEX_URL and MW_API_URL');
+  });
+
+  it('should refuse unknown options with the usage', async () => {
+    const run = await runBot(botEnv(), ['--pgae', 'X']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("Unknown option '--pgae'");
+    expect(run.stderr).toContain('Usage: npx tsx examples/bot.ts [--page TITLE] [--dry-run]');
+  });
+});
