@@ -6,7 +6,7 @@ import { createSecretKey } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import { generateNonce, signRequest, verifyIdentityJwt } from '@/lib/mwoauth';
 import { passwordIdFor, type SessionConfig } from '@/lib/server/config';
-import { readLoginSession, writeLoginSession } from '@/lib/server/session';
+import { LOGIN_CACHE_SIZE, readLoginSession, writeLoginSession } from '@/lib/server/session';
 import { measure, type MicroCase, type MicroPlan, type MicroResult } from './micro-protocol';
 
 async function main(): Promise<void> {
@@ -25,11 +25,21 @@ async function main(): Promise<void> {
       sealed = value;
     },
   };
-  const reader = { get: () => ({ value: sealed }) };
   const login = { sub: session.sub, username: session.username, accessToken: sign.token };
+  // readLoginSession remembers what it unsealed, keyed by the exact seal (an LRU of LOGIN_CACHE_SIZE):
+  // read in turn, twice as many distinct seals of the same login (each seal has its own salt and IV)
+  // make every read a miss, i.e. a real unseal; the same seal read again is a hit.
+  const seals: string[] = [];
+  for (let i = 0; i < 2 * LOGIN_CACHE_SIZE; i++) {
+    await writeLoginSession(writer, login, config, false);
+    seals.push(sealed);
+  }
+  let turn = 0;
+  const missReader = { get: () => ({ value: seals[turn++ % seals.length] ?? '' }) };
+  const hitReader = { get: () => ({ value: sealed }) };
   // Each operation must do its real work: a failure here would time an error path.
-  await writeLoginSession(writer, login, config, false);
-  if ((await readLoginSession(reader, config)).value === null) throw new Error('the seal does not unseal');
+  if (new Set(seals).size !== seals.length) throw new Error('two seals are the same');
+  if ((await readLoginSession(hitReader, config)).value === null) throw new Error('the seal does not unseal');
   const rawKey = createSecretKey(Buffer.from(jwt.consumerSecret));
   const verifyOptions = {
     consumerKey: jwt.consumerKey,
@@ -63,7 +73,8 @@ async function main(): Promise<void> {
         }),
       ),
       seal: await measure(plan, () => writeLoginSession(writer, login, config, false)),
-      unseal: await measure(plan, () => readLoginSession(reader, config)),
+      unseal: await measure(plan, () => readLoginSession(missReader, config)),
+      unsealCached: await measure(plan, () => readLoginSession(hitReader, config)),
     },
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
