@@ -16,15 +16,7 @@ async function send(
   path: string,
   init: { method?: string; headers?: Record<string, string>; body?: FormData } = {},
 ): Promise<Response> {
-  const response = await fetch(new URL(path, app.origin), {
-    method: init.method ?? 'GET',
-    headers: { ...init.headers, cookie: jar.header() },
-    body: init.body,
-    redirect: 'manual',
-    signal: AbortSignal.timeout(30_000),
-  });
-  jar.update(response);
-  return response;
+  return jar.send(new URL(path, app.origin), init);
 }
 
 beforeAll(async () => {

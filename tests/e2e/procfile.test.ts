@@ -59,15 +59,7 @@ async function browse(
 ): Promise<Response> {
   const target = new URL(url, PUBLIC_ORIGIN);
   if (target.origin !== PUBLIC_ORIGIN) throw new Error(`not our public origin: ${url}`);
-  const response = await fetch(`${proxy.url}${target.pathname}${target.search}`, {
-    method: init.method ?? 'GET',
-    headers: { ...init.headers, cookie: jar.header() },
-    body: init.body,
-    redirect: 'manual',
-    signal: AbortSignal.timeout(30_000),
-  });
-  jar.update(response);
-  return response;
+  return jar.send(`${proxy.url}${target.pathname}${target.search}`, init);
 }
 
 beforeAll(async () => {

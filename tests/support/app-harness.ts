@@ -79,6 +79,24 @@ export class CookieJar {
   header(): string {
     return [...this.cookies].map(([n, v]) => `${n}=${encodeURIComponent(v)}`).join('; ');
   }
+  /**
+   * fetch() as this browser over HTTP: sends the jar's cookies, keeps what the answer sets; redirects
+   * are not followed; bounded (30 s).
+   */
+  async send(
+    url: string | URL,
+    init: { method?: string; headers?: Record<string, string>; body?: string | FormData } = {},
+  ): Promise<Response> {
+    const response = await fetch(url, {
+      method: init.method ?? 'GET',
+      headers: { ...init.headers, cookie: this.header() },
+      body: init.body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(30_000),
+    });
+    this.update(response);
+    return response;
+  }
 }
 
 export function request(
