@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { inspect } from 'node:util';
 import { makeToken, type ConsumerToken } from '@/lib/mwoauth';
 import { AppError } from './errors';
+import { secureCookiesFor } from './session';
 
 // The app's configuration, read from the environment and validated in ONE place (STYLE.md §7).
 // It is read lazily, at request time, so `next build` works with no environment at all; in
@@ -290,9 +291,6 @@ function readCallback(env: Env, problems: string[]): string {
   return url.href;
 }
 
-/** Host names that mean "this machine": the only ones where plain http:// can carry a login. */
-const LOOPBACK_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '[::1]'];
-
 /**
  * `APP_URL`: our public origin, or null to take it from each request. Required in production,
  * except on Vercel:
@@ -337,7 +335,7 @@ function readAppOrigin(env: Env, production: boolean, problems: string[]): strin
   // Cookies are Secure on every host but this machine (session.ts secureCookiesFor), and browsers
   // ignore a Secure cookie set by an http:// page (RFC 6265bis, storage model), so no login could
   // succeed.
-  if (url.protocol === 'http:' && !LOOPBACK_HOSTS.includes(url.hostname)) {
+  if (url.protocol === 'http:' && secureCookiesFor(url.origin)) {
     problems.push(
       'APP_URL uses http:// for a host other than localhost: the session cookies are Secure there and browsers drop Secure cookies sent over http://, so no login could succeed; use https://, e.g. https://my-tool.toolforge.org.',
     );
