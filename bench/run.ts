@@ -1,4 +1,5 @@
-// npm run bench [-- --smoke] [-- --markdown]: runs every section (BENCHMARKS.md says what each
+// npm run bench [-- --smoke] [-- --markdown] [-- --only NAME[,NAME]]: runs every section (or the named
+// ones: handlers, latency, bytes, footprint, micro) (BENCHMARKS.md says what each
 // measures) and prints one table: section, row, value, budget, verdict; then the notes and the
 // machine. A missed budget is reported, not fatal (these machines are noisy): the exit status is
 // non-zero only when a section breaks, so CI's smoke (--smoke: every section, briefly) catches rot.
@@ -68,10 +69,17 @@ function notes(sections: readonly Section[], markdown: boolean): string {
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
-  const unknown = args.filter((a) => a !== '--smoke' && a !== '--markdown');
-  if (unknown.length > 0) {
+  const onlyAt = args.indexOf('--only');
+  const only = onlyAt === -1 ? null : (args[onlyAt + 1] ?? '').split(',').filter((n) => n !== '');
+  const unknown = args.filter(
+    (a, i) => a !== '--smoke' && a !== '--markdown' && i !== onlyAt && i !== onlyAt + 1,
+  );
+  const names = SECTIONS.map((s) => s.name);
+  const unknownSections = (only ?? []).filter((n) => !names.includes(n));
+  if (unknown.length > 0 || unknownSections.length > 0 || (only !== null && only.length === 0)) {
     console.error(
-      `Unknown argument(s): ${unknown.join(' ')}. Use --smoke (every section, briefly) and/or --markdown.`,
+      `Unknown argument(s): ${[...unknown, ...unknownSections].join(' ') || '--only without a section'}. ` +
+        `Use --smoke (every section, briefly), --markdown, and --only with one or more of ${names.join(', ')} (comma-separated).`,
     );
     return 2;
   }
@@ -80,7 +88,7 @@ async function main(): Promise<number> {
   const about = machine();
   const done: Section[] = [];
   const broken: string[] = [];
-  for (const { name, load } of SECTIONS) {
+  for (const { name, load } of SECTIONS.filter((s) => only === null || only.includes(s.name))) {
     const start = performance.now();
     console.error(`bench: ${name}${options.smoke ? ' (smoke)' : ''}…`);
     try {
