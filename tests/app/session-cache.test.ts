@@ -4,7 +4,8 @@
 // wrapped to count the unseals.
 import { NextRequest } from 'next/server';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { passwordIdFor, type SessionConfig } from '@/lib/server/config';
+import type { SessionConfig } from '@/lib/server/config';
+import { sessionConfig } from '@/tests/support/session-config';
 import {
   LOGIN_CACHE_SIZE,
   LOGIN_COOKIE,
@@ -37,12 +38,6 @@ vi.mock('next/headers', () => ({
 
 const FIRST = 'k8Jz2QvR4mWc7XpL9sTbN3yFhD6gAeU1';
 const SECOND = 'Yq5Lr8Nw2Tz4Vb7Xc1Md3Kf6Hj9Gp0Sa';
-
-function sessionConfig(...secrets: string[]): SessionConfig {
-  const passwords: Record<string, string> = {};
-  for (const s of secrets) passwords[passwordIdFor(s)] = s;
-  return { passwords, currentPasswordId: passwordIdFor(secrets[0] ?? '') };
-}
 
 let users = 0;
 

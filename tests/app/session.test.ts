@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { sealData, unsealData } from 'iron-session';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { passwordIdFor, type SessionConfig } from '@/lib/server/config';
+import { sessionConfig } from '@/tests/support/session-config';
 import {
   HANDSHAKE_COOKIE,
   HANDSHAKE_TTL_S,
@@ -23,12 +23,6 @@ import {
 
 const CURRENT = 'k8Jz2QvR4mWc7XpL9sTbN3yFhD6gAeU1';
 const OLD = 'Yq5Lr8Nw2Tz4Vb7Xc1Md3Kf6Hj9Gp0Sa';
-
-function sessionConfig(...secrets: string[]): SessionConfig {
-  const passwords: Record<string, string> = {};
-  for (const s of secrets) passwords[passwordIdFor(s)] = s;
-  return { passwords, currentPasswordId: passwordIdFor(secrets[0] ?? '') };
-}
 
 /** A cookie jar standing in for NextRequest.cookies / NextResponse.cookies. */
 class Jar {
