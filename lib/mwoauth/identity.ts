@@ -51,6 +51,37 @@ export interface SuppressedIdentity extends IdentityClaims {
   blocked: true;
 }
 
+/**
+ * The user as both protocols report them: 1.0a's identify JWT (fixture 07) and OAuth 2.0's
+ * rest.php/oauth2/resource/profile (fixture o2-09) carry the same user fields. Apps that support
+ * both read this; `Identity` adds 1.0a's protocol claims for library users.
+ */
+export interface UserProfile {
+  readonly suppressed: false;
+  readonly sub: string;
+  readonly username: string;
+  readonly editcount: number;
+  readonly confirmed_email: boolean;
+  readonly blocked: boolean;
+  /** MediaWiki timestamp YYYYMMDDHHMMSS; null for accounts older than registration tracking. */
+  readonly registered: string | null;
+  readonly groups: readonly string[];
+  /** All the user's rights on the wiki, not limited by the consumer's grants. */
+  readonly rights: readonly string[];
+  /** The consumer's grants, always a list. */
+  readonly grants: readonly string[];
+  /** Only with the privateinfo grant (or mwoauth-authonlyprivate); null otherwise. */
+  readonly realname: string | null;
+  readonly email: string | null;
+}
+
+/** A suppressed (hidden) user: only `sub` and `blocked: true` may be shown. */
+export interface SuppressedProfile {
+  readonly suppressed: true;
+  readonly sub: string;
+  readonly blocked: true;
+}
+
 /** The verified identify JWT. Check `suppressed` before reading `username`. */
 export type Identity = VisibleIdentity | SuppressedIdentity;
 

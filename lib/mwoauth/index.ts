@@ -20,7 +20,14 @@ export type { HandshakerOptions } from './handshaker';
 export { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS } from './http';
 export type { FetchLike, HttpOptions } from './http';
 export { DEFAULT_LEEWAY_S, IDENTIFY_JWT_LIFETIME_S, normaliseGrants, verifyIdentityJwt } from './identity';
-export type { Identity, SuppressedIdentity, VerifyIdentityOptions, VisibleIdentity } from './identity';
+export type {
+  Identity,
+  SuppressedIdentity,
+  SuppressedProfile,
+  UserProfile,
+  VerifyIdentityOptions,
+  VisibleIdentity,
+} from './identity';
 export type { RequestOptions } from './oauth-request';
 export { generateNonce, signRequest } from './sign';
 export type { ExtraOAuthParams, SignedRequest, SignRequestInput } from './sign';

@@ -1,9 +1,11 @@
 import 'server-only';
 import { createHash } from 'node:crypto';
-import { sealData, unsealData } from 'iron-session';
 import { makeToken } from '@/lib/mwoauth';
 import type { SessionConfig } from './config';
 import { safeNext } from './safe-next';
+import { MAX_COOKIE_VALUE_LENGTH, seal, sealExpiryMs, unsealOrNull } from './session/seal';
+
+export { MAX_COOKIE_VALUE_LENGTH };
 
 // The session's shape lives here (STYLE.md §8). Two cookies, both sealed by iron-session
 // (AES-256-CBC + HMAC-SHA256, "Fe26.2" seals) with SESSION_SECRET:
@@ -31,8 +33,6 @@ export const HANDSHAKE_TTL_S = 600;
 export const FLASH_TTL_S = 60;
 /** Logins in progress kept at once (tabs); the oldest is dropped beyond this. */
 export const MAX_PENDING_HANDSHAKES = 5;
-/** Browsers drop cookies over 4096 bytes (name + value + attributes); stay well clear. */
-export const MAX_COOKIE_VALUE_LENGTH = 3800;
 
 export interface StoredToken {
   readonly key: string;
@@ -103,30 +103,6 @@ export function secureCookiesFor(origin: string): boolean {
 
 function attributes(secure: boolean, maxAge: number): CookieAttributes {
   return { httpOnly: true, secure, sameSite: 'lax', path: '/', maxAge };
-}
-
-/**
- * Unseals `seal`, returning `null` for anything that is not a valid seal of ours. iron-session 8
- * returns `{}` for the failures it expects (bad HMAC, expired, unknown password id) but THROWS on
- * others: a value such as `a*b*c*d*e*f*g*h`, a password id like `constructor` (looked up on a plain
- * object, it finds Object.prototype.constructor), bad base64. Every one of those is "logged out".
- */
-async function unsealOrNull(seal: string, config: SessionConfig): Promise<unknown> {
-  if (seal === '' || seal.length > MAX_COOKIE_VALUE_LENGTH) return null;
-  // A null-prototype copy: no inherited property can pass for a password.
-  const passwords: Record<string, string> = Object.assign(Object.create(null), config.passwords);
-  try {
-    return await unsealData<unknown>(seal, { password: passwords });
-  } catch {
-    return null;
-  }
-}
-
-async function seal(data: object, config: SessionConfig, ttl: number): Promise<string> {
-  const current = config.passwords[config.currentPasswordId];
-  if (current === undefined) throw new Error('SessionConfig.currentPasswordId is not in passwords.');
-  // Only the current secret is given, so it is the one used (iron-session seals with the highest id).
-  return sealData(data, { password: { [config.currentPasswordId]: current }, ttl });
 }
 
 function field(value: object, name: string): unknown {
@@ -219,13 +195,6 @@ function passwordsFingerprint(config: SessionConfig): string {
     fingerprints.set(config, fingerprint);
   }
   return fingerprint;
-}
-
-/** The expiration field of an iron seal (Fe26.2*id*salt*iv*data*EXPIRATION*salt*hmac~2), or null. */
-function sealExpiryMs(seal: string): number | null {
-  const field = seal.split('*')[5];
-  if (field === undefined || !/^[0-9]{1,15}$/.test(field)) return null;
-  return Number(field);
 }
 
 /** Reads the login cookie. Never throws: anything unusable is `null` with `clear: true`. */

@@ -1,0 +1,39 @@
+import 'server-only';
+import type { ApiClient, SuppressedProfile, UserProfile } from '@/lib/mwoauth';
+import type { WikiDeadline } from '../wiki';
+import type { Credentials, Handshake, NewLogin } from './credentials';
+
+// The login flow: one interface, one implementation a protocol (login/oauth1.ts, login/oauth2.ts).
+// Route handlers call it and never branch on the protocol themselves (DESIGN.md "Two axes").
+
+/** What a failed wiki call means for the session. */
+export type SessionVerdict = 'revoked' | 'expired' | 'keep';
+
+export interface LoginStart {
+  readonly authorizeUrl: string;
+  /** What the wiki's redirect back will name: the request token's key (1.0a) or `state` (2.0). */
+  readonly key: string;
+  readonly handshake: Handshake;
+}
+
+export interface LoginFlow {
+  readonly protocol: Credentials['protocol'];
+  /** initiate: 1.0a asks the wiki for a request token; 2.0 makes state + a PKCE verifier and asks nothing. */
+  start(deadline: WikiDeadline): Promise<LoginStart>;
+  /** The key the wiki's redirect back names (oauth_token / state); null when absent or repeated. */
+  callbackKey(query: URLSearchParams): string | null;
+  /** callback: trade the verifier / code, then learn who logged in. */
+  finish(
+    handshake: Handshake,
+    query: URLSearchParams,
+    deadline: WikiDeadline,
+  ): Promise<NewLogin | 'suppressed'>;
+  /** Who the user is, asked of the wiki now: identify's verified JWT (1.0a) or resource/profile (2.0). */
+  identify(credentials: Credentials, deadline: WikiDeadline): Promise<UserProfile | SuppressedProfile>;
+  /** api.php as the user (signed, or Bearer), assert=user. */
+  api(credentials: Credentials, deadline: WikiDeadline): ApiClient;
+  /** 2.0: new credentials from the refresh token (the old one dies: o2-15). 1.0a: returns them unchanged. */
+  refresh(credentials: Credentials, deadline: WikiDeadline): Promise<Credentials>;
+  /** What a failed wiki call means for the session (1.0a: fixtures 13, 14, 33b; 2.0: o2-10, o2-13, o2-15). */
+  verdict(error: unknown): SessionVerdict;
+}

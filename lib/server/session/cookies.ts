@@ -1,0 +1,42 @@
+import 'server-only';
+
+// The cookie stores the session code reads and writes, with our attributes bound once per request
+// (REVIEW.md §2.3): HttpOnly, SameSite=Lax, Path=/, and Secure unless the origin is plain-HTTP
+// loopback (origin.ts secureCookiesFor). Callers pass NextRequest.cookies, NextResponse.cookies or
+// next/headers' cookies(), so route handlers stay plain functions of a Request.
+
+/** The part of a cookie store we read (NextRequest.cookies, next/headers cookies()). */
+export interface CookieReader {
+  get(name: string): { value: string } | undefined;
+}
+
+/** A response's cookies with our attributes chosen; maxAgeS 0 deletes the cookie. */
+export interface CookieWriter {
+  set(name: string, value: string, maxAgeS: number): void;
+}
+
+export interface CookieAttributes {
+  httpOnly: boolean;
+  secure: boolean;
+  sameSite: 'lax';
+  path: string;
+  maxAge: number;
+}
+
+/** Anything with a `set(name, value, options)`: NextResponse.cookies, next/headers cookies(). */
+export interface RawCookieStore {
+  set(name: string, value: string, options: CookieAttributes): unknown;
+}
+
+export function cookieAttributes(secure: boolean, maxAge: number): CookieAttributes {
+  return { httpOnly: true, secure, sameSite: 'lax', path: '/', maxAge };
+}
+
+/** Binds our attributes (and `secure`) to `cookies`. */
+export function cookieWriter(cookies: RawCookieStore, secure: boolean): CookieWriter {
+  return {
+    set(name: string, value: string, maxAgeS: number): void {
+      cookies.set(name, value, cookieAttributes(secure, maxAgeS));
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import 'server-only';
+import type { Credentials, NewLogin } from '../login/credentials';
+import type { CookieReader, CookieWriter } from './cookies';
+
+// The session store: one interface, one implementation a store (session/cookie-store.ts, the
+// default; session/redis-store.ts). Handlers, proxy.ts and pages read and write the login through
+// it; logins in progress (handshakes) and the sandbox flash stay cookies in both stores.
+
+export interface LoginSession extends NewLogin {
+  /** Seconds since the epoch. */
+  readonly loggedInAt: number;
+}
+
+/** The login a request carries, opened once; its writes go to the response. */
+export interface OpenSession {
+  /** null when logged out or when the cookie names no usable session. */
+  readonly login: LoginSession | null;
+  /** A cookie was sent but is unusable (bad seal, expired, deleted in Redis): end() clears it. */
+  readonly stale: boolean;
+  /** Same session, new credentials (after a refresh): a new seal, or the Redis record rewritten. */
+  save(to: CookieWriter, credentials: Credentials): Promise<LoginSession>;
+  /** Logout, revocation, a stale cookie: the cookie cleared and, in Redis, the record deleted. */
+  end(to: CookieWriter): Promise<void>;
+}
+
+export interface SessionStore {
+  readonly kind: 'cookie' | 'redis';
+  /** Never throws on a bad cookie (stale: true); throws AppError 'store_unavailable' when the store cannot answer in time. */
+  open(from: CookieReader): Promise<OpenSession>;
+  /** A session built from scratch under a new seal or id (no fixation); `previous` is ended first. */
+  create(previous: OpenSession, to: CookieWriter, login: NewLogin): Promise<LoginSession>;
+  /** "Log out everywhere": ends every session of `sub`; null where the store cannot (cookies). */
+  endAll(sub: string): Promise<number | null>;
+  /**
+   * One refresh per refresh token at a time (this process / every instance); callers that arrive
+   * with a refresh token used within the last 60 s get its successor instead of a second refresh.
+   */
+  refreshOnce(refreshToken: string, refresh: () => Promise<Credentials>): Promise<Credentials>;
+  /** For /healthz: null when usable, else one line naming the problem (no secret). */
+  check(): Promise<string | null>;
+}
