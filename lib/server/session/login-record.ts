@@ -1,0 +1,72 @@
+import 'server-only';
+import { makeToken } from '@/lib/mwoauth';
+import type { Credentials } from '../login/credentials';
+import type { LoginSession } from './store';
+
+// A login as it is sealed (in the cookie, or as a Redis value) and read back. What comes back is
+// `unknown` until narrowed here, field by field (STYLE.md §5): a seal of another kind (handshake,
+// flash) or of an older shape is "no login", never a half-read one.
+
+function field(value: object, name: string): unknown {
+  return Object.prototype.hasOwnProperty.call(value, name) ? Reflect.get(value, name) : undefined;
+}
+
+function nonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
+}
+
+function isTime(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+}
+
+/** Narrows sealed credentials; the 1.0a token prints its secret as [redacted] (STYLE.md §11). */
+export function toCredentials(value: unknown): Credentials | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const protocol = field(value, 'protocol');
+  if (protocol === '1.0a') {
+    const token = field(value, 'accessToken');
+    if (typeof token !== 'object' || token === null) return null;
+    const key = field(token, 'key');
+    const secret = field(token, 'secret');
+    if (!nonEmptyString(key) || !nonEmptyString(secret)) return null;
+    return { protocol, accessToken: makeToken(key, secret) };
+  }
+  if (protocol === '2.0') {
+    const accessToken = field(value, 'accessToken');
+    const refreshToken = field(value, 'refreshToken');
+    const expiresAt = field(value, 'expiresAt');
+    if (!nonEmptyString(accessToken)) return null;
+    if (refreshToken !== null && !nonEmptyString(refreshToken)) return null;
+    if (expiresAt !== null && !isTime(expiresAt)) return null;
+    return { protocol, accessToken, refreshToken, expiresAt };
+  }
+  return null;
+}
+
+/** Narrows an unsealed value to a LoginSession, or null. */
+export function toLoginSession(value: unknown): LoginSession | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const sub = field(value, 'sub');
+  const username = field(value, 'username');
+  const credentials = toCredentials(field(value, 'credentials'));
+  const loggedInAt = field(value, 'loggedInAt');
+  if (!nonEmptyString(sub) || !nonEmptyString(username) || credentials === null || !isTime(loggedInAt)) {
+    return null;
+  }
+  return { sub, username, credentials, loggedInAt };
+}
+
+/** The plain object sealed for `login` (only these fields: nothing a caller added rides along). */
+export function loginRecord(login: LoginSession): object {
+  const c = login.credentials;
+  const credentials =
+    c.protocol === '1.0a'
+      ? { protocol: c.protocol, accessToken: { key: c.accessToken.key, secret: c.accessToken.secret } }
+      : {
+          protocol: c.protocol,
+          accessToken: c.accessToken,
+          refreshToken: c.refreshToken,
+          expiresAt: c.expiresAt,
+        };
+  return { sub: login.sub, username: login.username, credentials, loggedInAt: login.loggedInAt };
+}
