@@ -86,6 +86,18 @@ async function setUp(options: { password?: string } = {}): Promise<{
   return { redis, connection, store, jar };
 }
 
+/** A login cookie made by a store on a Redis of its own (stopped afterwards). */
+async function loggedInJarElsewhere(): Promise<Jar> {
+  const { jar } = await setUp();
+  return jar;
+}
+
+function cookieFor(jar: Jar): Jar {
+  const copy = new Jar();
+  for (const [k, v] of jar.values) copy.values.set(k, v);
+  return copy;
+}
+
 afterEach(async () => {
   for (const connection of started.connections.splice(0)) await connection.close();
   for (const redis of started.redis.splice(0)) await redis.stop();
@@ -185,6 +197,7 @@ describe('Redis faults', () => {
     const health = await store.check();
     expect(health).toMatch(/^Redis at 127\.0\.0\.1:\d+ /);
     expect(health?.includes('not-the-password-12345')).toBe(false);
+    console.log(`[redis] /healthz line with a wrong password: ${health ?? ''}`);
     const jar = new Jar();
     expect(
       (
@@ -202,5 +215,49 @@ describe('Redis faults', () => {
     ).toBe('store_unavailable');
     // Nothing written half: no cookie was set.
     expect(jar.get(LOGIN_COOKIE)).toBeUndefined();
+  });
+
+  it('should answer in bounded time when no Redis was ever there, and work once one starts', async () => {
+    // A port nobody listens on: start a server to learn a free port, then stop it.
+    const probe = await startRedis();
+    const url = probe.url;
+    await probe.stop();
+    const connection = createRedisConnection(url);
+    started.connections.push(connection);
+    const store = createRedisStore({ connection, session: config, keyPrefix: null });
+    const never = await failure(store.open(cookieFor(await loggedInJarElsewhere())));
+    expect(never.code).toBe('store_unavailable');
+    expect(never.ms).toBeLessThan(BOUND_MS);
+    const health = await store.check();
+    expect(health).toMatch(/^Redis at 127\.0\.0\.1:\d+ /);
+    const again = await failure(store.open(cookieFor(await loggedInJarElsewhere())));
+    expect(again.code).toBe('store_unavailable');
+    // Redis appears on that port: the same connection reaches it, without a new process.
+    const late = await startRedis({ port: probe.port });
+    started.redis.push(late);
+    const appearedAt = performance.now();
+    const jar = new Jar();
+    let created = false;
+    for (let i = 0; i < 100 && !created; i++) {
+      try {
+        await store.create(await store.open(jar), jar, {
+          sub: '10',
+          username: 'Late',
+          credentials: {
+            protocol: '1.0a',
+            accessToken: makeToken('late-key-0123456789', 'late-secret-0123456'),
+          },
+        });
+        created = true;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    const recoveredMs = performance.now() - appearedAt;
+    expect(created).toBe(true);
+    expect(recoveredMs).toBeLessThan(5000);
+    console.log(
+      `[redis] no server: open() failed after ${Math.round(never.ms)} ms, then ${Math.round(again.ms)} ms; /healthz line: ${health ?? ''}; usable ${Math.round(recoveredMs)} ms after it started`,
+    );
   });
 });

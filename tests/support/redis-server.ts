@@ -57,13 +57,13 @@ function exited(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
-export async function startRedis(options: { password?: string } = {}): Promise<TestRedis> {
+export async function startRedis(options: { password?: string; port?: number } = {}): Promise<TestRedis> {
   if (!existsSync(REDIS_SERVER)) {
     throw new Error(
       `${REDIS_SERVER} is missing: install Debian's redis-server (apt-get install redis-server).`,
     );
   }
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'mwoauth-redis-'));
   const auth = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`;
   const url = `redis://${auth}127.0.0.1:${port}`;

@@ -74,6 +74,20 @@ export function redisWhere(url: string): string {
 
 class DeadlineExceeded extends Error {}
 
+interface Opened {
+  readonly client: RedisClient;
+  /** Settles when the first connection is ready (or fails for good). */
+  readonly ready: Promise<void>;
+  /** Ready at least once: later drops are the client's to reconnect. */
+  connected: boolean;
+  /** Why the last connection attempt failed, while it keeps failing; else null. */
+  failing: string | null;
+  /** Rejects at the first failed attempt before the first connection: a call need not wait it out. */
+  readonly refused: Promise<never>;
+}
+
+class Refused extends Error {}
+
 function backoffMs(retries: number): number {
   const base = Math.min(50 * 2 ** Math.min(retries, 10), REDIS_MAX_BACKOFF_MS);
   return Math.round(base + Math.random() * base * 0.1);
@@ -112,7 +126,7 @@ function reason(error: unknown): string {
 export function createRedisConnection(url: string, options: RedisConnectionOptions = {}): RedisConnection {
   const deadlineMs = options.deadlineMs ?? REDIS_DEADLINE_MS;
   const where = redisWhere(url);
-  let current: { client: RedisClient; ready: Promise<void> } | null = null;
+  let current: Opened | null = null;
   let lastState: 'up' | 'down' | null = null;
 
   function report(state: 'up' | 'down', detail: string): void {
@@ -123,7 +137,7 @@ export function createRedisConnection(url: string, options: RedisConnectionOptio
     else if (detail !== 'first') console.error(`[redis] ${where} available again`);
   }
 
-  function open(): { client: RedisClient; ready: Promise<void> } {
+  function open(): Opened {
     if (current !== null) return current;
     const client: RedisClient = createClient({
       url,
@@ -132,19 +146,35 @@ export function createRedisConnection(url: string, options: RedisConnectionOptio
       commandsQueueMaxLength: REDIS_MAX_PENDING,
       socket: { connectTimeout: deadlineMs, reconnectStrategy: backoffMs },
     });
+    let refuse: (error: Refused) => void = () => undefined;
+    const refused = new Promise<never>((_, reject) => (refuse = reject));
+    refused.catch(() => undefined);
+    const opened: Opened = {
+      client,
+      ready: client.connect().then(() => undefined),
+      connected: false,
+      failing: null,
+      refused,
+    };
     // Without an 'error' listener an EventEmitter error would end the process.
-    client.on('error', (error: unknown) => report('down', reason(error)));
-    client.on('ready', () => report('up', lastState === null ? 'first' : 'again'));
-    const ready = client.connect().then(() => undefined);
-    const opened = { client, ready };
+    client.on('error', (error: unknown) => {
+      opened.failing = reason(error);
+      report('down', opened.failing);
+      if (!opened.connected) refuse(new Refused());
+    });
+    client.on('ready', () => {
+      opened.failing = null;
+      report('up', opened.connected || lastState !== null ? 'again' : 'first');
+      opened.connected = true;
+    });
     // A first connection that fails for good is dropped, so the next call starts afresh (and the
     // rejection is observed here: an attempt nobody awaits any more is not an unhandled one).
-    ready.catch(() => discard(opened));
+    opened.ready.catch(() => discard(opened));
     current = opened;
     return opened;
   }
 
-  function discard(opened: { client: RedisClient }): void {
+  function discard(opened: Opened): void {
     if (current?.client !== opened.client) return;
     current = null;
     try {
@@ -154,22 +184,32 @@ export function createRedisConnection(url: string, options: RedisConnectionOptio
     }
   }
 
+  function unavailable(what: string, why: string): AppError {
+    return new AppError('store_unavailable', `Redis at ${where} ${why} (${what}).`);
+  }
+
   return {
     where,
     async call<T>(what: string, task: (client: RedisClient) => Promise<T>): Promise<T> {
       const opened = open();
+      // Refused (nothing listens, a wrong password…): the client retries in the background with
+      // backoff; meanwhile a call fails at once instead of spending its whole deadline.
+      if (!opened.connected && opened.failing !== null)
+        throw unavailable(what, `is unreachable: ${opened.failing}`);
       try {
-        return await withDeadline(
-          deadlineMs,
-          opened.ready.then(() => task(opened.client)),
-        );
+        const work = opened.ready.then(() => task(opened.client));
+        return await withDeadline(deadlineMs, opened.connected ? work : Promise.race([work, opened.refused]));
       } catch (error) {
-        // A silent connection is not reused (see the top of this file); a refused one reconnects
-        // on its own with backoff.
-        if (error instanceof DeadlineExceeded) discard(opened);
         if (error instanceof AppError) throw error;
-        report('down', reason(error));
-        throw new AppError('store_unavailable', `Redis at ${where} ${reason(error)} (${what}).`);
+        if (error instanceof DeadlineExceeded && opened.failing === null) {
+          // Silent, not refused: this connection is not reused (see the top of this file).
+          discard(opened);
+          report('down', reason(error));
+          throw unavailable(what, reason(error));
+        }
+        const why = opened.failing ?? reason(error);
+        report('down', why);
+        throw unavailable(what, opened.connected ? why : `is unreachable: ${why}`);
       }
     },
     async close(): Promise<void> {
