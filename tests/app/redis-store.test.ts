@@ -7,6 +7,7 @@ import { redisKeyPrefix } from '@/lib/server/redis/keys';
 import { LOGIN_COOKIE, LOGIN_TTL_S } from '@/lib/server/session';
 import { createRedisStore } from '@/lib/server/session/redis-store';
 import type { SessionStore } from '@/lib/server/session/store';
+import { environment, loadFixture } from '@/tests/support/fixtures';
 import { startRedis, type TestRedis } from '@/tests/support/redis-server';
 import { sessionConfig } from '@/tests/support/session-config';
 
@@ -14,7 +15,16 @@ import { sessionConfig } from '@/tests/support/session-config';
 
 const SECRET = 'k8Jz2QvR4mWc7XpL9sTbN3yFhD6gAeU1';
 const OLD_SECRET = 'Yq5Lr8Nw2Tz4Vb7Xc1Md3Kf6Hj9Gp0Sa';
-const CONSUMER_SECRET = 'consumer-secret-4e1f0b2c9d8a7f6e5d4c3b2a1908f7e6';
+/** The recorded consumer's secret (_environment.json): the store never gets it, and must not show it. */
+const CONSUMER_SECRET = environment.consumers.oauth1_prefix.secret;
+
+/** A string field of a recorded JSON body, or a test failure. */
+function recordedString(fixture: string, name: string): string {
+  const body = loadFixture(fixture).response.body_json;
+  const value: unknown = typeof body === 'object' && body !== null ? Reflect.get(body, name) : undefined;
+  if (typeof value !== 'string') throw new Error(`${fixture}: no string ${name}`);
+  return value;
+}
 const config = sessionConfig(SECRET, OLD_SECRET);
 
 /** A cookie jar standing in for NextRequest.cookies / a CookieWriter (maxAge 0 deletes). */
@@ -175,9 +185,26 @@ describe('Redis session store', () => {
 
   it('should leave no token, secret, user name or session id readable in a dump of every key', async () => {
     const jar1 = await loggedIn(store, oauth1Login('555123', 'Zebediah Quux'));
-    const login2: NewLogin = { sub: '555124', username: 'Yolanda Quux', credentials: oauth2Credentials(7) };
-    await loggedIn(store, login2);
-    const successor = oauth2Credentials(8);
+    // Real OAuth 2.0 tokens as the wiki issued them (fixture o2-06: an RS256 JWT and a refresh token).
+    const login2: NewLogin = {
+      sub: '555124',
+      username: 'Yolanda Quux',
+      credentials: {
+        protocol: '2.0',
+        accessToken: recordedString('o2-06-token-authorization-code-success', 'access_token'),
+        refreshToken: recordedString('o2-06-token-authorization-code-success', 'refresh_token'),
+        expiresAt: Math.floor(Date.now() / 1000) + 14_400,
+      },
+    };
+    const jar2 = await loggedIn(store, login2);
+    expect((await store.open(jar2)).login?.credentials).toEqual(login2.credentials);
+    // Its successor as the refresh answered (fixture o2-14).
+    const successor: Credentials = {
+      protocol: '2.0',
+      accessToken: recordedString('o2-14-token-refresh', 'access_token'),
+      refreshToken: recordedString('o2-14-token-refresh', 'refresh_token'),
+      expiresAt: Math.floor(Date.now() / 1000) + 14_400,
+    };
     const token2 = login2.credentials.protocol === '2.0' ? login2.credentials.refreshToken : null;
     await store.refreshOnce(token2 ?? '', () => Promise.resolve(successor));
     const sid = String(
@@ -213,6 +240,9 @@ describe('Redis session store', () => {
     }
     const prefix = redisKeyPrefix(config, null);
     for (const k of dump) expect(k.key.startsWith(prefix)).toBe(true);
+    // What was searched is there, sealed: the records, the user index, the refresh successor.
+    for (const part of ['s:', 'u:', 'r:next:'])
+      expect(dump.some((k) => k.key.startsWith(prefix + part))).toBe(true);
     console.log(
       `[redis] dump after logins: ${dump.length} keys, none readable (prefix ${prefix.length} chars)`,
     );
