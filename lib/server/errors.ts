@@ -4,6 +4,8 @@ import 'server-only';
 export const APP_ERROR_CODES = [
   /** One or more environment variables are missing or invalid; `problems` lists each. */
   'invalid_config',
+  /** The session store (Redis) did not answer within its deadline or refused: pages answer 503. */
+  'store_unavailable',
 ] as const;
 
 export type AppErrorCode = (typeof APP_ERROR_CODES)[number];
