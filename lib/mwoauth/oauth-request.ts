@@ -29,7 +29,7 @@ export interface OutgoingCall {
   body?: URLSearchParams | null;
 }
 
-export interface Authorization {
+export interface AuthorizationHeader {
   /** The value of the Authorization header. */
   header: string;
   /** The oauth_nonce sent (identify's JWT must echo it); null for a Bearer token. */
@@ -40,7 +40,7 @@ export interface Authorization {
 export interface Authorizer {
   readonly scheme: 'oauth1' | 'bearer';
   /** The Authorization header for one request; 1.0a signs with a fresh nonce and timestamp each time. */
-  authorize(call: OutgoingCall, options: RequestOptions): Authorization;
+  authorize(call: OutgoingCall, options: RequestOptions): AuthorizationHeader;
   /** What must never appear in an error message (redactSecrets). */
   readonly secrets: readonly string[];
 }
