@@ -18,9 +18,14 @@ import {
   MWOAuthError,
   refreshTokens,
   restUrlFor,
+  verifyIdentityJwt,
+  type Identity,
+  type SuppressedProfile,
+  type UserProfile,
 } from '../../../lib/mwoauth';
 import { requestOptions } from '../../../lib/mwoauth/oauth2/transport';
 import { resolveTransport, startDeadline } from '../../../lib/mwoauth/http';
+import { environment, loadFixture } from '../../support/fixtures';
 import { fakeFetch, type SeenRequest } from '../../support/mwoauth-fake-fetch';
 
 const UA = 'tests/1.0 (tests@example.org)';
@@ -384,6 +389,32 @@ describe('token answers', () => {
 });
 
 describe('fetchProfile', () => {
+  it("should give the user as 1.0a's identify does: the same fields, grants as a list", async () => {
+    // Fixture 07's JWT, verified as identify would, then seen as a profile (the type a LoginFlow returns).
+    const f = loadFixture('07-identify-success');
+    const payload = f.jwt?.payload ?? {};
+    const identity: Identity = await verifyIdentityJwt(f.response.body.trim(), {
+      consumerKey: environment.consumers.oauth1_prefix.key,
+      consumerSecret: environment.consumers.oauth1_prefix.secret,
+      issuer: 'http://127.0.0.1:8080',
+      nonce: String(payload.nonce),
+      now: () => Number(payload.iat) * 1000,
+    });
+    const fromIdentify: UserProfile | SuppressedProfile = identity;
+    // The same user's profile over OAuth 2.0, with identify's grants object ({"0":…,"2":…}) in it.
+    const { iss, aud, iat, exp, nonce, ...userFields } = payload;
+    expect([iss, aud, iat, exp, nonce].every((v) => v !== undefined)).toBe(true);
+    const fetch = fakeFetch(() => json(userFields, 200, 'text/html; charset=UTF-8'));
+    const profile = await fetchProfile(MW, ACCESS, { userAgent: UA, fetch });
+    const claims = ['iss', 'aud', 'iat', 'exp', 'nonce'];
+    const identityUserFields = Object.fromEntries(
+      Object.entries(identity).filter(([k]) => !claims.includes(k)),
+    );
+    expect(profile).toEqual(identityUserFields);
+    expect(profile).toMatchObject({ suppressed: false, grants: ['basic', 'editpage', 'createeditmovepage'] });
+    expect(fromIdentify.sub).toBe(profile.sub);
+  });
+
   it('should read a suppressed user as only sub and blocked', async () => {
     const fetch = fakeFetch(() => json({ sub: '7', blocked: true }, 200, 'text/html; charset=UTF-8'));
     expect(await fetchProfile(MW, ACCESS, { userAgent: UA, fetch })).toEqual({
