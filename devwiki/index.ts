@@ -61,7 +61,7 @@ function excerpt(html: string): string {
   return text.slice(0, 300);
 }
 
-/** A token lifetime must be a whole number of seconds from 1 (a day's worth of years at most). */
+/** A token lifetime must be a whole number of seconds, from 1 to 1000 years. */
 function lifetime(value: number | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1 || value > 31_556_952_000) {
