@@ -15,9 +15,9 @@ import { forLog } from './request-guard';
 //   a 500 without the security headers, and a stack trace in the log.
 // - a declared body over PAGE_BODY_LIMIT (no form or route of ours takes one; logout reads 4 KB at
 //   most): Next sends proxy.ts's answer only once the whole body has arrived (getCloneableBody's
-//   finalize() awaits the request's end, next/dist/server/body-streams.js) and replaces our
-//   `Connection: close`, so a half-sent body would hold its connection for 300 s (Node's
-//   requestTimeout). Answered here, the connection closes at once. Chunked bodies, whose size is
+//   finalize() awaits the request's end, next/dist/server/body-streams.js) and replaces a
+//   `Connection: close` of ours, so a half-sent body would hold its connection for 300 s (Node's
+//   requestTimeout). Answered here, the connection ends within LINGER_MS. Chunked bodies, whose size is
 //   known only at their end, are left to Next's copy limit (next.config.ts) and proxy.ts's 413.
 //
 // Next offers no hook that runs first, so register() (instrumentation.ts) wraps the 'request'
@@ -74,9 +74,27 @@ function answer(req: IncomingMessage, res: ServerResponse, failure: Failure): vo
   res.setHeader('X-Robots-Tag', 'noindex');
   if (failure.status === 405) res.setHeader('Allow', 'GET, HEAD, POST');
   res.setHeader('Content-Length', Buffer.byteLength(body));
-  // The body, if any, is not read: end the connection after the answer.
-  res.setHeader('Connection', 'close');
+  res.on('finish', () => lingeringClose(req));
   res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** How long the rest of a refused request's body is read and dropped before the connection ends. */
+const LINGER_MS = 2000;
+
+/**
+ * Ends the connection after the answer without losing it: closing a socket with unread data makes
+ * the kernel send a reset, and a client still uploading its body (a browser sending a long form)
+ * would then show a connection error instead of our page. So, as nginx's lingering_close: no more
+ * answers on this connection (FIN), whatever still arrives is dropped unread (Node's parser dumps
+ * the body of an answered request), and the socket is destroyed after LINGER_MS at the latest.
+ */
+function lingeringClose(req: IncomingMessage): void {
+  const socket = req.socket;
+  req.resume();
+  socket.end();
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
 }
 
 const INSTALLED = Symbol.for('next-mwoauth.early-guard');

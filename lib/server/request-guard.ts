@@ -33,10 +33,9 @@ function refuse(request: NextRequest, failure: Failure, reason: string): NextRes
   console.warn(
     `[request] ${failure.status} for ${forLog(request.method)} ${forLog(request.nextUrl.pathname)}: ${reason}`,
   );
-  const response = failureResponse(failure);
-  // Whatever is still on its way (an unread body) is not wanted: end the connection after this.
-  response.headers.set('Connection', 'close');
-  return response;
+  // Next sends this only once the whole body has arrived, and keeps the connection alive
+  // (lib/server/early-guard.ts refuses declared oversized bodies before that).
+  return failureResponse(failure);
 }
 
 /** Reads at most PAGE_BODY_LIMIT + 1 bytes of Next's copy of the body; whether it was larger. */
