@@ -1,5 +1,6 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { getConfig } from '@/lib/server/config';
+import { refusePageRequest } from '@/lib/server/request-guard';
 import { clearLoginSession, LOGIN_COOKIE, readLoginSession, secureCookiesFor } from '@/lib/server/session';
 
 // A login cookie that does not unseal (tampered, expired, another secret, garbage) means "logged
@@ -8,6 +9,9 @@ import { clearLoginSession, LOGIN_COOKIE, readLoginSession, secureCookiesFor } f
 // response deletes it. Route handlers clear cookies themselves. Authorization is NOT decided here:
 // every protected page calls requireUser() itself.
 export async function proxy(request: NextRequest): Promise<NextResponse> {
+  // Methods, body size and a POST's origin, before any page runs (lib/server/request-guard.ts).
+  const refused = await refusePageRequest(request);
+  if (refused !== null) return refused;
   if (request.cookies.get(LOGIN_COOKIE) === undefined) return NextResponse.next();
   let config;
   try {
