@@ -1,6 +1,7 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { getConfig } from '@/lib/server/config';
-import { clearLoginSession, LOGIN_COOKIE, readLoginSession, secureCookiesFor } from '@/lib/server/session';
+import { publicOrigin, secureCookiesFor } from '@/lib/server/origin';
+import { clearLoginSession, LOGIN_COOKIE, readLoginSession } from '@/lib/server/session';
 
 // A login cookie that does not unseal (tampered, expired, another secret, garbage) means "logged
 // out", and it must also be cleared. Pages cannot set cookies (server components render after the
@@ -19,7 +20,10 @@ export async function proxy(request: NextRequest): Promise<NextResponse> {
   if (!session.clear) return NextResponse.next();
   request.cookies.delete(LOGIN_COOKIE);
   const response = NextResponse.next({ request: { headers: request.headers } });
-  clearLoginSession(response.cookies, secureCookiesFor(config.appOrigin ?? request.nextUrl.origin));
+  clearLoginSession(
+    response.cookies,
+    secureCookiesFor(publicOrigin(config.appOrigin, request.nextUrl.origin)),
+  );
   return response;
 }
 

@@ -4,7 +4,8 @@ import { redirect } from 'next/navigation';
 import { cache } from 'react';
 import { getConfig } from './config';
 import { loginPath } from './safe-next';
-import { readLoginSession, secureCookiesFor, type LoginSession } from './session';
+import { secureCookiesForAction } from './origin';
+import { readLoginSession, type LoginSession } from './session';
 
 // For pages and server actions (route handlers read the session from their Request: see
 // lib/server/routes.ts). Every protected page calls requireUser() itself, so protection does not
@@ -34,18 +35,7 @@ export async function requireUser(path: string): Promise<CurrentUser> {
   return user;
 }
 
-/**
- * Whether a cookie a server action sets must be Secure, decided as the route handlers decide it
- * (secureCookiesFor of our origin): APP_URL's origin or, without it, the host the request names.
- * Only plain-HTTP localhost is exempt, so the scheme does not matter here.
- */
+/** Whether a cookie a server action sets must be Secure (origin.ts secureCookiesForAction). */
 export async function secureCookiesInAction(): Promise<boolean> {
-  const config = getConfig();
-  if (config.appOrigin !== null) return secureCookiesFor(config.appOrigin);
-  const host = (await headers()).get('host') ?? '';
-  try {
-    return secureCookiesFor(`http://${host}`);
-  } catch {
-    return true; // not a host name at all: Secure, the safe side
-  }
+  return secureCookiesForAction(getConfig().appOrigin, (await headers()).get('host'));
 }

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { inspect } from 'node:util';
 import { makeToken, type ConsumerToken } from '@/lib/mwoauth';
 import { AppError } from './errors';
-import { secureCookiesFor } from './session';
+import { secureCookiesFor } from './origin';
 
 // The app's configuration, read from the environment and validated in ONE place (STYLE.md §7).
 // It is read lazily, at request time, so `next build` works with no environment at all; in
@@ -332,7 +332,7 @@ function readAppOrigin(env: Env, production: boolean, problems: string[]): strin
     );
     return null;
   }
-  // Cookies are Secure on every host but this machine (session.ts secureCookiesFor), and browsers
+  // Cookies are Secure on every host but this machine (origin.ts secureCookiesFor), and browsers
   // ignore a Secure cookie set by an http:// page (RFC 6265bis, storage model), so no login could
   // succeed.
   if (url.protocol === 'http:' && secureCookiesFor(url.origin)) {

@@ -5,6 +5,7 @@ import { describeWikiError } from './wiki';
 import { failureResponse, type Failure } from './failure-page';
 import { MWOAuthError } from '@/lib/mwoauth';
 import { AppError } from './errors';
+import { publicOrigin } from './origin';
 
 // Shared by the /api/mwoauth/* route handlers, which stay thin (STYLE.md §2).
 
@@ -16,7 +17,7 @@ export const PRIVATE_NO_STORE = 'private, no-store';
  * internal host), else the origin of the request as the browser addressed it.
  */
 export function originOf(request: NextRequest, config: AppConfig): string {
-  return config.appOrigin ?? request.nextUrl.origin;
+  return publicOrigin(config.appOrigin, request.nextUrl.origin);
 }
 
 /** A 303 See Other (after a GET that changed state, or a POST), not cached. */

@@ -2,10 +2,11 @@ import 'server-only';
 import { createHash } from 'node:crypto';
 import { makeToken } from '@/lib/mwoauth';
 import type { SessionConfig } from './config';
+import { secureCookiesFor } from './origin';
 import { safeNext } from './safe-next';
 import { MAX_COOKIE_VALUE_LENGTH, seal, sealExpiryMs, unsealOrNull } from './session/seal';
 
-export { MAX_COOKIE_VALUE_LENGTH };
+export { MAX_COOKIE_VALUE_LENGTH, secureCookiesFor };
 
 // The session's shape lives here (STYLE.md §8). Two cookies, both sealed by iron-session
 // (AES-256-CBC + HMAC-SHA256, "Fe26.2" seals) with SESSION_SECRET:
@@ -89,16 +90,6 @@ export interface SessionRead<T> {
 
 function nowS(): number {
   return Math.floor(Date.now() / 1000);
-}
-
-/**
- * Cookies may go over plain HTTP only on the developer's own machine; everywhere else they are
- * `Secure`, so a network attacker never sees them.
- */
-export function secureCookiesFor(origin: string): boolean {
-  const url = new URL(origin);
-  if (url.protocol !== 'http:') return true;
-  return !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
 }
 
 function attributes(secure: boolean, maxAge: number): CookieAttributes {
