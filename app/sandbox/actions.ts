@@ -6,7 +6,8 @@ import { requireUser, secureCookiesInAction } from '@/lib/server/auth';
 import { getConfig } from '@/lib/server/config';
 import { appendToSandboxPage, cleanLine } from '@/lib/server/sandbox';
 import { writeSandboxFlash } from '@/lib/server/session';
-import { apiClientFor, startWikiDeadline } from '@/lib/server/wiki';
+import { apiClientFor } from '@/lib/server/login/oauth1';
+import { startWikiDeadline } from '@/lib/server/wiki';
 
 /**
  * The sandbox form's server action. The outcome is shown through a redirect (POST → 303 → GET), so

@@ -13,7 +13,7 @@ import {
   savedRevision,
 } from '@/lib/server/sandbox';
 import { readSandboxFlash } from '@/lib/server/session';
-import { apiClientFor, isRevoked } from '@/lib/server/wiki';
+import { apiClientFor, isRevoked } from '@/lib/server/login/oauth1';
 import { Message } from '../_components/message';
 import { appendToSandbox } from './actions';
 

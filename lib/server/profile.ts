@@ -2,7 +2,7 @@ import 'server-only';
 import { identify, type AccessToken, type VisibleIdentity } from '@/lib/mwoauth';
 import type { AppConfig } from './config';
 import { parseUserInfo, USERINFO_PROPS, type UserInfo } from './userinfo';
-import { apiClientFor, identifyOptions, isRevoked } from './wiki';
+import { apiClientFor, identifyOptions, isRevoked } from './login/oauth1';
 
 export type ProfileResult =
   | { readonly kind: 'ok'; readonly identity: VisibleIdentity; readonly info: UserInfo | null }

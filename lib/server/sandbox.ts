@@ -1,7 +1,8 @@
 import 'server-only';
 import { MWOAuthError, type ApiClient } from '@/lib/mwoauth';
 import type { SandboxFlash } from './session';
-import { isBlocked, isRevoked } from './wiki';
+import { isRevoked } from './login/oauth1';
+import { isBlocked } from './wiki';
 
 // The sandbox demo: append a line to User:<name>/sandbox through the API, as the user.
 

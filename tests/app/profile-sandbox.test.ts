@@ -9,7 +9,8 @@ import {
   MAX_LINE_LENGTH,
   savedRevision,
 } from '@/lib/server/sandbox';
-import { apiClientFor, startWikiDeadline } from '@/lib/server/wiki';
+import { apiClientFor } from '@/lib/server/login/oauth1';
+import { startWikiDeadline } from '@/lib/server/wiki';
 import {
   accessTokenFor,
   APP_ORIGIN,

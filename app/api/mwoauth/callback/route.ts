@@ -4,7 +4,8 @@ import { failureResponse } from '@/lib/server/failure-page';
 import { configOrFailure, getOnly, logError, originOf, seeOther } from '@/lib/server/routes';
 import { loginPath, nextUrl } from '@/lib/server/safe-next';
 import { readHandshakes, secureCookiesFor, writeHandshakes, writeLoginSession } from '@/lib/server/session';
-import { describeWikiError, identifyOptions, startWikiDeadline, wikiOptions } from '@/lib/server/wiki';
+import { identifyOptions } from '@/lib/server/login/oauth1';
+import { describeWikiError, startWikiDeadline, wikiOptions } from '@/lib/server/wiki';
 
 /**
  * GET /api/mwoauth/callback?oauth_verifier=…&oauth_token=… — where the wiki sends the browser after

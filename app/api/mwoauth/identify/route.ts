@@ -2,7 +2,7 @@ import { NextResponse, type NextRequest } from 'next/server';
 import { identify, MWOAuthError } from '@/lib/mwoauth';
 import { configOrFailure, logError, originOf, PRIVATE_NO_STORE } from '@/lib/server/routes';
 import { clearLoginSession, readLoginSession, secureCookiesFor } from '@/lib/server/session';
-import { identifyOptions, isRevoked } from '@/lib/server/wiki';
+import { identifyOptions, isRevoked } from '@/lib/server/login/oauth1';
 
 function json(body: unknown, status: number): NextResponse {
   return NextResponse.json(body, { status, headers: { 'Cache-Control': PRIVATE_NO_STORE } });

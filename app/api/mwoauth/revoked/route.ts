@@ -3,7 +3,8 @@ import { identify } from '@/lib/mwoauth';
 import { failureResponse } from '@/lib/server/failure-page';
 import { configOrFailure, logError, originOf, seeOther } from '@/lib/server/routes';
 import { clearLoginSession, readLoginSession, secureCookiesFor } from '@/lib/server/session';
-import { describeWikiError, identifyOptions, isRevoked } from '@/lib/server/wiki';
+import { identifyOptions, isRevoked } from '@/lib/server/login/oauth1';
+import { describeWikiError } from '@/lib/server/wiki';
 
 /**
  * GET /api/mwoauth/revoked — where a page sends the browser when the wiki refused the session's
