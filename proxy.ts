@@ -1,7 +1,8 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { getConfig } from '@/lib/server/config';
 import { publicOrigin, secureCookiesFor } from '@/lib/server/origin';
-import { clearLoginSession, LOGIN_COOKIE, readLoginSession } from '@/lib/server/session';
+import { cookieStore } from '@/lib/server/session/cookie-store';
+import { cookieWriter, type CookieWriter } from '@/lib/server/session/cookies';
 
 // A login cookie that does not unseal (tampered, expired, another secret, garbage) means "logged
 // out", and it must also be cleared. Pages cannot set cookies (server components render after the
@@ -9,21 +10,29 @@ import { clearLoginSession, LOGIN_COOKIE, readLoginSession } from '@/lib/server/
 // response deletes it. Route handlers clear cookies themselves. Authorization is NOT decided here:
 // every protected page calls requireUser() itself.
 export async function proxy(request: NextRequest): Promise<NextResponse> {
-  if (request.cookies.get(LOGIN_COOKIE) === undefined) return NextResponse.next();
   let config;
   try {
     config = getConfig();
   } catch {
     return NextResponse.next(); // the page shows the configuration problem
   }
-  const session = await readLoginSession(request.cookies, config.session);
-  if (!session.clear) return NextResponse.next();
-  request.cookies.delete(LOGIN_COOKIE);
+  const session = await cookieStore(config.session).open(request.cookies);
+  if (!session.stale) return NextResponse.next();
+  // The cookie writes go to the request the page sees AND to the response; the request's first,
+  // as NextResponse.next() copies the request headers when it is made.
+  const writes: Array<[name: string, value: string, maxAgeS: number]> = [];
+  const recorder: CookieWriter = { set: (name, value, maxAgeS) => void writes.push([name, value, maxAgeS]) };
+  await session.end(recorder);
+  for (const [name, value, maxAgeS] of writes) {
+    if (maxAgeS === 0) request.cookies.delete(name);
+    else request.cookies.set(name, value);
+  }
   const response = NextResponse.next({ request: { headers: request.headers } });
-  clearLoginSession(
+  const writer = cookieWriter(
     response.cookies,
     secureCookiesFor(publicOrigin(config.appOrigin, request.nextUrl.origin)),
   );
+  for (const [name, value, maxAgeS] of writes) writer.set(name, value, maxAgeS);
   return response;
 }
 

@@ -3,36 +3,53 @@ import { cookies, headers } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { cache } from 'react';
 import { getConfig } from './config';
-import { loginPath } from './safe-next';
+import { oauth1Flow } from './login/oauth1';
 import { secureCookiesForAction } from './origin';
-import { readLoginSession, type LoginSession } from './session';
+import { loginPath } from './safe-next';
+import { cookieStore } from './session/cookie-store';
+import { wikiUser, type WikiUser } from './wiki-user';
+
+export type { WikiUser };
 
 // For pages and server actions (route handlers read the session from their Request: see
 // lib/server/routes.ts). Every protected page calls requireUser() itself, so protection does not
 // depend on a proxy matcher that a refactor could bypass.
 
-/** The logged-in user, as the login cookie says. The access token never leaves the server. */
-export type CurrentUser = LoginSession;
+/** Where a page or an action sends the browser when the wiki ended the session. */
+function toRevocationCheck(): never {
+  // A page cannot clear a cookie; this route handler asks the wiki, then does.
+  redirect('/api/mwoauth/revoked');
+}
 
 /**
- * The current user, or null when logged out (no cookie, or one that does not unseal: see
- * session.ts). Read once per request: React's cache() shares the answer between the layout and
- * the page. A server component cannot clear a bad cookie (Next allows Set-Cookie only in route
- * handlers and server actions); proxy.ts does that before the page runs.
+ * The current user, or null when logged out (no cookie, or one that does not unseal). Read once
+ * per request: React's cache() shares the answer between the layout and the page. Never refreshes
+ * a token: a page cannot set the cookie (Next allows Set-Cookie only in route handlers and server
+ * actions), and proxy.ts clears a bad cookie before the page runs.
  */
-export const getCurrentUser = cache(async (): Promise<CurrentUser | null> => {
+export const getCurrentUser = cache(async (): Promise<WikiUser | null> => {
   // cookies() first: it marks the page as rendered per request, before the configuration (absent
   // during `next build`) is read.
   const store = await cookies();
-  const read = await readLoginSession(store, getConfig().session);
-  return read.value;
+  const config = getConfig();
+  const session = await cookieStore(config.session).open(store);
+  if (session.login === null) return null;
+  return wikiUser(session.login, oauth1Flow(config), config, toRevocationCheck);
 });
 
 /** The current user, or a redirect to log in and come back to `path`. */
-export async function requireUser(path: string): Promise<CurrentUser> {
+export async function requireUser(path: string): Promise<WikiUser> {
   const user = await getCurrentUser();
   if (user === null) redirect(loginPath(path));
   return user;
+}
+
+/**
+ * requireUser() for server actions, which may set cookies: the place where credentials that are
+ * due are refreshed and saved before the wiki is asked (OAuth 1.0a tokens never are).
+ */
+export async function requireUserForAction(path: string): Promise<WikiUser> {
+  return requireUser(path);
 }
 
 /** Whether a cookie a server action sets must be Secure (origin.ts secureCookiesForAction). */

@@ -4,6 +4,8 @@ import 'server-only';
 export const APP_ERROR_CODES = [
   /** One or more environment variables are missing or invalid; `problems` lists each. */
   'invalid_config',
+  /** The wiki ended the session (revoked; 2.0: expired where it cannot be refreshed): log in again. */
+  'session_ended',
 ] as const;
 
 export type AppErrorCode = (typeof APP_ERROR_CODES)[number];

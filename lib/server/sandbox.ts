@@ -1,6 +1,6 @@
 import 'server-only';
 import { MWOAuthError, type ApiClient } from '@/lib/mwoauth';
-import type { SandboxFlash } from './session';
+import type { SandboxFlash } from './sandbox-flash';
 import { isRevoked } from './login/oauth1';
 import { isBlocked } from './wiki';
 

@@ -1,8 +1,11 @@
 import { NextResponse, type NextRequest } from 'next/server';
-import { identify, MWOAuthError } from '@/lib/mwoauth';
+import { MWOAuthError } from '@/lib/mwoauth';
 import { configOrFailure, logError, originOf, PRIVATE_NO_STORE } from '@/lib/server/routes';
-import { clearLoginSession, readLoginSession, secureCookiesFor } from '@/lib/server/session';
-import { identifyOptions, isRevoked } from '@/lib/server/login/oauth1';
+import { oauth1Flow } from '@/lib/server/login/oauth1';
+import { secureCookiesFor } from '@/lib/server/origin';
+import { cookieStore } from '@/lib/server/session/cookie-store';
+import { cookieWriter } from '@/lib/server/session/cookies';
+import { startWikiDeadline } from '@/lib/server/wiki';
 
 function json(body: unknown, status: number): NextResponse {
   return NextResponse.json(body, { status, headers: { 'Cache-Control': PRIVATE_NO_STORE } });
@@ -17,27 +20,23 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
   const config = configOrFailure();
   if (config instanceof NextResponse) return config;
   const secure = secureCookiesFor(originOf(request, config));
-  const session = await readLoginSession(request.cookies, config.session);
-  if (session.value === null) {
+  const flow = oauth1Flow(config);
+  const session = await cookieStore(config.session).open(request.cookies);
+  if (session.login === null) {
     const response = json({ error: 'not_logged_in', message: 'Log in first: /api/mwoauth/initiate' }, 401);
-    if (session.clear) clearLoginSession(response.cookies, secure);
+    if (session.stale) await session.end(cookieWriter(response.cookies, secure));
     return response;
   }
   try {
-    const identity = await identify(
-      config.wiki.indexUrl,
-      config.consumer,
-      session.value.accessToken,
-      identifyOptions(config),
-    );
+    const identity = await flow.identify(session.login.credentials, startWikiDeadline(config));
     return json(identity, 200);
   } catch (error) {
-    if (isRevoked(error)) {
+    if (flow.verdict(error) !== 'keep') {
       const response = json(
         { error: 'revoked', message: 'Access was revoked on the wiki; log in again.' },
         401,
       );
-      clearLoginSession(response.cookies, secure);
+      await session.end(cookieWriter(response.cookies, secure));
       return response;
     }
     logError('identify', error);

@@ -1,11 +1,13 @@
 import { NextResponse, type NextRequest } from 'next/server';
-import { initiate } from '@/lib/mwoauth';
 import { failureResponse } from '@/lib/server/failure-page';
+import { oauth1Flow } from '@/lib/server/login/oauth1';
+import { secureCookiesFor } from '@/lib/server/origin';
 import { limitInitiate } from '@/lib/server/rate-limit';
 import { configOrFailure, getOnly, logError, originOf, seeOther } from '@/lib/server/routes';
 import { loginPath, safeNext } from '@/lib/server/safe-next';
-import { newHandshake, readHandshakes, secureCookiesFor, writeHandshakes } from '@/lib/server/session';
-import { describeWikiError, wikiOptions } from '@/lib/server/wiki';
+import { cookieWriter } from '@/lib/server/session/cookies';
+import { newPendingLogin, readPendingLogins, writePendingLogins } from '@/lib/server/session/handshakes';
+import { describeWikiError, startWikiDeadline } from '@/lib/server/wiki';
 
 /**
  * GET /api/mwoauth/initiate?next=/path — asks the wiki for a request token (Special:OAuth/initiate),
@@ -20,17 +22,13 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
   if (limited !== null) return limited;
   const next = safeNext(request.nextUrl.searchParams.get('next'));
   try {
-    const { redirectUrl, requestToken } = await initiate(config.wiki.indexUrl, config.consumer, {
-      callback: config.callback,
-      ...wikiOptions(config),
-    });
-    const pending = await readHandshakes(request.cookies, config.session);
-    const response = seeOther(redirectUrl);
-    await writeHandshakes(
-      response.cookies,
-      [...pending.value, newHandshake(requestToken, next)],
+    const started = await oauth1Flow(config).start(startWikiDeadline(config));
+    const { pending } = await readPendingLogins(request.cookies, config.session);
+    const response = seeOther(started.authorizeUrl);
+    await writePendingLogins(
+      cookieWriter(response.cookies, secureCookiesFor(originOf(request, config))),
+      [...pending, newPendingLogin(started, next)],
       config.session,
-      secureCookiesFor(originOf(request, config)),
     );
     return response;
   } catch (error) {

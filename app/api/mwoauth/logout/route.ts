@@ -2,7 +2,10 @@ import { NextResponse, type NextRequest } from 'next/server';
 import { failureResponse } from '@/lib/server/failure-page';
 import { configOrFailure, originOf, seeOther } from '@/lib/server/routes';
 import { nextUrl } from '@/lib/server/safe-next';
-import { clearLoginSession, secureCookiesFor, writeHandshakes } from '@/lib/server/session';
+import { secureCookiesFor } from '@/lib/server/origin';
+import { cookieStore } from '@/lib/server/session/cookie-store';
+import { cookieWriter } from '@/lib/server/session/cookies';
+import { writePendingLogins } from '@/lib/server/session/handshakes';
 
 /**
  * Logging out changes state, so it is a POST from our own pages only (STYLE.md §9): another site
@@ -106,9 +109,10 @@ export async function POST(request: NextRequest): Promise<NextResponse> {
     });
   }
   const response = seeOther(nextUrl(next, origin));
-  const secure = secureCookiesFor(origin);
-  clearLoginSession(response.cookies, secure);
-  await writeHandshakes(response.cookies, [], config.session, secure);
+  const writer = cookieWriter(response.cookies, secureCookiesFor(origin));
+  // Read before it is cleared: a store on a server deletes the record the cookie names.
+  await (await cookieStore(config.session).open(request.cookies)).end(writer);
+  await writePendingLogins(writer, [], config.session);
   return response;
 }
 

@@ -1,10 +1,11 @@
 import { NextResponse, type NextRequest } from 'next/server';
-import { identify } from '@/lib/mwoauth';
 import { failureResponse } from '@/lib/server/failure-page';
 import { configOrFailure, logError, originOf, seeOther } from '@/lib/server/routes';
-import { clearLoginSession, readLoginSession, secureCookiesFor } from '@/lib/server/session';
-import { identifyOptions, isRevoked } from '@/lib/server/login/oauth1';
-import { describeWikiError } from '@/lib/server/wiki';
+import { oauth1Flow } from '@/lib/server/login/oauth1';
+import { secureCookiesFor } from '@/lib/server/origin';
+import { cookieStore } from '@/lib/server/session/cookie-store';
+import { cookieWriter } from '@/lib/server/session/cookies';
+import { describeWikiError, startWikiDeadline } from '@/lib/server/wiki';
 
 /**
  * GET /api/mwoauth/revoked — where a page sends the browser when the wiki refused the session's
@@ -17,19 +18,20 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
   if (config instanceof NextResponse) return config;
   const origin = originOf(request, config);
   const secure = secureCookiesFor(origin);
-  const session = await readLoginSession(request.cookies, config.session);
-  if (session.value === null) {
+  const flow = oauth1Flow(config);
+  const session = await cookieStore(config.session).open(request.cookies);
+  if (session.login === null) {
     const response = seeOther(new URL('/', origin));
-    if (session.clear) clearLoginSession(response.cookies, secure);
+    if (session.stale) await session.end(cookieWriter(response.cookies, secure));
     return response;
   }
   try {
-    await identify(config.wiki.indexUrl, config.consumer, session.value.accessToken, identifyOptions(config));
+    await flow.identify(session.login.credentials, startWikiDeadline(config));
     return seeOther(new URL('/', origin));
   } catch (error) {
-    if (isRevoked(error)) {
+    if (flow.verdict(error) !== 'keep') {
       const response = seeOther(new URL('/?notice=revoked', origin));
-      clearLoginSession(response.cookies, secure);
+      await session.end(cookieWriter(response.cookies, secure));
       return response;
     }
     logError('revocation check', error);
