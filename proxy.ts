@@ -1,7 +1,6 @@
 import { NextResponse, type NextRequest } from 'next/server';
-import { getConfig } from '@/lib/server/config';
+import { getApp, type App } from '@/lib/server/app';
 import { publicOrigin, secureCookiesFor } from '@/lib/server/origin';
-import { cookieStore } from '@/lib/server/session/cookie-store';
 import { cookieWriter, type CookieWriter } from '@/lib/server/session/cookies';
 
 // A login cookie that does not unseal (tampered, expired, another secret, garbage) means "logged
@@ -10,13 +9,13 @@ import { cookieWriter, type CookieWriter } from '@/lib/server/session/cookies';
 // response deletes it. Route handlers clear cookies themselves. Authorization is NOT decided here:
 // every protected page calls requireUser() itself.
 export async function proxy(request: NextRequest): Promise<NextResponse> {
-  let config;
+  let app: App;
   try {
-    config = getConfig();
+    app = getApp();
   } catch {
     return NextResponse.next(); // the page shows the configuration problem
   }
-  const session = await cookieStore(config.session).open(request.cookies);
+  const session = await app.store.open(request.cookies);
   if (!session.stale) return NextResponse.next();
   // The cookie writes go to the request the page sees AND to the response; the request's first,
   // as NextResponse.next() copies the request headers when it is made.
@@ -30,7 +29,7 @@ export async function proxy(request: NextRequest): Promise<NextResponse> {
   const response = NextResponse.next({ request: { headers: request.headers } });
   const writer = cookieWriter(
     response.cookies,
-    secureCookiesFor(publicOrigin(config.appOrigin, request.nextUrl.origin)),
+    secureCookiesFor(publicOrigin(app.config.appOrigin, request.nextUrl.origin)),
   );
   for (const [name, value, maxAgeS] of writes) writer.set(name, value, maxAgeS);
   return response;

@@ -2,11 +2,10 @@ import 'server-only';
 import { cookies, headers } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { cache } from 'react';
+import { getApp } from './app';
 import { getConfig } from './config';
-import { oauth1Flow } from './login/oauth1';
 import { secureCookiesForAction } from './origin';
 import { loginPath } from './safe-next';
-import { cookieStore } from './session/cookie-store';
 import { wikiUser, type WikiUser } from './wiki-user';
 
 export type { WikiUser };
@@ -31,10 +30,10 @@ export const getCurrentUser = cache(async (): Promise<WikiUser | null> => {
   // cookies() first: it marks the page as rendered per request, before the configuration (absent
   // during `next build`) is read.
   const store = await cookies();
-  const config = getConfig();
-  const session = await cookieStore(config.session).open(store);
+  const app = getApp();
+  const session = await app.store.open(store);
   if (session.login === null) return null;
-  return wikiUser(session.login, oauth1Flow(config), config, toRevocationCheck);
+  return wikiUser(session.login, app.flow, app.config, toRevocationCheck);
 });
 
 /** The current user, or a redirect to log in and come back to `path`. */

@@ -1,12 +1,8 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { failureResponse } from '@/lib/server/failure-page';
-import { configOrFailure, getOnly, logError, originOf, seeOther } from '@/lib/server/routes';
+import { getOnly, logError, routeContext, seeOther } from '@/lib/server/routes';
 import { loginPath, nextUrl } from '@/lib/server/safe-next';
-import { secureCookiesFor } from '@/lib/server/origin';
-import { cookieStore } from '@/lib/server/session/cookie-store';
-import { cookieWriter } from '@/lib/server/session/cookies';
 import { readPendingLogins, writePendingLogins } from '@/lib/server/session/handshakes';
-import { oauth1Flow } from '@/lib/server/login/oauth1';
 import { describeWikiError, startWikiDeadline } from '@/lib/server/wiki';
 
 /**
@@ -17,13 +13,11 @@ import { describeWikiError, startWikiDeadline } from '@/lib/server/wiki';
  * session built from scratch: nothing from a cookie that was there before survives (no fixation).
  */
 export async function GET(request: NextRequest): Promise<NextResponse> {
-  const config = configOrFailure();
-  if (config instanceof NextResponse) return config;
-  const secure = secureCookiesFor(originOf(request, config));
-  const flow = oauth1Flow(config);
-  const store = cookieStore(config.session);
+  const ctx = routeContext(request);
+  if (ctx instanceof NextResponse) return ctx;
+  const { config } = ctx;
   const params = request.nextUrl.searchParams;
-  const key = flow.callbackKey(params);
+  const key = ctx.flow.callbackKey(params);
   const { pending, stale } = await readPendingLogins(request.cookies, config.session);
   const login = key === null ? undefined : pending.find((p) => p.key === key);
 
@@ -36,7 +30,7 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
       action: { label: 'Log in again', href: loginPath('/') },
       mediawikiCode: null,
     });
-    if (stale) await writePendingLogins(cookieWriter(response.cookies, secure), [], config.session);
+    if (stale) await writePendingLogins(ctx.writer(response), [], config.session);
     return response;
   }
   const remaining = pending.filter((p) => p !== login);
@@ -44,7 +38,7 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
   let response: NextResponse;
   try {
     // One deadline for both calls: the request must not take MW_TIMEOUT_MS twice.
-    const finished = await flow.finish(login.handshake, params, startWikiDeadline(config));
+    const finished = await ctx.flow.finish(login.handshake, params, startWikiDeadline(config));
     if (finished === 'suppressed') {
       response = failureResponse({
         status: 403,
@@ -55,15 +49,14 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
         mediawikiCode: null,
       });
     } else {
-      response = seeOther(nextUrl(login.next, originOf(request, config)));
-      const previous = await store.open(request.cookies);
-      await store.create(previous, cookieWriter(response.cookies, secure), finished);
+      response = seeOther(nextUrl(login.next, ctx.origin));
+      await ctx.store.create(await ctx.store.open(request.cookies), ctx.writer(response), finished);
     }
   } catch (error) {
     logError('callback', error);
     response = failureResponse(describeWikiError(error, loginPath(login.next)));
   }
-  await writePendingLogins(cookieWriter(response.cookies, secure), remaining, config.session);
+  await writePendingLogins(ctx.writer(response), remaining, config.session);
   return response;
 }
 

@@ -1,10 +1,6 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { MWOAuthError } from '@/lib/mwoauth';
-import { configOrFailure, logError, originOf, PRIVATE_NO_STORE } from '@/lib/server/routes';
-import { oauth1Flow } from '@/lib/server/login/oauth1';
-import { secureCookiesFor } from '@/lib/server/origin';
-import { cookieStore } from '@/lib/server/session/cookie-store';
-import { cookieWriter } from '@/lib/server/session/cookies';
+import { logError, PRIVATE_NO_STORE, routeContext } from '@/lib/server/routes';
 import { startWikiDeadline } from '@/lib/server/wiki';
 
 function json(body: unknown, status: number): NextResponse {
@@ -17,26 +13,24 @@ function json(body: unknown, status: number): NextResponse {
  * session. The access token itself is never in the answer.
  */
 export async function GET(request: NextRequest): Promise<NextResponse> {
-  const config = configOrFailure();
-  if (config instanceof NextResponse) return config;
-  const secure = secureCookiesFor(originOf(request, config));
-  const flow = oauth1Flow(config);
-  const session = await cookieStore(config.session).open(request.cookies);
+  const ctx = routeContext(request);
+  if (ctx instanceof NextResponse) return ctx;
+  const session = await ctx.store.open(request.cookies);
   if (session.login === null) {
     const response = json({ error: 'not_logged_in', message: 'Log in first: /api/mwoauth/initiate' }, 401);
-    if (session.stale) await session.end(cookieWriter(response.cookies, secure));
+    if (session.stale) await session.end(ctx.writer(response));
     return response;
   }
   try {
-    const identity = await flow.identify(session.login.credentials, startWikiDeadline(config));
+    const identity = await ctx.flow.identify(session.login.credentials, startWikiDeadline(ctx.config));
     return json(identity, 200);
   } catch (error) {
-    if (flow.verdict(error) !== 'keep') {
+    if (ctx.flow.verdict(error) !== 'keep') {
       const response = json(
         { error: 'revoked', message: 'Access was revoked on the wiki; log in again.' },
         401,
       );
-      await session.end(cookieWriter(response.cookies, secure));
+      await session.end(ctx.writer(response));
       return response;
     }
     logError('identify', error);

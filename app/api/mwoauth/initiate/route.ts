@@ -1,11 +1,8 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { failureResponse } from '@/lib/server/failure-page';
-import { oauth1Flow } from '@/lib/server/login/oauth1';
-import { secureCookiesFor } from '@/lib/server/origin';
 import { limitInitiate } from '@/lib/server/rate-limit';
-import { configOrFailure, getOnly, logError, originOf, seeOther } from '@/lib/server/routes';
+import { getOnly, logError, routeContext, seeOther } from '@/lib/server/routes';
 import { loginPath, safeNext } from '@/lib/server/safe-next';
-import { cookieWriter } from '@/lib/server/session/cookies';
 import { newPendingLogin, readPendingLogins, writePendingLogins } from '@/lib/server/session/handshakes';
 import { describeWikiError, startWikiDeadline } from '@/lib/server/wiki';
 
@@ -15,18 +12,19 @@ import { describeWikiError, startWikiDeadline } from '@/lib/server/wiki';
  * the browser to the wiki's authorize page. 429 with Retry-After beyond INITIATE_RATE_LIMIT.
  */
 export async function GET(request: NextRequest): Promise<NextResponse> {
-  const config = configOrFailure();
-  if (config instanceof NextResponse) return config;
+  const ctx = routeContext(request);
+  if (ctx instanceof NextResponse) return ctx;
+  const { config } = ctx;
   // Before the wiki is asked: each start makes it hold a request token for 10 minutes.
   const limited = limitInitiate(request.headers, config);
   if (limited !== null) return limited;
   const next = safeNext(request.nextUrl.searchParams.get('next'));
   try {
-    const started = await oauth1Flow(config).start(startWikiDeadline(config));
+    const started = await ctx.flow.start(startWikiDeadline(config));
     const { pending } = await readPendingLogins(request.cookies, config.session);
     const response = seeOther(started.authorizeUrl);
     await writePendingLogins(
-      cookieWriter(response.cookies, secureCookiesFor(originOf(request, config))),
+      ctx.writer(response),
       [...pending, newPendingLogin(started, next)],
       config.session,
     );

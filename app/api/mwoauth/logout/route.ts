@@ -1,10 +1,7 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { failureResponse } from '@/lib/server/failure-page';
-import { configOrFailure, originOf, seeOther } from '@/lib/server/routes';
+import { routeContext, seeOther } from '@/lib/server/routes';
 import { nextUrl } from '@/lib/server/safe-next';
-import { secureCookiesFor } from '@/lib/server/origin';
-import { cookieStore } from '@/lib/server/session/cookie-store';
-import { cookieWriter } from '@/lib/server/session/cookies';
 import { writePendingLogins } from '@/lib/server/session/handshakes';
 
 /**
@@ -83,9 +80,9 @@ async function nextField(request: NextRequest): Promise<unknown> {
 
 /** POST /api/mwoauth/logout (form field or query `next`) — ends the session, 303 to next or /. */
 export async function POST(request: NextRequest): Promise<NextResponse> {
-  const config = configOrFailure();
-  if (config instanceof NextResponse) return config;
-  const origin = originOf(request, config);
+  const ctx = routeContext(request);
+  if (ctx instanceof NextResponse) return ctx;
+  const { config, origin } = ctx;
   if (!fromOurOrigin(request, origin)) {
     logRefusal(request, origin, config.appOrigin !== null);
     return failureResponse({
@@ -109,9 +106,9 @@ export async function POST(request: NextRequest): Promise<NextResponse> {
     });
   }
   const response = seeOther(nextUrl(next, origin));
-  const writer = cookieWriter(response.cookies, secureCookiesFor(origin));
+  const writer = ctx.writer(response);
   // Read before it is cleared: a store on a server deletes the record the cookie names.
-  await (await cookieStore(config.session).open(request.cookies)).end(writer);
+  await (await ctx.store.open(request.cookies)).end(writer);
   await writePendingLogins(writer, [], config.session);
   return response;
 }

@@ -1,10 +1,6 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { failureResponse } from '@/lib/server/failure-page';
-import { configOrFailure, logError, originOf, seeOther } from '@/lib/server/routes';
-import { oauth1Flow } from '@/lib/server/login/oauth1';
-import { secureCookiesFor } from '@/lib/server/origin';
-import { cookieStore } from '@/lib/server/session/cookie-store';
-import { cookieWriter } from '@/lib/server/session/cookies';
+import { logError, routeContext, seeOther } from '@/lib/server/routes';
 import { describeWikiError, startWikiDeadline } from '@/lib/server/wiki';
 
 /**
@@ -14,24 +10,22 @@ import { describeWikiError, startWikiDeadline } from '@/lib/server/wiki';
  * itself: a link from another site cannot log anyone out whose access still works.
  */
 export async function GET(request: NextRequest): Promise<NextResponse> {
-  const config = configOrFailure();
-  if (config instanceof NextResponse) return config;
-  const origin = originOf(request, config);
-  const secure = secureCookiesFor(origin);
-  const flow = oauth1Flow(config);
-  const session = await cookieStore(config.session).open(request.cookies);
+  const ctx = routeContext(request);
+  if (ctx instanceof NextResponse) return ctx;
+  const { origin } = ctx;
+  const session = await ctx.store.open(request.cookies);
   if (session.login === null) {
     const response = seeOther(new URL('/', origin));
-    if (session.stale) await session.end(cookieWriter(response.cookies, secure));
+    if (session.stale) await session.end(ctx.writer(response));
     return response;
   }
   try {
-    await flow.identify(session.login.credentials, startWikiDeadline(config));
+    await ctx.flow.identify(session.login.credentials, startWikiDeadline(ctx.config));
     return seeOther(new URL('/', origin));
   } catch (error) {
-    if (flow.verdict(error) !== 'keep') {
+    if (ctx.flow.verdict(error) !== 'keep') {
       const response = seeOther(new URL('/?notice=revoked', origin));
-      await session.end(cookieWriter(response.cookies, secure));
+      await session.end(ctx.writer(response));
       return response;
     }
     logError('revocation check', error);
