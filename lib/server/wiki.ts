@@ -1,5 +1,6 @@
 import 'server-only';
 import { MWOAuthError } from '@/lib/mwoauth';
+import { isProduction } from './config';
 import { AppError } from './errors';
 import type { Failure } from './failure-page';
 
@@ -42,7 +43,7 @@ function isHtmlPage(error: MWOAuthError): boolean {
  * its messages); in production, null: the message may quote the wiki's page, and is in the log.
  */
 function developmentDetails(error: unknown): string | null {
-  if (process.env.NODE_ENV === 'production' || !(error instanceof MWOAuthError)) return null;
+  if (isProduction() || !(error instanceof MWOAuthError)) return null;
   return error.message;
 }
 
@@ -76,10 +77,9 @@ function describe(error: unknown, loginHref: string, task: WikiTask): Failure {
       status: 500,
       title: 'This app is not configured',
       what: 'The server is missing some of its settings, so it cannot talk to the wiki.',
-      todo:
-        process.env.NODE_ENV === 'production'
-          ? 'If you run this app, read the server log: it names each missing or invalid setting.'
-          : `Fix these settings (see .env.example) and restart: ${error.problems.join(' ')}`,
+      todo: isProduction()
+        ? 'If you run this app, read the server log: it names each missing or invalid setting.'
+        : `Fix these settings (see .env.example) and restart: ${error.problems.join(' ')}`,
       action: null,
       mediawikiCode: null,
     };
