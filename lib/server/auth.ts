@@ -4,8 +4,11 @@ import { redirect } from 'next/navigation';
 import { cache } from 'react';
 import { getApp } from './app';
 import { getConfig } from './config';
+import { freshCredentials } from './login/fresh';
 import { secureCookiesForAction } from './origin';
 import { loginPath } from './safe-next';
+import { cookieWriter } from './session/cookies';
+import { startWikiDeadline } from './wiki/deadline';
 import { wikiUser, type WikiUser } from './wiki-user';
 
 export type { WikiUser };
@@ -44,11 +47,26 @@ export async function requireUser(path: string): Promise<WikiUser> {
 }
 
 /**
- * requireUser() for server actions, which may set cookies: the place where credentials that are
- * due are refreshed and saved before the wiki is asked (OAuth 1.0a tokens never are).
+ * requireUser() for server actions, which may set cookies: credentials that are due are refreshed
+ * (once per refresh token: login/fresh.ts) and saved before the wiki is asked. OAuth 1.0a tokens
+ * never are. A refresh the wiki refuses ends the session as a revoked token does.
  */
 export async function requireUserForAction(path: string): Promise<WikiUser> {
-  return requireUser(path);
+  const jar = await cookies();
+  const app = getApp();
+  const session = await app.store.open(jar);
+  const login = session.login;
+  if (login === null) redirect(loginPath(path));
+  let credentials = login.credentials;
+  try {
+    const writer = cookieWriter(jar, await secureCookiesInAction());
+    credentials =
+      (await freshCredentials(app, session, writer, startWikiDeadline(app.config))) ?? credentials;
+  } catch (error) {
+    if (app.flow.verdict(error) !== 'keep') toRevocationCheck();
+    throw error;
+  }
+  return wikiUser({ ...login, credentials }, app.flow, app.config, toRevocationCheck);
 }
 
 /** Whether a cookie a server action sets must be Secure (origin.ts secureCookiesForAction). */
