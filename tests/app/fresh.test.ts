@@ -5,7 +5,7 @@ import type { LoginFlow } from '@/lib/server/login/flow';
 import { freshCredentials } from '@/lib/server/login/fresh';
 import { oauth1Flow } from '@/lib/server/login/oauth1';
 import { cookieStore, LOGIN_COOKIE } from '@/lib/server/session/cookie-store';
-import { cookieWriter, type CookieAttributes } from '@/lib/server/session/cookies';
+import { cookieWriter } from '@/lib/server/session/cookies';
 import { startWikiDeadline } from '@/lib/server/wiki';
 import { APP_ORIGIN, SESSION_SECRET } from '@/tests/support/app-harness';
 
@@ -27,7 +27,7 @@ class Jar {
     const value = this.values.get(name);
     return value === undefined ? undefined : { value };
   }
-  set(name: string, value: string, _options: CookieAttributes): void {
+  set(name: string, value: string): void {
     this.values.set(name, value);
   }
 }
