@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { isProduction } from '@/lib/server/config';
 import { loginPath } from '@/lib/server/safe-next';
 import { LogoutButton } from './_components/logout-button';
 import { Message } from './_components/message';
@@ -30,7 +31,7 @@ export default async function HomePage({
         <Message type="error">
           <p>It needs a few settings before anyone can log in.</p>
         </Message>
-        {process.env.NODE_ENV === 'production' ? (
+        {isProduction() ? (
           <p>If you run this app, the server log names each missing or invalid setting.</p>
         ) : (
           <>

@@ -6,7 +6,8 @@ import { createSecretKey } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import { generateNonce, signRequest, verifyIdentityJwt } from '@/lib/mwoauth';
 import { passwordIdFor, type SessionConfig } from '@/lib/server/config';
-import { LOGIN_CACHE_SIZE, readLoginSession, writeLoginSession } from '@/lib/server/session';
+import type { NewLogin } from '@/lib/server/login/credentials';
+import { cookieStore, LOGIN_CACHE_SIZE } from '@/lib/server/session/cookie-store';
 import { measure, type MicroCase, type MicroPlan, type MicroResult } from './micro-protocol';
 
 async function main(): Promise<void> {
@@ -19,19 +20,25 @@ async function main(): Promise<void> {
     passwords: { [passwordIdFor(session.secret)]: session.secret },
     currentPasswordId: passwordIdFor(session.secret),
   };
+  const store = cookieStore(config);
   let sealed = '';
   const writer = {
     set(_name: string, value: string): void {
       sealed = value;
     },
   };
-  const login = { sub: session.sub, username: session.username, accessToken: sign.token };
-  // readLoginSession remembers what it unsealed, keyed by the exact seal (an LRU of LOGIN_CACHE_SIZE):
+  const login: NewLogin = {
+    sub: session.sub,
+    username: session.username,
+    credentials: { protocol: '1.0a', accessToken: sign.token },
+  };
+  const loggedOut = await store.open({ get: () => undefined });
+  // The cookie store remembers what it unsealed, keyed by the exact seal (an LRU of LOGIN_CACHE_SIZE):
   // read in turn, twice as many distinct seals of the same login (each seal has its own salt and IV)
   // make every read a miss, i.e. a real unseal; the same seal read again is a hit.
   const seals: string[] = [];
   for (let i = 0; i < 2 * LOGIN_CACHE_SIZE; i++) {
-    await writeLoginSession(writer, login, config, false);
+    await store.create(loggedOut, writer, login);
     seals.push(sealed);
   }
   let turn = 0;
@@ -39,7 +46,7 @@ async function main(): Promise<void> {
   const hitReader = { get: () => ({ value: sealed }) };
   // Each operation must do its real work: a failure here would time an error path.
   if (new Set(seals).size !== seals.length) throw new Error('two seals are the same');
-  if ((await readLoginSession(hitReader, config)).value === null) throw new Error('the seal does not unseal');
+  if ((await store.open(hitReader)).login === null) throw new Error('the seal does not unseal');
   const rawKey = createSecretKey(Buffer.from(jwt.consumerSecret));
   const verifyOptions = {
     consumerKey: jwt.consumerKey,
@@ -72,9 +79,9 @@ async function main(): Promise<void> {
           currentDate: new Date(jwt.nowMs),
         }),
       ),
-      seal: await measure(plan, () => writeLoginSession(writer, login, config, false)),
-      unseal: await measure(plan, () => readLoginSession(missReader, config)),
-      unsealCached: await measure(plan, () => readLoginSession(hitReader, config)),
+      seal: await measure(plan, () => store.create(loggedOut, writer, login)),
+      unseal: await measure(plan, () => store.open(missReader)),
+      unsealCached: await measure(plan, () => store.open(hitReader)),
     },
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);

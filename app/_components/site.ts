@@ -1,12 +1,12 @@
 import 'server-only';
 import { connection } from 'next/server';
-import { getCurrentUser, type CurrentUser } from '@/lib/server/auth';
+import { getCurrentUser, type WikiUser } from '@/lib/server/auth';
 import { getConfig, type AppConfig } from '@/lib/server/config';
 import { AppError } from '@/lib/server/errors';
 
 /** What every page needs: the configuration (or its problems) and the current user. */
 export type SiteState =
-  | { readonly ok: true; readonly config: AppConfig; readonly user: CurrentUser | null }
+  | { readonly ok: true; readonly config: AppConfig; readonly user: WikiUser | null }
   | { readonly ok: false; readonly problems: readonly string[] };
 
 /** Like getCurrentUser(), but a broken configuration is a state to show, not a crash. */

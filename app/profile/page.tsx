@@ -48,7 +48,7 @@ function Fact({ term, children }: { term: string; children: ReactNode }): ReactN
 export default async function ProfilePage(): Promise<ReactNode> {
   const user = await requireUser('/profile');
   const config = getConfig();
-  const profile = await loadProfile(config, user.accessToken);
+  const profile = await loadProfile(user);
   // A revoked token: the session must end, which only a route handler can do (it clears the cookie).
   if (profile.kind === 'revoked') redirect('/api/mwoauth/revoked');
 

@@ -2,12 +2,12 @@
 
 import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
-import { requireUser, secureCookiesInAction } from '@/lib/server/auth';
+import { requireUserForAction, secureCookiesInAction } from '@/lib/server/auth';
 import { getConfig } from '@/lib/server/config';
 import { assertActionFromOurOrigin } from '@/lib/server/request-guard';
 import { appendToSandboxPage, cleanLine } from '@/lib/server/sandbox';
-import { writeSandboxFlash } from '@/lib/server/session';
-import { apiClientFor, startWikiDeadline } from '@/lib/server/wiki';
+import { writeSandboxFlash } from '@/lib/server/sandbox-flash';
+import { cookieWriter } from '@/lib/server/session/cookies';
 
 /**
  * The sandbox form's server action. The outcome is shown through a redirect (POST → 303 → GET), so
@@ -19,35 +19,25 @@ import { apiClientFor, startWikiDeadline } from '@/lib/server/wiki';
  */
 export async function appendToSandbox(formData: FormData): Promise<void> {
   await assertActionFromOurOrigin();
-  const user = await requireUser('/sandbox');
+  const user = await requireUserForAction('/sandbox');
   const line = cleanLine(formData.get('line'));
   if (line === null) redirect('/sandbox?error=invalid');
   const base = formData.get('baserevid');
   const baserevid = typeof base === 'string' && /^\d{1,12}$/.test(base) ? Number(base) : null;
 
-  const config = getConfig();
-  const deadline = startWikiDeadline(config);
-  const result = await appendToSandboxPage(
-    () => apiClientFor(config, user.accessToken, deadline),
-    user.username,
-    line,
-    baserevid,
-  );
+  // One client for the token and the edit: both within one MW_TIMEOUT_MS.
+  const result = await user.withWiki((api) => appendToSandboxPage(() => api, user.username, line, baserevid));
   if (result.ok) {
     // The page says "Saved" only with this sealed proof, not for ?saved=… alone (a crafted link).
     await writeSandboxFlash(
-      await cookies(),
+      cookieWriter(await cookies(), await secureCookiesInAction()),
       { sub: user.sub, revid: result.revid },
-      config.session,
-      await secureCookiesInAction(),
+      getConfig().session,
     );
     redirect(`/sandbox?saved=${result.revid}`);
   }
   if (result.revoked) {
-    // The API answers mwoauth-invalid-authorization for a revoked grant AND for a timestamp more
-    // than 300 s off or a bad signature (fixtures 15, 17, 33b): ending the session here would log
-    // users out whenever a clock drifts. The revocation check asks identify, which tells them apart,
-    // before it ends the session (as the pages do).
+    // Not ended here: the revocation check asks the wiki first (why: login/oauth1.ts REVOKED_CODES).
     redirect('/api/mwoauth/revoked');
   }
   const key = result.mediawikiCode === null ? '' : `&key=${encodeURIComponent(result.mediawikiCode)}`;

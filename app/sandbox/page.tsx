@@ -1,6 +1,6 @@
 import type { Metadata } from 'next';
 import { cookies } from 'next/headers';
-import { redirect } from 'next/navigation';
+import { unstable_rethrow } from 'next/navigation';
 import type { ReactNode } from 'react';
 import { requireUser } from '@/lib/server/auth';
 import { getConfig } from '@/lib/server/config';
@@ -12,8 +12,7 @@ import {
   sandboxTitle,
   savedRevision,
 } from '@/lib/server/sandbox';
-import { readSandboxFlash } from '@/lib/server/session';
-import { apiClientFor, isRevoked } from '@/lib/server/wiki';
+import { readSandboxFlash } from '@/lib/server/sandbox-flash';
 import { Message } from '../_components/message';
 import { appendToSandbox } from './actions';
 
@@ -39,14 +38,13 @@ export default async function SandboxPage({
 
   // The revision the user is looking at, sent back with the edit so a change made meanwhile is an
   // edit conflict rather than silently built upon.
+  // A session the wiki ended redirects from inside withWiki; any other failure: no base revision.
   let baserevid: number | null = null;
-  let revoked = false;
   try {
-    baserevid = await latestRevision(apiClientFor(config, user.accessToken), title);
+    baserevid = await user.withWiki((api) => latestRevision(api, title));
   } catch (error) {
-    revoked = isRevoked(error);
+    unstable_rethrow(error);
   }
-  if (revoked) redirect('/api/mwoauth/revoked');
 
   // Only known outcomes, a number and a key-shaped code are shown: the query string is untrusted.
   // "Saved" needs the flash cookie the server action sealed for this user and this revision.

@@ -1,22 +1,38 @@
 import 'server-only';
 import { NextResponse, type NextRequest } from 'next/server';
-import { getConfig, type AppConfig } from './config';
+import { getApp, type App } from './app';
 import { describeWikiError } from './wiki';
 import { failureResponse, type Failure } from './failure-page';
 import { MWOAuthError } from '@/lib/mwoauth';
 import { AppError } from './errors';
+import { publicOrigin, secureCookiesFor } from './origin';
+import { cookieWriter, type CookieWriter } from './session/cookies';
 
 // Shared by the /api/mwoauth/* route handlers, which stay thin (STYLE.md §2).
 
 /** Responses that depend on who is logged in: never stored by a browser or a shared cache. */
 export const PRIVATE_NO_STORE = 'private, no-store';
 
-/**
- * Our public origin: APP_URL when set (behind Toolforge's proxy the request's own URL names an
- * internal host), else the origin of the request as the browser addressed it.
- */
-export function originOf(request: NextRequest, config: AppConfig): string {
-  return config.appOrigin ?? request.nextUrl.origin;
+/** What a route handler works with: the app (config, flow, store) and this request's origin. */
+export interface RouteContext extends App {
+  /** Our public origin (origin.ts publicOrigin). */
+  readonly origin: string;
+  /** The response's cookies with our attributes, Secure decided from `origin`. */
+  writer(response: NextResponse): CookieWriter;
+}
+
+/** The route context of `request`, or the failure page that says the configuration is broken. */
+export function routeContext(request: NextRequest): RouteContext | NextResponse {
+  let app: App;
+  try {
+    app = getApp();
+  } catch (error) {
+    logError('configuration', error);
+    return failureResponse(describeWikiError(error));
+  }
+  const origin = publicOrigin(app.config.appOrigin, request.nextUrl.origin);
+  const secure = secureCookiesFor(origin);
+  return { ...app, origin, writer: (response) => cookieWriter(response.cookies, secure) };
 }
 
 /** A 303 See Other (after a GET that changed state, or a POST), not cached. */
@@ -24,16 +40,6 @@ export function seeOther(url: URL | string): NextResponse {
   const response = NextResponse.redirect(url, 303);
   response.headers.set('Cache-Control', 'no-store');
   return response;
-}
-
-/** The configuration, or the failure page that says it is broken. */
-export function configOrFailure(): AppConfig | NextResponse {
-  try {
-    return getConfig();
-  } catch (error) {
-    logError('configuration', error);
-    return failureResponse(describeWikiError(error));
-  }
 }
 
 /**

@@ -1,8 +1,9 @@
 import 'server-only';
 import { MWOAuthError, type ApiClient } from '@/lib/mwoauth';
-import type { SandboxFlash } from './session';
+import type { SandboxFlash } from './sandbox-flash';
+import { isRevoked } from './login/oauth1';
 import { plainText } from './plain-text';
-import { isBlocked, isRevoked } from './wiki';
+import { isBlocked } from './wiki';
 
 // The sandbox demo: append a line to User:<name>/sandbox through the API, as the user.
 

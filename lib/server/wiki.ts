@@ -1,107 +1,13 @@
 import 'server-only';
-import { ApiClient, MWOAuthError, type AccessToken, type IdentifyOptions } from '@/lib/mwoauth';
-import type { AppConfig } from './config';
+import { MWOAuthError } from '@/lib/mwoauth';
+import { isProduction } from './config';
 import { AppError } from './errors';
 import type { Failure } from './failure-page';
 
-// The configured wiki: lib/mwoauth bound to the environment, and what its errors mean to a user.
+// What the wiki's errors mean to a user. The deadline of a request is in wiki/deadline.ts; what
+// an error means for the session (revoked or not) is the login flow's (login/oauth1.ts).
 
-/**
- * The time one request of ours may spend on the wiki: MW_TIMEOUT_MS for ALL its calls together
- * (the callback's complete + identify, the sandbox's token + edit), so a slow wiki cannot make one
- * request last a multiple of it. Each call is given what is left as its lib/mwoauth `timeoutMs`.
- */
-export class WikiDeadline {
-  readonly #end: number;
-  readonly #totalMs: number;
-
-  constructor(totalMs: number) {
-    this.#totalMs = totalMs;
-    this.#end = performance.now() + totalMs;
-  }
-
-  /** Milliseconds left; throws MWOAuthError `timeout` when none are (the next call cannot start). */
-  remainingMs(): number {
-    const left = Math.ceil(this.#end - performance.now());
-    if (left <= 0) {
-      throw new MWOAuthError(
-        'timeout',
-        `The wiki used up this request's ${this.#totalMs} ms (MW_TIMEOUT_MS) before its last call could start; the wiki may be slow. Try again later, or raise MW_TIMEOUT_MS.`,
-      );
-    }
-    return left;
-  }
-}
-
-/** Starts the deadline of one request of ours (call it once per request, before the first call). */
-export function startWikiDeadline(config: AppConfig): WikiDeadline {
-  return new WikiDeadline(config.wikiTimeoutMs);
-}
-
-/**
- * Options every lib/mwoauth call of the app takes: who we are, and how long the wiki may take: what
- * is left of `deadline` (default: a deadline of its own, for a request that makes one call).
- */
-export function wikiOptions(
-  config: AppConfig,
-  deadline: WikiDeadline = startWikiDeadline(config),
-): { userAgent: string; timeoutMs: number } {
-  return { userAgent: config.userAgent, timeoutMs: deadline.remainingMs() };
-}
-
-/**
- * Options of every identify call of the app: wikiOptions, and the expected `iss` when MW_ISSUER is
- * set (else lib/mwoauth expects the origin of MW_INDEX_URL).
- */
-export function identifyOptions(config: AppConfig, deadline?: WikiDeadline): IdentifyOptions {
-  const options: IdentifyOptions = wikiOptions(config, deadline);
-  if (config.wiki.issuer !== null) options.issuer = config.wiki.issuer;
-  return options;
-}
-
-/**
- * A client of the wiki's api.php acting as the user who holds `accessToken`. Its calls each get what
- * is left of `deadline` when the client is made: make one client per call when a request makes
- * several in a row.
- */
-export function apiClientFor(
-  config: AppConfig,
-  accessToken: AccessToken,
-  deadline?: WikiDeadline,
-): ApiClient {
-  return new ApiClient({
-    apiUrl: config.wiki.apiUrl,
-    consumer: config.consumer,
-    accessToken,
-    ...wikiOptions(config, deadline),
-    // A write or read done for a logged-in user must fail, not happen anonymously, if the token
-    // stopped logging in (API assert=user).
-    assert: 'user',
-  });
-}
-
-/**
- * MediaWiki's answers for an access token the user revoked in Special:OAuthManageMyGrants (or that
- * never existed): identify says mwoauthdatastore-access-token-not-found (fixtures 13, 33); the API
- * says mwoauth-invalid-authorization (fixtures 14, 33b); assert=user fails once the token no longer
- * logs anyone in.
- */
-const REVOKED_CODES = new Set([
-  'mwoauthdatastore-access-token-not-found',
-  'mwoauth-invalid-authorization',
-  'assertuserfailed',
-  'assertnameduserfailed',
-]);
-
-/** True when `error` means the session's access token no longer works: the session must end. */
-export function isRevoked(error: unknown): boolean {
-  return (
-    error instanceof MWOAuthError &&
-    error.code === 'mediawiki' &&
-    error.mediawikiCode !== null &&
-    REVOKED_CODES.has(error.mediawikiCode)
-  );
-}
+export { startWikiDeadline, WikiDeadline, wikiOptions } from './wiki/deadline';
 
 /** Blocks: API error codes (ApiBlockInfoTrait) and Extension:OAuth's blocked-user refusals. */
 export function isBlocked(error: unknown): boolean {
@@ -137,7 +43,7 @@ function isHtmlPage(error: MWOAuthError): boolean {
  * its messages); in production, null: the message may quote the wiki's page, and is in the log.
  */
 function developmentDetails(error: unknown): string | null {
-  if (process.env.NODE_ENV === 'production' || !(error instanceof MWOAuthError)) return null;
+  if (isProduction() || !(error instanceof MWOAuthError)) return null;
   return error.message;
 }
 
@@ -171,10 +77,9 @@ function describe(error: unknown, loginHref: string, task: WikiTask): Failure {
       status: 500,
       title: 'This app is not configured',
       what: 'The server is missing some of its settings, so it cannot talk to the wiki.',
-      todo:
-        process.env.NODE_ENV === 'production'
-          ? 'If you run this app, read the server log: it names each missing or invalid setting.'
-          : `Fix these settings (see .env.example) and restart: ${error.problems.join(' ')}`,
+      todo: isProduction()
+        ? 'If you run this app, read the server log: it names each missing or invalid setting.'
+        : `Fix these settings (see .env.example) and restart: ${error.problems.join(' ')}`,
       action: null,
       mediawikiCode: null,
     };

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { DEV_USER_AGENT, passwordIdFor, readConfig, type Env } from '@/lib/server/config';
+import { CONFIG_VARIABLES, DEV_USER_AGENT, passwordIdFor, readConfig, type Env } from '@/lib/server/config';
 import { AppError } from '@/lib/server/errors';
 
 const GOOD_SECRET = 'k8Jz2QvR4mWc7XpL9sTbN3yFhD6gAeU1';
@@ -227,5 +227,35 @@ describe('readConfig', () => {
     // The id of a secret does not depend on its position, so the next rotation keeps it.
     const next = readConfig({ ...valid, SESSION_SECRET: `Zx9Cv8Bn7Mm6Ll5Kk4Jj3Hh2Gg1Ff0Dd,${GOOD_SECRET}` });
     expect(next.session.passwords[passwordIdFor(GOOD_SECRET)]).toBe(GOOD_SECRET);
+  });
+});
+
+describe('CONFIG_VARIABLES', () => {
+  it('should list every variable readConfig reads, so getConfig cannot serve a stale configuration', () => {
+    const read = new Set<string>();
+    for (const base of [{}, valid, production, { ...production, APP_URL: undefined }]) {
+      const env: Env = new Proxy(
+        { ...base },
+        {
+          get(target: Record<string, string | undefined>, name: string | symbol): string | undefined {
+            if (typeof name === 'string') read.add(name);
+            return typeof name === 'string' ? target[name] : undefined;
+          },
+        },
+      );
+      try {
+        readConfig(env);
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+      }
+    }
+    expect([...read].sort()).toEqual([...CONFIG_VARIABLES].sort());
+  });
+});
+
+describe('AppConfig.production', () => {
+  it('should say whether NODE_ENV is production, so no other code reads NODE_ENV', () => {
+    expect(readConfig(production).production).toBe(true);
+    expect(readConfig(valid).production).toBe(false);
   });
 });

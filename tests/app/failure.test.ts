@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MWOAuthError } from '@/lib/mwoauth';
 import { AppError } from '@/lib/server/errors';
 import { failureResponse, renderFailurePage } from '@/lib/server/failure-page';
-import { describeWikiError, isRevoked } from '@/lib/server/wiki';
+import { isRevoked } from '@/lib/server/login/oauth1';
+import { describeWikiError } from '@/lib/server/wiki';
 
 describe('describeWikiError', () => {
   it.each([

@@ -9,7 +9,10 @@ import {
   MAX_LINE_LENGTH,
   savedRevision,
 } from '@/lib/server/sandbox';
-import { apiClientFor, startWikiDeadline } from '@/lib/server/wiki';
+import { apiClientFor, oauth1Flow } from '@/lib/server/login/oauth1';
+import type { LoginSession } from '@/lib/server/session/store';
+import { wikiUser, type WikiUser } from '@/lib/server/wiki-user';
+import { startWikiDeadline } from '@/lib/server/wiki';
 import {
   accessTokenFor,
   APP_ORIGIN,
@@ -40,13 +43,24 @@ afterAll(async () => {
   await devwiki.close();
 });
 
+/** What requireUser() hands /profile for a user holding `accessToken` (here: no redirect). */
+function userFor(accessToken: { key: string; secret: string }): WikiUser {
+  const login: LoginSession = {
+    sub: '0',
+    username: 'test',
+    credentials: { protocol: '1.0a', accessToken },
+    loggedInAt: 1,
+  };
+  return wikiUser(login, oauth1Flow(config), config);
+}
+
 describe('loadProfile', () => {
   it('should ask identify and userinfo at the same time, and return both', async () => {
     const token = await accessTokenFor(devwiki, consumer, 'Alice');
     const before = devwiki.requests.length;
     // Each answer takes 300 ms, so requests made one after the other are easy to tell apart.
     devwiki.setFault('*', { kind: 'latency', ms: 300 });
-    const profile = await loadProfile(config, token).finally(() => devwiki.setFault('*', null));
+    const profile = await loadProfile(userFor(token)).finally(() => devwiki.setFault('*', null));
     const asked = devwiki.requests.slice(before);
     expect(asked.map((r) => r.endpoint).sort()).toEqual(['api', 'identify']);
     // Sequential requests would arrive at least 300 ms apart (the latency of the first answer).
@@ -64,7 +78,7 @@ describe('loadProfile', () => {
   });
 
   it("should show a blocked user's block", async () => {
-    const profile = await loadProfile(config, await accessTokenFor(devwiki, consumer, 'Blocked'));
+    const profile = await loadProfile(userFor(await accessTokenFor(devwiki, consumer, 'Blocked')));
     expect(profile.kind).toBe('ok');
     if (profile.kind !== 'ok') return;
     expect(profile.identity.blocked).toBe(true);
@@ -74,7 +88,7 @@ describe('loadProfile', () => {
   it('should say revoked once the user revoked access on the wiki', async () => {
     const token = await accessTokenFor(devwiki, consumer, 'Eve');
     devwiki.revoke('Eve', consumer.key);
-    expect(await loadProfile(config, token)).toEqual({ kind: 'revoked' });
+    expect(await loadProfile(userFor(token))).toEqual({ kind: 'revoked' });
   });
 });
 

@@ -6,7 +6,7 @@ import {
   REDIS_DEADLINE_MS,
   type RedisConnection,
 } from '@/lib/server/redis/connection';
-import { LOGIN_COOKIE } from '@/lib/server/session';
+import { LOGIN_COOKIE } from '@/lib/server/session/cookie-store';
 import { createRedisStore } from '@/lib/server/session/redis-store';
 import type { SessionStore } from '@/lib/server/session/store';
 import { startRedis, type TestRedis } from '@/tests/support/redis-server';

@@ -4,7 +4,7 @@ import { makeToken } from '@/lib/mwoauth';
 import type { Credentials, NewLogin } from '@/lib/server/login/credentials';
 import { createRedisConnection, type RedisConnection } from '@/lib/server/redis/connection';
 import { redisKeyPrefix } from '@/lib/server/redis/keys';
-import { LOGIN_COOKIE, LOGIN_TTL_S } from '@/lib/server/session';
+import { LOGIN_COOKIE, LOGIN_TTL_S } from '@/lib/server/session/cookie-store';
 import { createRedisStore } from '@/lib/server/session/redis-store';
 import type { SessionStore } from '@/lib/server/session/store';
 import { environment, loadFixture } from '@/tests/support/fixtures';

@@ -6,14 +6,9 @@ import { NextRequest } from 'next/server';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SessionConfig } from '@/lib/server/config';
 import { sessionConfig } from '@/tests/support/session-config';
-import {
-  LOGIN_CACHE_SIZE,
-  LOGIN_COOKIE,
-  LOGIN_TTL_S,
-  readLoginSession,
-  writeLoginSession,
-  type CookieReader,
-} from '@/lib/server/session';
+import { cookieStore, LOGIN_CACHE_SIZE, LOGIN_COOKIE, LOGIN_TTL_S } from '@/lib/server/session/cookie-store';
+import type { CookieReader } from '@/lib/server/session/cookies';
+import type { LoginSession } from '@/lib/server/session/store';
 import { configureFor, testConsumer } from '@/tests/support/app-harness';
 
 const unseals = vi.hoisted(() => ({ count: 0 }));
@@ -50,17 +45,22 @@ async function sealedLogin(config: SessionConfig): Promise<string> {
       value = v;
     },
   };
-  await writeLoginSession(
-    writer,
-    {
-      sub: String(users),
-      username: `User ${users}`,
-      accessToken: { key: 'a'.repeat(32), secret: 'b'.repeat(40) },
-    },
-    config,
-    false,
-  );
+  const store = cookieStore(config);
+  await store.create(await store.open({ get: () => undefined }), writer, {
+    sub: String(users),
+    username: `User ${users}`,
+    credentials: { protocol: '1.0a', accessToken: { key: 'a'.repeat(32), secret: 'b'.repeat(40) } },
+  });
   return value;
+}
+
+/** The cookie store's open(), as { value, clear } (the login, and whether the cookie is stale). */
+async function readLoginSession(
+  cookies: CookieReader,
+  config: SessionConfig,
+): Promise<{ value: LoginSession | null; clear: boolean }> {
+  const session = await cookieStore(config).open(cookies);
+  return { value: session.login, clear: session.stale };
 }
 
 function jar(seal: string): CookieReader {
@@ -145,7 +145,10 @@ describe('reading the login cookie', () => {
     const seal = await sealedLogin(config);
     const { value } = await readLoginSession(jar(seal), config);
     expect(Object.isFrozen(value)).toBe(true);
-    expect(Object.isFrozen(value?.accessToken)).toBe(true);
+    expect(Object.isFrozen(value?.credentials)).toBe(true);
+    expect(value?.credentials.protocol === '1.0a' && Object.isFrozen(value.credentials.accessToken)).toBe(
+      true,
+    );
   });
 
   it(`should remember at most ${LOGIN_CACHE_SIZE} cookies, dropping the least recently read`, async () => {

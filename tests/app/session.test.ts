@@ -2,24 +2,22 @@ import { inspect } from 'node:util';
 import { sealData, unsealData } from 'iron-session';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { sessionConfig } from '@/tests/support/session-config';
+import type { SessionConfig } from '@/lib/server/config';
+import type { NewLogin } from '@/lib/server/login/credentials';
+import { secureCookiesFor } from '@/lib/server/origin';
+import { FLASH_COOKIE, FLASH_TTL_S, readSandboxFlash, writeSandboxFlash } from '@/lib/server/sandbox-flash';
+import { cookieStore, LOGIN_COOKIE } from '@/lib/server/session/cookie-store';
+import { cookieWriter, type CookieAttributes } from '@/lib/server/session/cookies';
 import {
   HANDSHAKE_COOKIE,
   HANDSHAKE_TTL_S,
-  LOGIN_COOKIE,
   MAX_PENDING_HANDSHAKES,
-  FLASH_COOKIE,
-  FLASH_TTL_S,
-  clearLoginSession,
-  newHandshake,
-  readHandshakes,
-  readLoginSession,
-  readSandboxFlash,
-  secureCookiesFor,
-  writeHandshakes,
-  writeLoginSession,
-  writeSandboxFlash,
-  type CookieAttributes,
-} from '@/lib/server/session';
+  newPendingLogin,
+  readPendingLogins,
+  writePendingLogins,
+  type PendingLogin,
+} from '@/lib/server/session/handshakes';
+import type { LoginSession } from '@/lib/server/session/store';
 
 const CURRENT = 'k8Jz2QvR4mWc7XpL9sTbN3yFhD6gAeU1';
 const OLD = 'Yq5Lr8Nw2Tz4Vb7Xc1Md3Kf6Hj9Gp0Sa';
@@ -38,7 +36,62 @@ class Jar {
   }
 }
 
-const alice = { sub: '3', username: 'Alice', accessToken: { key: 'a'.repeat(32), secret: 'b'.repeat(40) } };
+const aliceToken = { key: 'a'.repeat(32), secret: 'b'.repeat(40) };
+const alice: NewLogin = {
+  sub: '3',
+  username: 'Alice',
+  credentials: { protocol: '1.0a', accessToken: aliceToken },
+};
+
+// The cookie store (session/cookie-store.ts) and the handshake cookie (session/handshakes.ts) as
+// the tests below use them: a login written to and read back from one jar.
+async function writeLoginSession(
+  jar: Jar,
+  login: NewLogin,
+  config: SessionConfig,
+  secure: boolean,
+): Promise<void> {
+  const store = cookieStore(config);
+  await store.create(await store.open(jar), cookieWriter(jar, secure), login);
+}
+
+async function readLoginSession(
+  jar: Jar,
+  config: SessionConfig,
+): Promise<{ value: LoginSession | null; clear: boolean }> {
+  const session = await cookieStore(config).open(jar);
+  return { value: session.login, clear: session.stale };
+}
+
+async function clearLoginSession(jar: Jar, secure: boolean): Promise<void> {
+  await (await cookieStore(sessionConfig(CURRENT)).open(jar)).end(cookieWriter(jar, secure));
+}
+
+function accessTokenOf(login: LoginSession | null): { key: string; secret: string } | undefined {
+  const credentials = login?.credentials;
+  return credentials?.protocol === '1.0a' ? credentials.accessToken : undefined;
+}
+
+function newHandshake(requestToken: { key: string; secret: string }, next: string): PendingLogin {
+  return newPendingLogin({ key: requestToken.key, handshake: { protocol: '1.0a', requestToken } }, next);
+}
+
+async function writeHandshakes(
+  jar: Jar,
+  pending: readonly PendingLogin[],
+  config: SessionConfig,
+  secure: boolean,
+): Promise<void> {
+  await writePendingLogins(cookieWriter(jar, secure), pending, config);
+}
+
+async function readHandshakes(
+  jar: Jar,
+  config: SessionConfig,
+): Promise<{ value: readonly PendingLogin[]; clear: boolean }> {
+  const read = await readPendingLogins(jar, config);
+  return { value: read.pending, clear: read.stale };
+}
 
 afterEach(() => {
   vi.useRealTimers();
@@ -65,14 +118,14 @@ describe('the login cookie', () => {
     const jar = new Jar();
     await writeLoginSession(jar, alice, config, true);
     const user = (await readLoginSession(jar, config)).value;
-    expect(user?.accessToken.secret).toBe(alice.accessToken.secret);
+    expect(accessTokenOf(user)?.secret).toBe(aliceToken.secret);
     for (const shown of [
       inspect(user, { depth: 10 }),
       String(user),
-      `${user?.accessToken}`,
-      inspect(user?.accessToken),
+      `${accessTokenOf(user)}`,
+      inspect(accessTokenOf(user)),
     ]) {
-      expect(shown).not.toContain(alice.accessToken.secret);
+      expect(shown).not.toContain(aliceToken.secret);
     }
     expect(inspect(user)).toContain('[redacted]');
     // The seal is JSON: a login read from a cookie and written again keeps the secret.
@@ -82,7 +135,7 @@ describe('the login cookie', () => {
     const sealed: unknown = await unsealData(again.values.get(LOGIN_COOKIE) ?? '', {
       password: config.passwords,
     });
-    expect(sealed).toMatchObject({ accessToken: alice.accessToken });
+    expect(sealed).toMatchObject({ credentials: { accessToken: aliceToken } });
   });
 
   it('should keep only the fields it knows, so nothing can grow in it', async () => {
@@ -164,9 +217,9 @@ describe('the login cookie', () => {
     expect((await readLoginSession(jar, sessionConfig(CURRENT))).value).toMatchObject(alice);
   });
 
-  it('should clear with an empty value and Max-Age=0', () => {
+  it('should clear with an empty value and Max-Age=0', async () => {
     const jar = new Jar();
-    clearLoginSession(jar, false);
+    await clearLoginSession(jar, false);
     expect(jar.values.get(LOGIN_COOKIE)).toBe('');
     expect(jar.attributes.get(LOGIN_COOKIE)).toMatchObject({ maxAge: 0, httpOnly: true, path: '/' });
   });
@@ -188,7 +241,7 @@ describe('the handshake cookie', () => {
       false,
     );
     const read = await readHandshakes(jar, config);
-    expect(read.value.map((h) => [h.requestToken.key, h.next])).toEqual([
+    expect(read.value.map((h) => [h.key, h.next])).toEqual([
       [token(1).key, '/profile'],
       [token(2).key, '/sandbox'],
     ]);
@@ -204,7 +257,7 @@ describe('the handshake cookie', () => {
     const jar = new Jar();
     const many = Array.from({ length: 8 }, (_, i) => newHandshake(token(i), '/'));
     await writeHandshakes(jar, many, config, false);
-    const keys = (await readHandshakes(jar, config)).value.map((h) => h.requestToken.key);
+    const keys = (await readHandshakes(jar, config)).value.map((h) => h.key);
     expect(keys).toEqual([3, 4, 5, 6, 7].map((i) => token(i).key));
   });
 
@@ -216,7 +269,7 @@ describe('the handshake cookie', () => {
     expect((jar.values.get(HANDSHAKE_COOKIE) ?? '').length).toBeLessThan(4096 - 100);
     const kept = (await readHandshakes(jar, config)).value;
     expect(kept.length).toBeGreaterThan(0);
-    expect(kept.at(-1)?.requestToken.key).toBe(token(4).key);
+    expect(kept.at(-1)?.key).toBe(token(4).key);
   });
 
   it('should drop logins older than 10 minutes', async () => {
@@ -258,7 +311,7 @@ describe('the sandbox flash cookie', () => {
   it('should carry who saved which revision for 60 s, sealed and HttpOnly', async () => {
     const config = sessionConfig(CURRENT);
     const jar = new Jar();
-    await writeSandboxFlash(jar, { sub: '3', revid: 42 }, config, true);
+    await writeSandboxFlash(cookieWriter(jar, true), { sub: '3', revid: 42 }, config);
     expect(FLASH_TTL_S).toBe(60);
     expect(jar.attributes.get(FLASH_COOKIE)).toMatchObject({ httpOnly: true, secure: true, maxAge: 60 });
     expect(jar.values.get(FLASH_COOKIE)).toMatch(/^Fe26\.2\*/);
@@ -268,7 +321,7 @@ describe('the sandbox flash cookie', () => {
   it("should be gone once its minute (and iron's minute of clock skew) is over", async () => {
     const config = sessionConfig(CURRENT);
     const jar = new Jar();
-    await writeSandboxFlash(jar, { sub: '3', revid: 42 }, config, true);
+    await writeSandboxFlash(cookieWriter(jar, true), { sub: '3', revid: 42 }, config);
     vi.useFakeTimers({ now: Date.now() + 121_000 });
     expect(await readSandboxFlash(jar, config)).toBeNull();
   });

@@ -4,7 +4,8 @@
 import { unsealData } from 'iron-session';
 import { expect } from 'vitest';
 import { passwordIdFor } from '@/lib/server/config';
-import { HANDSHAKE_COOKIE, LOGIN_COOKIE } from '@/lib/server/session';
+import { LOGIN_COOKIE } from '@/lib/server/session/cookie-store';
+import { HANDSHAKE_COOKIE } from '@/lib/server/session/handshakes';
 import { CookieJar, type SetCookie } from '@/tests/support/app-harness';
 import type { E2EServer } from '@/tests/support/e2e-app';
 
@@ -97,10 +98,21 @@ function tokensIn(data: unknown): Array<{ kind: string; key: string; secret: str
   };
   if (typeof data !== 'object' || data === null) return found;
   token(Reflect.get(data, 'accessToken'), 'access token');
+  // The login as sealed since the two seams: { credentials: { protocol, accessToken } }.
+  const credentials: unknown = Reflect.get(data, 'credentials');
+  if (typeof credentials === 'object' && credentials !== null) {
+    token(Reflect.get(credentials, 'accessToken'), 'access token');
+  }
   const pending: unknown = Reflect.get(data, 'pending');
   if (Array.isArray(pending)) {
     for (const p of pending) {
-      if (typeof p === 'object' && p !== null) token(Reflect.get(p, 'requestToken'), 'request token');
+      if (typeof p !== 'object' || p === null) continue;
+      token(Reflect.get(p, 'requestToken'), 'request token');
+      // Since the two seams: { key, handshake: { protocol, requestToken }, next, startedAt }.
+      const handshake: unknown = Reflect.get(p, 'handshake');
+      if (typeof handshake === 'object' && handshake !== null) {
+        token(Reflect.get(handshake, 'requestToken'), 'request token');
+      }
     }
   }
   return found;

@@ -38,3 +38,8 @@ export function refreshDueAt(credentials: Credentials): number | null {
   if (credentials.protocol === '1.0a' || credentials.expiresAt === null) return null;
   return credentials.expiresAt - REFRESH_MARGIN_S;
 }
+
+/** The refresh token to refresh with (store.refreshOnce's key), or null: none (1.0a, owner-only 2.0). */
+export function refreshTokenOf(credentials: Credentials): string | null {
+  return credentials.protocol === '2.0' ? credentials.refreshToken : null;
+}

@@ -1,6 +1,6 @@
 import 'server-only';
 import type { ApiClient, SuppressedProfile, UserProfile } from '@/lib/mwoauth';
-import type { WikiDeadline } from '../wiki';
+import type { WikiDeadline } from '../wiki/deadline';
 import type { Credentials, Handshake, NewLogin } from './credentials';
 
 // The login flow: one interface, one implementation a protocol (login/oauth1.ts, login/oauth2.ts).

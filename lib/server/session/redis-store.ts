@@ -5,7 +5,7 @@ import type { SessionConfig } from '../config';
 import type { Credentials, NewLogin } from '../login/credentials';
 import type { RedisConnection } from '../redis/connection';
 import { allKeyedHashes, currentKeyedHash, redisKeyPrefix, sessionIdHash } from '../redis/keys';
-import { LOGIN_COOKIE, LOGIN_TTL_S } from '../session';
+import { LOGIN_COOKIE, LOGIN_TTL_S } from './cookie-store';
 import type { CookieReader, CookieWriter } from './cookies';
 import { loginRecord, toCredentials, toLoginSession } from './login-record';
 import { seal, unsealOrNull } from './seal';

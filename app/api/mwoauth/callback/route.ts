@@ -1,10 +1,9 @@
 import { NextResponse, type NextRequest } from 'next/server';
-import { complete, identify } from '@/lib/mwoauth';
 import { failureResponse } from '@/lib/server/failure-page';
-import { configOrFailure, getOnly, logError, originOf, seeOther } from '@/lib/server/routes';
+import { getOnly, logError, routeContext, seeOther } from '@/lib/server/routes';
 import { loginPath, nextUrl } from '@/lib/server/safe-next';
-import { readHandshakes, secureCookiesFor, writeHandshakes, writeLoginSession } from '@/lib/server/session';
-import { describeWikiError, identifyOptions, startWikiDeadline, wikiOptions } from '@/lib/server/wiki';
+import { readPendingLogins, writePendingLogins } from '@/lib/server/session/handshakes';
+import { describeWikiError, startWikiDeadline } from '@/lib/server/wiki';
 
 /**
  * GET /api/mwoauth/callback?oauth_verifier=…&oauth_token=… — where the wiki sends the browser after
@@ -14,16 +13,15 @@ import { describeWikiError, identifyOptions, startWikiDeadline, wikiOptions } fr
  * session built from scratch: nothing from a cookie that was there before survives (no fixation).
  */
 export async function GET(request: NextRequest): Promise<NextResponse> {
-  const config = configOrFailure();
-  if (config instanceof NextResponse) return config;
-  const secure = secureCookiesFor(originOf(request, config));
+  const ctx = routeContext(request);
+  if (ctx instanceof NextResponse) return ctx;
+  const { config } = ctx;
   const params = request.nextUrl.searchParams;
-  const tokens = params.getAll('oauth_token');
-  const pending = await readHandshakes(request.cookies, config.session);
-  const handshake =
-    tokens.length === 1 ? pending.value.find((h) => h.requestToken.key === tokens[0]) : undefined;
+  const key = ctx.flow.callbackKey(params);
+  const { pending, stale } = await readPendingLogins(request.cookies, config.session);
+  const login = key === null ? undefined : pending.find((p) => p.key === key);
 
-  if (handshake === undefined) {
+  if (login === undefined) {
     const response = failureResponse({
       status: 400,
       title: 'This login has expired or was not started here',
@@ -32,29 +30,16 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
       action: { label: 'Log in again', href: loginPath('/') },
       mediawikiCode: null,
     });
-    if (pending.clear) await writeHandshakes(response.cookies, [], config.session, secure);
+    if (stale) await writePendingLogins(ctx.writer(response), [], config.session);
     return response;
   }
-  const remaining = pending.value.filter((h) => h !== handshake);
+  const remaining = pending.filter((p) => p !== login);
 
   let response: NextResponse;
   try {
     // One deadline for both calls: the request must not take MW_TIMEOUT_MS twice.
-    const deadline = startWikiDeadline(config);
-    const accessToken = await complete(
-      config.wiki.indexUrl,
-      config.consumer,
-      handshake.requestToken,
-      params,
-      wikiOptions(config, deadline),
-    );
-    const identity = await identify(
-      config.wiki.indexUrl,
-      config.consumer,
-      accessToken,
-      identifyOptions(config, deadline),
-    );
-    if (identity.suppressed) {
+    const finished = await ctx.flow.finish(login.handshake, params, startWikiDeadline(config));
+    if (finished === 'suppressed') {
       response = failureResponse({
         status: 403,
         title: 'This account cannot log in here',
@@ -64,19 +49,14 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
         mediawikiCode: null,
       });
     } else {
-      response = seeOther(nextUrl(handshake.next, originOf(request, config)));
-      await writeLoginSession(
-        response.cookies,
-        { sub: identity.sub, username: identity.username, accessToken },
-        config.session,
-        secure,
-      );
+      response = seeOther(nextUrl(login.next, ctx.origin));
+      await ctx.store.create(await ctx.store.open(request.cookies), ctx.writer(response), finished);
     }
   } catch (error) {
     logError('callback', error);
-    response = failureResponse(describeWikiError(error, loginPath(handshake.next)));
+    response = failureResponse(describeWikiError(error, loginPath(login.next)));
   }
-  await writeHandshakes(response.cookies, remaining, config.session, secure);
+  await writePendingLogins(ctx.writer(response), remaining, config.session);
   return response;
 }
 

@@ -1,8 +1,7 @@
 import { NextResponse, type NextRequest } from 'next/server';
-import { identify, MWOAuthError } from '@/lib/mwoauth';
-import { configOrFailure, logError, originOf, PRIVATE_NO_STORE } from '@/lib/server/routes';
-import { clearLoginSession, readLoginSession, secureCookiesFor } from '@/lib/server/session';
-import { identifyOptions, isRevoked } from '@/lib/server/wiki';
+import { MWOAuthError } from '@/lib/mwoauth';
+import { logError, PRIVATE_NO_STORE, routeContext } from '@/lib/server/routes';
+import { startWikiDeadline } from '@/lib/server/wiki';
 
 function json(body: unknown, status: number): NextResponse {
   return NextResponse.json(body, { status, headers: { 'Cache-Control': PRIVATE_NO_STORE } });
@@ -14,30 +13,24 @@ function json(body: unknown, status: number): NextResponse {
  * session. The access token itself is never in the answer.
  */
 export async function GET(request: NextRequest): Promise<NextResponse> {
-  const config = configOrFailure();
-  if (config instanceof NextResponse) return config;
-  const secure = secureCookiesFor(originOf(request, config));
-  const session = await readLoginSession(request.cookies, config.session);
-  if (session.value === null) {
+  const ctx = routeContext(request);
+  if (ctx instanceof NextResponse) return ctx;
+  const session = await ctx.store.open(request.cookies);
+  if (session.login === null) {
     const response = json({ error: 'not_logged_in', message: 'Log in first: /api/mwoauth/initiate' }, 401);
-    if (session.clear) clearLoginSession(response.cookies, secure);
+    if (session.stale) await session.end(ctx.writer(response));
     return response;
   }
   try {
-    const identity = await identify(
-      config.wiki.indexUrl,
-      config.consumer,
-      session.value.accessToken,
-      identifyOptions(config),
-    );
+    const identity = await ctx.flow.identify(session.login.credentials, startWikiDeadline(ctx.config));
     return json(identity, 200);
   } catch (error) {
-    if (isRevoked(error)) {
+    if (ctx.flow.verdict(error) !== 'keep') {
       const response = json(
         { error: 'revoked', message: 'Access was revoked on the wiki; log in again.' },
         401,
       );
-      clearLoginSession(response.cookies, secure);
+      await session.end(ctx.writer(response));
       return response;
     }
     logError('identify', error);

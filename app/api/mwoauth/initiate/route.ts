@@ -1,11 +1,10 @@
 import { NextResponse, type NextRequest } from 'next/server';
-import { initiate } from '@/lib/mwoauth';
 import { failureResponse } from '@/lib/server/failure-page';
 import { limitInitiate } from '@/lib/server/rate-limit';
-import { configOrFailure, getOnly, logError, originOf, seeOther } from '@/lib/server/routes';
+import { getOnly, logError, routeContext, seeOther } from '@/lib/server/routes';
 import { loginPath, safeNext } from '@/lib/server/safe-next';
-import { newHandshake, readHandshakes, secureCookiesFor, writeHandshakes } from '@/lib/server/session';
-import { describeWikiError, wikiOptions } from '@/lib/server/wiki';
+import { newPendingLogin, readPendingLogins, writePendingLogins } from '@/lib/server/session/handshakes';
+import { describeWikiError, startWikiDeadline } from '@/lib/server/wiki';
 
 /**
  * GET /api/mwoauth/initiate?next=/path — asks the wiki for a request token (Special:OAuth/initiate),
@@ -13,24 +12,21 @@ import { describeWikiError, wikiOptions } from '@/lib/server/wiki';
  * the browser to the wiki's authorize page. 429 with Retry-After beyond INITIATE_RATE_LIMIT.
  */
 export async function GET(request: NextRequest): Promise<NextResponse> {
-  const config = configOrFailure();
-  if (config instanceof NextResponse) return config;
+  const ctx = routeContext(request);
+  if (ctx instanceof NextResponse) return ctx;
+  const { config } = ctx;
   // Before the wiki is asked: each start makes it hold a request token for 10 minutes.
   const limited = limitInitiate(request.headers, config);
   if (limited !== null) return limited;
   const next = safeNext(request.nextUrl.searchParams.get('next'));
   try {
-    const { redirectUrl, requestToken } = await initiate(config.wiki.indexUrl, config.consumer, {
-      callback: config.callback,
-      ...wikiOptions(config),
-    });
-    const pending = await readHandshakes(request.cookies, config.session);
-    const response = seeOther(redirectUrl);
-    await writeHandshakes(
-      response.cookies,
-      [...pending.value, newHandshake(requestToken, next)],
+    const started = await ctx.flow.start(startWikiDeadline(config));
+    const { pending } = await readPendingLogins(request.cookies, config.session);
+    const response = seeOther(started.authorizeUrl);
+    await writePendingLogins(
+      ctx.writer(response),
+      [...pending, newPendingLogin(started, next)],
       config.session,
-      secureCookiesFor(originOf(request, config)),
     );
     return response;
   } catch (error) {

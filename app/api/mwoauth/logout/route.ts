@@ -1,8 +1,8 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { failureResponse } from '@/lib/server/failure-page';
-import { configOrFailure, originOf, seeOther } from '@/lib/server/routes';
+import { routeContext, seeOther } from '@/lib/server/routes';
 import { nextUrl } from '@/lib/server/safe-next';
-import { clearLoginSession, secureCookiesFor, writeHandshakes } from '@/lib/server/session';
+import { writePendingLogins } from '@/lib/server/session/handshakes';
 
 /**
  * Logging out changes state, so it is a POST from our own pages only (STYLE.md §9): another site
@@ -80,9 +80,9 @@ async function nextField(request: NextRequest): Promise<unknown> {
 
 /** POST /api/mwoauth/logout (form field or query `next`) — ends the session, 303 to next or /. */
 export async function POST(request: NextRequest): Promise<NextResponse> {
-  const config = configOrFailure();
-  if (config instanceof NextResponse) return config;
-  const origin = originOf(request, config);
+  const ctx = routeContext(request);
+  if (ctx instanceof NextResponse) return ctx;
+  const { config, origin } = ctx;
   if (!fromOurOrigin(request, origin)) {
     logRefusal(request, origin, config.appOrigin !== null);
     return failureResponse({
@@ -106,9 +106,10 @@ export async function POST(request: NextRequest): Promise<NextResponse> {
     });
   }
   const response = seeOther(nextUrl(next, origin));
-  const secure = secureCookiesFor(origin);
-  clearLoginSession(response.cookies, secure);
-  await writeHandshakes(response.cookies, [], config.session, secure);
+  const writer = ctx.writer(response);
+  // Read before it is cleared: a store on a server deletes the record the cookie names.
+  await (await ctx.store.open(request.cookies)).end(writer);
+  await writePendingLogins(writer, [], config.session);
   return response;
 }
 

@@ -1,9 +1,7 @@
 import { NextResponse, type NextRequest } from 'next/server';
-import { identify } from '@/lib/mwoauth';
 import { failureResponse } from '@/lib/server/failure-page';
-import { configOrFailure, logError, originOf, seeOther } from '@/lib/server/routes';
-import { clearLoginSession, readLoginSession, secureCookiesFor } from '@/lib/server/session';
-import { describeWikiError, identifyOptions, isRevoked } from '@/lib/server/wiki';
+import { logError, routeContext, seeOther } from '@/lib/server/routes';
+import { describeWikiError, startWikiDeadline } from '@/lib/server/wiki';
 
 /**
  * GET /api/mwoauth/revoked — where a page sends the browser when the wiki refused the session's
@@ -12,23 +10,22 @@ import { describeWikiError, identifyOptions, isRevoked } from '@/lib/server/wiki
  * itself: a link from another site cannot log anyone out whose access still works.
  */
 export async function GET(request: NextRequest): Promise<NextResponse> {
-  const config = configOrFailure();
-  if (config instanceof NextResponse) return config;
-  const origin = originOf(request, config);
-  const secure = secureCookiesFor(origin);
-  const session = await readLoginSession(request.cookies, config.session);
-  if (session.value === null) {
+  const ctx = routeContext(request);
+  if (ctx instanceof NextResponse) return ctx;
+  const { origin } = ctx;
+  const session = await ctx.store.open(request.cookies);
+  if (session.login === null) {
     const response = seeOther(new URL('/', origin));
-    if (session.clear) clearLoginSession(response.cookies, secure);
+    if (session.stale) await session.end(ctx.writer(response));
     return response;
   }
   try {
-    await identify(config.wiki.indexUrl, config.consumer, session.value.accessToken, identifyOptions(config));
+    await ctx.flow.identify(session.login.credentials, startWikiDeadline(ctx.config));
     return seeOther(new URL('/', origin));
   } catch (error) {
-    if (isRevoked(error)) {
+    if (ctx.flow.verdict(error) !== 'keep') {
       const response = seeOther(new URL('/?notice=revoked', origin));
-      clearLoginSession(response.cookies, secure);
+      await session.end(ctx.writer(response));
       return response;
     }
     logError('revocation check', error);

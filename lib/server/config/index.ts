@@ -1,0 +1,149 @@
+import 'server-only';
+import { AppError } from '../errors';
+import type { Env } from './env';
+import { readOAuth, type OAuthConfig } from './oauth';
+import { printedAs, redactedSession } from './redact';
+import {
+  readAppOrigin,
+  readRateLimit,
+  readTrustProxy,
+  readUserAgent,
+  readWikiTimeout,
+  type RateLimitConfig,
+} from './server';
+import { readSessionSecrets, type SessionConfig } from './session';
+import { readWiki, type WikiConfig } from './wiki';
+
+// The app's configuration, read from the environment and validated in ONE place (STYLE.md §7),
+// one file a concern beside this one. It is read lazily, at request time, so `next build` works
+// with no environment at all; in production, instrumentation.ts calls `getConfig()` at startup so
+// a bad deploy stops at once with one message naming every problem (never a value: some of them
+// are secrets).
+
+export type { Env } from './env';
+export type { OAuth1Config, OAuthConfig } from './oauth';
+export {
+  DEFAULT_INITIATE_RATE_LIMIT,
+  DEFAULT_WIKI_TIMEOUT_MS,
+  DEV_USER_AGENT,
+  type RateLimitConfig,
+} from './server';
+export { MIN_SECRET_LENGTH, passwordIdFor, type SessionConfig } from './session';
+export type { WikiConfig } from './wiki';
+
+/** Every environment variable the configuration reads: getConfig's cache key (a new one goes here). */
+export const CONFIG_VARIABLES = [
+  'MW_INDEX_URL',
+  'MW_API_URL',
+  'MW_ISSUER',
+  'MW_CONSUMER_KEY',
+  'MW_CONSUMER_SECRET',
+  'MW_CALLBACK',
+  'SESSION_SECRET',
+  'USER_AGENT',
+  'APP_URL',
+  'VERCEL',
+  'MW_TIMEOUT_MS',
+  'INITIATE_RATE_LIMIT',
+  'TRUST_PROXY',
+  'NODE_ENV',
+] as const;
+
+interface CommonConfig {
+  readonly wiki: WikiConfig;
+  readonly session: SessionConfig;
+  /** Sent with every request to the wiki (Wikimedia User-Agent policy). */
+  readonly userAgent: string;
+  /**
+   * The public origin (`APP_URL`), or null to take it from each request (outside production, and
+   * on Vercel: see readAppOrigin).
+   */
+  readonly appOrigin: string | null;
+  /**
+   * `MW_TIMEOUT_MS`: how long one request of ours may wait on the wiki, all its calls together
+   * (connect, headers and body of each; see WikiDeadline in wiki/deadline.ts), so a hung or
+   * trickling wiki cannot hold a request of ours open. Default 10 000 (lib/mwoauth's default).
+   */
+  readonly wikiTimeoutMs: number;
+  /**
+   * `INITIATE_RATE_LIMIT`: logins a client may start per window, or null when turned off. Each start
+   * makes the wiki hold a request token for 600 s (_facts.json), so a loop on initiate is abuse of
+   * the wiki as much as of us. Default 10 per 60 s.
+   */
+  readonly initiateRateLimit: RateLimitConfig | null;
+  /**
+   * `TRUST_PROXY`: true when the first X-Forwarded-For entry is the visitor's (the front proxy
+   * replaces the header, inner ones append). See lib/server/rate-limit.ts and SECURITY.md.
+   */
+  readonly trustProxy: boolean;
+  /** `NODE_ENV=production`: stricter checks, and no error details on pages. */
+  readonly production: boolean;
+}
+
+/** The configuration: the common settings and the protocol's (`protocol` tells which). */
+export type AppConfig = CommonConfig & OAuthConfig;
+
+/**
+ * Whether this is a production server, for the code that must know without a configuration (the
+ * page that says the configuration is broken); with one, read `config.production`.
+ */
+export function isProduction(env: Env = process.env): boolean {
+  return env.NODE_ENV === 'production';
+}
+
+/**
+ * Reads and validates the configuration from `env` (default: `process.env`). Throws one `AppError`
+ * (`invalid_config`) listing every problem, each naming the variable and the fix, never a value.
+ */
+export function readConfig(env: Env = process.env): AppConfig {
+  const problems: string[] = [];
+  const production = isProduction(env);
+
+  const wiki = readWiki(env, problems);
+  const oauth = readOAuth(env, problems);
+  const session = readSessionSecrets(env.SESSION_SECRET, problems);
+  const userAgent = readUserAgent(env, production, problems);
+  const appOrigin = readAppOrigin(env, production, problems);
+  const wikiTimeoutMs = readWikiTimeout(env, problems);
+  const initiateRateLimit = readRateLimit(env, problems);
+  const trustProxy = readTrustProxy(env, problems);
+
+  if (problems.length > 0 || wiki === null || session === null) {
+    const list = problems.map((p) => `  - ${p}`).join('\n');
+    throw new AppError(
+      'invalid_config',
+      `next-mwoauth is not configured correctly (${problems.length} problem${problems.length === 1 ? '' : 's'}; see .env.example):\n${list}`,
+      { problems },
+    );
+  }
+  const config: AppConfig = {
+    wiki,
+    ...oauth,
+    session,
+    userAgent,
+    appOrigin,
+    wikiTimeoutMs,
+    initiateRateLimit,
+    trustProxy,
+    production,
+  };
+  return printedAs(config, () => ({
+    ...config,
+    consumer: { key: config.consumer.key, secret: '[redacted]' },
+    session: redactedSession(session),
+  }));
+}
+
+let cached: { env: string; config: AppConfig } | null = null;
+
+/**
+ * The configuration from `process.env`, validated. Cached while the variables it reads stay the
+ * same (tests change them between cases).
+ */
+export function getConfig(): AppConfig {
+  const fingerprint = JSON.stringify(CONFIG_VARIABLES.map((name) => process.env[name] ?? null));
+  if (cached !== null && cached.env === fingerprint) return cached.config;
+  const config = readConfig(process.env);
+  cached = { env: fingerprint, config };
+  return config;
+}

@@ -1,0 +1,30 @@
+import 'server-only';
+import { inspect } from 'node:util';
+import type { SessionConfig } from './session';
+
+// How the configuration prints: never a secret (STYLE.md §11).
+
+/**
+ * Gives `value` a non-enumerable toJSON and util.inspect.custom showing `view()` instead, so that
+ * console.log(getConfig()) or JSON.stringify(config) prints no secret (STYLE.md §11), while code
+ * that reads the fields (iron-session's password map, lib/mwoauth's consumer) still gets them.
+ * Non-enumerable: Object.assign and spreads copy the real fields only.
+ */
+export function printedAs<T extends object>(value: T, view: () => unknown): T {
+  Object.defineProperties(value, {
+    toJSON: { value: view, enumerable: false },
+    [inspect.custom]: {
+      value: (_depth: number, options: object): string => inspect(view(), options),
+      enumerable: false,
+    },
+  });
+  return value;
+}
+
+export function redactedPasswords(passwords: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.keys(passwords).map((id) => [id, '[redacted]']));
+}
+
+export function redactedSession(session: SessionConfig): Record<string, unknown> {
+  return { passwords: redactedPasswords(session.passwords), currentPasswordId: session.currentPasswordId };
+}

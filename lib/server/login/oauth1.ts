@@ -1,0 +1,176 @@
+import 'server-only';
+import {
+  ApiClient,
+  complete,
+  identify,
+  initiate,
+  MWOAuthError,
+  type AccessToken,
+  type IdentifyOptions,
+} from '@/lib/mwoauth';
+import type { AppConfig } from '../config';
+import { deadlineApiClient, wikiOptions, type WikiDeadline } from '../wiki/deadline';
+import type { Credentials } from './credentials';
+import type { LoginFlow, SessionVerdict } from './flow';
+
+// The login flow for OAuth 1.0a (Extension:OAuth's Special:OAuth/initiate, authorize, token and
+// identify; fixtures 01-07), and what the wiki's 1.0a errors mean for a session.
+
+/**
+ * Options of every identify call of the app: wikiOptions, and the expected `iss` when MW_ISSUER is
+ * set (else lib/mwoauth expects the origin of MW_INDEX_URL).
+ */
+export function identifyOptions(config: AppConfig, deadline?: WikiDeadline): IdentifyOptions {
+  const options: IdentifyOptions = wikiOptions(config, deadline);
+  if (config.wiki.issuer !== null) options.issuer = config.wiki.issuer;
+  return options;
+}
+
+/**
+ * A client of the wiki's api.php acting as the user who holds `accessToken`. Its calls each get what
+ * is left of `deadline` when the client is made: make one client per call when a request makes
+ * several in a row (or use the flow's `api`, whose calls each get what is left when they start).
+ */
+export function apiClientFor(
+  config: AppConfig,
+  accessToken: AccessToken,
+  deadline?: WikiDeadline,
+): ApiClient {
+  return new ApiClient({
+    apiUrl: config.wiki.apiUrl,
+    consumer: config.consumer,
+    accessToken,
+    ...wikiOptions(config, deadline),
+    // A write or read done for a logged-in user must fail, not happen anonymously, if the token
+    // stopped logging in (API assert=user).
+    assert: 'user',
+  });
+}
+
+/**
+ * MediaWiki's answers for an access token the user revoked in Special:OAuthManageMyGrants (or that
+ * never existed): identify says mwoauthdatastore-access-token-not-found (fixtures 13, 33); the API
+ * says mwoauth-invalid-authorization (fixtures 14, 33b); assert=user fails once the token no longer
+ * logs anyone in.
+ *
+ * The API answers mwoauth-invalid-authorization for a revoked grant AND for a timestamp more than
+ * 300 s off or a bad signature (fixtures 15, 17, 33b): so a page or an action that meets one never
+ * ends the session itself (that would log users out whenever a clock drifts). It sends the browser
+ * to /api/mwoauth/revoked, which asks identify, which tells them apart, before it ends the session.
+ */
+const REVOKED_CODES = new Set([
+  'mwoauthdatastore-access-token-not-found',
+  'mwoauth-invalid-authorization',
+  'assertuserfailed',
+  'assertnameduserfailed',
+]);
+
+/** True when `error` means the session's access token no longer works: the session must end. */
+export function isRevoked(error: unknown): boolean {
+  return (
+    error instanceof MWOAuthError &&
+    error.code === 'mediawiki' &&
+    error.mediawikiCode !== null &&
+    REVOKED_CODES.has(error.mediawikiCode)
+  );
+}
+
+/** Errors made for a session of another protocol (the app was switched): that session must end. */
+const foreignSessions = new WeakSet<object>();
+
+function accessTokenOf(credentials: Credentials): AccessToken {
+  if (credentials.protocol === '1.0a') return credentials.accessToken;
+  const error = new MWOAuthError(
+    'invalid_argument',
+    'This session was made with OAuth 2.0, but the app now uses OAuth 1.0a: log in again.',
+  );
+  foreignSessions.add(error);
+  throw error;
+}
+
+/** OAuth 1.0a: tokens that never expire, so nothing to refresh. */
+export function oauth1Flow(config: AppConfig): LoginFlow {
+  const { indexUrl, apiUrl } = config.wiki;
+  return {
+    protocol: '1.0a',
+
+    async start(deadline) {
+      const { redirectUrl, requestToken } = await initiate(indexUrl, config.consumer, {
+        callback: config.callback,
+        ...wikiOptions(config, deadline),
+      });
+      return {
+        authorizeUrl: redirectUrl,
+        key: requestToken.key,
+        handshake: { protocol: '1.0a', requestToken },
+      };
+    },
+
+    // The wiki sends the user back with oauth_verifier and oauth_token (fixture 04). Exactly one:
+    // a repeated oauth_token names no login (and makes no request to the wiki).
+    callbackKey(query) {
+      const tokens = query.getAll('oauth_token');
+      const [token] = tokens;
+      return tokens.length === 1 && token !== undefined && token !== '' ? token : null;
+    },
+
+    async finish(handshake, query, deadline) {
+      if (handshake.protocol !== '1.0a') {
+        throw new MWOAuthError('token_mismatch', 'This login was started with another protocol.');
+      }
+      // One deadline for both calls: the request must not take MW_TIMEOUT_MS twice.
+      const accessToken = await complete(
+        indexUrl,
+        config.consumer,
+        handshake.requestToken,
+        query,
+        wikiOptions(config, deadline),
+      );
+      const identity = await identify(
+        indexUrl,
+        config.consumer,
+        accessToken,
+        identifyOptions(config, deadline),
+      );
+      if (identity.suppressed) return 'suppressed';
+      return {
+        sub: identity.sub,
+        username: identity.username,
+        credentials: { protocol: '1.0a', accessToken },
+      };
+    },
+
+    // identify's verified JWT, as lib/mwoauth returns it (the JSON of /api/mwoauth/identify).
+    identify(credentials, deadline) {
+      return identify(
+        indexUrl,
+        config.consumer,
+        accessTokenOf(credentials),
+        identifyOptions(config, deadline),
+      );
+    },
+
+    api(credentials, deadline) {
+      return deadlineApiClient(
+        {
+          apiUrl,
+          consumer: config.consumer,
+          accessToken: accessTokenOf(credentials),
+          userAgent: config.userAgent,
+          // As apiClientFor: fail, never act anonymously, once the token stops logging in.
+          assert: 'user',
+        },
+        deadline,
+      );
+    },
+
+    async refresh(credentials) {
+      return credentials;
+    },
+
+    verdict(error): SessionVerdict {
+      if (isRevoked(error)) return 'revoked';
+      return typeof error === 'object' && error !== null && foreignSessions.has(error) ? 'revoked' : 'keep';
+    },
+  };
+}

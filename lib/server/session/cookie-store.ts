@@ -1,0 +1,249 @@
+import 'server-only';
+import { createHash } from 'node:crypto';
+import { makeToken } from '@/lib/mwoauth';
+import type { SessionConfig } from '../config';
+import type { Credentials, NewLogin } from '../login/credentials';
+import type { CookieReader, CookieWriter } from './cookies';
+import { loginRecord, toLoginSession } from './login-record';
+import { seal, sealExpiryMs, unsealOrNull } from './seal';
+import type { LoginSession, OpenSession, SessionStore } from './store';
+
+// The default session store: the login sealed in the login cookie (iron-session, SESSION_SECRET),
+// no server state. It holds the credentials and the two identity fields pages need; nothing that
+// grows: MediaWiki's `rights` list alone can overflow a 4 KB cookie (DESIGN.md "Session").
+
+export const LOGIN_COOKIE = 'mwoauth_session';
+
+/** A login lasts a week; the wiki's access token does not expire, but a stolen cookie should. */
+export const LOGIN_TTL_S = 7 * 24 * 3600;
+
+/** Login cookies remembered as unsealed, at most (about 1 KB each: a bounded 1 MB or so). */
+export const LOGIN_CACHE_SIZE = 1000;
+
+/** How long a refresh token's successor is handed to late callers holding the used token. */
+export const REFRESH_SUCCESSOR_TTL_MS = 60_000;
+
+function nowS(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+function field(value: object, name: string): unknown {
+  return Object.prototype.hasOwnProperty.call(value, name) ? Reflect.get(value, name) : undefined;
+}
+
+/**
+ * The login as sealed before the two seams (`{sub, username, accessToken: {key, secret},
+ * loggedInAt}`, an OAuth 1.0a token), so an upgrade logs nobody out: read as 1.0a credentials, and
+ * sealed in today's shape the next time the login is written.
+ */
+function fromLegacyShape(value: unknown): LoginSession | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  if (field(value, 'credentials') !== undefined) return null;
+  const token = field(value, 'accessToken');
+  if (typeof token !== 'object' || token === null) return null;
+  return toLoginSession({
+    sub: field(value, 'sub'),
+    username: field(value, 'username'),
+    credentials: { protocol: '1.0a', accessToken: token },
+    loggedInAt: field(value, 'loggedInAt'),
+  });
+}
+
+function deepFrozen(login: LoginSession): LoginSession {
+  Object.freeze(login.credentials);
+  return Object.freeze(login);
+}
+
+interface CachedLogin {
+  readonly session: LoginSession;
+  /** passwordsFingerprint() of the configuration the seal was opened with. */
+  readonly passwords: string;
+  /** The seal's own expiry (ms since the epoch), covered by its MAC. */
+  readonly expiresAtMs: number;
+}
+
+// Why a cache: a page request reads the login cookie in proxy.ts and again in getCurrentUser() for
+// the layout and page, and unsealing was the largest cost of a page request after Next itself
+// (BENCHMARKS.md). proxy.ts and the pages are separate bundles, so the cache lives on globalThis.
+// It can only hold what this process unsealed itself: keyed by the exact seal, used only before the
+// seal's own expiry and under the same SESSION_SECRET list, bounded (least recently used dropped);
+// only seals that opened and narrowed are kept. Only this store may have it: with a store on a
+// server (Redis), a remembered session would outlive a logout made on another instance.
+const LOGIN_CACHE_KEY = Symbol.for('next-mwoauth.login-session-cache');
+
+function globalMap<V>(key: symbol): Map<string, V> {
+  const existing: unknown = Reflect.get(globalThis, key);
+  if (existing instanceof Map) return existing;
+  const created = new Map<string, V>();
+  Object.defineProperty(globalThis, key, { value: created, enumerable: false });
+  return created;
+}
+
+const fingerprints = new WeakMap<SessionConfig, string>();
+
+/** A digest of the password list (computed once per configuration object): never the secrets. */
+function passwordsFingerprint(config: SessionConfig): string {
+  let fingerprint = fingerprints.get(config);
+  if (fingerprint === undefined) {
+    const entries = Object.entries(config.passwords).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    fingerprint = createHash('sha256').update(JSON.stringify(entries)).digest('base64url');
+    fingerprints.set(config, fingerprint);
+  }
+  return fingerprint;
+}
+
+async function readLogin(raw: string, config: SessionConfig): Promise<LoginSession | null> {
+  const cache = globalMap<CachedLogin>(LOGIN_CACHE_KEY);
+  const passwords = passwordsFingerprint(config);
+  const cached = cache.get(raw);
+  if (cached !== undefined) {
+    cache.delete(raw);
+    if (cached.passwords === passwords && Date.now() < cached.expiresAtMs) {
+      cache.set(raw, cached); // most recently used last
+      return cached.session;
+    }
+  }
+  const data = await unsealOrNull(raw, config);
+  const session = toLoginSession(data) ?? fromLegacyShape(data);
+  const expiresAtMs = sealExpiryMs(raw);
+  if (session === null) return null;
+  // Frozen: one object is handed to every request that sends this cookie.
+  const frozen = deepFrozen(session);
+  if (expiresAtMs !== null) {
+    if (cache.size >= LOGIN_CACHE_SIZE) {
+      const oldest = cache.keys().next();
+      if (oldest.done !== true) cache.delete(oldest.value);
+    }
+    cache.set(raw, { session: frozen, passwords, expiresAtMs });
+  }
+  return frozen;
+}
+
+/** Seals `login` into the login cookie for `ttlS` seconds. */
+async function writeLogin(
+  to: CookieWriter,
+  login: LoginSession,
+  config: SessionConfig,
+  ttlS: number,
+): Promise<void> {
+  const value = await seal(loginRecord(login), config, ttlS);
+  // iron-session's own convention: the cookie expires a minute before the seal does.
+  to.set(LOGIN_COOKIE, value, ttlS - 60);
+}
+
+/** The credentials as sealed: plain fields, the 1.0a token redacting again (makeToken). */
+function copyCredentials(credentials: Credentials): Credentials {
+  return credentials.protocol === '1.0a'
+    ? {
+        protocol: '1.0a',
+        accessToken: makeToken(credentials.accessToken.key, credentials.accessToken.secret),
+      }
+    : { ...credentials };
+}
+
+const REFRESHES_KEY = Symbol.for('next-mwoauth.cookie-store-refreshes');
+const SUCCESSORS_KEY = Symbol.for('next-mwoauth.cookie-store-refresh-successors');
+/** Successors remembered at once; beyond this the oldest are dropped (memory stays bounded). */
+const MAX_SUCCESSORS = 10_000;
+
+interface Successor {
+  readonly credentials: Credentials;
+  readonly untilMs: number;
+}
+
+/** The maps are keyed by a digest of the refresh token, so they never hold a usable token as a key. */
+function refreshKey(refreshToken: string): string {
+  return createHash('sha256').update(refreshToken).digest('base64url');
+}
+
+/**
+ * One refresh per refresh token at a time in this process (route handlers, actions and proxy.ts
+ * are separate bundles: the maps live on globalThis). The successor is remembered for
+ * REFRESH_SUCCESSOR_TTL_MS, so a request that read its cookie before the refresh finished (a
+ * parallel tab) gets it instead of spending a token the wiki has already rotated (o2-15).
+ */
+async function refreshOnce(refreshToken: string, refresh: () => Promise<Credentials>): Promise<Credentials> {
+  const key = refreshKey(refreshToken);
+  const successors = globalMap<Successor>(SUCCESSORS_KEY);
+  const known = successors.get(key);
+  if (known !== undefined) {
+    if (Date.now() < known.untilMs) return known.credentials;
+    successors.delete(key);
+  }
+  const running = globalMap<Promise<Credentials>>(REFRESHES_KEY);
+  const pending = running.get(key);
+  if (pending !== undefined) return pending;
+  const started = (async (): Promise<Credentials> => {
+    try {
+      const credentials = await refresh();
+      const now = Date.now();
+      for (const [k, s] of successors) if (s.untilMs <= now) successors.delete(k);
+      for (const k of successors.keys()) {
+        if (successors.size < MAX_SUCCESSORS) break;
+        successors.delete(k);
+      }
+      successors.set(key, { credentials, untilMs: now + REFRESH_SUCCESSOR_TTL_MS });
+      return credentials;
+    } finally {
+      running.delete(key);
+    }
+  })();
+  running.set(key, started);
+  return started;
+}
+
+/** The sealed-cookie session store (SESSION_STORE=cookie, the default). */
+export function cookieStore(config: SessionConfig): SessionStore {
+  function opened(raw: string | null, login: LoginSession | null): OpenSession {
+    return {
+      login,
+      stale: raw !== null && login === null,
+      async save(to, credentials) {
+        if (login === null) throw new Error('OpenSession.save: there is no login to save.');
+        const saved: LoginSession = { ...login, credentials: copyCredentials(credentials) };
+        // The login keeps its week from loggedInAt: a refresh does not make it last longer.
+        await writeLogin(to, saved, config, Math.max(61, saved.loggedInAt + LOGIN_TTL_S - nowS()));
+        return saved;
+      },
+      async end(to) {
+        if (raw !== null) globalMap<CachedLogin>(LOGIN_CACHE_KEY).delete(raw);
+        to.set(LOGIN_COOKIE, '', 0);
+      },
+    };
+  }
+
+  return {
+    kind: 'cookie',
+
+    async open(from: CookieReader) {
+      const raw = from.get(LOGIN_COOKIE)?.value;
+      if (raw === undefined || raw === '') return opened(null, null);
+      return opened(raw, await readLogin(raw, config));
+    },
+
+    async create(previous: OpenSession, to: CookieWriter, login: NewLogin) {
+      await previous.end(to);
+      // Built from scratch (never merged with a previous one: no session fixation).
+      const created: LoginSession = {
+        sub: login.sub,
+        username: login.username,
+        credentials: copyCredentials(login.credentials),
+        loggedInAt: nowS(),
+      };
+      await writeLogin(to, created, config, LOGIN_TTL_S);
+      return created;
+    },
+
+    // A sealed cookie cannot be recalled: every copy stays valid until it expires.
+    async endAll() {
+      return null;
+    },
+
+    refreshOnce,
+
+    // Nothing outside this process to reach.
+    async check() {
+      return null;
+    },
+  };
+}

@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { readConfig } from '@/lib/server/config';
+import type { Credentials, NewLogin } from '@/lib/server/login/credentials';
+import type { LoginFlow } from '@/lib/server/login/flow';
+import { freshLogin } from '@/lib/server/login/fresh';
+import { oauth1Flow } from '@/lib/server/login/oauth1';
+import { cookieStore, LOGIN_COOKIE } from '@/lib/server/session/cookie-store';
+import { cookieWriter } from '@/lib/server/session/cookies';
+import { startWikiDeadline } from '@/lib/server/wiki';
+import { APP_ORIGIN, SESSION_SECRET } from '@/tests/support/app-harness';
+
+// login/fresh.ts: refresh-when-due, composed of refreshDueAt, the store's refreshOnce and the
+// session's save, with the real cookie store. The wiki's refresh itself is OAuth 2.0's (#8): here
+// the flow's refresh is the OAuth 1.0a flow's with `refresh` counting and answering in its place.
+
+const config = readConfig({
+  MW_INDEX_URL: 'http://127.0.0.1:1/w/index.php',
+  MW_CONSUMER_KEY: 'k',
+  MW_CONSUMER_SECRET: 's',
+  SESSION_SECRET,
+  APP_URL: APP_ORIGIN,
+});
+
+class Jar {
+  readonly values = new Map<string, string>();
+  get(name: string): { value: string } | undefined {
+    const value = this.values.get(name);
+    return value === undefined ? undefined : { value };
+  }
+  set(name: string, value: string): void {
+    this.values.set(name, value);
+  }
+}
+
+const nowS = (): number => Math.floor(Date.now() / 1000);
+
+function bearer(
+  name: string,
+  expiresAt: number | null,
+  refreshToken: string | null = `refresh-${name}`,
+): Credentials {
+  return { protocol: '2.0', accessToken: `access-${name}`, refreshToken, expiresAt };
+}
+
+/** A flow whose refresh answers `next` and counts its calls. */
+function refreshing(next: Credentials): { flow: LoginFlow; calls: () => number } {
+  let calls = 0;
+  const flow: LoginFlow = {
+    ...oauth1Flow(config),
+    async refresh() {
+      calls++;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return next;
+    },
+  };
+  return { flow, calls: () => calls };
+}
+
+async function loggedIn(credentials: Credentials, user: string): Promise<Jar> {
+  const jar = new Jar();
+  const store = cookieStore(config.session);
+  const login: NewLogin = { sub: user, username: user, credentials };
+  await store.create(await store.open(jar), cookieWriter(jar, false), login);
+  return jar;
+}
+
+describe('freshLogin', () => {
+  const store = cookieStore(config.session);
+
+  /** freshLogin for the session `jar` carries: the credentials to call the wiki with, or null when logged out. */
+  async function freshen(flow: LoginFlow, jar: Jar): Promise<Credentials | 'ended' | null> {
+    const session = await store.open(jar);
+    if (session.login === null) return null;
+    const result = await freshLogin(
+      flow,
+      store,
+      session,
+      session.login,
+      cookieWriter(jar, false),
+      startWikiDeadline(config),
+    );
+    return result.kind === 'fresh' ? result.login.credentials : 'ended';
+  }
+
+  it('should hand back credentials that are not due, asking nothing and writing nothing', async () => {
+    const { flow, calls } = refreshing(bearer('new', nowS() + 3600));
+    const jar = await loggedIn(bearer('old', nowS() + 3600, 'refresh-not-due'), 'a');
+    const before = jar.values.get(LOGIN_COOKIE);
+    const fresh = await freshen(flow, jar);
+    expect(fresh).toEqual(bearer('old', expect.any(Number), 'refresh-not-due'));
+    expect(calls()).toBe(0);
+    expect(jar.values.get(LOGIN_COOKIE)).toBe(before);
+  });
+
+  it('should refresh credentials within a minute of expiry, save them, and refresh once for two requests', async () => {
+    const next = bearer('new', nowS() + 3600, 'refresh-next');
+    const { flow, calls } = refreshing(next);
+    const jar = await loggedIn(bearer('old', nowS() + 30, 'refresh-due'), 'b');
+    // Two requests that read the same cookie before either refresh finished (two tabs).
+    const [one, two] = await Promise.all([freshen(flow, jar), freshen(flow, jar)]);
+    expect([one, two]).toEqual([next, next]);
+    expect(calls()).toBe(1);
+    expect((await store.open(jar)).login).toMatchObject({ sub: 'b', credentials: next });
+  });
+
+  it('should never refresh OAuth 1.0a credentials or a token that does not expire', async () => {
+    const { flow, calls } = refreshing(bearer('new', null));
+    for (const credentials of [
+      {
+        protocol: '1.0a',
+        accessToken: { key: 'k'.repeat(32), secret: 's'.repeat(40) },
+      } satisfies Credentials,
+      bearer('owner-only', null, null),
+    ]) {
+      const jar = await loggedIn(credentials, 'c');
+      const fresh = await freshen(flow, jar);
+      expect(fresh).toEqual(credentials);
+    }
+    expect(calls()).toBe(0);
+  });
+
+  it('should say null for a request that is not logged in', async () => {
+    const { flow } = refreshing(bearer('new', null));
+    const jar = new Jar();
+    expect(await freshen(flow, jar)).toBeNull();
+  });
+});
