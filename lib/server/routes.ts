@@ -5,6 +5,7 @@ import { describeWikiError } from './wiki';
 import { failureResponse, type Failure } from './failure-page';
 import { MWOAuthError } from '@/lib/mwoauth';
 import { AppError } from './errors';
+import { translatorFor } from './i18n';
 
 // Shared by the /api/mwoauth/* route handlers, which stay thin (STYLE.md §2).
 
@@ -26,13 +27,13 @@ export function seeOther(url: URL | string): NextResponse {
   return response;
 }
 
-/** The configuration, or the failure page that says it is broken. */
-export function configOrFailure(): AppConfig | NextResponse {
+/** The configuration, or the failure page that says it is broken (in `request`'s language). */
+export function configOrFailure(request?: NextRequest): AppConfig | NextResponse {
   try {
     return getConfig();
   } catch (error) {
     logError('configuration', error);
-    return failureResponse(describeWikiError(error));
+    return failureResponse(describeWikiError(error, undefined, 'login', translatorFor(request)));
   }
 }
 

@@ -1,6 +1,8 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { complete, identify } from '@/lib/mwoauth';
 import { failureResponse } from '@/lib/server/failure-page';
+import { failure } from '@/lib/server/failures/catalogue';
+import { translatorFor } from '@/lib/server/i18n';
 import { configOrFailure, getOnly, logError, originOf, seeOther } from '@/lib/server/routes';
 import { loginPath, nextUrl } from '@/lib/server/safe-next';
 import { readHandshakes, secureCookiesFor, writeHandshakes, writeLoginSession } from '@/lib/server/session';
@@ -14,7 +16,7 @@ import { describeWikiError, identifyOptions, startWikiDeadline, wikiOptions } fr
  * session built from scratch: nothing from a cookie that was there before survives (no fixation).
  */
 export async function GET(request: NextRequest): Promise<NextResponse> {
-  const config = configOrFailure();
+  const config = configOrFailure(request);
   if (config instanceof NextResponse) return config;
   const secure = secureCookiesFor(originOf(request, config));
   const params = request.nextUrl.searchParams;
@@ -24,14 +26,9 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
     tokens.length === 1 ? pending.value.find((h) => h.requestToken.key === tokens[0]) : undefined;
 
   if (handshake === undefined) {
-    const response = failureResponse({
-      status: 400,
-      title: 'This login has expired or was not started here',
-      what: 'The wiki sent you back, but this browser has no login in progress for it: logins last 10 minutes and work once, and must be started from this site in this browser.',
-      todo: 'Start the login again.',
-      action: { label: 'Log in again', href: loginPath('/') },
-      mediawikiCode: null,
-    });
+    const response = failureResponse(
+      failure('not_started', translatorFor(request), { href: loginPath('/') }),
+    );
     if (pending.clear) await writeHandshakes(response.cookies, [], config.session, secure);
     return response;
   }
@@ -55,14 +52,7 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
       identifyOptions(config, deadline),
     );
     if (identity.suppressed) {
-      response = failureResponse({
-        status: 403,
-        title: 'This account cannot log in here',
-        what: 'The wiki does not share this account’s name with applications.',
-        todo: 'Log in on the wiki with another account, then try again.',
-        action: null,
-        mediawikiCode: null,
-      });
+      response = failureResponse(failure('suppressed_login', translatorFor(request)));
     } else {
       response = seeOther(nextUrl(handshake.next, originOf(request, config)));
       await writeLoginSession(
@@ -74,7 +64,9 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
     }
   } catch (error) {
     logError('callback', error);
-    response = failureResponse(describeWikiError(error, loginPath(handshake.next)));
+    response = failureResponse(
+      describeWikiError(error, loginPath(handshake.next), 'login', translatorFor(request)),
+    );
   }
   await writeHandshakes(response.cookies, remaining, config.session, secure);
   return response;
@@ -85,19 +77,14 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
  * GET handler — a link checker's or mail scanner's HEAD would take the single-use handshake and
  * start a session — and POST with an empty 405.
  */
-function methodNotAllowed(): NextResponse {
-  return getOnly({
-    title: 'This login link is not valid',
-    what: 'The wiki sends you back here with a link; this request was not one.',
-    todo: 'Start the login again from this site.',
-    action: { label: 'Log in again', href: loginPath('/') },
-  });
+function methodNotAllowed(request?: NextRequest): NextResponse {
+  return getOnly(failure('callback_method', translatorFor(request), { href: loginPath('/') }));
 }
 
-export function HEAD(): NextResponse {
-  return methodNotAllowed();
+export function HEAD(request?: NextRequest): NextResponse {
+  return methodNotAllowed(request);
 }
 
-export function POST(): NextResponse {
-  return methodNotAllowed();
+export function POST(request: NextRequest): NextResponse {
+  return methodNotAllowed(request);
 }

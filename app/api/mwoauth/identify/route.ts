@@ -14,7 +14,7 @@ function json(body: unknown, status: number): NextResponse {
  * session. The access token itself is never in the answer.
  */
 export async function GET(request: NextRequest): Promise<NextResponse> {
-  const config = configOrFailure();
+  const config = configOrFailure(request);
   if (config instanceof NextResponse) return config;
   const secure = secureCookiesFor(originOf(request, config));
   const session = await readLoginSession(request.cookies, config.session);

@@ -1,6 +1,8 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { initiate } from '@/lib/mwoauth';
 import { failureResponse } from '@/lib/server/failure-page';
+import { failure } from '@/lib/server/failures/catalogue';
+import { translatorFor } from '@/lib/server/i18n';
 import { limitInitiate } from '@/lib/server/rate-limit';
 import { configOrFailure, getOnly, logError, originOf, seeOther } from '@/lib/server/routes';
 import { loginPath, safeNext } from '@/lib/server/safe-next';
@@ -13,7 +15,7 @@ import { describeWikiError, wikiOptions } from '@/lib/server/wiki';
  * the browser to the wiki's authorize page. 429 with Retry-After beyond INITIATE_RATE_LIMIT.
  */
 export async function GET(request: NextRequest): Promise<NextResponse> {
-  const config = configOrFailure();
+  const config = configOrFailure(request);
   if (config instanceof NextResponse) return config;
   // Before the wiki is asked: each start makes it hold a request token for 10 minutes.
   const limited = limitInitiate(request.headers, config);
@@ -35,7 +37,7 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
     return response;
   } catch (error) {
     logError('initiate', error);
-    return failureResponse(describeWikiError(error, loginPath(next)));
+    return failureResponse(describeWikiError(error, loginPath(next), 'login', translatorFor(request)));
   }
 }
 
@@ -43,11 +45,6 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
  * Without this, Next answers HEAD with the GET handler: a link checker's or mail scanner's HEAD of
  * a login link would make the wiki issue (and hold for 10 minutes) a request token for nobody.
  */
-export function HEAD(): NextResponse {
-  return getOnly({
-    title: 'Log in with the link',
-    what: 'Logging in starts when the login link is followed; this request did not follow it.',
-    todo: 'Use the “Log in” link on this site.',
-    action: { label: 'Log in', href: loginPath('/') },
-  });
+export function HEAD(request?: NextRequest): NextResponse {
+  return getOnly(failure('initiate_method', translatorFor(request), { href: loginPath('/') }));
 }

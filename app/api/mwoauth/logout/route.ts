@@ -1,5 +1,7 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { failureResponse } from '@/lib/server/failure-page';
+import { counted, failure } from '@/lib/server/failures/catalogue';
+import { translatorFor } from '@/lib/server/i18n';
 import { configOrFailure, originOf, seeOther } from '@/lib/server/routes';
 import { nextUrl } from '@/lib/server/safe-next';
 import { clearLoginSession, secureCookiesFor, writeHandshakes } from '@/lib/server/session';
@@ -80,30 +82,17 @@ async function nextField(request: NextRequest): Promise<unknown> {
 
 /** POST /api/mwoauth/logout (form field or query `next`) — ends the session, 303 to next or /. */
 export async function POST(request: NextRequest): Promise<NextResponse> {
-  const config = configOrFailure();
+  const config = configOrFailure(request);
   if (config instanceof NextResponse) return config;
   const origin = originOf(request, config);
   if (!fromOurOrigin(request, origin)) {
     logRefusal(request, origin, config.appOrigin !== null);
-    return failureResponse({
-      status: 403,
-      title: 'Log out from this site',
-      what: 'This log-out request did not come from this site’s own pages, so nothing was changed.',
-      todo: 'Use the “Log out” button on this site.',
-      action: { label: 'Go to the home page', href: '/' },
-      mediawikiCode: null,
-    });
+    return failureResponse(failure('logout_cross_site', translatorFor(request)));
   }
   const next = await nextField(request);
   if (next === undefined) {
-    return failureResponse({
-      status: 413,
-      title: 'Log out with the button',
-      what: `This log-out request was larger than ${MAX_BODY_BYTES} bytes, so it was not read and nothing was changed.`,
-      todo: 'Use the “Log out” button on this site.',
-      action: { label: 'Go to the home page', href: '/' },
-      mediawikiCode: null,
-    });
+    const t = translatorFor(request);
+    return failureResponse(failure('logout_too_large', t, { what: counted(t, MAX_BODY_BYTES) }));
   }
   const response = seeOther(nextUrl(next, origin));
   const secure = secureCookiesFor(origin);
@@ -113,15 +102,8 @@ export async function POST(request: NextRequest): Promise<NextResponse> {
 }
 
 /** GET changes nothing: a link or an image on another site must not log anyone out. */
-export function GET(): NextResponse {
-  const response = failureResponse({
-    status: 405,
-    title: 'Log out with the button',
-    what: 'Logging out needs the “Log out” button; following a link does not log you out.',
-    todo: 'Go to the home page and press “Log out”.',
-    action: { label: 'Go to the home page', href: '/' },
-    mediawikiCode: null,
-  });
+export function GET(request?: NextRequest): NextResponse {
+  const response = failureResponse(failure('logout_get', translatorFor(request)));
   response.headers.set('Allow', 'POST');
   return response;
 }

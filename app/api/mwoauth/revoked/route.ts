@@ -3,6 +3,7 @@ import { identify } from '@/lib/mwoauth';
 import { failureResponse } from '@/lib/server/failure-page';
 import { configOrFailure, logError, originOf, seeOther } from '@/lib/server/routes';
 import { clearLoginSession, readLoginSession, secureCookiesFor } from '@/lib/server/session';
+import { translatorFor } from '@/lib/server/i18n';
 import { describeWikiError, identifyOptions, isRevoked } from '@/lib/server/wiki';
 
 /**
@@ -12,7 +13,7 @@ import { describeWikiError, identifyOptions, isRevoked } from '@/lib/server/wiki
  * itself: a link from another site cannot log anyone out whose access still works.
  */
 export async function GET(request: NextRequest): Promise<NextResponse> {
-  const config = configOrFailure();
+  const config = configOrFailure(request);
   if (config instanceof NextResponse) return config;
   const origin = originOf(request, config);
   const secure = secureCookiesFor(origin);
@@ -32,6 +33,6 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
       return response;
     }
     logError('revocation check', error);
-    return failureResponse(describeWikiError(error));
+    return failureResponse(describeWikiError(error, undefined, 'login', translatorFor(request)));
   }
 }
