@@ -118,3 +118,13 @@ export function chooseLanguage(sources: LanguageSources): LanguageCode {
   }
   return DEFAULT_LANGUAGE;
 }
+
+/**
+ * Whether the user's wiki preference `wikiLanguage` (just read from the wiki) should be remembered:
+ * it is not what is remembered, and remembering it would change the language shown.
+ */
+export function shouldRememberWikiLanguage(sources: LanguageSources, wikiLanguage: string): boolean {
+  const code = languageCodeOf(wikiLanguage);
+  if (code === null || code === languageCodeOf(sources.wikiLanguage)) return false;
+  return chooseLanguage({ ...sources, wikiLanguage: code }) !== chooseLanguage(sources);
+}
