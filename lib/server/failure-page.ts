@@ -86,6 +86,7 @@ export function renderFailurePage(failure: Failure): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="/icon.svg" type="image/svg+xml">
 <title>${escapeHtml(t.t('nextmwoauth-page-title', failure.title))}</title>
 <style>${STYLE}</style>
 </head>
