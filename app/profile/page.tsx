@@ -111,7 +111,8 @@ export default async function ProfilePage({
   // cannot set cookies: /api/language remembers it and sends the browser back here, once
   // (`langset` stops a loop in a browser that refuses cookies).
   if (
-    info?.language != null &&
+    info !== null &&
+    info.language !== null &&
     (await searchParams).langset === undefined &&
     shouldRememberWikiLanguage(await pageLanguageSources(), info.language)
   ) {
@@ -163,7 +164,7 @@ export default async function ProfilePage({
         <Fact term={t.t('nextmwoauth-profile-registered')}>
           {registered ?? t.t('nextmwoauth-profile-registered-unknown')}
         </Fact>
-        {info?.language == null ? null : (
+        {info === null || info.language === null ? null : (
           <Fact term={t.t('nextmwoauth-profile-language')}>
             <code>{info.language}</code>
           </Fact>

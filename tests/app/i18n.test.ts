@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderFailurePage } from '@/lib/server/failure-page';
+import { parseUserInfo } from '@/lib/server/userinfo';
 import { failure, FAILURES, type FailureKind } from '@/lib/server/failures/catalogue';
 import {
   acceptedLanguages,
@@ -218,5 +219,22 @@ describe('failure pages in every language', () => {
   it('should lay Arabic out right to left', () => {
     expect(translator('ar').dir).toBe('rtl');
     expect(translator('fr').dir).toBe('ltr');
+  });
+});
+
+describe('the wiki language preference in userinfo (uiprop=options)', () => {
+  it('should read the language and gender options, and take their absence as none', () => {
+    const withOptions = parseUserInfo({
+      query: {
+        userinfo: { id: 3, name: 'Alice', options: { language: 'ar', gender: 'female', skin: 'vector' } },
+      },
+    });
+    expect(withOptions).toMatchObject({ language: 'ar', gender: 'female' });
+    const without = parseUserInfo({ query: { userinfo: { id: 3, name: 'Alice' } } });
+    expect(without).toMatchObject({ language: null, gender: 'unknown' });
+    const odd = parseUserInfo({
+      query: { userinfo: { id: 3, name: 'Alice', options: { language: 7, gender: 'x' } } },
+    });
+    expect(odd).toMatchObject({ language: null, gender: 'unknown' });
   });
 });
