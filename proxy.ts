@@ -1,41 +1,105 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { getApp, type App } from '@/lib/server/app';
-import { refusePageRequest } from '@/lib/server/request-guard';
+import { resolveLanguage, USELANG_COOKIE, USELANG_HEADER, USELANG_MAX_AGE_S } from '@/lib/server/i18n';
+import { refreshDueAt } from '@/lib/server/login/credentials';
+import { freshLogin } from '@/lib/server/login/fresh';
 import { publicOrigin, secureCookiesFor } from '@/lib/server/origin';
-import { cookieWriter, type CookieWriter } from '@/lib/server/session/cookies';
+import { refusePageRequest } from '@/lib/server/request-guard';
+import { logError } from '@/lib/server/routes';
+import { cookieRecorder, cookieWriter, type CookieRecorder } from '@/lib/server/session/cookies';
+import type { OpenSession } from '@/lib/server/session/store';
+import { startWikiDeadline } from '@/lib/server/wiki';
 
-// A login cookie that does not unseal (tampered, expired, another secret, garbage) means "logged
-// out", and it must also be cleared. Pages cannot set cookies (server components render after the
-// headers may have been sent), so this proxy does it for them: the page sees no cookie, and the
-// response deletes it. Route handlers clear cookies themselves. Authorization is NOT decided here:
-// every protected page calls requireUser() itself.
+// Pages cannot set cookies (server components render after the headers may have been sent), so
+// this proxy does what a page would need a cookie for, before the page runs:
+// - `?uselang=xx`: the language it resolves to is passed to the page in USELANG_HEADER (a layout
+//   has no searchParams; one the browser sent is dropped) and remembered in USELANG_COOKIE;
+// - a login cookie that does not unseal (tampered, expired, another secret, garbage) means "logged
+//   out", and it is cleared: the page sees no cookie, and the response deletes it;
+// - OAuth 2.0 credentials that expire within 60 s are refreshed here (once per refresh token at a
+//   time: the store's refreshOnce), and the new cookie goes to the page's request and to the
+//   response. A page never refreshes: the rotated refresh token would be lost (o2-15).
+// Authorization is NOT decided here: every protected page calls requireUser() itself.
+
+function nowS(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+/** The session's cookie writes (a stale cookie cleared, a refresh saved); `ended`: logged out by the wiki. */
+async function sessionWrites(
+  app: App,
+  session: OpenSession,
+): Promise<{ writes: CookieRecorder; ended: boolean }> {
+  const writes = cookieRecorder();
+  if (session.stale) {
+    await session.end(writes);
+    return { writes, ended: false };
+  }
+  const login = session.login;
+  const due = login === null ? null : refreshDueAt(login.credentials);
+  if (login === null || due === null || nowS() < due) return { writes, ended: false };
+  try {
+    const fresh = await freshLogin(
+      app.flow,
+      app.store,
+      session,
+      login,
+      writes,
+      startWikiDeadline(app.config),
+    );
+    return { writes, ended: fresh.kind === 'ended' };
+  } catch (error) {
+    // The wiki down or slow: keep the session; the page's own call says what happened.
+    logError('token refresh', error);
+    return { writes, ended: false };
+  }
+}
+
 export async function proxy(request: NextRequest): Promise<NextResponse> {
   // Methods, body size and a POST's origin, before any page runs (lib/server/request-guard.ts).
   const refused = await refusePageRequest(request);
   if (refused !== null) return refused;
-  let app: App;
+
+  const uselang = resolveLanguage(request.nextUrl.searchParams.get('uselang'));
+  let app: App | null;
   try {
     app = getApp();
   } catch {
-    return NextResponse.next(); // the page shows the configuration problem
+    app = null; // the page shows the configuration problem
   }
-  const session = await app.store.open(request.cookies);
-  if (!session.stale) return NextResponse.next();
-  // The cookie writes go to the request the page sees AND to the response; the request's first,
-  // as NextResponse.next() copies the request headers when it is made.
-  const writes: Array<[name: string, value: string, maxAgeS: number]> = [];
-  const recorder: CookieWriter = { set: (name, value, maxAgeS) => void writes.push([name, value, maxAgeS]) };
-  await session.end(recorder);
-  for (const [name, value, maxAgeS] of writes) {
-    if (maxAgeS === 0) request.cookies.delete(name);
-    else request.cookies.set(name, value);
+  const origin = publicOrigin(app?.config.appOrigin ?? null, request.nextUrl.origin);
+  const secure = secureCookiesFor(origin);
+  const { writes, ended } =
+    app === null
+      ? { writes: cookieRecorder(), ended: false }
+      : await sessionWrites(app, await app.store.open(request.cookies));
+
+  let response: NextResponse;
+  if (ended) {
+    // The refresh token is dead (revoked, expired or already used): logged out, with a message.
+    response = NextResponse.redirect(new URL('/?notice=revoked', origin), 303);
+    response.headers.set('Cache-Control', 'no-store');
+  } else {
+    // The request's cookies first: the page reads them from the headers forwarded here.
+    for (const [name, value, maxAgeS] of writes.writes) {
+      if (maxAgeS === 0) request.cookies.delete(name);
+      else request.cookies.set(name, value);
+    }
+    const headers = new Headers(request.headers);
+    headers.delete(USELANG_HEADER);
+    if (uselang !== null) headers.set(USELANG_HEADER, uselang);
+    response = NextResponse.next({ request: { headers } });
   }
-  const response = NextResponse.next({ request: { headers: request.headers } });
-  const writer = cookieWriter(
-    response.cookies,
-    secureCookiesFor(publicOrigin(app.config.appOrigin, request.nextUrl.origin)),
-  );
-  for (const [name, value, maxAgeS] of writes) writer.set(name, value, maxAgeS);
+  writes.replay(cookieWriter(response.cookies, secure));
+  if (uselang !== null) {
+    response.cookies.set(USELANG_COOKIE, uselang, {
+      httpOnly: true,
+      sameSite: 'lax',
+      path: '/',
+      secure,
+      maxAge: USELANG_MAX_AGE_S,
+    });
+  }
   return response;
 }
 

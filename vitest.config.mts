@@ -49,6 +49,8 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['tests/e2e/**/*.test.ts'],
+          // The console gate: a console error, page error or hydration warning fails the test.
+          setupFiles: ['tests/support/e2e-setup.ts'],
           environment: 'node',
           testTimeout: 120_000,
           hookTimeout: 600_000,

@@ -1,44 +1,74 @@
 import type { Metadata, Viewport } from 'next';
 import type { ReactNode } from 'react';
+import { LANGUAGE_CODES, LANGUAGES, pageTranslator } from '@/lib/server/i18n';
 import { loginPath } from '@/lib/server/safe-next';
 import { getSiteState } from './_components/site';
 import { LogoutButton } from './_components/logout-button';
+import { rich } from './_components/rich';
 import './globals.css';
 
-export const metadata: Metadata = {
-  title: { default: 'next-mwoauth', template: '%s — next-mwoauth' },
-  description: 'Log in with your wiki account through MediaWiki OAuth.',
-  robots: { index: false },
-};
+export async function generateMetadata(): Promise<Metadata> {
+  const t = await pageTranslator();
+  return {
+    title: { default: t.t('nextmwoauth-app-name'), template: t.t('nextmwoauth-page-title', '%s') },
+    description: t.t('nextmwoauth-meta-description'),
+    robots: { index: false },
+  };
+}
 
 export const viewport: Viewport = { width: 'device-width', initialScale: 1 };
 
 async function UserBox(): Promise<ReactNode> {
   const site = await getSiteState();
+  const t = await pageTranslator();
   if (!site.ok) return null;
   if (site.user === null) {
     return (
       <a className="button primary" href={loginPath('/profile')}>
-        Log in
+        {t.t('nextmwoauth-login')}
       </a>
     );
   }
   return (
     <>
-      <span>
-        <span className="muted">Logged in as</span> <strong>{site.user.username}</strong>
+      <span className="muted">
+        {rich(t, 'nextmwoauth-logged-in-as', <strong key="name">{site.user.username}</strong>)}
       </span>
       <LogoutButton />
     </>
   );
 }
 
-export default function RootLayout({ children }: { children: ReactNode }): ReactNode {
+/** Links that show the app in each language (`?uselang=`, remembered in a cookie by proxy.ts). */
+function LanguageLinks({ current, label }: { current: string; label: string }): ReactNode {
   return (
-    <html lang="en">
+    <nav className="languages" aria-label={label}>
+      <ul>
+        {LANGUAGE_CODES.map((code) => (
+          <li key={code}>
+            <a
+              href={`?uselang=${code}`}
+              lang={code}
+              hrefLang={code}
+              dir={LANGUAGES[code].dir}
+              aria-current={code === current ? 'true' : undefined}
+            >
+              {LANGUAGES[code].autonym}
+            </a>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}
+
+export default async function RootLayout({ children }: { children: ReactNode }): Promise<ReactNode> {
+  const t = await pageTranslator();
+  return (
+    <html lang={t.lang} dir={t.dir}>
       <body>
         <a className="skip-link" href="#content">
-          Skip to content
+          {t.t('nextmwoauth-skip-to-content')}
         </a>
         <header className="site-header">
           <div className="wrap">
@@ -46,15 +76,15 @@ export default function RootLayout({ children }: { children: ReactNode }): React
                 pages that redirect to the login route (a prefetch must not start a login). */}
             {/* eslint-disable-next-line @next/next/no-html-link-for-pages */}
             <a className="brand" href="/">
-              next-mwoauth
+              {t.t('nextmwoauth-app-name')}
             </a>
-            <nav className="site-nav" aria-label="Main">
+            <nav className="site-nav" aria-label={t.t('nextmwoauth-nav-label')}>
               <ul>
                 <li>
-                  <a href="/profile">Profile</a>
+                  <a href="/profile">{t.t('nextmwoauth-nav-profile')}</a>
                 </li>
                 <li>
-                  <a href="/sandbox">Sandbox</a>
+                  <a href="/sandbox">{t.t('nextmwoauth-nav-sandbox')}</a>
                 </li>
               </ul>
             </nav>
@@ -66,8 +96,16 @@ export default function RootLayout({ children }: { children: ReactNode }): React
         <main id="content">{children}</main>
         <footer className="site-footer">
           <div className="wrap">
-            A starter for tools that log in with a wiki account through MediaWiki&apos;s{' '}
-            <a href="https://www.mediawiki.org/wiki/Extension:OAuth">Extension:OAuth</a>.
+            <p>
+              {rich(
+                t,
+                'nextmwoauth-footer',
+                <a key="ext" href="https://www.mediawiki.org/wiki/Extension:OAuth" lang="en" dir="ltr">
+                  Extension:OAuth
+                </a>,
+              )}
+            </p>
+            <LanguageLinks current={t.lang} label={t.t('nextmwoauth-language-label')} />
           </div>
         </footer>
       </body>

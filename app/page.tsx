@@ -1,17 +1,16 @@
 import type { ReactNode } from 'react';
 import { isProduction } from '@/lib/server/config';
+import { pageTranslator, type MessageKey } from '@/lib/server/i18n';
 import { loginPath } from '@/lib/server/safe-next';
 import { LogoutButton } from './_components/logout-button';
 import { Message } from './_components/message';
+import { rich } from './_components/rich';
 import { getSiteState } from './_components/site';
 
 /** Notices other routes send the browser here with (`/?notice=…`); anything else is ignored. */
-const NOTICES: Readonly<Record<string, { type: 'notice' | 'warning'; text: string }>> = {
-  revoked: {
-    type: 'warning',
-    text: 'Your access was revoked on the wiki, so you have been logged out. Log in again to use this app.',
-  },
-  loggedout: { type: 'notice', text: 'You are logged out.' },
+const NOTICES: Readonly<Record<string, { type: 'notice' | 'warning'; text: MessageKey }>> = {
+  revoked: { type: 'warning', text: 'nextmwoauth-notice-revoked' },
+  loggedout: { type: 'notice', text: 'nextmwoauth-notice-loggedout' },
 };
 
 export default async function HomePage({
@@ -20,6 +19,7 @@ export default async function HomePage({
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }): Promise<ReactNode> {
   const site = await getSiteState();
+  const t = await pageTranslator();
   const noticeKey = (await searchParams).notice;
   const notice =
     typeof noticeKey === 'string' && Object.hasOwn(NOTICES, noticeKey) ? NOTICES[noticeKey] : undefined;
@@ -27,18 +27,24 @@ export default async function HomePage({
   if (!site.ok) {
     return (
       <>
-        <h1>This app is not configured yet</h1>
+        <h1>{t.t('nextmwoauth-home-unconfigured-title')}</h1>
         <Message type="error">
-          <p>It needs a few settings before anyone can log in.</p>
+          <p>{t.t('nextmwoauth-home-unconfigured-text')}</p>
         </Message>
         {isProduction() ? (
-          <p>If you run this app, the server log names each missing or invalid setting.</p>
+          <p>{t.t('nextmwoauth-home-unconfigured-production')}</p>
         ) : (
           <>
             <p>
-              Set these in <code>.env.local</code> (see <code>.env.example</code>) and restart:
+              {rich(
+                t,
+                'nextmwoauth-home-unconfigured-development',
+                <code key="local">.env.local</code>,
+                <code key="example">.env.example</code>,
+              )}
             </p>
-            <ul>
+            {/* The problems are for developers: in English, as lib/server/config.ts writes them. */}
+            <ul lang="en" dir="ltr">
               {site.problems.map((problem) => (
                 <li key={problem}>{problem}</li>
               ))}
@@ -53,7 +59,7 @@ export default async function HomePage({
   const noticeBox =
     notice === undefined ? null : (
       <Message type={notice.type}>
-        <p>{notice.text}</p>
+        <p>{t.t(notice.text)}</p>
       </Message>
     );
 
@@ -61,22 +67,33 @@ export default async function HomePage({
     return (
       <>
         {noticeBox}
-        <h1>Hello, {user.username}</h1>
-        <p>
-          You are logged in with your account on <strong>{config.wiki.name}</strong>.
-        </p>
+        <h1>{t.t('nextmwoauth-home-hello', user.username)}</h1>
+        <p>{rich(t, 'nextmwoauth-home-logged-in', <strong key="wiki">{config.wiki.name}</strong>)}</p>
         <ul>
           <li>
-            <a href="/profile">Your profile</a>: what the wiki tells this app about you, and what this app may
-            do.
+            {rich(
+              t,
+              'nextmwoauth-home-profile-item',
+              <a key="profile" href="/profile">
+                {t.t('nextmwoauth-home-profile-link')}
+              </a>,
+            )}
           </li>
           <li>
-            <a href="/sandbox">Sandbox</a>: make an edit on the wiki in your name.
+            {rich(
+              t,
+              'nextmwoauth-home-sandbox-item',
+              <a key="sandbox" href="/sandbox">
+                {t.t('nextmwoauth-nav-sandbox')}
+              </a>,
+            )}
           </li>
         </ul>
-        <p>
+        {/* A div, not a p: a paragraph cannot hold the button's form (the browser would close the
+            paragraph before it, and React's hydration would then find another tree). */}
+        <div className="actions">
           <LogoutButton />
-        </p>
+        </div>
       </>
     );
   }
@@ -84,20 +101,14 @@ export default async function HomePage({
   return (
     <>
       {noticeBox}
-      <h1>Log in with your wiki account</h1>
-      <p>
-        This app uses <strong>{config.wiki.name}</strong> to know who you are. The wiki asks you to allow it;
-        your password stays with the wiki.
-      </p>
+      <h1>{t.t('nextmwoauth-home-title')}</h1>
+      <p>{rich(t, 'nextmwoauth-home-intro', <strong key="wiki">{config.wiki.name}</strong>)}</p>
       <p>
         <a className="button primary" href={loginPath('/profile')}>
-          Log in with {config.wiki.name}
+          {t.t('nextmwoauth-home-login-button', config.wiki.name)}
         </a>
       </p>
-      <p className="muted">
-        If you pressed Cancel on the wiki, nothing was shared with this app: you can log in again whenever you
-        like.
-      </p>
+      <p className="muted">{t.t('nextmwoauth-home-cancelled')}</p>
     </>
   );
 }

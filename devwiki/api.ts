@@ -182,6 +182,13 @@ function userinfo(ctx: WikiContext, req: WikiRequest, s: ApiSession): { [key: st
     if (u.emailAuthenticated !== null) info.emailauthenticated = isoTimestamp(u.emailAuthenticated);
   }
   if (props.has('registrationdate') && u !== null) info.registrationdate = isoTimestamp(u.registered);
+  // ApiQueryUserInfo's options: every preference; here the two the app reads.
+  if (props.has('options')) {
+    info.options =
+      u === null
+        ? { language: 'en', gender: 'unknown' }
+        : { language: u.options.language, gender: u.options.gender };
+  }
   return info;
 }
 

@@ -245,6 +245,11 @@ export async function startDevwiki(options: DevwikiOptions = {}): Promise<Devwik
       if (user === null) throw new Error(`devwiki.setUserRights: "${username}" is not a valid user name`);
       user.rights = [...rights];
     },
+    setUserOptions(username, options) {
+      const user = store.ensureUser(username, nowMs());
+      if (user === null) throw new Error(`devwiki.setUserOptions: "${username}" is not a valid user name`);
+      user.options = { ...user.options, ...options };
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         for (const t of state.timers) clearTimeout(t);

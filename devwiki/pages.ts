@@ -32,7 +32,7 @@ export function layout(
       : `Logged in as <b>${e(user.name)}</b> · <a href="/w/index.php/Special:OAuthManageMyGrants">Connected apps</a> · ` +
         '<a href="/w/index.php/Special:UserLogout">Log out</a>';
   return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="UTF-8"><title>${e(heading)} - devwiki</title>
+<html lang="en"><head><meta charset="UTF-8"><link rel="icon" href="data:,"><title>${e(heading)} - devwiki</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>${STYLE}</style></head>
 <body><header><a href="/w/index.php/Main_Page"><b>devwiki</b></a><span id="pt-userpage">${who}</span></header>
 <p class="devwiki-banner" role="note"><b>This is devwiki, a local development wiki</b> standing in for MediaWiki with

@@ -22,6 +22,8 @@ export interface User {
   realname: string;
   registered: number;
   block: Block | null;
+  /** Preferences read by uiprop=options: the interface language and the gender (for GENDER). */
+  options: { language: string; gender: 'male' | 'female' | 'unknown' };
 }
 
 export interface RequestToken {
@@ -214,6 +216,7 @@ export class Store {
       realname: '',
       registered: now,
       block: null,
+      options: { language: 'en', gender: 'unknown' },
     };
     this.users.set(id, user);
     return user;

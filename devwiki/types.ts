@@ -154,5 +154,10 @@ export interface Devwiki {
    * hundreds a steward has: identify's JWT carries them all, api.php those its grants allow.
    */
   setUserRights(username: string, rights: readonly string[]): void;
+  /** Sets a user's preferences read by uiprop=options (creating the user if new). */
+  setUserOptions(
+    username: string,
+    options: { language?: string; gender?: 'male' | 'female' | 'unknown' },
+  ): void;
   close(): Promise<void>;
 }

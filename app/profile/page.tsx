@@ -4,33 +4,47 @@ import type { ReactNode } from 'react';
 import { MWOAuthError } from '@/lib/mwoauth';
 import { requireUser } from '@/lib/server/auth';
 import { getConfig } from '@/lib/server/config';
+import { counted, failure } from '@/lib/server/failures/catalogue';
+import {
+  pageLanguageSources,
+  pageTranslator,
+  shouldRememberWikiLanguage,
+  type Translator,
+} from '@/lib/server/i18n';
 import { loadProfile } from '@/lib/server/profile';
 import { describeWikiError } from '@/lib/server/wiki';
 import { Message } from '../_components/message';
+import { rich } from '../_components/rich';
 
-export const metadata: Metadata = { title: 'Your profile' };
+export async function generateMetadata(): Promise<Metadata> {
+  const t = await pageTranslator();
+  return { title: t.t('nextmwoauth-profile-title') };
+}
 
 /** MediaWiki's YYYYMMDDHHMMSS (identify's `registered`) as a readable UTC date. */
-function formatMediaWikiTimestamp(value: string | null): string | null {
+function formatMediaWikiTimestamp(t: Translator, value: string | null): string | null {
   const m = value === null ? null : /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(value);
   if (m === null) return null;
   const [, y, mo, d, h, mi, s] = m;
-  return formatIso(`${y}-${mo}-${d}T${h}:${mi}:${s}Z`);
+  return formatIso(t, `${y}-${mo}-${d}T${h}:${mi}:${s}Z`);
 }
 
-function formatIso(value: string | null): string | null {
+function formatIso(t: Translator, value: string | null): string | null {
   if (value === null) return null;
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return null;
-  return date.toLocaleString('en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }) + ' UTC';
+  return t.dateTime(date);
 }
 
 function Chips({ items, empty }: { items: readonly string[]; empty: string }): ReactNode {
   if (items.length === 0) return <span className="muted">{empty}</span>;
+  // Group, grant and right names are MediaWiki's identifiers: Latin, left to right.
   return (
     <ul className="chips">
       {items.map((item) => (
-        <li key={item}>{item}</li>
+        <li key={item} dir="ltr">
+          {item}
+        </li>
       ))}
     </ul>
   );
@@ -45,30 +59,29 @@ function Fact({ term, children }: { term: string; children: ReactNode }): ReactN
   );
 }
 
-export default async function ProfilePage(): Promise<ReactNode> {
+export default async function ProfilePage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}): Promise<ReactNode> {
   const user = await requireUser('/profile');
   const config = getConfig();
   const profile = await loadProfile(user);
   // A revoked token: the session must end, which only a route handler can do (it clears the cookie).
   if (profile.kind === 'revoked') redirect('/api/mwoauth/revoked');
+  const t = await pageTranslator();
 
   if (profile.kind !== 'ok') {
     const described =
       profile.kind === 'error'
-        ? describeWikiError(profile.error, undefined, 'profile')
-        : {
-            title: 'The wiki does not share this account’s details',
-            what: 'This account is hidden on the wiki.',
-            todo: 'Log in with another account.',
-            mediawikiCode: null,
-            details: null,
-          };
+        ? describeWikiError(profile.error, undefined, 'profile', t)
+        : failure('suppressed_profile', t);
     if (profile.kind === 'error' && !(profile.error instanceof MWOAuthError)) {
       console.error('[mwoauth] profile failed:', profile.error);
     }
     return (
       <>
-        <h1>Your profile</h1>
+        <h1>{t.t('nextmwoauth-profile-title')}</h1>
         <Message type="error">
           <p>
             <strong>{described.title}.</strong> {described.what}
@@ -76,16 +89,16 @@ export default async function ProfilePage(): Promise<ReactNode> {
         </Message>
         <p>{described.todo}</p>
         <p>
-          <a href="/profile">Try again</a>
+          <a href="/profile">{t.t('nextmwoauth-profile-try-again')}</a>
         </p>
         {described.mediawikiCode === null ? null : (
           <p className="muted">
-            MediaWiki error key: <code>{described.mediawikiCode}</code>
+            {rich(t, 'nextmwoauth-mediawiki-error-key', <code key="key">{described.mediawikiCode}</code>)}
           </p>
         )}
         {described.details === undefined || described.details === null ? null : (
           <details className="muted">
-            <summary>Details (shown in development only)</summary>
+            <summary>{t.t('nextmwoauth-details-summary')}</summary>
             <pre>{described.details}</pre>
           </details>
         )}
@@ -94,10 +107,26 @@ export default async function ProfilePage(): Promise<ReactNode> {
   }
   const { identity, info } = profile;
 
+  // The user's wiki language preference becomes the app's when no ?uselang= says otherwise. A page
+  // cannot set cookies: /api/language remembers it and sends the browser back here, once
+  // (`langset` stops a loop in a browser that refuses cookies).
+  if (
+    info !== null &&
+    info.language !== null &&
+    (await searchParams).langset === undefined &&
+    shouldRememberWikiLanguage(await pageLanguageSources(), info.language)
+  ) {
+    redirect(`/api/language?wiki=${encodeURIComponent(info.language)}&next=/profile`);
+  }
+
   const manageGrants = `${config.wiki.indexUrl}?title=Special:OAuthManageMyGrants`;
   const registered =
-    formatMediaWikiTimestamp(identity.registered) ?? formatIso(info?.registrationdate ?? null);
+    formatMediaWikiTimestamp(t, identity.registered) ?? formatIso(t, info?.registrationdate ?? null);
   const blocked = identity.blocked || (info !== null && info.block !== null);
+  const editcount = info?.editcount ?? identity.editcount;
+  const yes = t.t('nextmwoauth-yes');
+  const no = t.t('nextmwoauth-no');
+  const none = t.t('nextmwoauth-profile-none');
 
   return (
     <>
@@ -105,36 +134,59 @@ export default async function ProfilePage(): Promise<ReactNode> {
       {blocked ? (
         <Message type="warning">
           <p>
-            Your account is blocked on {config.wiki.name}, so this app cannot edit for you.
-            {info?.block?.reason ? ` Reason given: ${info.block.reason}` : ''}
+            {t.t('nextmwoauth-profile-blocked', config.wiki.name)}
+            {info?.block?.reason ? ` ${t.t('nextmwoauth-profile-block-reason', info.block.reason)}` : ''}
           </p>
         </Message>
       ) : null}
       <p>
-        What <strong>{config.wiki.name}</strong> tells this app about you, asked just now.
+        {rich(
+          t,
+          'nextmwoauth-profile-intro',
+          <strong key="wiki">{config.wiki.name}</strong>,
+          info?.gender ?? 'unknown',
+        )}
       </p>
       <dl className="facts">
-        <Fact term="Username">{identity.username}</Fact>
-        <Fact term="Groups">
-          <Chips items={identity.groups.filter((g) => g !== '*')} empty="none" />
+        <Fact term={t.t('nextmwoauth-profile-username')}>{identity.username}</Fact>
+        <Fact term={t.t('nextmwoauth-profile-groups')}>
+          <Chips items={identity.groups.filter((g) => g !== '*')} empty={none} />
         </Fact>
-        <Fact term="Grants to this app">
-          <Chips items={identity.grants} empty="none" />
+        <Fact term={t.t('nextmwoauth-profile-grants')}>
+          <Chips items={identity.grants} empty={none} />
         </Fact>
-        <Fact term="Rights this app may use">
-          <Chips items={info?.rights ?? []} empty="none" />
+        <Fact term={t.t('nextmwoauth-profile-rights')}>
+          <Chips items={info?.rights ?? []} empty={none} />
         </Fact>
-        <Fact term="Edit count">{(info?.editcount ?? identity.editcount).toLocaleString('en')}</Fact>
-        <Fact term="Registered">{registered ?? 'unknown (an old account)'}</Fact>
-        <Fact term="E-mail confirmed">{identity.confirmed_email ? 'yes' : 'no'}</Fact>
-        <Fact term="Blocked">
-          {blocked ? `yes${info?.block?.expiry ? ` (expires: ${info.block.expiry})` : ''}` : 'no'}
+        <Fact term={t.t('nextmwoauth-profile-editcount')}>
+          {t.t('nextmwoauth-profile-editcount-value', ...counted(t, editcount))}
+        </Fact>
+        <Fact term={t.t('nextmwoauth-profile-registered')}>
+          {registered ?? t.t('nextmwoauth-profile-registered-unknown')}
+        </Fact>
+        {info === null || info.language === null ? null : (
+          <Fact term={t.t('nextmwoauth-profile-language')}>
+            <code>{info.language}</code>
+          </Fact>
+        )}
+        <Fact term={t.t('nextmwoauth-profile-email-confirmed')}>{identity.confirmed_email ? yes : no}</Fact>
+        <Fact term={t.t('nextmwoauth-profile-blocked-term')}>
+          {blocked
+            ? info?.block?.expiry
+              ? t.t('nextmwoauth-profile-block-expiry', info.block.expiry)
+              : yes
+            : no}
         </Fact>
       </dl>
-      <h2>Your access</h2>
+      <h2>{t.t('nextmwoauth-profile-access-heading')}</h2>
       <p>
-        You can see and revoke what this app may do on <a href={manageGrants}>Special:OAuthManageMyGrants</a>{' '}
-        on the wiki. After revoking, this app logs you out the next time it asks the wiki.
+        {rich(
+          t,
+          'nextmwoauth-profile-access',
+          <a key="grants" href={manageGrants} dir="ltr">
+            Special:OAuthManageMyGrants
+          </a>,
+        )}
       </p>
     </>
   );

@@ -4,19 +4,37 @@ import { unstable_rethrow } from 'next/navigation';
 import type { ReactNode } from 'react';
 import { requireUser } from '@/lib/server/auth';
 import { getConfig } from '@/lib/server/config';
+import { counted } from '@/lib/server/failures/catalogue';
+import { pageTranslator, type MessageKey } from '@/lib/server/i18n';
 import {
   isSandboxOutcome,
   latestRevision,
   MAX_LINE_LENGTH,
-  SANDBOX_OUTCOMES,
   sandboxTitle,
   savedRevision,
+  type SandboxOutcome,
 } from '@/lib/server/sandbox';
 import { readSandboxFlash } from '@/lib/server/sandbox-flash';
 import { Message } from '../_components/message';
+import { rich } from '../_components/rich';
 import { appendToSandbox } from './actions';
 
-export const metadata: Metadata = { title: 'Sandbox' };
+export async function generateMetadata(): Promise<Metadata> {
+  const t = await pageTranslator();
+  return { title: t.t('nextmwoauth-sandbox-title') };
+}
+
+/** The message of each outcome the server action redirects with (`?error=`). */
+const OUTCOME_MESSAGES: Readonly<Record<SandboxOutcome, MessageKey>> = {
+  invalid: 'nextmwoauth-sandbox-error-invalid',
+  editconflict: 'nextmwoauth-sandbox-error-editconflict',
+  blocked: 'nextmwoauth-sandbox-error-blocked',
+  protectedpage: 'nextmwoauth-sandbox-error-protectedpage',
+  readonly: 'nextmwoauth-sandbox-error-readonly',
+  permissiondenied: 'nextmwoauth-sandbox-error-permissiondenied',
+  unreachable: 'nextmwoauth-sandbox-error-unreachable',
+  failed: 'nextmwoauth-sandbox-error-failed',
+};
 
 type SearchParams = Record<string, string | string[] | undefined>;
 
@@ -53,18 +71,29 @@ export default async function SandboxPage({
     await readSandboxFlash(await cookies(), config.session),
     user.sub,
   );
+  const t = await pageTranslator();
   const error = one(params, 'error');
-  const errorText = error !== null && isSandboxOutcome(error) ? SANDBOX_OUTCOMES[error] : null;
+  // Only `invalid` has a parameter (the longest line); the others ignore it.
+  const errorText =
+    error !== null && isSandboxOutcome(error)
+      ? t.t(OUTCOME_MESSAGES[error], ...counted(t, MAX_LINE_LENGTH))
+      : null;
   const key = one(params, 'key');
   const errorKey = key !== null && /^[a-z0-9-]{1,80}$/.test(key) ? key : null;
 
   return (
     <>
-      <h1>Sandbox</h1>
+      <h1>{t.t('nextmwoauth-sandbox-title')}</h1>
       {revid === null ? null : (
         <Message type="success">
           <p>
-            Saved. <a href={`${config.wiki.indexUrl}?oldid=${revid}`}>See revision {revid} on the wiki</a>.
+            {rich(
+              t,
+              'nextmwoauth-sandbox-saved',
+              <a key="rev" href={`${config.wiki.indexUrl}?oldid=${revid}`}>
+                {t.t('nextmwoauth-sandbox-saved-link', revid)}
+              </a>,
+            )}
           </p>
         </Message>
       )}
@@ -76,7 +105,7 @@ export default async function SandboxPage({
               <>
                 {' '}
                 <span className="muted">
-                  (MediaWiki error key: <code>{errorKey}</code>)
+                  {rich(t, 'nextmwoauth-sandbox-error-key', <code key="key">{errorKey}</code>)}
                 </span>
               </>
             )}
@@ -84,24 +113,33 @@ export default async function SandboxPage({
         </Message>
       )}
       <p>
-        This adds a line to <a href={pageUrl}>{title}</a> on {config.wiki.name}, as you, through the
-        wiki&apos;s API. The wiki tags the edit with this app&apos;s name.
+        {rich(
+          t,
+          'nextmwoauth-sandbox-intro',
+          <a key="page" href={pageUrl}>
+            {title}
+          </a>,
+          config.wiki.name,
+        )}
       </p>
       <form action={appendToSandbox}>
         {baserevid === null ? null : <input type="hidden" name="baserevid" value={baserevid} />}
         <div className="field">
-          <label htmlFor="line">Line to add</label>
+          <label htmlFor="line">{t.t('nextmwoauth-sandbox-line-label')}</label>
           <input
             id="line"
             name="line"
             type="text"
             required
             maxLength={MAX_LINE_LENGTH}
-            defaultValue={`Hello from next-mwoauth, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`}
+            defaultValue={t.t(
+              'nextmwoauth-sandbox-default-line',
+              `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+            )}
           />
         </div>
         <button type="submit" className="primary">
-          Append to {title}
+          {t.t('nextmwoauth-sandbox-submit', title)}
         </button>
       </form>
     </>

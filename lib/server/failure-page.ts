@@ -1,5 +1,6 @@
 import 'server-only';
 import { NextResponse } from 'next/server';
+import { translator, type Direction, type LanguageCode } from './i18n';
 
 // The page a route handler answers with when a login step fails. Route handlers return a Response,
 // not React, so this is a small HTML document built here, every inserted text escaped. It says what
@@ -25,6 +26,9 @@ export interface Failure {
    * or null: none.
    */
   readonly details?: string | null;
+  /** The language the texts are in (lib/server/failures/catalogue.ts); absent: English. */
+  readonly lang?: LanguageCode;
+  readonly dir?: Direction;
 }
 
 const ESCAPES: Readonly<Record<string, string>> = {
@@ -62,6 +66,7 @@ details pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f8f9fa;borde
 
 /** The failure page as an HTML document. */
 export function renderFailurePage(failure: Failure): string {
+  const t = translator(failure.lang ?? 'en');
   const action =
     failure.action === null
       ? ''
@@ -69,27 +74,30 @@ export function renderFailurePage(failure: Failure): string {
   const key =
     failure.mediawikiCode === null
       ? ''
-      : `<p class="key">MediaWiki error key: <code>${escapeHtml(failure.mediawikiCode)}</code></p>`;
+      : `<p class="key">${escapeHtml(t.t('nextmwoauth-mediawiki-error-key', '\u0000'))
+          .split('\u0000')
+          .join(`<code>${escapeHtml(failure.mediawikiCode)}</code>`)}</p>`;
   const details =
     failure.details === undefined || failure.details === null
       ? ''
-      : `<details><summary>Details (shown in development only)</summary><pre>${escapeHtml(failure.details)}</pre></details>`;
+      : `<details><summary>${escapeHtml(t.t('nextmwoauth-details-summary'))}</summary><pre>${escapeHtml(failure.details)}</pre></details>`;
   return `<!DOCTYPE html>
-<html lang="en">
+<html lang="${t.lang}" dir="${t.dir}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(failure.title)} — next-mwoauth</title>
+<link rel="icon" href="/icon.svg" type="image/svg+xml">
+<title>${escapeHtml(t.t('nextmwoauth-page-title', failure.title))}</title>
 <style>${STYLE}</style>
 </head>
 <body>
-<header><div><a href="/">next-mwoauth</a></div></header>
+<header><div><a href="/">${escapeHtml(t.t('nextmwoauth-app-name'))}</a></div></header>
 <main>
 <h1>${escapeHtml(failure.title)}</h1>
 <div class="box" role="alert"><p>${escapeHtml(failure.what)}</p></div>
 <p>${escapeHtml(failure.todo)}</p>
 ${action}
-<p><a href="/">Back to the home page</a></p>
+<p><a href="/">${escapeHtml(t.t('nextmwoauth-home-link'))}</a></p>
 ${key}
 ${details}
 </main>

@@ -3,6 +3,8 @@ import { isIPv4, isIPv6 } from 'node:net';
 import type { NextResponse } from 'next/server';
 import type { AppConfig, RateLimitConfig } from './config';
 import { failureResponse } from './failure-page';
+import { counted, failure } from './failures/catalogue';
+import { translatorForHeaders } from './i18n';
 
 // A per-client limit on starting logins. Each GET /api/mwoauth/initiate makes the wiki create and
 // keep a request token for 600 s (_facts.json "request_token_lifetime_s"), signed with our consumer:
@@ -128,14 +130,14 @@ export function limitInitiate(headers: Headers, config: AppConfig): NextResponse
   if (config.initiateRateLimit === null) return null;
   const decision = initiateLimiter.take(clientKey(headers, config.trustProxy), config.initiateRateLimit);
   if (decision.allowed) return null;
-  const response = failureResponse({
-    status: 429,
-    title: 'Too many logins started',
-    what: `This browser or network started more than ${config.initiateRateLimit.max} logins in ${config.initiateRateLimit.windowS} seconds.`,
-    todo: `Wait ${decision.retryAfterS} seconds, then log in once.`,
-    action: null,
-    mediawikiCode: null,
-  });
+  const t = translatorForHeaders(headers);
+  const { max, windowS } = config.initiateRateLimit;
+  const response = failureResponse(
+    failure('rate_limited', t, {
+      what: [...counted(t, max), ...counted(t, windowS)],
+      todo: counted(t, decision.retryAfterS),
+    }),
+  );
   response.headers.set('Retry-After', String(decision.retryAfterS));
   return response;
 }

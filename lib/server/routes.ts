@@ -7,6 +7,7 @@ import { MWOAuthError } from '@/lib/mwoauth';
 import { AppError } from './errors';
 import { publicOrigin, secureCookiesFor } from './origin';
 import { cookieWriter, type CookieWriter } from './session/cookies';
+import { translatorFor } from './i18n';
 
 // Shared by the /api/mwoauth/* route handlers, which stay thin (STYLE.md §2).
 
@@ -28,7 +29,7 @@ export function routeContext(request: NextRequest): RouteContext | NextResponse 
     app = getApp();
   } catch (error) {
     logError('configuration', error);
-    return failureResponse(describeWikiError(error));
+    return failureResponse(describeWikiError(error, undefined, 'login', translatorFor(request)));
   }
   const origin = publicOrigin(app.config.appOrigin, request.nextUrl.origin);
   const secure = secureCookiesFor(origin);

@@ -14,24 +14,23 @@ export function sandboxTitle(username: string): string {
   return `User:${username}/sandbox`;
 }
 
-/** Failed edits, as `/sandbox?error=<outcome>`, each with what to tell the user. */
-export const SANDBOX_OUTCOMES = {
-  invalid: `Write a line of text (at most ${MAX_LINE_LENGTH} characters) first.`,
-  editconflict:
-    'Someone else changed your sandbox after you opened this page. Nothing was saved: look at the page, then try again.',
-  blocked: 'Your account is blocked on the wiki, so it cannot edit. Nothing was saved.',
-  protectedpage: 'This page is protected on the wiki, so your account cannot edit it. Nothing was saved.',
-  readonly: 'The wiki is read-only for maintenance right now. Nothing was saved: try again later.',
-  permissiondenied: 'The wiki does not allow this app to edit for you (check its grants). Nothing was saved.',
-  unreachable:
-    'The wiki did not answer in time. The edit may or may not have been saved: check the page history.',
-  failed: 'The wiki refused the edit. Nothing was saved.',
-} as const;
+/** Failed edits, as `/sandbox?error=<outcome>`. */
+export const SANDBOX_OUTCOMES = [
+  'invalid',
+  'editconflict',
+  'blocked',
+  'protectedpage',
+  'readonly',
+  'permissiondenied',
+  'unreachable',
+  'failed',
+] as const;
 
-export type SandboxOutcome = keyof typeof SANDBOX_OUTCOMES;
+export type SandboxOutcome = (typeof SANDBOX_OUTCOMES)[number];
 
+/** Each outcome's text is the message nextmwoauth-sandbox-error-<outcome> (app/sandbox/page.tsx). */
 export function isSandboxOutcome(value: string): value is SandboxOutcome {
-  return Object.hasOwn(SANDBOX_OUTCOMES, value);
+  return SANDBOX_OUTCOMES.some((outcome) => outcome === value);
 }
 
 export type SandboxResult =

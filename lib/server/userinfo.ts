@@ -11,6 +11,9 @@ export const USERINFO_PROPS = [
   'email',
   'registrationdate',
   'blockinfo',
+  // The user's preferences: `language` chooses the app's language, `gender` GENDER in messages.
+  // (No fixture records it: what is read is narrowed, and absent means null/unknown.)
+  'options',
 ] as const;
 
 export interface UserInfo {
@@ -30,6 +33,10 @@ export interface UserInfo {
     readonly reason: string | null;
     readonly expiry: string | null;
   } | null;
+  /** The `language` option of the user's preferences (a MediaWiki language code), or null. */
+  readonly language: string | null;
+  /** The `gender` option: what GENDER in messages is given. */
+  readonly gender: 'male' | 'female' | 'unknown';
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -52,6 +59,8 @@ export function parseUserInfo(answer: ApiResponse): UserInfo | null {
   const name = stringOrNull(info.name);
   if (name === null) return null;
   const blocked = 'blockid' in info || 'blockedby' in info;
+  const options = isRecord(info.options) ? info.options : {};
+  const gender = options.gender === 'male' || options.gender === 'female' ? options.gender : 'unknown';
   return {
     name,
     groups: strings(info.groups),
@@ -67,5 +76,7 @@ export function parseUserInfo(answer: ApiResponse): UserInfo | null {
           expiry: stringOrNull(info.blockexpiry),
         }
       : null,
+    language: stringOrNull(options.language),
+    gender,
   };
 }

@@ -109,4 +109,25 @@ describe('next after login and logout (open redirect)', () => {
     expect(off).toBe(0);
     expect(errors).toBe(0);
   });
+
+  it('should send the browser back only to our own origin after /api/language (the wiki language)', async () => {
+    const cases = nextCases(app.origin);
+    const outcomes = await mapBounded(cases, 8, async (c): Promise<Outcome> => {
+      const browser = new Browser(app, secrets);
+      const reply = await browser.send(`/api/language?wiki=fr&${c.query}`);
+      // The route marks its redirect with langset=1 (no second round trip); the rest must be next's.
+      const location = reply.location === null ? null : new URL(reply.location.href);
+      location?.searchParams.delete('langset');
+      if (location !== null && location.search === '?') location.search = '';
+      return { c, replies: [reply], final: { ...reply, location } };
+    });
+    const off = offOrigin(outcomes, app.origin);
+    const errors = serverErrors(outcomes);
+    console.log(
+      `[security] open-redirect language: ${cases.length} values, ${off} off-origin Location, ${errors} 5xx`,
+    );
+    expect(outcomes.map((o) => problem(o, app.origin)).filter((p) => p !== null)).toEqual([]);
+    expect(off).toBe(0);
+    expect(errors).toBe(0);
+  });
 });

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startDevwiki, type Devwiki, type DevwikiConsumer, type DevwikiOptions } from '@/devwiki';
+import { watchConsole } from './console-gate';
 
 export const ROOT = join(__dirname, '..', '..');
 export const SCREENSHOT_DIR = join(ROOT, 'test-results', 'screenshots');
@@ -461,6 +462,8 @@ export async function launchBrowser(): Promise<E2EBrowser> {
       viewport: { width: 1000, height: 800 },
     });
     cleanups.push(() => context.close());
+    // Every page's console errors, page errors and hydration warnings fail the test (console-gate.ts).
+    watchConsole(context);
 
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     return {

@@ -1,5 +1,7 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { failureResponse } from '@/lib/server/failure-page';
+import { failure } from '@/lib/server/failures/catalogue';
+import { translatorFor } from '@/lib/server/i18n';
 import { getOnly, logError, routeContext, seeOther } from '@/lib/server/routes';
 import { loginPath, nextUrl } from '@/lib/server/safe-next';
 import { readPendingLogins, writePendingLogins } from '@/lib/server/session/handshakes';
@@ -22,14 +24,9 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
   const login = key === null ? undefined : pending.find((p) => p.key === key);
 
   if (login === undefined) {
-    const response = failureResponse({
-      status: 400,
-      title: 'This login has expired or was not started here',
-      what: 'The wiki sent you back, but this browser has no login in progress for it: logins last 10 minutes and work once, and must be started from this site in this browser.',
-      todo: 'Start the login again.',
-      action: { label: 'Log in again', href: loginPath('/') },
-      mediawikiCode: null,
-    });
+    const response = failureResponse(
+      failure('not_started', translatorFor(request), { href: loginPath('/') }),
+    );
     if (stale) await writePendingLogins(ctx.writer(response), [], config.session);
     return response;
   }
@@ -40,21 +37,16 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
     // One deadline for both calls: the request must not take MW_TIMEOUT_MS twice.
     const finished = await ctx.flow.finish(login.handshake, params, startWikiDeadline(config));
     if (finished === 'suppressed') {
-      response = failureResponse({
-        status: 403,
-        title: 'This account cannot log in here',
-        what: 'The wiki does not share this account’s name with applications.',
-        todo: 'Log in on the wiki with another account, then try again.',
-        action: null,
-        mediawikiCode: null,
-      });
+      response = failureResponse(failure('suppressed_login', translatorFor(request)));
     } else {
       response = seeOther(nextUrl(login.next, ctx.origin));
       await ctx.store.create(await ctx.store.open(request.cookies), ctx.writer(response), finished);
     }
   } catch (error) {
     logError('callback', error);
-    response = failureResponse(describeWikiError(error, loginPath(login.next)));
+    response = failureResponse(
+      describeWikiError(error, loginPath(login.next), 'login', translatorFor(request)),
+    );
   }
   await writePendingLogins(ctx.writer(response), remaining, config.session);
   return response;
@@ -65,19 +57,14 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
  * GET handler — a link checker's or mail scanner's HEAD would take the single-use handshake and
  * start a session — and POST with an empty 405.
  */
-function methodNotAllowed(): NextResponse {
-  return getOnly({
-    title: 'This login link is not valid',
-    what: 'The wiki sends you back here with a link; this request was not one.',
-    todo: 'Start the login again from this site.',
-    action: { label: 'Log in again', href: loginPath('/') },
-  });
+function methodNotAllowed(request?: NextRequest): NextResponse {
+  return getOnly(failure('callback_method', translatorFor(request), { href: loginPath('/') }));
 }
 
-export function HEAD(): NextResponse {
-  return methodNotAllowed();
+export function HEAD(request?: NextRequest): NextResponse {
+  return methodNotAllowed(request);
 }
 
-export function POST(): NextResponse {
-  return methodNotAllowed();
+export function POST(request: NextRequest): NextResponse {
+  return methodNotAllowed(request);
 }

@@ -1,5 +1,7 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { failureResponse } from '@/lib/server/failure-page';
+import { failure } from '@/lib/server/failures/catalogue';
+import { translatorFor } from '@/lib/server/i18n';
 import { limitInitiate } from '@/lib/server/rate-limit';
 import { getOnly, logError, routeContext, seeOther } from '@/lib/server/routes';
 import { loginPath, safeNext } from '@/lib/server/safe-next';
@@ -31,7 +33,7 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
     return response;
   } catch (error) {
     logError('initiate', error);
-    return failureResponse(describeWikiError(error, loginPath(next)));
+    return failureResponse(describeWikiError(error, loginPath(next), 'login', translatorFor(request)));
   }
 }
 
@@ -39,11 +41,6 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
  * Without this, Next answers HEAD with the GET handler: a link checker's or mail scanner's HEAD of
  * a login link would make the wiki issue (and hold for 10 minutes) a request token for nobody.
  */
-export function HEAD(): NextResponse {
-  return getOnly({
-    title: 'Log in with the link',
-    what: 'Logging in starts when the login link is followed; this request did not follow it.',
-    todo: 'Use the “Log in” link on this site.',
-    action: { label: 'Log in', href: loginPath('/') },
-  });
+export function HEAD(request?: NextRequest): NextResponse {
+  return getOnly(failure('initiate_method', translatorFor(request), { href: loginPath('/') }));
 }

@@ -1,5 +1,7 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { failureResponse } from '@/lib/server/failure-page';
+import { counted, failure } from '@/lib/server/failures/catalogue';
+import { translatorFor } from '@/lib/server/i18n';
 import { routeContext, seeOther } from '@/lib/server/routes';
 import { nextUrl } from '@/lib/server/safe-next';
 import { writePendingLogins } from '@/lib/server/session/handshakes';
@@ -85,25 +87,12 @@ export async function POST(request: NextRequest): Promise<NextResponse> {
   const { config, origin } = ctx;
   if (!fromOurOrigin(request, origin)) {
     logRefusal(request, origin, config.appOrigin !== null);
-    return failureResponse({
-      status: 403,
-      title: 'Log out from this site',
-      what: 'This log-out request did not come from this site’s own pages, so nothing was changed.',
-      todo: 'Use the “Log out” button on this site.',
-      action: { label: 'Go to the home page', href: '/' },
-      mediawikiCode: null,
-    });
+    return failureResponse(failure('logout_cross_site', translatorFor(request)));
   }
   const next = await nextField(request);
   if (next === undefined) {
-    return failureResponse({
-      status: 413,
-      title: 'Log out with the button',
-      what: `This log-out request was larger than ${MAX_BODY_BYTES} bytes, so it was not read and nothing was changed.`,
-      todo: 'Use the “Log out” button on this site.',
-      action: { label: 'Go to the home page', href: '/' },
-      mediawikiCode: null,
-    });
+    const t = translatorFor(request);
+    return failureResponse(failure('logout_too_large', t, { what: counted(t, MAX_BODY_BYTES) }));
   }
   const response = seeOther(nextUrl(next, origin));
   const writer = ctx.writer(response);
@@ -114,15 +103,8 @@ export async function POST(request: NextRequest): Promise<NextResponse> {
 }
 
 /** GET changes nothing: a link or an image on another site must not log anyone out. */
-export function GET(): NextResponse {
-  const response = failureResponse({
-    status: 405,
-    title: 'Log out with the button',
-    what: 'Logging out needs the “Log out” button; following a link does not log you out.',
-    todo: 'Go to the home page and press “Log out”.',
-    action: { label: 'Go to the home page', href: '/' },
-    mediawikiCode: null,
-  });
+export function GET(request?: NextRequest): NextResponse {
+  const response = failureResponse(failure('logout_get', translatorFor(request)));
   response.headers.set('Allow', 'POST');
   return response;
 }

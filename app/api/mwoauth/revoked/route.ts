@@ -1,5 +1,6 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { failureResponse } from '@/lib/server/failure-page';
+import { translatorFor } from '@/lib/server/i18n';
 import { logError, routeContext, seeOther } from '@/lib/server/routes';
 import { describeWikiError, startWikiDeadline } from '@/lib/server/wiki';
 
@@ -29,6 +30,6 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
       return response;
     }
     logError('revocation check', error);
-    return failureResponse(describeWikiError(error));
+    return failureResponse(describeWikiError(error, undefined, 'login', translatorFor(request)));
   }
 }

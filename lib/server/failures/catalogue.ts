@@ -1,0 +1,303 @@
+import 'server-only';
+import type { Failure } from '../failure-page';
+import type { MessageKey, MessageParam, Translator } from '../i18n';
+
+// Every failure page of the app as data: its HTTP status, its messages (i18n/en.json and the
+// translations) and its way forward. describeWikiError (lib/server/wiki.ts) picks a kind for an
+// error; the route handlers and the rate limiter name theirs. The texts are the visitor's language's;
+// only MediaWiki's error key and the development-only details stay as the wiki and lib/mwoauth wrote
+// them.
+
+/** What the app was doing when it failed: some texts speak of it. */
+export type FailureTask = 'login' | 'profile';
+
+/** A message for each task, when the text speaks of what was stopped. */
+type PerTask = { readonly login: MessageKey; readonly profile: MessageKey };
+
+type ActionKind = 'login-again' | 'login' | 'home';
+
+interface CatalogueEntry {
+  readonly status: number;
+  readonly title: MessageKey;
+  readonly what: MessageKey | PerTask;
+  readonly todo: MessageKey;
+  readonly action: ActionKind | null;
+}
+
+const WAIT = 'nextmwoauth-failure-timeout-todo';
+const AGAIN = 'nextmwoauth-failure-login-again-todo';
+
+export const FAILURES = {
+  config_production: {
+    status: 500,
+    title: 'nextmwoauth-failure-config-title',
+    what: 'nextmwoauth-failure-config-what',
+    todo: 'nextmwoauth-failure-config-todo-production',
+    action: null,
+  },
+  /** todo's $1: the configuration's problems (English: they are for developers). */
+  config_development: {
+    status: 500,
+    title: 'nextmwoauth-failure-config-title',
+    what: 'nextmwoauth-failure-config-what',
+    todo: 'nextmwoauth-failure-config-todo-development',
+    action: null,
+  },
+  internal: {
+    status: 500,
+    title: 'nextmwoauth-failure-internal-title',
+    what: {
+      login: 'nextmwoauth-failure-internal-what-login',
+      profile: 'nextmwoauth-failure-internal-what-profile',
+    },
+    todo: 'nextmwoauth-failure-internal-todo',
+    action: 'login-again',
+  },
+  timeout: {
+    status: 504,
+    title: 'nextmwoauth-failure-timeout-title',
+    what: {
+      login: 'nextmwoauth-failure-timeout-what-login',
+      profile: 'nextmwoauth-failure-timeout-what-profile',
+    },
+    todo: WAIT,
+    action: 'login-again',
+  },
+  network: {
+    status: 502,
+    title: 'nextmwoauth-failure-network-title',
+    what: 'nextmwoauth-failure-network-what',
+    todo: 'nextmwoauth-failure-network-todo',
+    action: 'login-again',
+  },
+  callback_invalid: {
+    status: 400,
+    title: 'nextmwoauth-failure-callback-invalid-title',
+    what: 'nextmwoauth-failure-callback-invalid-what',
+    todo: 'nextmwoauth-failure-callback-invalid-todo',
+    action: 'login-again',
+  },
+  identity_iss: {
+    status: 502,
+    title: 'nextmwoauth-failure-identity-title',
+    what: {
+      login: 'nextmwoauth-failure-identity-iss-what-login',
+      profile: 'nextmwoauth-failure-identity-iss-what-profile',
+    },
+    todo: 'nextmwoauth-failure-identity-iss-todo',
+    action: null,
+  },
+  identity_clock: {
+    status: 502,
+    title: 'nextmwoauth-failure-identity-title',
+    what: 'nextmwoauth-failure-identity-clock-what',
+    todo: 'nextmwoauth-failure-identity-todo',
+    action: 'login-again',
+  },
+  identity_invalid: {
+    status: 502,
+    title: 'nextmwoauth-failure-identity-title',
+    what: {
+      login: 'nextmwoauth-failure-identity-invalid-what-login',
+      profile: 'nextmwoauth-failure-identity-invalid-what-profile',
+    },
+    todo: 'nextmwoauth-failure-identity-todo',
+    action: 'login-again',
+  },
+  redirect: {
+    status: 502,
+    title: 'nextmwoauth-failure-redirect-title',
+    what: {
+      login: 'nextmwoauth-failure-redirect-what-login',
+      profile: 'nextmwoauth-failure-redirect-what-profile',
+    },
+    todo: 'nextmwoauth-failure-redirect-todo',
+    action: null,
+  },
+  wrong_address: {
+    status: 502,
+    title: 'nextmwoauth-failure-wrong-address-title',
+    what: 'nextmwoauth-failure-wrong-address-what',
+    todo: 'nextmwoauth-failure-wrong-address-todo',
+    action: null,
+  },
+  html_page: {
+    status: 502,
+    title: 'nextmwoauth-failure-html-page-title',
+    what: 'nextmwoauth-failure-html-page-what',
+    todo: 'nextmwoauth-failure-html-page-todo',
+    action: 'login-again',
+  },
+  unexpected: {
+    status: 502,
+    title: 'nextmwoauth-failure-unexpected-title',
+    what: 'nextmwoauth-failure-unexpected-what',
+    todo: WAIT,
+    action: 'login-again',
+  },
+  blocked: {
+    status: 403,
+    title: 'nextmwoauth-failure-blocked-title',
+    what: 'nextmwoauth-failure-blocked-what',
+    todo: 'nextmwoauth-failure-blocked-todo',
+    action: null,
+  },
+  callback_not_oob: {
+    status: 502,
+    title: 'nextmwoauth-failure-callback-mismatch-title',
+    what: 'nextmwoauth-failure-callback-mismatch-what',
+    todo: 'nextmwoauth-failure-callback-not-oob-todo',
+    action: null,
+  },
+  callback_not_prefix: {
+    status: 502,
+    title: 'nextmwoauth-failure-callback-mismatch-title',
+    what: 'nextmwoauth-failure-callback-mismatch-what',
+    todo: 'nextmwoauth-failure-callback-not-prefix-todo',
+    action: null,
+  },
+  consumer: {
+    status: 502,
+    title: 'nextmwoauth-failure-consumer-title',
+    what: 'nextmwoauth-failure-consumer-what',
+    todo: 'nextmwoauth-failure-consumer-todo',
+    action: null,
+  },
+  handshake_expired: {
+    status: 400,
+    title: 'nextmwoauth-failure-handshake-expired-title',
+    what: 'nextmwoauth-failure-handshake-expired-what',
+    todo: AGAIN,
+    action: 'login-again',
+  },
+  refused: {
+    status: 502,
+    title: 'nextmwoauth-failure-refused-title',
+    what: {
+      login: 'nextmwoauth-failure-refused-what-login',
+      profile: 'nextmwoauth-failure-refused-what-profile',
+    },
+    todo: 'nextmwoauth-failure-refused-todo',
+    action: 'login-again',
+  },
+  /** The callback without a handshake of this browser for its oauth_token. */
+  not_started: {
+    status: 400,
+    title: 'nextmwoauth-failure-not-started-title',
+    what: 'nextmwoauth-failure-not-started-what',
+    todo: AGAIN,
+    action: 'login-again',
+  },
+  suppressed_login: {
+    status: 403,
+    title: 'nextmwoauth-failure-suppressed-login-title',
+    what: 'nextmwoauth-failure-suppressed-login-what',
+    todo: 'nextmwoauth-failure-suppressed-login-todo',
+    action: null,
+  },
+  /** Rendered by the profile page itself (status unused there). */
+  suppressed_profile: {
+    status: 403,
+    title: 'nextmwoauth-failure-suppressed-profile-title',
+    what: 'nextmwoauth-failure-suppressed-profile-what',
+    todo: 'nextmwoauth-failure-suppressed-profile-todo',
+    action: null,
+  },
+  callback_method: {
+    status: 405,
+    title: 'nextmwoauth-failure-callback-invalid-title',
+    what: 'nextmwoauth-failure-callback-method-what',
+    todo: 'nextmwoauth-failure-callback-invalid-todo',
+    action: 'login-again',
+  },
+  initiate_method: {
+    status: 405,
+    title: 'nextmwoauth-failure-initiate-method-title',
+    what: 'nextmwoauth-failure-initiate-method-what',
+    todo: 'nextmwoauth-failure-initiate-method-todo',
+    action: 'login',
+  },
+  logout_cross_site: {
+    status: 403,
+    title: 'nextmwoauth-failure-logout-cross-site-title',
+    what: 'nextmwoauth-failure-logout-cross-site-what',
+    todo: 'nextmwoauth-failure-logout-button-todo',
+    action: 'home',
+  },
+  /** what's $1/$2: the body limit in bytes. */
+  logout_too_large: {
+    status: 413,
+    title: 'nextmwoauth-failure-logout-button-title',
+    what: 'nextmwoauth-failure-logout-too-large-what',
+    todo: 'nextmwoauth-failure-logout-button-todo',
+    action: 'home',
+  },
+  logout_get: {
+    status: 405,
+    title: 'nextmwoauth-failure-logout-button-title',
+    what: 'nextmwoauth-failure-logout-get-what',
+    todo: 'nextmwoauth-failure-logout-get-todo',
+    action: 'home',
+  },
+  /** what's $1–$4: the limit and its window; todo's $1/$2: the seconds to wait. */
+  rate_limited: {
+    status: 429,
+    title: 'nextmwoauth-failure-rate-limited-title',
+    what: 'nextmwoauth-failure-rate-limited-what',
+    todo: 'nextmwoauth-failure-rate-limited-todo',
+    action: null,
+  },
+} as const satisfies Readonly<Record<string, CatalogueEntry>>;
+
+export type FailureKind = keyof typeof FAILURES;
+
+const ACTION_LABELS: Readonly<Record<ActionKind, MessageKey>> = {
+  'login-again': 'nextmwoauth-action-login-again',
+  login: 'nextmwoauth-login',
+  home: 'nextmwoauth-action-home',
+};
+
+/** Where a failure's action leads when the caller does not say: a new login, or home. */
+const ACTION_HREFS: Readonly<Record<ActionKind, string>> = {
+  'login-again': '/api/mwoauth/initiate',
+  login: '/api/mwoauth/initiate',
+  home: '/',
+};
+
+export interface FailureOptions {
+  /** The task the texts speak of; default a login. */
+  readonly task?: FailureTask;
+  /** Where the action leads (e.g. loginPath(next)); default ACTION_HREFS. */
+  readonly href?: string;
+  readonly mediawikiCode?: string | null;
+  readonly details?: string | null;
+  /** $1, $2… of the `what` message. */
+  readonly what?: readonly MessageParam[];
+  /** $1, $2… of the `todo` message. */
+  readonly todo?: readonly MessageParam[];
+}
+
+/** The failure page of `kind`, in the language of `t`. */
+export function failure(kind: FailureKind, t: Translator, options: FailureOptions = {}): Failure {
+  const entry: CatalogueEntry = FAILURES[kind];
+  const whatKey = typeof entry.what === 'string' ? entry.what : entry.what[options.task ?? 'login'];
+  return {
+    status: entry.status,
+    title: t.t(entry.title),
+    what: t.t(whatKey, ...(options.what ?? [])),
+    todo: t.t(entry.todo, ...(options.todo ?? [])),
+    action:
+      entry.action === null
+        ? null
+        : { label: t.t(ACTION_LABELS[entry.action]), href: options.href ?? ACTION_HREFS[entry.action] },
+    mediawikiCode: options.mediawikiCode ?? null,
+    details: options.details ?? null,
+    lang: t.lang,
+    dir: t.dir,
+  };
+}
+
+/** A count for a message: formatted for $n, raw for the PLURAL that follows it as $n+1. */
+export function counted(t: Translator, value: number): [string, number] {
+  return [t.number(value), value];
+}

@@ -1,0 +1,5 @@
+import 'server-only';
+
+export * from './languages';
+export * from './messages';
+export * from './request';
