@@ -1,11 +1,12 @@
 // api.php: just enough of the Action API for a login app and its tests: meta=userinfo, meta=tokens,
-// prop=revisions and action=edit, with OAuth 1.0a sessions (Extension:OAuth's SessionProvider) and
-// errors as recorded (fixtures 08-19, 31, 33b).
+// prop=revisions and action=edit, with OAuth 1.0a and 2.0 (Bearer) sessions (Extension:OAuth's
+// SessionProvider) and errors as recorded (fixtures 08-19, 31, 33b, o2-11 ... o2-13, o2-21).
 import { isoTimestamp, param, type WikiContext, type WikiRequest } from './context';
 import type { WikiResponse } from './faults';
 import { WikiError } from './messages';
 import type { OAuthSources } from './oauth1';
 import { verifyAccessRequest } from './oauth-server';
+import { OAuth2Error, verifyBearer } from './oauth2';
 import { rightsUnderGrants } from './rights';
 import { hex, normalizeTitle, type Page, type Revision, type User } from './store';
 import type { DevwikiConsumer } from './types';
@@ -92,26 +93,52 @@ function errorOutput(ctx: WikiContext, req: WikiRequest, err: ApiError): WikiRes
   return output(req, { error }, err.code);
 }
 
+/**
+ * How api.php knows who is asking (Extension:OAuth's SessionProvider): one strategy per kind of
+ * Authorization header. Each returns null when the header is not its kind.
+ */
+type AuthStrategy = (ctx: WikiContext, header: string, src: OAuthSources) => ApiSession | null;
+
+function invalidAuthorization(detail: string): ApiError {
+  return new ApiError(
+    'mwoauth-invalid-authorization',
+    `The authorization headers in your request are not valid: ${detail}`,
+  );
+}
+
+/** OAuth 1.0a: a request signed with consumer + access token (fixtures 08-19). */
+const oauth1Signature: AuthStrategy = (ctx, header, src) => {
+  if (!header.startsWith('OAuth ')) return null;
+  try {
+    const { user, consumer, acceptance } = verifyAccessRequest(ctx, src);
+    return { user, consumer, rights: rightsUnderGrants(user.rights, acceptance.grants) };
+  } catch (err) {
+    if (!(err instanceof WikiError)) throw err;
+    throw invalidAuthorization(err.apiText);
+  }
+};
+
+/** OAuth 2.0: `Bearer <access token>`; any bad token is "Invalid access token" (o2-11, o2-13, o2-21). */
+const oauth2Bearer: AuthStrategy = (ctx, header) => {
+  if (!header.startsWith('Bearer ')) return null;
+  try {
+    const { user, consumer, scopes } = verifyBearer(ctx, header);
+    return { user, consumer, rights: rightsUnderGrants(user.rights, scopes) };
+  } catch (err) {
+    if (!(err instanceof OAuth2Error)) throw err;
+    throw invalidAuthorization('Invalid access token');
+  }
+};
+
+const STRATEGIES: readonly AuthStrategy[] = [oauth1Signature, oauth2Bearer];
+
 function authenticate(ctx: WikiContext, req: WikiRequest, src: OAuthSources): ApiSession {
   const header = req.headers.authorization;
-  if (header?.startsWith('OAuth ') === true) {
-    try {
-      const { user, consumer, acceptance } = verifyAccessRequest(ctx, src);
-      return { user, consumer, rights: rightsUnderGrants(user.rights, acceptance.grants) };
-    } catch (err) {
-      if (!(err instanceof WikiError)) throw err;
-      throw new ApiError(
-        'mwoauth-invalid-authorization',
-        `The authorization headers in your request are not valid: ${err.apiText}`,
-      );
+  if (header !== undefined) {
+    for (const strategy of STRATEGIES) {
+      const session = strategy(ctx, header, src);
+      if (session !== null) return session;
     }
-  }
-  if (header?.startsWith('Bearer ') === true) {
-    // devwiki speaks OAuth 1.0a only; no OAuth 2 token is valid here (the real answer, fixture o2-13).
-    throw new ApiError(
-      'mwoauth-invalid-authorization',
-      'The authorization headers in your request are not valid: Invalid access token',
-    );
   }
   return { user: null, consumer: null, rights: ANON_RIGHTS };
 }
@@ -260,7 +287,10 @@ function pageStub(ctx: WikiContext, raw: string): { [key: string]: Json } {
     : { pageid: page.id, ns: page.ns, title: page.title };
 }
 
-/** action=edit (fixtures 10, 31c): csrf token required; OAuth edits tagged 'OAuth CID: <id>' (11, 31d). */
+/**
+ * action=edit (fixtures 10, 31c, o2-12): csrf token required; OAuth edits tagged 'OAuth CID: <id>'
+ * (11, o2-12b), except an owner-only consumer's (31d).
+ */
 function edit(ctx: WikiContext, req: WikiRequest, s: ApiSession): { [key: string]: Json } {
   if (req.method !== 'POST') throw new ApiError('mustbeposted', 'The "edit" module requires a POST request.');
   const token = param(req, 'token');

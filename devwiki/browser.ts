@@ -4,10 +4,14 @@ import { param, phpUrlencode, type WikiContext, type WikiRequest } from './conte
 import type { WikiResponse } from './faults';
 import { messages, type WikiMessage } from './messages';
 import { newVerifier } from './oauth-server';
+import { oauth2Client } from './oauth2';
 import * as pages from './pages';
 import type { Session, User } from './store';
 
 export const SESSION_COOKIE = 'devwiki_session';
+const OAUTH1_SUBTITLE = 'Allows usage of OAuth 1.0a for API authorization';
+/** Special:OAuth's subtitle on the 2.0 approve page (o2-03). */
+const OAUTH2_SUBTITLE = 'Allows usage of OAuth 1.0a and OAuth 2.0 for API authorization';
 
 function html(body: string, status = 200, extra: Record<string, string | string[]> = {}): WikiResponse {
   return {
@@ -118,7 +122,8 @@ export function authorize(
   let consumerKey = param(req, 'oauth_consumer_key') ?? param(req, 'consumerKey') ?? '';
   if (consumerKey === '' && token !== null && token !== 'used') consumerKey = token.consumerKey;
   const consumer = ctx.store.consumerByKey(consumerKey);
-  if (consumer === null) return connectionError(messages.badConsumerKey(), user);
+  if (consumer === null || consumer.oauthVersion === '2.0')
+    return connectionError(messages.badConsumerKey(), user);
   if (consumer.ownerOnly)
     return connectionError(messages.consumerOwnerOnly(consumer.name, consumer.key), user);
 
@@ -130,7 +135,13 @@ export function authorize(
         subpage,
         editToken: session.editToken,
         confirmUpdate: ctx.store.acceptanceFor(user.id, consumer.id) !== null,
-        requestToken: requestKey,
+        grants: consumer.grants,
+        fields: [
+          ['oauth_version', '1'],
+          ['consumerKey', consumer.key],
+          ['requestToken', requestKey],
+        ],
+        subtitle: OAUTH1_SUBTITLE,
       }),
     );
   }
@@ -150,6 +161,67 @@ export function authorize(
   const callback = token.callback === 'oob' ? consumer.callbackUrl : token.callback;
   const sep = callback.includes('?') ? '&' : '?';
   return redirect(`${callback}${sep}oauth_verifier=${token.verifier}&oauth_token=${token.key}`);
+}
+
+// --- Special:OAuth/approve and /rest_redirect (OAuth 2.0) -----------------------------------------
+
+/** Where Allow and Cancel send the browser back to: only the wiki's own authorize endpoint. */
+const REST_AUTHORIZE_PATH = '/w/rest.php/oauth2/authorize';
+
+/**
+ * Special:OAuth/approve: GET shows the authorize form with the 2.0 fields (o2-03); Allow goes back to
+ * the REST authorize endpoint with approval_pass=1 (o2-04), Cancel with approval_cancel=1 (o2-16).
+ */
+export function approve(ctx: WikiContext, req: WikiRequest): WikiResponse {
+  const current = sessionOf(ctx, req);
+  if (current === null) return loginRedirect(ctx, 'Special:OAuth/approve', queryWithoutTitle(req), true);
+  const { session, user } = current;
+  const consumer = oauth2Client(ctx, param(req, 'client_id') ?? '');
+  if (consumer === null || consumer.ownerOnly) return connectionError(messages.badConsumerKey(), user);
+  const returnto = param(req, 'returnto') ?? '';
+  const returntoquery = param(req, 'returntoquery') ?? '';
+  // Never an open redirect: Allow and Cancel only ever lead back to devwiki's authorize endpoint.
+  if (returnto !== REST_AUTHORIZE_PATH) return connectionError(messages.missingParams(), user);
+  const scope = param(req, 'scope') ?? '';
+  // Only grants the client has (ClientEntity::getVerifiedScopes).
+  const scopes = scope.split(' ').filter((g) => g !== '' && consumer.grants.includes(g));
+  if (req.method !== 'POST') {
+    return html(
+      pages.authorizePage({
+        user,
+        consumer,
+        subpage: 'approve',
+        editToken: session.editToken,
+        confirmUpdate: ctx.store.acceptanceFor(user.id, consumer.id) !== null,
+        grants: scopes,
+        fields: [
+          ['oauth_version', '2'],
+          ['client_id', consumer.key],
+          ['scope', scope],
+          ['returnto', returnto],
+          ['returntoquery', returntoquery],
+        ],
+        subtitle: OAUTH2_SUBTITLE,
+      }),
+    );
+  }
+  if (param(req, 'wpEditToken') !== session.editToken)
+    return connectionError(messages.sessionFailure(), user);
+  const back = `${ctx.origin}${returnto}?${returntoquery === '' ? '' : `${returntoquery}&`}`;
+  if (param(req, 'cancel') !== null && param(req, 'accept') === null) {
+    return redirect(`${back}approval_cancel=1`);
+  }
+  ctx.store.accept(user, consumer, ctx.nowMs(), scopes);
+  return redirect(`${back}approval_pass=1`);
+}
+
+/** Special:OAuth/rest_redirect: where the login sends the browser back to a rest.php URL (o2-01). */
+export function restRedirect(ctx: WikiContext, req: WikiRequest): WikiResponse {
+  const restUrl = param(req, 'rest_url') ?? '';
+  if (!restUrl.startsWith('/w/rest.php/')) {
+    return connectionError(messages.missingParams(), sessionOf(ctx, req)?.user ?? null);
+  }
+  return redirect(`${ctx.origin}${restUrl}`);
 }
 
 // --- Special:OAuthManageMyGrants -------------------------------------------------------------------

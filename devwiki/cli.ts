@@ -1,5 +1,5 @@
-// `npm run devwiki -- [--port N] [--consumers FILE] [--latency-ms N] [--fault ENDPOINT=KIND[:ARG]]…`:
-// devwiki as a process.
+// `npm run devwiki -- [--port N] [--consumers FILE] [--latency-ms N] [--fault ENDPOINT=KIND[:ARG]]…
+// [--access-token-ttl S] [--refresh-token-ttl S]`: devwiki as a process.
 import { parseArgs } from 'node:util';
 import { ConsumersFileError, loadConsumersFile } from './consumers';
 import {
@@ -23,9 +23,11 @@ const USAGE = `usage: npm run devwiki -- [--port N] [--consumers FILE] [--latenc
   --port N          listen on 127.0.0.1:N (default ${DEFAULT_PORT}; 0 = any free port)
   --consumers FILE  a JSON list of consumers replacing the defaults (see devwiki/README.md)
   --latency-ms N    add N ms to every response
-  --fault E=K[:A]   misbehave on endpoint E (initiate, authorize, token, identify, api, login, or *
-                    for every request without its own fault); repeatable. Kinds:
+  --fault E=K[:A]   misbehave on endpoint E (initiate, authorize, token, identify, profile, api,
+                    login, or * for every request without its own fault); repeatable. Kinds:
 ${FAULT_FORMS}
+  --access-token-ttl S   OAuth 2.0 access tokens live S seconds (default 3600)
+  --refresh-token-ttl S  OAuth 2.0 refresh tokens live S seconds (default 60, as MediaWiki 1.39)
   --quiet           do not log each request`;
 
 function fail(message: string): never {
@@ -44,11 +46,20 @@ function integer(value: string | undefined, name: string, fallback: number): num
   return n;
 }
 
+/** A token lifetime in whole seconds from 1, or undefined for the default. */
+function ttl(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = whole(value, 1, 31_556_952_000);
+  if (n === null) fail(`devwiki: ${name} must be a whole number of seconds from 1, not "${value}"\n${USAGE}`);
+  return n;
+}
+
 const ENDPOINTS: readonly DevwikiEndpoint[] = [
   'initiate',
   'authorize',
   'token',
   'identify',
+  'profile',
   'api',
   'login',
   '*',
@@ -115,12 +126,14 @@ function parseFault(spec: string): { endpoint: DevwikiEndpoint; fault: DevwikiFa
 }
 
 /** What devwiki prints at start: its URLs, and the consumers with their secrets (local dev data). */
-function banner(wiki: Devwiki, faults: readonly string[]): string {
-  const consumer = (c: DevwikiConsumer): string[] => {
+async function banner(wiki: Devwiki, faults: readonly string[]): Promise<string> {
+  const consumer = async (c: DevwikiConsumer): Promise<string[]> => {
+    const oauth2 = c.oauthVersion === '2.0';
+    const kind = oauth2 ? ` — OAuth 2.0, ${c.confidential === false ? 'public (PKCE)' : 'confidential'}` : '';
     const lines = [
-      `  [${c.id}] ${c.name}${c.ownerOnly ? ` — owner-only, owner ${c.owner ?? '?'}` : ''}`,
-      `      key:    ${c.key}`,
-      `      secret: ${c.secret}`,
+      `  [${c.id}] ${c.name}${kind}${c.ownerOnly ? ` — owner-only, owner ${c.owner ?? '?'}` : ''}`,
+      oauth2 ? `      client id:     ${c.key}` : `      key:    ${c.key}`,
+      oauth2 ? `      client secret: ${c.secret}` : `      secret: ${c.secret}`,
     ];
     if (!c.ownerOnly) {
       lines.push(
@@ -130,6 +143,9 @@ function banner(wiki: Devwiki, faults: readonly string[]): string {
     if (c.accessToken !== undefined) {
       lines.push(`      access token: ${c.accessToken.key}`, `      access secret: ${c.accessToken.secret}`);
     }
+    if (oauth2 && c.ownerOnly) {
+      lines.push(`      access token (never expires): ${await wiki.ownerOnlyAccessToken(c.key)}`);
+    }
     lines.push(`      grants: ${c.grants.join(', ')}`);
     return lines;
   };
@@ -138,8 +154,9 @@ function banner(wiki: Devwiki, faults: readonly string[]): string {
     `  index.php: ${wiki.indexUrl}`,
     `  api.php:   ${wiki.apiUrl}`,
     `  log in:    ${wiki.indexUrl}/Special:UserLogin  (Alice, Admin, Blocked or any new name; any password)`,
+    `  rest.php:  ${wiki.restUrl}  (OAuth 2.0: /oauth2/authorize, /oauth2/access_token, /oauth2/resource/profile)`,
     'consumers (local development credentials):',
-    ...wiki.consumers.flatMap(consumer),
+    ...(await Promise.all(wiki.consumers.map(consumer))).flat(),
     ...(faults.length === 0 ? [] : [`faults: ${faults.join(', ')}`]),
     '',
   ].join('\n');
@@ -154,6 +171,8 @@ async function main(): Promise<void> {
         consumers: { type: 'string' },
         'latency-ms': { type: 'string' },
         fault: { type: 'string', multiple: true },
+        'access-token-ttl': { type: 'string' },
+        'refresh-token-ttl': { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -168,6 +187,8 @@ async function main(): Promise<void> {
   }
   const port = integer(values.port, '--port', DEFAULT_PORT);
   const latencyMs = integer(values['latency-ms'], '--latency-ms', 0);
+  const accessTokenTtlS = ttl(values['access-token-ttl'], '--access-token-ttl');
+  const refreshTokenTtlS = ttl(values['refresh-token-ttl'], '--refresh-token-ttl');
   const faultSpecs = values.fault ?? [];
   const faults = faultSpecs.map((spec) => {
     const parsed = parseFault(spec);
@@ -193,6 +214,8 @@ async function main(): Promise<void> {
       port,
       consumers,
       latencyMs,
+      accessTokenTtlS,
+      refreshTokenTtlS,
       log: values.quiet === true ? undefined : (line) => process.stdout.write(`[devwiki] ${line}\n`),
     });
   } catch (e) {
@@ -202,7 +225,7 @@ async function main(): Promise<void> {
     throw e;
   }
   for (const { endpoint, fault } of faults) wiki.setFault(endpoint, fault);
-  process.stdout.write(banner(wiki, faultSpecs));
+  process.stdout.write(await banner(wiki, faultSpecs));
   let closing = false;
   const stop = (signal: string): void => {
     if (closing) return;

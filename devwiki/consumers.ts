@@ -1,4 +1,5 @@
-// devwiki's consumers: the three defaults, and `--consumers FILE` (a JSON list that replaces them).
+// devwiki's consumers: the six defaults (three OAuth 1.0a, three 2.0), and `--consumers FILE` (a
+// JSON list that replaces them).
 import { readFileSync } from 'node:fs';
 import { KNOWN_GRANTS } from './rights';
 import type { DevwikiConsumer } from './types';
@@ -46,6 +47,44 @@ export function defaultConsumers(callbackUrl: string = DEFAULT_CALLBACK): Devwik
         key: 'dec0dedec0dedec0dedec0de000000a3',
         secret: 'dec0dedec0dedec0dedec0dedec0dedec0de00a3',
       },
+    },
+    {
+      id: 4,
+      name: 'devwiki app (OAuth 2.0, confidential)',
+      key: 'dec0dedec0dedec0dedec0de00000004',
+      secret: 'dec0dedec0dedec0dedec0dedec0dedec0de0004',
+      oauthVersion: '2.0',
+      confidential: true,
+      callbackUrl,
+      callbackIsPrefix: false,
+      grants: ['basic', 'editpage', 'createeditmovepage'],
+      ownerOnly: false,
+    },
+    {
+      id: 5,
+      // The wiki shows a public client a secret too (_environment.json); it is never checked.
+      name: 'devwiki app (OAuth 2.0, public: PKCE)',
+      key: 'dec0dedec0dedec0dedec0de00000005',
+      secret: 'dec0dedec0dedec0dedec0dedec0dedec0de0005',
+      oauthVersion: '2.0',
+      confidential: false,
+      callbackUrl,
+      callbackIsPrefix: false,
+      grants: ['basic', 'editpage', 'createeditmovepage'],
+      ownerOnly: false,
+    },
+    {
+      id: 6,
+      name: 'devwiki bot (OAuth 2.0, owner-only, Admin)',
+      key: 'dec0dedec0dedec0dedec0de00000006',
+      secret: 'dec0dedec0dedec0dedec0dedec0dedec0de0006',
+      oauthVersion: '2.0',
+      confidential: true,
+      callbackUrl: '',
+      callbackIsPrefix: false,
+      grants: ['basic', 'editpage', 'createeditmovepage', 'privateinfo'],
+      ownerOnly: true,
+      owner: 'Admin',
     },
   ];
 }
@@ -143,6 +182,22 @@ export function validateConsumers(data: unknown, file: string): DevwikiConsumer[
       grants,
       ownerOnly,
     };
+    let oauth2 = false;
+    if (raw.oauthVersion !== undefined) {
+      if (raw.oauthVersion === '1.0a' || raw.oauthVersion === '2.0') {
+        consumer.oauthVersion = raw.oauthVersion;
+        oauth2 = raw.oauthVersion === '2.0';
+      } else {
+        problems.push(`${at}: "oauthVersion" must be "1.0a" or "2.0" (left out: "1.0a")`);
+      }
+    }
+    if (raw.confidential !== undefined) {
+      if (!oauth2) problems.push(`${at}: "confidential" is for OAuth 2.0 clients ("oauthVersion": "2.0")`);
+      else consumer.confidential = bool(raw, 'confidential', at, problems);
+    }
+    if (oauth2 && ownerOnly && consumer.confidential === false) {
+      problems.push(`${at}: an owner-only OAuth 2.0 client must be confidential (it uses its secret)`);
+    }
     if (raw.owner !== undefined) consumer.owner = str(raw, 'owner', at, problems);
     if (raw.accessToken !== undefined) {
       const t = raw.accessToken;
@@ -158,7 +213,13 @@ export function validateConsumers(data: unknown, file: string): DevwikiConsumer[
         problems.push(`${at}: "accessToken" must be {"key": "...", "secret": "..."} with non-empty strings`);
       }
     }
-    if (ownerOnly && (consumer.owner === undefined || consumer.accessToken === undefined)) {
+    if (oauth2 && consumer.accessToken !== undefined) {
+      problems.push(
+        `${at}: an OAuth 2.0 client takes no "accessToken": devwiki makes an owner-only one's (see the banner)`,
+      );
+    } else if (oauth2 && ownerOnly && consumer.owner === undefined) {
+      problems.push(`${at}: an owner-only OAuth 2.0 client needs "owner" (a user name)`);
+    } else if (!oauth2 && ownerOnly && (consumer.owner === undefined || consumer.accessToken === undefined)) {
       problems.push(
         `${at}: an owner-only consumer needs "owner" (a user name) and "accessToken" ({key, secret})`,
       );

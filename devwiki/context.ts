@@ -1,6 +1,7 @@
 // What every handler gets: the wiki (state, server URL, clock) and the parsed request.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Pair } from './oauth1';
+import type { OAuth2Settings } from './oauth2';
 import type { Store } from './store';
 import type { DevwikiForgery } from './types';
 
@@ -12,6 +13,8 @@ export interface WikiContext {
   nowMs(): number;
   /** Set when tests asked identify to forge its JWT. */
   forgery: DevwikiForgery | null;
+  /** The OAuth 2.0 signing key and token lifetimes (mutable: Devwiki.setTokenLifetimes). */
+  oauth2: OAuth2Settings;
 }
 
 export interface WikiRequest {

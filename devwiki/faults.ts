@@ -1,5 +1,8 @@
 // Upstream failures on demand: what a wiki behind a proxy does on a bad day. Set per endpoint with
 // devwiki.setFault(endpoint, fault); '*' applies to every request that has no fault of its own.
+// 'authorize', 'token' and 'api' cover both protocols (rest.php/oauth2/authorize and
+// Special:OAuth/approve, rest.php/oauth2/access_token, Bearer api.php); 'profile' is
+// rest.php/oauth2/resource/profile.
 import type { ServerResponse } from 'node:http';
 import type { DevwikiEndpoint, DevwikiFault, DevwikiRequestEndpoint } from './types';
 
@@ -27,8 +30,12 @@ export class Faults {
   }
 }
 
-/** The content type each endpoint normally answers with, so garbage looks like a normal answer at first. */
-export function usualContentType(endpoint: DevwikiRequestEndpoint): string {
+/**
+ * The content type each endpoint normally answers with, so garbage looks like a normal answer at
+ * first. `rest`: the OAuth 2.0 endpoints of rest.php (the token endpoint answers JSON, o2-06).
+ */
+export function usualContentType(endpoint: DevwikiRequestEndpoint, rest = false): string {
+  if (rest) return endpoint === 'token' ? 'application/json; charset=UTF-8' : 'text/html; charset=UTF-8';
   switch (endpoint) {
     case 'initiate':
     case 'token':
@@ -54,6 +61,7 @@ const REASONS: Record<number, string> = {
 export function replacementResponse(
   fault: DevwikiFault,
   endpoint: DevwikiRequestEndpoint,
+  rest = false,
 ): WikiResponse | null {
   switch (fault.kind) {
     case 'status': {
@@ -80,7 +88,7 @@ export function replacementResponse(
     case 'garbage':
       return {
         status: 200,
-        headers: { 'Content-Type': usualContentType(endpoint) },
+        headers: { 'Content-Type': usualContentType(endpoint, rest) },
         body: Buffer.concat([
           Buffer.from('\u0000<<garbage '),
           Buffer.from([0xff, 0xfe, 0x00, 0xc3]),

@@ -11,8 +11,16 @@ import type {
   DevwikiOptions,
   DevwikiRequestRecord,
   DevwikiRevision,
+  DevwikiTokenLifetimes,
 } from './types';
 import { isoTimestamp } from './context';
+import {
+  DEFAULT_ACCESS_TOKEN_TTL_S,
+  DEFAULT_REFRESH_TOKEN_TTL_S,
+  OAuth2Keys,
+  ownerOnlyToken,
+  type OAuth2Settings,
+} from './oauth2';
 
 export type * from './types';
 
@@ -53,8 +61,33 @@ function excerpt(html: string): string {
   return text.slice(0, 300);
 }
 
+/** A token lifetime must be a whole number of seconds, from 1 to 1000 years. */
+function lifetime(value: number | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1 || value > 31_556_952_000) {
+    throw new Error(`devwiki: ${name} must be a whole number of seconds from 1, not ${String(value)}`);
+  }
+  return value;
+}
+
+function applyLifetimes(settings: OAuth2Settings, lifetimes: DevwikiTokenLifetimes): void {
+  const access = lifetime(lifetimes.accessTokenTtlS, 'accessTokenTtlS', settings.accessTokenTtlS);
+  const refresh = lifetime(lifetimes.refreshTokenTtlS, 'refreshTokenTtlS', settings.refreshTokenTtlS);
+  settings.accessTokenTtlS = access;
+  settings.refreshTokenTtlS = refresh;
+}
+
+/** The most redirects approve() follows inside devwiki (2.0: authorize -> approve -> authorize). */
+const MAX_WIKI_REDIRECTS = 5;
+
 export async function startDevwiki(options: DevwikiOptions = {}): Promise<Devwiki> {
   const now = options.now ?? Date.now;
+  const oauth2: OAuth2Settings = {
+    keys: new OAuth2Keys(),
+    accessTokenTtlS: DEFAULT_ACCESS_TOKEN_TTL_S,
+    refreshTokenTtlS: DEFAULT_REFRESH_TOKEN_TTL_S,
+  };
+  applyLifetimes(oauth2, options);
   let offsetMs = 0;
   const nowMs = (): number => now() + offsetMs;
   const consumers: DevwikiConsumer[] = structuredClone(options.consumers ?? defaultConsumers());
@@ -62,7 +95,7 @@ export async function startDevwiki(options: DevwikiOptions = {}): Promise<Devwik
   const faults = new Faults();
   const records: DevwikiRequestRecord[] = [];
   const state: ServerState = {
-    ctx: { store, origin: '', nowMs },
+    ctx: { store, origin: '', nowMs, oauth2 },
     faults,
     records,
     latencyMs: options.latencyMs ?? 0,
@@ -85,6 +118,22 @@ export async function startDevwiki(options: DevwikiOptions = {}): Promise<Devwik
   const origin = `http://127.0.0.1:${port}`;
   state.ctx.origin = origin;
   const indexUrl = `${origin}/w/index.php`;
+  /** Owner-only 2.0 clients' registration tokens, minted on first ask and the same afterwards. */
+  const ownerOnlyTokens = new Map<number, Promise<string>>();
+
+  /** GETs `url` with the cookie, following redirects that stay inside devwiki; the last answer. */
+  async function follow(url: string, cookie: string): Promise<{ page: Response; url: string }> {
+    let current = url;
+    for (let hop = 0; ; hop++) {
+      const page = await fetch(current, { headers: { Cookie: cookie }, redirect: 'manual' });
+      const location = page.headers.get('location');
+      if (location === null || hop === MAX_WIKI_REDIRECTS) return { page, url: current };
+      const next = new URL(location, current);
+      if (next.origin !== origin) return { page, url: current };
+      await page.arrayBuffer();
+      current = next.href;
+    }
+  }
 
   async function approve(authorizeUrl: string, username: string): Promise<string> {
     const login = await fetch(`${indexUrl}?title=Special:UserLogin`, {
@@ -97,7 +146,8 @@ export async function startDevwiki(options: DevwikiOptions = {}): Promise<Devwik
     if (login.status !== 302 || cookie === '') {
       throw new Error(`devwiki.approve: could not log in as "${username}" (HTTP ${login.status})`);
     }
-    const page = await fetch(authorizeUrl, { headers: { Cookie: cookie }, redirect: 'manual' });
+    // OAuth 2.0's authorize URL redirects to Special:OAuth/approve first (o2-02).
+    const { page } = await follow(authorizeUrl, cookie);
     const html = await page.text();
     const form = page.status === 200 ? parseAuthorizeForm(html) : null;
     if (form === null) {
@@ -112,11 +162,22 @@ export async function startDevwiki(options: DevwikiOptions = {}): Promise<Devwik
       body,
       redirect: 'manual',
     });
-    const location = allowed.headers.get('location');
+    let location = allowed.headers.get('location');
     if (allowed.status !== 302 || location === null) {
       throw new Error(
         `devwiki.approve: Allow did not redirect (HTTP ${allowed.status}): ${excerpt(await allowed.text())}`,
       );
+    }
+    // OAuth 2.0: Allow leads back to the authorize endpoint, which redirects to the app (o2-04, o2-05).
+    if (new URL(location, origin).origin === origin) {
+      const { page: last, url } = await follow(new URL(location, origin).href, cookie);
+      location = last.headers.get('location');
+      if (location === null) {
+        throw new Error(
+          `devwiki.approve: ${url} did not redirect to the application (HTTP ${last.status}): ${excerpt(await last.text())}`,
+        );
+      }
+      await last.arrayBuffer();
     }
     return location;
   }
@@ -125,6 +186,7 @@ export async function startDevwiki(options: DevwikiOptions = {}): Promise<Devwik
     origin,
     indexUrl,
     apiUrl: `${origin}/w/api.php`,
+    restUrl: `${origin}/w/rest.php`,
     consumers,
     setFault: (endpoint, fault) => faults.set(endpoint, fault),
     setClockOffset: (seconds) => {
@@ -139,6 +201,23 @@ export async function startDevwiki(options: DevwikiOptions = {}): Promise<Devwik
       }
       const acceptance = store.acceptanceFor(user.id, consumer.id);
       if (acceptance !== null) store.revokeAcceptance(acceptance.id);
+    },
+    setTokenLifetimes: (lifetimes) => applyLifetimes(oauth2, lifetimes),
+    async ownerOnlyAccessToken(clientId) {
+      const client = store.consumerByKey(clientId);
+      if (client === null || client.oauthVersion !== '2.0' || !client.ownerOnly) {
+        throw new Error(`devwiki.ownerOnlyAccessToken: ${clientId} is not an owner-only OAuth 2.0 client`);
+      }
+      let token = ownerOnlyTokens.get(client.id);
+      if (token === undefined) {
+        token = ownerOnlyToken({ ...state.ctx, forgery: null }, client);
+        ownerOnlyTokens.set(client.id, token);
+      }
+      return token;
+    },
+    async oauth2PublicKey() {
+      const { publicKey } = await oauth2.keys.get();
+      return publicKey.export({ type: 'spki', format: 'pem' }).toString();
     },
     requests: records,
     readPage(title): DevwikiRevision | null {

@@ -21,7 +21,8 @@ function getConsumer(ctx: WikiContext, src: OAuthSources): DevwikiConsumer {
   const key = oauthParam(src, 'oauth_consumer_key');
   if (key === null || key === '') throw oauthException('Invalid consumer key');
   const consumer = ctx.store.consumerByKey(key);
-  if (consumer === null) throw oauthException('Invalid consumer');
+  // An OAuth 2.0 client's id is no 1.0a consumer key.
+  if (consumer === null || consumer.oauthVersion === '2.0') throw oauthException('Invalid consumer');
   return consumer;
 }
 
@@ -68,7 +69,8 @@ function checkSignature(
   }
 }
 
-function matchesPrefix(registered: string, given: string): boolean {
+/** Extension:OAuth's callback-is-prefix rule (also for OAuth 2.0 redirect_uri). */
+export function matchesPrefix(registered: string, given: string): boolean {
   if (!URL.canParse(registered) || !URL.canParse(given)) return false;
   const r = new URL(registered);
   const g = new URL(given);

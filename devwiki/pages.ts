@@ -86,14 +86,19 @@ function grantList(grants: readonly string[]): string {
     .join('\n');
 }
 
-/** The authorize form of fixture 03: same id, action, hidden fields and buttons. */
+/** The authorize form of fixture 03 (OAuth 1.0a) and o2-03 (2.0): same id, action, fields, buttons. */
 export function authorizePage(opts: {
   user: PageUser;
   consumer: DevwikiConsumer;
+  /** 'authorize' or 'authenticate' (1.0a), 'approve' (2.0). */
   subpage: string;
   editToken: string;
   confirmUpdate: boolean;
-  requestToken: string;
+  /** The grants asked for: the consumer's (1.0a), the request's scopes (2.0). */
+  grants: readonly string[];
+  /** The protocol's own hidden fields after wpconfirmUpdate, in the recorded order. */
+  fields: ReadonlyArray<readonly [string, string]>;
+  subtitle: string;
 }): string {
   const title = `Special:OAuth/${opts.subpage}`;
   const hidden = (id: string, name: string, value: string): string =>
@@ -103,18 +108,16 @@ export function authorizePage(opts: {
 <p>Hi ${e(opts.user.name)},</p>
 <p>In order to complete your request, <b>${e(opts.consumer.name)}</b> needs permission to perform the following
 actions on your behalf on all projects of this site:</p>
-${grantList(opts.consumer.grants)}
+${grantList(opts.grants)}
 ${hidden('wpEditToken', 'wpEditToken', opts.editToken)}
 ${hidden('mw-input-wpaction', 'wpaction', 'accept')}
 ${hidden('mw-input-wpconfirmUpdate', 'wpconfirmUpdate', opts.confirmUpdate ? '1' : '0')}
-${hidden('mw-input-oauth_version', 'oauth_version', '1')}
-${hidden('mw-input-consumerKey', 'consumerKey', opts.consumer.key)}
-${hidden('mw-input-requestToken', 'requestToken', opts.requestToken)}
+${opts.fields.map(([name, value]) => hidden(`mw-input-${name}`, name, value)).join('\n')}
 <div class="mw-htmlform-submit-buttons">
 <span id='mw-mwoauth-accept'><button type='submit' name='accept' value='Allow'>Allow</button></span><span><button type='submit' name='cancel' value='Cancel'>Cancel</button></span>
 </div>
 <a href="/w/index.php/devwiki:Privacy_policy">Privacy policy</a></form>`;
-  return layout('OAuth', body, opts.user, 'Allows usage of OAuth 1.0a for API authorization');
+  return layout('OAuth', body, opts.user, opts.subtitle);
 }
 
 /** Cancel: a page, never a redirect to the application (fixture 30). */
@@ -183,7 +186,7 @@ export function mainPage(
   const rows = consumers
     .map(
       (c) =>
-        `<tr><td>${c.id}</td><td>${e(c.name)}</td><td><code>${e(c.key)}</code></td><td>${
+        `<tr><td>${c.id}</td><td>${e(c.name)}${c.oauthVersion === '2.0' ? ` (OAuth 2.0${c.confidential === false ? ', public' : ''})` : ''}</td><td><code>${e(c.key)}</code></td><td>${
           c.ownerOnly
             ? `owner-only (${e(c.owner ?? '')})`
             : `${e(c.callbackUrl)}${c.callbackIsPrefix ? ' (prefix)' : ' (oob only)'}`
@@ -192,7 +195,7 @@ export function mainPage(
     .join('');
   const body = `<p>index.php: <code>${e(urls.index)}</code><br>api.php: <code>${e(urls.api)}</code></p>
 <p><a href="/w/index.php/Special:UserLogin">Log in</a> as Alice, Admin, Blocked or any new name, with any password.</p>
-<h2>Consumers</h2><table><tr><th>id</th><th>name</th><th>key</th><th>callback</th><th>grants</th></tr>${rows}</table>
+<h2>Consumers</h2><table><tr><th>id</th><th>name</th><th>key / client id</th><th>callback</th><th>grants</th></tr>${rows}</table>
 <p>Keys and secrets are printed on the console when devwiki starts (they are local development data).</p>`;
   return layout('Main Page', body, user);
 }

@@ -13,6 +13,7 @@ import {
   type WikiResponse,
 } from './faults';
 import { formPairs, parseAuthorizationHeader, type OAuthSources } from './oauth1';
+import { rest, REST_AUTHORIZE, REST_PROFILE, REST_TOKEN } from './rest';
 import * as special from './special-oauth';
 import type { DevwikiRequestEndpoint, DevwikiRequestRecord } from './types';
 
@@ -32,6 +33,8 @@ export interface ServerState {
 
 interface Route {
   endpoint: DevwikiRequestEndpoint;
+  /** rest.php (OAuth 2.0) rather than index.php or api.php. */
+  rest?: boolean;
   title?: string;
   /** The part of Special:OAuth/... or Special:OAuthManageMyGrants/... after the slash. */
   subpage: string;
@@ -82,7 +85,7 @@ function routeIndex(path: string, req: WikiRequest): Route {
     const endpoint: DevwikiRequestEndpoint =
       sub === 'initiate' || sub === 'token' || sub === 'identify'
         ? sub
-        : sub === 'authorize' || sub === 'authenticate'
+        : sub === 'authorize' || sub === 'authenticate' || sub === 'approve'
           ? 'authorize'
           : 'other';
     return { endpoint, title, subpage: sub, special: name };
@@ -99,6 +102,7 @@ async function handle(
   src: OAuthSources,
 ): Promise<WikiResponse> {
   if (route.endpoint === 'api') return api(ctx, req, src);
+  if (route.rest === true) return rest(ctx, req);
   switch (route.special) {
     case null:
       return route.title === 'Main Page'
@@ -111,6 +115,9 @@ async function handle(
       if (route.subpage === 'authorize' || route.subpage === 'authenticate') {
         return browser.authorize(ctx, req, route.subpage);
       }
+      if (route.subpage === 'approve') return browser.approve(ctx, req);
+      // The login's way back to rest.php (o2-01); the title's underscore became a space.
+      if (route.subpage === 'rest redirect') return browser.restRedirect(ctx, req);
       return browser.mainPage(ctx, req);
     case 'userlogin':
       return browser.login(ctx, req);
@@ -176,6 +183,16 @@ export function createWikiServer(state: ServerState): Server {
     let route: Route;
     if (path === '/w/api.php') {
       route = { endpoint: 'api', subpage: '', special: null };
+    } else if (path.startsWith('/w/rest.php/')) {
+      const endpoint: DevwikiRequestEndpoint =
+        path === REST_AUTHORIZE
+          ? 'authorize'
+          : path === REST_TOKEN
+            ? 'token'
+            : path === REST_PROFILE
+              ? 'profile'
+              : 'other';
+      route = { endpoint, rest: true, subpage: '', special: null };
     } else if (path === '/w/index.php' || path.startsWith('/w/index.php/')) {
       route = routeIndex(path, req);
     } else if (path === '/' || path === '/w/' || path === '/w' || path.startsWith('/wiki/')) {
@@ -185,8 +202,12 @@ export function createWikiServer(state: ServerState): Server {
       return send(res, plain(404, `devwiki: nothing at ${path}; try /w/index.php or /w/api.php`));
     }
 
-    const record: DevwikiRequestRecord = { method, endpoint: route.endpoint, time: state.now() };
+    const record: DevwikiRequestRecord = { method, endpoint: route.endpoint, path, time: state.now() };
     if (route.title !== undefined) record.title = route.title;
+    if (route.rest === true && route.endpoint === 'token') {
+      const grantType = req.body.find(([k]) => k === 'grant_type')?.[1];
+      if (grantType !== undefined) record.grantType = grantType;
+    }
     if (route.endpoint === 'api') {
       const action =
         req.body.find(([k]) => k === 'action')?.[1] ?? req.query.find(([k]) => k === 'action')?.[1];
@@ -203,9 +224,9 @@ export function createWikiServer(state: ServerState): Server {
     await wait(delay);
     if (fault?.kind === 'huge') {
       state.log(`${method} ${rawUrl} -> ${fault.bytes} bytes (huge, as asked)`);
-      return streamHuge(res, fault.bytes, usualContentType(route.endpoint));
+      return streamHuge(res, fault.bytes, usualContentType(route.endpoint, route.rest === true));
     }
-    const replaced = fault === null ? null : replacementResponse(fault, route.endpoint);
+    const replaced = fault === null ? null : replacementResponse(fault, route.endpoint, route.rest === true);
     let response: WikiResponse;
     if (replaced !== null) {
       response = replaced;

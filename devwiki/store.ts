@@ -66,6 +66,41 @@ export interface Page {
   revisions: Revision[];
 }
 
+/** An OAuth 2.0 authorization code (league/oauth2-server's AuthCodeGrant payload). */
+export interface AuthCode {
+  code: string;
+  consumerId: number;
+  userId: number;
+  scopes: readonly string[];
+  /** The redirect_uri given at authorize, which the token request must repeat; null if none was. */
+  redirectUri: string | null;
+  challenge: string | null;
+  challengeMethod: 'plain' | 'S256';
+  expires: number;
+  /** Exchanged already: a second exchange is 'Authorization code has been revoked' (o2-07). */
+  spent: boolean;
+}
+
+/** An OAuth 2.0 access token, by its JWT `jti`. */
+export interface OAuth2AccessToken {
+  jti: string;
+  consumerId: number;
+  userId: number;
+  scopes: readonly string[];
+  expires: number;
+  revoked: boolean;
+}
+
+export interface OAuth2RefreshToken {
+  token: string;
+  consumerId: number;
+  userId: number;
+  scopes: readonly string[];
+  accessJti: string;
+  expires: number;
+  revoked: boolean;
+}
+
 export interface Session {
   id: string;
   userId: number;
@@ -126,6 +161,9 @@ export class Store {
   private readonly nonces = new Map<string, number>();
   private readonly sessions = new Map<string, Session>();
   private readonly pages = new Map<string, Page>();
+  private readonly authCodes = new Map<string, AuthCode>();
+  private readonly oauth2AccessTokens = new Map<string, OAuth2AccessToken>();
+  private readonly refreshTokens = new Map<string, OAuth2RefreshToken>();
   private nextUserId = 5;
   private nextAcceptanceId = 1;
   private nextPageId = 1;
@@ -141,15 +179,17 @@ export class Store {
     const blocked = this.addUser(2, 'Blocked', USER_GROUPS, USER_RIGHTS, 'blocked@example.org', now);
     this.block(blocked, now);
     for (const c of consumers) {
-      if (!c.ownerOnly || c.accessToken === undefined || c.owner === undefined) continue;
+      // A 2.0 owner-only client has no 1.0a token; its acceptance holds the owner's approval.
+      const oauth2 = c.oauthVersion === '2.0';
+      if (!c.ownerOnly || (c.accessToken === undefined && !oauth2) || c.owner === undefined) continue;
       const owner = this.ensureUser(c.owner, now);
       if (owner === null) continue;
       this.acceptances.set(this.nextAcceptanceId, {
         id: this.nextAcceptanceId++,
         userId: owner.id,
         consumerId: c.id,
-        accessKey: c.accessToken.key,
-        accessSecret: c.accessToken.secret,
+        accessKey: c.accessToken?.key ?? hex(16),
+        accessSecret: c.accessToken?.secret ?? hex(20),
         grants: c.grants,
         accepted: now,
       });
@@ -265,11 +305,19 @@ export class Store {
     return this.acceptances.get(id) ?? null;
   }
 
-  /** One access token per (user, consumer): authorizing again returns the same one (fixture 29b). */
-  accept(user: User, consumer: DevwikiConsumer, now: number): Acceptance {
+  /**
+   * One access token per (user, consumer): authorizing again returns the same one (fixture 29b).
+   * `grants` (OAuth 2.0: the approved scopes) default to the consumer's.
+   */
+  accept(
+    user: User,
+    consumer: DevwikiConsumer,
+    now: number,
+    grants: readonly string[] = consumer.grants,
+  ): Acceptance {
     const existing = this.acceptanceFor(user.id, consumer.id);
     if (existing !== null) {
-      existing.grants = consumer.grants;
+      existing.grants = grants;
       return existing;
     }
     const acceptance: Acceptance = {
@@ -278,15 +326,59 @@ export class Store {
       consumerId: consumer.id,
       accessKey: hex(16),
       accessSecret: hex(20),
-      grants: consumer.grants,
+      grants,
       accepted: now,
     };
     this.acceptances.set(acceptance.id, acceptance);
     return acceptance;
   }
 
+  /** Deauthorize: the 1.0a access token, and every OAuth 2.0 code, access and refresh token of the pair. */
   revokeAcceptance(id: number): boolean {
-    return this.acceptances.delete(id);
+    const acceptance = this.acceptances.get(id);
+    if (acceptance === undefined) return false;
+    this.acceptances.delete(id);
+    const mine = (t: { userId: number; consumerId: number }): boolean =>
+      t.userId === acceptance.userId && t.consumerId === acceptance.consumerId;
+    for (const c of this.authCodes.values()) if (mine(c)) c.spent = true;
+    for (const t of this.oauth2AccessTokens.values()) if (mine(t)) t.revoked = true;
+    for (const t of this.refreshTokens.values()) if (mine(t)) t.revoked = true;
+    return true;
+  }
+
+  // --- OAuth 2.0 codes and tokens -------------------------------------------------------------
+
+  saveAuthCode(code: AuthCode, now: number): void {
+    this.purgeOAuth2(now);
+    this.authCodes.set(code.code, code);
+  }
+
+  authCode(code: string): AuthCode | null {
+    return this.authCodes.get(code) ?? null;
+  }
+
+  saveOAuth2AccessToken(token: OAuth2AccessToken): void {
+    this.oauth2AccessTokens.set(token.jti, token);
+  }
+
+  oauth2AccessToken(jti: string): OAuth2AccessToken | null {
+    return this.oauth2AccessTokens.get(jti) ?? null;
+  }
+
+  saveRefreshToken(token: OAuth2RefreshToken): void {
+    this.refreshTokens.set(token.token, token);
+  }
+
+  refreshToken(token: string): OAuth2RefreshToken | null {
+    return this.refreshTokens.get(token) ?? null;
+  }
+
+  /** Forgets what can no longer be used, when the maps grow (load tests log in hundreds). */
+  private purgeOAuth2(now: number): void {
+    if (this.authCodes.size + this.oauth2AccessTokens.size + this.refreshTokens.size < 10_000) return;
+    for (const [k, c] of this.authCodes) if (c.expires <= now) this.authCodes.delete(k);
+    for (const [k, t] of this.oauth2AccessTokens) if (t.expires <= now) this.oauth2AccessTokens.delete(k);
+    for (const [k, t] of this.refreshTokens) if (t.expires <= now) this.refreshTokens.delete(k);
   }
 
   // --- nonces ---------------------------------------------------------------------------------

@@ -1,25 +1,42 @@
 // The public shapes of devwiki: what tests and scripts pass in and get back (see devwiki/README.md).
 
-/** A registered OAuth 1.0a consumer ("Connected App"), as Special:OAuthConsumerRegistration would hold it. */
+/**
+ * A registered consumer ("Connected App"), as Special:OAuthConsumerRegistration would hold it: OAuth
+ * 1.0a (the default) or, with `oauthVersion: '2.0'`, an OAuth 2.0 client whose `key` is the client id
+ * and `secret` the client secret.
+ */
 export interface DevwikiConsumer {
   id: number;
   name: string;
   key: string;
   secret: string;
+  /** '1.0a' when left out. A 2.0 client is refused by the 1.0a endpoints and the other way round. */
+  oauthVersion?: '1.0a' | '2.0';
+  /**
+   * OAuth 2.0 only: false makes a public client, which must use PKCE (fixture o2-18) and whose secret
+   * is never checked (o2-20 sends none). Default true (confidential: client_secret required, o2-08).
+   */
+  confidential?: boolean;
   /** The registered callback URL (also where `oob` sends the browser, fixture 27b). */
   callbackUrl: string;
   /** Extension:OAuth's "callback is prefix" registration option (fixtures 24*). */
   callbackIsPrefix: boolean;
   /** Grant names, e.g. basic, editpage, createeditmovepage, privateinfo. */
   grants: string[];
-  /** Owner-only consumers cannot use the three-legged flow (E010); they have one fixed access token. */
+  /**
+   * Owner-only consumers cannot use the three-legged flow (E010); a 1.0a one has one fixed access
+   * token (`accessToken`); a 2.0 one gets a non-expiring access token minted by devwiki
+   * (`Devwiki.ownerOnlyAccessToken`, fixture o2-21) and the client_credentials grant (o2-23).
+   */
   ownerOnly: boolean;
   owner?: string;
+  /** 1.0a owner-only consumers only. */
   accessToken?: { key: string; secret: string };
 }
 
 /** The endpoints a fault can be set on; '*' means every request. */
-export type DevwikiEndpoint = 'initiate' | 'authorize' | 'token' | 'identify' | 'api' | 'login' | '*';
+export type DevwikiEndpoint =
+  'initiate' | 'authorize' | 'token' | 'identify' | 'profile' | 'api' | 'login' | '*';
 
 export type DevwikiForgery =
   | 'alg-none'
@@ -45,7 +62,16 @@ export type DevwikiFault =
 
 /** What the request log calls each kind of request. */
 export type DevwikiRequestEndpoint =
-  'initiate' | 'authorize' | 'token' | 'identify' | 'api' | 'login' | 'managegrants' | 'page' | 'other';
+  | 'initiate'
+  | 'authorize'
+  | 'token'
+  | 'identify'
+  | 'profile'
+  | 'api'
+  | 'login'
+  | 'managegrants'
+  | 'page'
+  | 'other';
 
 export interface DevwikiRequestRecord {
   method: string;
@@ -54,6 +80,10 @@ export interface DevwikiRequestRecord {
   title?: string;
   /** The `action` parameter of api.php requests. */
   action?: string;
+  /** The path as sent, without the query: tells /w/rest.php/oauth2/access_token from Special:OAuth/token. */
+  path: string;
+  /** The `grant_type` of OAuth 2.0 token requests: authorization_code, refresh_token, client_credentials. */
+  grantType?: string;
   /** When the request arrived, by devwiki's clock (ms since epoch, before any clock offset). */
   time: number;
 }
@@ -79,6 +109,15 @@ export interface DevwikiOptions {
   latencyMs?: number;
   /** One line per request and event. Default: silent. */
   log?: (line: string) => void;
+  /** OAuth 2.0 access token lifetime ($wgOAuth2GrantExpirationInterval), whole seconds. Default 3600. */
+  accessTokenTtlS?: number;
+  /** OAuth 2.0 refresh token lifetime ($wgOAuth2RefreshTokenTTL), whole seconds. Default 60 (PT1M, o2-15). */
+  refreshTokenTtlS?: number;
+}
+
+export interface DevwikiTokenLifetimes {
+  accessTokenTtlS?: number;
+  refreshTokenTtlS?: number;
 }
 
 export interface Devwiki {
@@ -88,11 +127,24 @@ export interface Devwiki {
   indexUrl: string;
   /** origin + '/w/api.php' */
   apiUrl: string;
+  /** origin + '/w/rest.php' (OAuth 2.0: /oauth2/authorize, /oauth2/access_token, /oauth2/resource/profile) */
+  restUrl: string;
   consumers: DevwikiConsumer[];
   setFault(endpoint: DevwikiEndpoint, fault: DevwikiFault | null): void;
   setClockOffset(seconds: number): void;
+  /**
+   * Logs in as `username` and presses Allow, following the wiki's own redirects (OAuth 2.0: authorize
+   * -> Special:OAuth/approve -> authorize?approval_pass=1); returns the redirect to the application.
+   */
   approve(authorizeUrl: string, username: string): Promise<string>;
+  /** Revokes the user's authorization of the consumer: 1.0a access tokens, 2.0 access and refresh tokens. */
   revoke(username: string, consumerKey: string): void;
+  /** Changes the OAuth 2.0 lifetimes for tokens issued from now on. Throws on a bad value. */
+  setTokenLifetimes(lifetimes: DevwikiTokenLifetimes): void;
+  /** The non-expiring access token of an owner-only OAuth 2.0 client (minted once, o2-21). */
+  ownerOnlyAccessToken(clientId: string): Promise<string>;
+  /** The public key (SPKI PEM) the OAuth 2.0 access tokens are signed with (RS256). */
+  oauth2PublicKey(): Promise<string>;
   requests: ReadonlyArray<DevwikiRequestRecord>;
   readPage(title: string): DevwikiRevision | null;
   protectPage(title: string): void;

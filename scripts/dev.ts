@@ -52,7 +52,13 @@ async function main(): Promise<void> {
   let env: NodeJS.ProcessEnv = process.env;
   if ((process.env.MW_CONSUMER_KEY ?? '') === '') {
     wiki = await startWiki();
-    const app = wiki.consumers[0];
+    // MW_OAUTH_VERSION=2.0: devwiki's confidential OAuth 2.0 client, whose redirect URI is MW_CALLBACK's.
+    const oauth2 = (process.env.MW_OAUTH_VERSION ?? '').trim() === '2.0';
+    const app = wiki.consumers.find(
+      (c) =>
+        !c.ownerOnly &&
+        (oauth2 ? c.oauthVersion === '2.0' && c.confidential !== false : c.oauthVersion !== '2.0'),
+    );
     if (app === undefined) throw new Error('devwiki has no consumer');
     env = {
       ...process.env,

@@ -1,6 +1,8 @@
-// Signed requests to a wiki's action API (api.php) on behalf of the user who holds the access token.
-// An access token authorized on one Wikimedia wiki works on all of them, so any api.php URL may be
-// given. format=json&formatversion=2 are added; POST bodies are form-encoded and signed (fixture 10).
+// Requests to a wiki's action API (api.php) on behalf of the user who holds the access token:
+// signed with OAuth 1.0a, or with an OAuth 2.0 Bearer token (`auth: { bearer }`, fixtures o2-11,
+// o2-12); the methods are the same. An access token authorized on one Wikimedia wiki works on all of
+// them, so any api.php URL may be given. format=json&formatversion=2 are added; POST bodies are
+// form-encoded (and, with 1.0a, signed: fixture 10).
 // Retries are bounded: maxlag errors and HTTP 429 (and, for GETs only, 503) are retried after
 // Retry-After while the wait fits in the call's deadline
 // (https://www.mediawiki.org/wiki/Manual:Maxlag_parameter).
@@ -16,9 +18,15 @@ import {
   type Transport,
 } from './http';
 import { apiError, htmlPageError, httpStatusError } from './mediawiki-errors';
-import { type RequestOptions, sendSigned } from './oauth-request';
-import { parseHttpUrl } from './sign';
-import { type AccessToken, type ConsumerToken, type OAuthToken, toToken } from './tokens';
+import {
+  type Authorizer,
+  bearerAuthorizer,
+  oauth1Authorizer,
+  type RequestOptions,
+  sendAuthorized,
+} from './oauth-request';
+import { type AccessToken, type ConsumerToken, toToken } from './tokens';
+import { parseHttpUrl } from './wiki-urls';
 
 /** A parameter value: lists are joined with '|' (or U+001F when a value holds '|'); true is sent as ''; false, null and undefined are left out. */
 export type ApiParamValue = string | number | boolean | readonly (string | number)[] | null | undefined;
@@ -29,11 +37,22 @@ export type ApiResponse = Record<string, unknown>;
 
 export type ApiAssert = 'user' | 'bot' | 'anon';
 
+/**
+ * How requests are authorized: OAuth 1.0a (the consumer and the user's access token; each request
+ * signed) or OAuth 2.0 (the user's access token, sent as `Authorization: Bearer`).
+ */
+export type ApiAuth =
+  { readonly consumer: ConsumerToken; readonly accessToken: AccessToken } | { readonly bearer: string };
+
 export interface ApiClientOptions extends RequestOptions {
   /** The wiki's api.php, e.g. https://meta.wikimedia.org/w/api.php. */
   apiUrl: string;
-  consumer: ConsumerToken;
-  accessToken: AccessToken;
+  /** OAuth 1.0a `{ consumer, accessToken }` or OAuth 2.0 `{ bearer }`. Or give consumer and accessToken here. */
+  auth?: ApiAuth;
+  /** OAuth 1.0a: the consumer, beside accessToken (the same as auth: { consumer, accessToken }). */
+  consumer?: ConsumerToken;
+  /** OAuth 1.0a: the user's access token, beside consumer. */
+  accessToken?: AccessToken;
   /** Retries after a maxlag error or HTTP 429 (GETs: also 503). Default 2. */
   maxRetries?: number;
   /** Longest single wait the client accepts before a retry, in ms (> 0). Default 5 000. */
@@ -118,10 +137,50 @@ function retryAfterMs(response: HttpResponse): number | null {
   return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
 }
 
+/** The Authorizer for the options' `auth` (or their `consumer` + `accessToken`), checked. */
+function authorizerFor(options: ApiClientOptions): Authorizer {
+  const auth: unknown = options.auth;
+  const loose = options.consumer !== undefined || options.accessToken !== undefined;
+  if (auth === undefined) {
+    if (!loose) {
+      throw new MWOAuthError(
+        'invalid_argument',
+        'new ApiClient needs credentials: auth: { bearer: accessToken } (OAuth 2.0) or ' +
+          'auth: { consumer, accessToken } (OAuth 1.0a; consumer and accessToken may also be given beside apiUrl).',
+      );
+    }
+    return oauth1Authorizer(
+      toToken(options.consumer, 'consumer'),
+      toToken(options.accessToken, 'access token'),
+    );
+  }
+  if (loose) {
+    throw new MWOAuthError(
+      'invalid_argument',
+      'new ApiClient takes auth or consumer + accessToken, not both: move them into auth.',
+    );
+  }
+  if (!isObject(auth)) {
+    throw new MWOAuthError(
+      'invalid_argument',
+      'auth must be an object: { bearer: accessToken } (OAuth 2.0) or { consumer, accessToken } (OAuth 1.0a).',
+    );
+  }
+  if ('bearer' in auth) {
+    if ('consumer' in auth || 'accessToken' in auth) {
+      throw new MWOAuthError(
+        'invalid_argument',
+        'auth is either { bearer } (OAuth 2.0) or { consumer, accessToken } (OAuth 1.0a), not both.',
+      );
+    }
+    return bearerAuthorizer(auth.bearer);
+  }
+  return oauth1Authorizer(toToken(auth.consumer, 'consumer'), toToken(auth.accessToken, 'access token'));
+}
+
 export class ApiClient {
   readonly apiUrl: string;
-  readonly #consumer: OAuthToken;
-  readonly #accessToken: OAuthToken;
+  readonly #authorizer: Authorizer;
   readonly #options: ApiClientOptions;
   readonly #transport: Transport;
   readonly #maxRetries: number;
@@ -132,8 +191,8 @@ export class ApiClient {
     if (!isObject(options)) {
       throw new MWOAuthError(
         'invalid_argument',
-        'new ApiClient takes an options object { apiUrl, consumer, accessToken, userAgent }, e.g. apiUrl ' +
-          '"https://meta.wikimedia.org/w/api.php".',
+        'new ApiClient takes an options object { apiUrl, consumer, accessToken, userAgent } (OAuth 1.0a) or ' +
+          '{ apiUrl, auth: { bearer }, userAgent } (OAuth 2.0), e.g. apiUrl "https://meta.wikimedia.org/w/api.php".',
       );
     }
     const url = parseHttpUrl(options.apiUrl, "wiki's api.php URL (apiUrl)");
@@ -141,8 +200,7 @@ export class ApiClient {
       throw new MWOAuthError('invalid_url', 'apiUrl must be the api.php URL without query or fragment.');
     }
     this.apiUrl = url.toString();
-    this.#consumer = toToken(options.consumer, 'consumer');
-    this.#accessToken = toToken(options.accessToken, 'access token');
+    this.#authorizer = authorizerFor(options);
     this.#transport = resolveTransport(options);
     const retries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
     if (!Number.isInteger(retries) || retries < 0 || retries > 10) {
@@ -168,12 +226,17 @@ export class ApiClient {
     this.#options = { ...options };
   }
 
-  /** A signed GET; use it for reads (action=query). */
+  /** The authorization scheme: 'oauth1' (signed requests) or 'bearer' (OAuth 2.0). */
+  get scheme(): Authorizer['scheme'] {
+    return this.#authorizer.scheme;
+  }
+
+  /** A GET (signed, or with the Bearer token); use it for reads (action=query). */
   get(params: ApiParams, options: ApiCallOptions = {}): Promise<ApiResponse> {
     return this.#call('GET', params, options);
   }
 
-  /** A signed POST with a form-encoded body; use it for writes (action=edit with a csrf token). */
+  /** A POST with a form-encoded body; use it for writes (action=edit with a csrf token). */
   post(params: ApiParams, options: ApiCallOptions = {}): Promise<ApiResponse> {
     return this.#call('POST', params, options);
   }
@@ -237,15 +300,10 @@ export class ApiClient {
       if (method === 'GET') url.search = encoded.toString();
       const deadline = startDeadline(this.#transport.timeoutMs);
       for (let attempt = 0; ; attempt++) {
-        // A fresh nonce and timestamp each attempt: the wiki refuses a nonce twice (fixture 18b).
-        const { response } = await sendSigned(
-          {
-            method,
-            url: url.toString(),
-            body: method === 'POST' ? encoded : null,
-            consumer: this.#consumer,
-            token: this.#accessToken,
-          },
+        // 1.0a: a fresh nonce and timestamp each attempt: the wiki refuses a nonce twice (fixture 18b).
+        const { response } = await sendAuthorized(
+          { method, url: url.toString(), body: method === 'POST' ? encoded : null },
+          this.#authorizer,
           this.#options,
           this.#transport,
           deadline,
@@ -257,7 +315,7 @@ export class ApiClient {
         await (this.#options.sleep ?? realSleep)(wait);
       }
     } catch (error) {
-      throw redactSecrets(error, [this.#consumer.secret, this.#accessToken.secret]);
+      throw redactSecrets(error, this.#authorizer.secrets);
     }
   }
 
@@ -269,7 +327,7 @@ export class ApiClient {
     } catch {
       json = undefined;
     }
-    const error = apiError(response, json);
+    const error = apiError(response, json, this.#authorizer.scheme);
     if (error !== null) return error;
     if (response.status < 200 || response.status >= 300) {
       return /^\s*</.test(response.text)

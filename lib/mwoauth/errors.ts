@@ -20,11 +20,11 @@ export const MWOAUTH_ERROR_CODES = [
   'http_error',
   /** HTTP 200 but not what the endpoint returns (an HTML page, truncated JSON, a missing field). */
   'unexpected_response',
-  /** The wiki reported an error; `mediawikiCode` holds its message key or API error code. */
+  /** The wiki reported an error; `mediawikiCode` holds its message key, API error code or OAuth 2.0 `error`. */
   'mediawiki',
-  /** The callback's `oauth_token` is not the request token this handshake started with. */
+  /** The callback's `oauth_token` (1.0a) or `state` (2.0) is not the one this login started with. */
   'token_mismatch',
-  /** The callback's query lacks `oauth_token`/`oauth_verifier`, or has one twice or empty. */
+  /** The callback's query lacks `oauth_token`/`oauth_verifier` (2.0: `state`/`code`), or has one twice or empty. */
   'callback_invalid',
   /** initiate's answer lacks `oauth_callback_confirmed=true` (OAuth 1.0a, RFC 5849 §2.1). */
   'callback_not_confirmed',

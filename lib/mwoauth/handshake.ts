@@ -9,8 +9,11 @@ import { checkRequestOptions, resolveTransport, startDeadline } from './http';
 import { type Identity, normaliseIssuer, verifyIdentityJwt } from './identity';
 import { specialOAuthError } from './mediawiki-errors';
 import { type RequestOptions, sendSigned } from './oauth-request';
-import { parseHttpUrl } from './sign';
 import { type AccessToken, type ConsumerToken, makeToken, type RequestToken, toToken } from './tokens';
+import { parseHttpUrl, parseMwUri } from './wiki-urls';
+
+// Moved to wiki-urls.ts (both protocols use it); still importable from here.
+export { parseMwUri } from './wiki-urls';
 
 export interface InitiateOptions extends RequestOptions {
   /**
@@ -37,24 +40,6 @@ export interface IdentifyOptions extends RequestOptions {
    * host, port). Set it when the canonical server differs from the URL you call.
    */
   issuer?: string;
-}
-
-/** Validates mwUri: an http(s) URL of index.php, without query or fragment (we add the title). */
-export function parseMwUri(mwUri: unknown): URL {
-  if (typeof mwUri !== 'string' || mwUri.trim() === '') {
-    throw new MWOAuthError(
-      'invalid_url',
-      "mwUri must be the wiki's index.php URL, e.g. https://meta.wikimedia.org/w/index.php.",
-    );
-  }
-  const url = parseHttpUrl(mwUri.trim(), "wiki's index.php URL (mwUri)");
-  if (url.search !== '' || url.hash !== '') {
-    throw new MWOAuthError(
-      'invalid_url',
-      `mwUri must be the index.php URL without query or fragment (got ${JSON.stringify(mwUri)}).`,
-    );
-  }
-  return url;
 }
 
 /** index.php?title=Special%3AOAuth%2F<page>&…, encoded as the reference client does (fixture 01). */

@@ -187,29 +187,69 @@ function claimsError(name: string, expected: string): MWOAuthError {
   return fail('claims', `the "${name}" claim is missing or not ${expected}.`);
 }
 
-function str(payload: JWTPayload, name: string): string {
-  const v: unknown = payload[name];
-  if (typeof v !== 'string') throw claimsError(name, 'a string');
+/** Makes the error for a user field that is missing or of the wrong type (`expected` says what it should be). */
+export type FieldError = (name: string, expected: string) => MWOAuthError;
+
+type Fields = Readonly<Record<string, unknown>>;
+
+function str(fields: Fields, name: string, invalid: FieldError): string {
+  const v = fields[name];
+  if (typeof v !== 'string') throw invalid(name, 'a string');
   return v;
 }
 
-function optionalStr(payload: JWTPayload, name: string): string | null {
-  const v: unknown = payload[name];
+function optionalStr(fields: Fields, name: string, invalid: FieldError): string | null {
+  const v = fields[name];
   if (v === undefined || v === null) return null;
-  if (typeof v !== 'string') throw claimsError(name, 'a string');
+  if (typeof v !== 'string') throw invalid(name, 'a string');
   return v;
 }
 
-function bool(payload: JWTPayload, name: string): boolean {
-  const v: unknown = payload[name];
-  if (typeof v !== 'boolean') throw claimsError(name, 'true or false');
+function bool(fields: Fields, name: string, invalid: FieldError): boolean {
+  const v = fields[name];
+  if (typeof v !== 'boolean') throw invalid(name, 'true or false');
   return v;
 }
 
-function list(payload: JWTPayload, name: string): string[] {
-  const v: unknown = payload[name];
-  if (!isStringList(v)) throw claimsError(name, 'a list of strings');
+function list(fields: Fields, name: string, invalid: FieldError): string[] {
+  const v = fields[name];
+  if (!isStringList(v)) throw invalid(name, 'a list of strings');
   return v;
+}
+
+/**
+ * The user fields both protocols report, narrowed from `unknown`: identify's JWT payload (fixture
+ * 07) and rest.php/oauth2/resource/profile (o2-09, o2-22) carry the same ones. A suppressed user has
+ * no username, only `sub` and `blocked: true` (Extension:OAuth hides the rest).
+ */
+export function readUserProfile(
+  fields: Fields,
+  invalid: FieldError,
+): (UserProfile & { groups: string[]; rights: string[]; grants: string[] }) | SuppressedProfile {
+  const sub = str(fields, 'sub', invalid);
+  if (fields.username === undefined) {
+    if (fields.blocked !== true) throw invalid('username', 'a string');
+    return { suppressed: true, sub, blocked: true };
+  }
+  const editcount = fields.editcount;
+  if (typeof editcount !== 'number' || !Number.isInteger(editcount))
+    throw invalid('editcount', 'a whole number');
+  const grants = normaliseGrants(fields.grants);
+  if (grants === null) throw invalid('grants', 'a list of strings');
+  return {
+    suppressed: false,
+    sub,
+    username: str(fields, 'username', invalid),
+    editcount,
+    confirmed_email: bool(fields, 'confirmed_email', invalid),
+    blocked: bool(fields, 'blocked', invalid),
+    registered: optionalStr(fields, 'registered', invalid),
+    groups: list(fields, 'groups', invalid),
+    rights: list(fields, 'rights', invalid),
+    grants,
+    realname: optionalStr(fields, 'realname', invalid),
+    email: optionalStr(fields, 'email', invalid),
+  };
 }
 
 /**
@@ -303,35 +343,12 @@ export async function verifyIdentityJwt(jwt: string, options: VerifyIdentityOpti
   }
 
   const common: IdentityClaims = {
-    iss: str(payload, 'iss'),
+    iss: str(payload, 'iss', claimsError),
     aud: options.consumerKey,
     iat,
     exp,
     nonce: options.nonce,
-    sub: str(payload, 'sub'),
+    sub: str(payload, 'sub', claimsError),
   };
-  if (payload.username === undefined) {
-    // Suppressed user: only sub and blocked (Extension:OAuth hides the rest).
-    if (payload.blocked !== true) throw claimsError('username', 'a string');
-    return { ...common, suppressed: true, blocked: true };
-  }
-  const editcount: unknown = payload.editcount;
-  if (typeof editcount !== 'number' || !Number.isInteger(editcount))
-    throw claimsError('editcount', 'a whole number');
-  const grants = normaliseGrants(payload.grants);
-  if (grants === null) throw claimsError('grants', 'a list of strings');
-  return {
-    ...common,
-    suppressed: false,
-    username: str(payload, 'username'),
-    editcount,
-    confirmed_email: bool(payload, 'confirmed_email'),
-    blocked: bool(payload, 'blocked'),
-    registered: optionalStr(payload, 'registered'),
-    groups: list(payload, 'groups'),
-    rights: list(payload, 'rights'),
-    grants,
-    realname: optionalStr(payload, 'realname'),
-    email: optionalStr(payload, 'email'),
-  };
+  return { ...common, ...readUserProfile(payload, claimsError) };
 }

@@ -1,9 +1,10 @@
-// lib/mwoauth: a framework-free MediaWiki OAuth 1.0a client (the TypeScript successor of
-// python-mwoauth). Plain TypeScript any Node script can use: no Next, React or process.env; fetch
-// is a parameter. See README.md in this folder.
+// lib/mwoauth: a framework-free MediaWiki OAuth 1.0a and OAuth 2.0 client (the TypeScript
+// successor of python-mwoauth). Plain TypeScript any Node script can use: no Next, React or
+// process.env; fetch is a parameter. See README.md in this folder.
 export { ApiClient, encodeApiParams } from './api-client';
 export type {
   ApiAssert,
+  ApiAuth,
   ApiCallOptions,
   ApiClientOptions,
   ApiParams,
@@ -33,3 +34,16 @@ export { generateNonce, signRequest } from './sign';
 export type { ExtraOAuthParams, SignedRequest, SignRequestInput } from './sign';
 export { makeToken, toToken } from './tokens';
 export type { AccessToken, ConsumerToken, OAuthToken, RequestToken } from './tokens';
+export { restUrlFor } from './wiki-urls';
+// OAuth 2.0 (rest.php/oauth2/*)
+export { createAuthorization } from './oauth2/authorize';
+export type { CreateAuthorizationOptions, OAuth2Authorization } from './oauth2/authorize';
+export type { OAuth2Client } from './oauth2/client';
+export { fetchProfile } from './oauth2/profile';
+export { clientCredentials, exchangeCode, makeOAuth2Tokens, refreshTokens } from './oauth2/token';
+export type {
+  ExchangeCodeOptions,
+  OAuth2RequestOptions,
+  OAuth2Tokens,
+  PendingAuthorization,
+} from './oauth2/token';

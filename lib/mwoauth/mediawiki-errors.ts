@@ -240,8 +240,24 @@ export function httpStatusError(response: HttpResponse, what: string): MWOAuthEr
   );
 }
 
-/** Hints for the OAuth failures api.php reports as mwoauth-invalid-authorization. */
-export function apiError(response: HttpResponse, json: unknown): MWOAuthError | null {
+/**
+ * With a Bearer token api.php says only "Invalid access token" (o2-13): an OAuth 2.0 access token
+ * expires (expires_in, 3600 s by default: o2-06) and may be revoked.
+ */
+const BEARER_INVALID_HINT =
+  'The OAuth 2.0 access token has expired or was revoked (or belongs to another wiki): get a new one with ' +
+  'refreshTokens and retry once; if that fails, log the user in again.';
+
+/**
+ * The error in an api.php answer, or null. Hints for the OAuth failures api.php reports as
+ * mwoauth-invalid-authorization depend on the scheme: 1.0a's (clock, nonce, signature: fixtures
+ * 14-19) mean nothing to a Bearer token (o2-13).
+ */
+export function apiError(
+  response: HttpResponse,
+  json: unknown,
+  scheme: 'oauth1' | 'bearer' = 'oauth1',
+): MWOAuthError | null {
   const header = response.headers.get('mediawiki-api-error');
   let code: string | null = null;
   let info: string | null = null;
@@ -261,7 +277,12 @@ export function apiError(response: HttpResponse, json: unknown): MWOAuthError | 
   code ??= header;
   if (code === null) return null;
   const text = info === null ? code : htmlToText(info);
-  const hint = hintFor(messageKeyFor(text.replace(/^.*?: /, '')), text);
+  const hint =
+    scheme === 'bearer'
+      ? code === 'mwoauth-invalid-authorization'
+        ? BEARER_INVALID_HINT
+        : null
+      : hintFor(messageKeyFor(text.replace(/^.*?: /, '')), text);
   return new MWOAuthError(
     'mediawiki',
     `The API answered with an error (${code}): ${withStop(text)}${hint === null ? '' : ` ${hint}`}`,

@@ -11,6 +11,10 @@ import { createHmac, randomBytes } from 'node:crypto';
 import OAuth from 'oauth-1.0a';
 import { MWOAuthError } from './errors';
 import { type ConsumerToken, type OAuthToken, toToken } from './tokens';
+import { parseHttpUrl } from './wiki-urls';
+
+// Moved to wiki-urls.ts (both protocols use it); still importable from here.
+export { parseHttpUrl } from './wiki-urls';
 
 /** OAuth protocol parameters besides the standard ones: `oauth_callback` (initiate), `oauth_verifier` (token). */
 export interface ExtraOAuthParams {
@@ -50,25 +54,6 @@ export function generateNonce(): string {
 
 function hmacSha1(baseString: string, key: string): string {
   return createHmac('sha1', key).update(baseString).digest('base64');
-}
-
-/** Parses `url`, or throws `invalid_url` naming it (instead of a TypeError/URIError from deep inside). */
-export function parseHttpUrl(url: string, what: string): URL {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch (cause) {
-    throw new MWOAuthError('invalid_url', `The ${what} ${JSON.stringify(url)} is not a valid URL.`, {
-      cause,
-    });
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    throw new MWOAuthError('invalid_url', `The ${what} ${JSON.stringify(url)} must be an http(s) URL.`);
-  }
-  if (parsed.username !== '' || parsed.password !== '') {
-    throw new MWOAuthError('invalid_url', `The ${what} must not contain a user name or password.`);
-  }
-  return parsed;
 }
 
 /** Adds `value` under `key`, turning a repeated key into a list (the package's form for repeated parameters). */

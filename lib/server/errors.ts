@@ -6,6 +6,8 @@ export const APP_ERROR_CODES = [
   'invalid_config',
   /** The wiki ended the session (revoked; 2.0: expired where it cannot be refreshed): log in again. */
   'session_ended',
+  /** The session store (Redis) did not answer within its deadline or refused: pages answer 503. */
+  'store_unavailable',
 ] as const;
 
 export type AppErrorCode = (typeof APP_ERROR_CODES)[number];

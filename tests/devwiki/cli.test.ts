@@ -82,7 +82,106 @@ describe('the consumers file', () => {
   });
 });
 
+describe('the consumers file with OAuth 2.0 clients', () => {
+  const base = {
+    name: 'c',
+    secret: 's',
+    callbackUrl: 'http://x/cb',
+    callbackIsPrefix: false,
+    grants: ['basic'],
+    ownerOnly: false,
+  };
+
+  it('should take confidential, public and owner-only 2.0 clients', () => {
+    const consumers = validateConsumers(
+      [
+        { ...base, key: 'k1', oauthVersion: '2.0' },
+        { ...base, key: 'k2', oauthVersion: '2.0', confidential: false },
+        { ...base, key: 'k3', oauthVersion: '2.0', ownerOnly: true, owner: 'Admin', callbackUrl: '' },
+        { ...base, key: 'k4', oauthVersion: '1.0a' },
+      ],
+      'f',
+    );
+    expect(consumers.map((c) => [c.key, c.oauthVersion, c.confidential])).toEqual([
+      ['k1', '2.0', undefined],
+      ['k2', '2.0', false],
+      ['k3', '2.0', undefined],
+      ['k4', '1.0a', undefined],
+    ]);
+  });
+
+  it('should name what is wrong with a 2.0 client', () => {
+    let error: unknown = null;
+    try {
+      validateConsumers(
+        [
+          { ...base, key: 'a', oauthVersion: '3' },
+          { ...base, key: 'b', confidential: false },
+          { ...base, key: 'c', oauthVersion: '2.0', accessToken: { key: 'x', secret: 'y' } },
+          { ...base, key: 'd', oauthVersion: '2.0', ownerOnly: true },
+          { ...base, key: 'e', oauthVersion: '2.0', ownerOnly: true, owner: 'Admin', confidential: false },
+        ],
+        'f',
+      );
+    } catch (e) {
+      error = e;
+    }
+    expect(error instanceof ConsumersFileError ? error.problems : []).toEqual([
+      'consumer 1: "oauthVersion" must be "1.0a" or "2.0" (left out: "1.0a")',
+      'consumer 2: "confidential" is for OAuth 2.0 clients ("oauthVersion": "2.0")',
+      'consumer 3: an OAuth 2.0 client takes no "accessToken": devwiki makes an owner-only one\'s (see the banner)',
+      'consumer 4: an owner-only OAuth 2.0 client needs "owner" (a user name)',
+      'consumer 5: an owner-only OAuth 2.0 client must be confidential (it uses its secret)',
+    ]);
+  });
+});
+
 describe('npm run devwiki', () => {
+  it.each([
+    ['--access-token-ttl', '0'],
+    ['--refresh-token-ttl', 'soon'],
+  ])('should exit 2 naming %s when it is not a whole number of seconds', (flag, value) => {
+    const r = spawnSync(tsx, [cli, '--port', '0', flag, value], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`devwiki: ${flag} must be a whole number of seconds from 1, not "${value}"`);
+  });
+
+  it("should print the 2.0 clients and the owner-only client's ready token, and use --access-token-ttl", async () => {
+    const child = spawn(tsx, [cli, '--port', '0', '--quiet', '--access-token-ttl', '7'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const lines: string[] = [];
+    let rest = '';
+    let token = '';
+    for await (const line of createInterface({ input: child.stdout })) {
+      lines.push(line);
+      rest = /rest\.php: +(\S+)/.exec(line)?.[1] ?? rest;
+      token = /access token \(never expires\): (\S+)/.exec(line)?.[1] ?? token;
+      if (token !== '') break;
+    }
+    const text = lines.join('\n');
+    expect(text).toContain('client id:     dec0dedec0dedec0dedec0de00000004');
+    expect(text).toContain('OAuth 2.0, public (PKCE)');
+    const profile = await fetch(`${rest}/oauth2/resource/profile`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(profile.status).toBe(200);
+    expect(await profile.json()).toMatchObject({ username: 'Admin' });
+    const cc = await fetch(`${rest}/oauth2/access_token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: 'dec0dedec0dedec0dedec0de00000006',
+        client_secret: 'dec0dedec0dedec0dedec0dedec0dedec0de0006',
+      }).toString(),
+    });
+    expect(await cc.json()).toMatchObject({ token_type: 'Bearer', expires_in: 7 });
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
   it('should exit 2 with one message naming every problem of a bad --consumers file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'devwiki-'));
     const file = join(dir, 'consumers.json');

@@ -1,0 +1,52 @@
+import 'server-only';
+import type { CookieWriter } from '../session/cookies';
+import type { LoginSession, OpenSession, SessionStore } from '../session/store';
+import type { WikiDeadline } from '../wiki';
+import { refreshDueAt } from './credentials';
+import type { LoginFlow } from './flow';
+
+// Refreshing before the wiki is asked, where the answer can carry a cookie: proxy.ts (for pages),
+// route handlers and server actions. A page never refreshes (DESIGN.md "Two axes"): it cannot set
+// the cookie, and a rotated refresh token that is not stored logs the user out at the next refresh
+// (the wiki kills the old one at first use, fixture o2-15).
+
+export type FreshLogin =
+  | { readonly kind: 'fresh'; readonly login: LoginSession; readonly refreshed: boolean }
+  /** The refresh token is dead (revoked, expired, already used: o2-15): the session was ended. */
+  | { readonly kind: 'ended' };
+
+function nowS(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+/**
+ * The session's login with credentials good for at least REFRESH_MARGIN_S more: as it is, or
+ * refreshed once (store.refreshOnce: one refresh per refresh token at a time, a late request with
+ * the just-used token gets its successor) and saved to `to`. A refresh the wiki refuses as dead
+ * ends the session; any other failure (the wiki down, a timeout) is thrown and the session kept.
+ */
+export async function freshLogin(
+  flow: LoginFlow,
+  store: SessionStore,
+  session: OpenSession & { readonly login: LoginSession },
+  to: CookieWriter,
+  deadline: WikiDeadline,
+): Promise<FreshLogin> {
+  const { login } = session;
+  const credentials = login.credentials;
+  const due = refreshDueAt(credentials);
+  if (due === null || nowS() < due) return { kind: 'fresh', login, refreshed: false };
+  if (credentials.protocol !== '2.0' || credentials.refreshToken === null) {
+    // Expiring credentials with nothing to refresh them with: the login is over.
+    await session.end(to);
+    return { kind: 'ended' };
+  }
+  try {
+    const next = await store.refreshOnce(credentials.refreshToken, () => flow.refresh(credentials, deadline));
+    return { kind: 'fresh', login: await session.save(to, next), refreshed: true };
+  } catch (error) {
+    if (flow.verdict(error) !== 'revoked') throw error;
+    await session.end(to);
+    return { kind: 'ended' };
+  }
+}

@@ -1,0 +1,65 @@
+import 'server-only';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { RateLimitConfig, SessionConfig } from '../config';
+import type { RedisClient, RedisConnection } from '../redis/connection';
+import { currentKeyedHash, redisKeyPrefix } from '../redis/keys';
+import type { RateDecision, RateLimiter } from './limiter';
+
+// The initiate limit counted in Redis, so every instance shares one window per client (issue 12).
+// rate-limiter-flexible (ISC, no dependencies, maintained since 2018, node-redis 4+ supported with
+// `useRedisPackage`) does it with one Lua script per request: `SET key 0 EX window NX` then INCRBY
+// and PTTL, atomically, which is the same fixed window as lib/server/rate-limit.ts keeps in memory.
+// What we add: the call runs inside RedisConnection's deadline (the library has none of its own),
+// and the key is an HMAC of the client's address under SESSION_SECRET, as a shared Redis must not
+// show other tools who visits us (redis/keys.ts).
+
+export interface RedisRateLimiterOptions {
+  readonly connection: RedisConnection;
+  readonly limit: RateLimitConfig;
+  readonly session: SessionConfig;
+  /** REDIS_KEY_PREFIX, or null: derived from SESSION_SECRET. */
+  readonly keyPrefix: string | null;
+  /** Which limit this is, so two limits of one app do not share counters; default 'initiate'. */
+  readonly name?: string;
+}
+
+export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLimiter {
+  const { connection, limit, session } = options;
+  const keyPrefix = `${redisKeyPrefix(session, options.keyPrefix)}rl:${options.name ?? 'initiate'}`;
+  // The library keeps the client it is given; the connection may replace its client after a hang
+  // (redis/connection.ts), so there is one limiter per client.
+  const limiters = new WeakMap<RedisClient, RateLimiterRedis>();
+
+  function limiterFor(client: RedisClient): RateLimiterRedis {
+    let limiter = limiters.get(client);
+    if (limiter === undefined) {
+      limiter = new RateLimiterRedis({
+        storeClient: client,
+        useRedisPackage: true,
+        points: limit.max,
+        duration: limit.windowS,
+        keyPrefix,
+      });
+      limiters.set(client, limiter);
+    }
+    return limiter;
+  }
+
+  return {
+    take(key: string): Promise<RateDecision> {
+      const hashed = currentKeyedHash(session, 'rate-limit', key);
+      return connection.call('rate limit', async (client): Promise<RateDecision> => {
+        try {
+          await limiterFor(client).consume(hashed);
+          return { allowed: true, retryAfterS: 0 };
+        } catch (error) {
+          // Over the limit, the library rejects with the window's state, not with an Error.
+          if (error instanceof RateLimiterRes) {
+            return { allowed: false, retryAfterS: Math.max(1, Math.ceil(error.msBeforeNext / 1000)) };
+          }
+          throw error;
+        }
+      });
+    },
+  };
+}
