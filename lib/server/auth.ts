@@ -2,10 +2,14 @@ import 'server-only';
 import { cookies, headers } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { cache } from 'react';
-import { getApp } from './app';
+import { getApp, type App } from './app';
 import { getConfig } from './config';
+import { freshLogin } from './login/fresh';
 import { secureCookiesForAction } from './origin';
-import { loginPath } from './safe-next';
+import { loginPath, safeNext } from './safe-next';
+import { cookieWriter } from './session/cookies';
+import type { LoginSession, OpenSession } from './session/store';
+import { startWikiDeadline } from './wiki/deadline';
 import { wikiUser, type WikiUser } from './wiki-user';
 
 export type { WikiUser };
@@ -14,41 +18,67 @@ export type { WikiUser };
 // lib/server/routes.ts). Every protected page calls requireUser() itself, so protection does not
 // depend on a proxy matcher that a refactor could bypass.
 
-/** Where a page or an action sends the browser when the wiki ended the session. */
-function toRevocationCheck(): never {
-  // A page cannot clear a cookie; this route handler asks the wiki, then does.
-  redirect('/api/mwoauth/revoked');
+/**
+ * Where a page or an action sends the browser when the wiki refused the session's token: a page
+ * cannot clear a cookie or store a refreshed token; this route handler asks the wiki, refreshes
+ * (OAuth 2.0) and comes back to `path`, or ends the session.
+ */
+function toRevocationCheck(path: string): () => never {
+  return () => redirect(`/api/mwoauth/revoked?next=${encodeURIComponent(safeNext(path))}`);
 }
 
-/**
- * The current user, or null when logged out (no cookie, or one that does not unseal). Read once
- * per request: React's cache() shares the answer between the layout and the page. Never refreshes
- * a token: a page cannot set the cookie (Next allows Set-Cookie only in route handlers and server
- * actions), and proxy.ts clears a bad cookie before the page runs.
- */
-export const getCurrentUser = cache(async (): Promise<WikiUser | null> => {
+interface Current {
+  readonly app: App;
+  readonly session: OpenSession;
+}
+
+/** The request's session, opened once per request (React's cache(): layout and page share it). */
+const currentSession = cache(async (): Promise<Current> => {
   // cookies() first: it marks the page as rendered per request, before the configuration (absent
   // during `next build`) is read.
   const store = await cookies();
   const app = getApp();
-  const session = await app.store.open(store);
+  return { app, session: await app.store.open(store) };
+});
+
+/**
+ * The current user, or null when logged out (no cookie, or one that does not unseal). Never
+ * refreshes a token: a page cannot set the cookie (Next allows Set-Cookie only in route handlers
+ * and server actions); proxy.ts refreshes and clears cookies before the page runs.
+ */
+export const getCurrentUser = cache(async (): Promise<WikiUser | null> => {
+  const { app, session } = await currentSession();
   if (session.login === null) return null;
-  return wikiUser(session.login, app.flow, app.config, toRevocationCheck);
+  return wikiUser(session.login, app.flow, app.config, toRevocationCheck('/'));
 });
 
 /** The current user, or a redirect to log in and come back to `path`. */
 export async function requireUser(path: string): Promise<WikiUser> {
-  const user = await getCurrentUser();
-  if (user === null) redirect(loginPath(path));
-  return user;
+  const { app, session } = await currentSession();
+  if (session.login === null) redirect(loginPath(path));
+  return wikiUser(session.login, app.flow, app.config, toRevocationCheck(path));
 }
 
 /**
- * requireUser() for server actions, which may set cookies: the place where credentials that are
- * due are refreshed and saved before the wiki is asked (OAuth 1.0a tokens never are).
+ * requireUser() for server actions, which may set cookies: credentials that are due are refreshed
+ * and saved here before the wiki is asked (OAuth 1.0a tokens never are). A dead refresh token
+ * ends the session: logged out, with the home page's message.
  */
 export async function requireUserForAction(path: string): Promise<WikiUser> {
-  return requireUser(path);
+  const { app, session } = await currentSession();
+  if (session.login === null) redirect(loginPath(path));
+  const writer = cookieWriter(await cookies(), await secureCookiesInAction());
+  const fresh = await freshLogin(
+    app.flow,
+    app.store,
+    session,
+    session.login,
+    writer,
+    startWikiDeadline(app.config),
+  );
+  if (fresh.kind === 'ended') redirect('/?notice=revoked');
+  const login: LoginSession = fresh.login;
+  return wikiUser(login, app.flow, app.config, toRevocationCheck(path));
 }
 
 /** Whether a cookie a server action sets must be Secure (origin.ts secureCookiesForAction). */

@@ -24,18 +24,23 @@ function nowS(): number {
  * refreshed once (store.refreshOnce: one refresh per refresh token at a time, a late request with
  * the just-used token gets its successor) and saved to `to`. A refresh the wiki refuses as dead
  * ends the session; any other failure (the wiki down, a timeout) is thrown and the session kept.
+ * `force`: refresh even if not due (the wiki refused an access token that had not expired yet).
  */
 export async function freshLogin(
   flow: LoginFlow,
   store: SessionStore,
-  session: OpenSession & { readonly login: LoginSession },
+  session: OpenSession,
+  login: LoginSession,
   to: CookieWriter,
   deadline: WikiDeadline,
+  options: { readonly force?: boolean } = {},
 ): Promise<FreshLogin> {
-  const { login } = session;
   const credentials = login.credentials;
   const due = refreshDueAt(credentials);
-  if (due === null || nowS() < due) return { kind: 'fresh', login, refreshed: false };
+  if (options.force !== true && (due === null || nowS() < due))
+    return { kind: 'fresh', login, refreshed: false };
+  if (options.force === true && credentials.protocol === '1.0a')
+    return { kind: 'fresh', login, refreshed: false };
   if (credentials.protocol !== '2.0' || credentials.refreshToken === null) {
     // Expiring credentials with nothing to refresh them with: the login is over.
     await session.end(to);

@@ -40,3 +40,25 @@ export function cookieWriter(cookies: RawCookieStore, secure: boolean): CookieWr
     },
   };
 }
+
+/**
+ * A CookieWriter that remembers its writes, for code that decides which response to send only
+ * after the session was saved or ended (a refresh, then the wiki's answer): `replay` them onto it.
+ */
+export interface CookieRecorder extends CookieWriter {
+  readonly writes: ReadonlyArray<readonly [name: string, value: string, maxAgeS: number]>;
+  replay(to: CookieWriter): void;
+}
+
+export function cookieRecorder(): CookieRecorder {
+  const writes: Array<readonly [string, string, number]> = [];
+  return {
+    writes,
+    set(name, value, maxAgeS) {
+      writes.push([name, value, maxAgeS]);
+    },
+    replay(to) {
+      for (const [name, value, maxAgeS] of writes) to.set(name, value, maxAgeS);
+    },
+  };
+}
