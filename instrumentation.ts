@@ -4,8 +4,10 @@
 // check is skipped in its phase; `next dev` reports problems on the home page instead.
 export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME !== 'nodejs') return;
-  if (process.env.NODE_ENV !== 'production') return;
   if (process.env.NEXT_PHASE === 'phase-production-build') return;
+  // Requests Next would mishandle before proxy.ts runs (TRACE, `OPTIONS *`, absolute-form targets).
+  (await import('./lib/server/early-guard')).installEarlyGuard();
+  if (process.env.NODE_ENV !== 'production') return;
   const { checkConfigAtStartup } = await import('./lib/server/startup');
   checkConfigAtStartup();
 }

@@ -1,16 +1,5 @@
 import type { NextConfig } from 'next';
-
-// Sent with every response, pages and route handlers alike.
-const securityHeaders = [
-  // Browsers must not guess a content type (an uploaded or echoed text read as HTML or script).
-  { key: 'X-Content-Type-Options', value: 'nosniff' },
-  // No framing: the log-in and log-out buttons must not be clickjacked. CSP frame-ancestors for
-  // current browsers, X-Frame-Options for old ones.
-  { key: 'Content-Security-Policy', value: "frame-ancestors 'none'" },
-  { key: 'X-Frame-Options', value: 'DENY' },
-  // Our URLs can carry a `next` path; other sites need not see it.
-  { key: 'Referrer-Policy', value: 'same-origin' },
-];
+import { PAGE_BODY_LIMIT, PROXY_BODY_COPY_LIMIT, SECURITY_HEADERS } from './lib/http-policy';
 
 /**
  * The host (with its port, if any) of APP_URL, read when `next build`, `next start` or `next dev`
@@ -29,16 +18,36 @@ function appHost(): string | null {
 const publicHost = appHost();
 
 const nextConfig: NextConfig = {
-  // No "X-Powered-By: Next.js": it tells an attacker which exploits to try.
+  // No "X-Powered-By: Next.js". It hides little (the client JavaScript names Next's version, e.g.
+  // `window.next={version:…}`); what keeps `next` patched is tests/security/dependencies.test.ts and
+  // `npm run audit:deps`.
   poweredByHeader: false,
-  // Next refuses a server action (the sandbox form) whose Origin host is not the request's
-  // X-Forwarded-Host or Host (its CSRF check, next/dist/server/app-render/action-handler.js). Behind
-  // a proxy that passes an internal Host (Toolforge), the browser's Origin is APP_URL's: allow that
-  // host, and only it. Matched against the Origin's host, port included
-  // (https://nextjs.org/docs/app/api-reference/config/next-config-js/serverActions).
-  ...(publicHost === null ? {} : { experimental: { serverActions: { allowedOrigins: [publicHost] } } }),
+  experimental: {
+    // Next copies every request body proxy.ts might read, up to this size, and holds the copy while
+    // the request is open: with the default (10 MB), 40 half-sent POSTs to a page held 400 MB
+    // (SECURITY.md). proxy.ts refuses bodies over PAGE_BODY_LIMIT (lib/http-policy.ts).
+    proxyClientMaxBodySize: PROXY_BODY_COPY_LIMIT,
+    serverActions: {
+      // Next's own limit for a server action's body (default 1 MB, parsed in full before Next knows
+      // whether it is an action); a backstop, as proxy.ts refuses larger bodies first with a 413 page
+      // (Next answers 500 for its own 413: next/dist/server/app-render/action-handler.js).
+      bodySizeLimit: PAGE_BODY_LIMIT,
+      // Next refuses a server action (the sandbox form) whose Origin host is not the request's
+      // X-Forwarded-Host or Host (its CSRF check, next/dist/server/app-render/action-handler.js).
+      // Behind a proxy that passes an internal Host (Toolforge), the browser's Origin is APP_URL's:
+      // allow that host, and only it. Matched against the Origin's host, port included
+      // (https://nextjs.org/docs/app/api-reference/config/next-config-js/serverActions). It ignores
+      // the scheme; proxy.ts compares the whole origin (lib/server/request-guard.ts).
+      ...(publicHost === null ? {} : { allowedOrigins: [publicHost] }),
+    },
+  },
   async headers() {
-    return [{ source: '/:path*', headers: securityHeaders }];
+    return [
+      { source: '/:path*', headers: [...SECURITY_HEADERS] },
+      // Next's prerendered error page answers 500 with `s-maxage=31536000` at this URL: a shared
+      // cache must not keep an error for a year.
+      { source: '/_global-error', headers: [{ key: 'Cache-Control', value: 'no-store' }] },
+    ];
   },
 };
 

@@ -1,6 +1,7 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { getApp, type App } from '@/lib/server/app';
 import { refreshDueAt } from '@/lib/server/login/credentials';
+import { refusePageRequest } from '@/lib/server/request-guard';
 import { freshLogin } from '@/lib/server/login/fresh';
 import { publicOrigin, secureCookiesFor } from '@/lib/server/origin';
 import { logError } from '@/lib/server/routes';
@@ -52,6 +53,9 @@ async function cookieWrites(
 }
 
 export async function proxy(request: NextRequest): Promise<NextResponse> {
+  // Methods, body size and a POST's origin, before any page runs (lib/server/request-guard.ts).
+  const refused = await refusePageRequest(request);
+  if (refused !== null) return refused;
   let app: App;
   try {
     app = getApp();

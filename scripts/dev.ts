@@ -11,8 +11,23 @@ import { DEFAULT_PORT, defaultConsumers, startDevwiki, type Devwiki } from '../d
 const root = process.cwd();
 const nextBin = createRequire(join(root, 'package.json')).resolve('next/dist/bin/next');
 
+/**
+ * `next dev` binds every interface unless told otherwise, and the dev server must not be reachable
+ * from the network: its error pages show stack traces with this machine's paths, it serves the
+ * server's source maps, and it opens a Node inspector on request. So localhost, unless the
+ * developer names another address (`npm run dev -- --hostname 0.0.0.0`). localhost, not 127.0.0.1:
+ * it is also the origin the app uses without APP_URL, and MW_CALLBACK's host (below).
+ */
+function devArgs(args: readonly string[]): string[] {
+  const named = args.some((a) => a === '-H' || a === '--hostname' || a.startsWith('--hostname='));
+  return named ? [...args] : [...args, '--hostname', 'localhost'];
+}
+
 function runNextDev(env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, [nextBin, 'dev', ...process.argv.slice(2)], { stdio: 'inherit', env });
+  return spawn(process.execPath, [nextBin, 'dev', ...devArgs(process.argv.slice(2))], {
+    stdio: 'inherit',
+    env,
+  });
 }
 
 /** The port `next dev` will listen on: `-p N`/`--port N`/`--port=N` as next reads them, else PORT, else 3000. */

@@ -4,6 +4,7 @@ import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { requireUserForAction, secureCookiesInAction } from '@/lib/server/auth';
 import { getConfig } from '@/lib/server/config';
+import { assertActionFromOurOrigin } from '@/lib/server/request-guard';
 import { appendToSandboxPage, cleanLine } from '@/lib/server/sandbox';
 import { writeSandboxFlash } from '@/lib/server/sandbox-flash';
 import { cookieWriter } from '@/lib/server/session/cookies';
@@ -13,9 +14,11 @@ import { cookieWriter } from '@/lib/server/session/cookies';
  * reloading the page does not edit twice. CSRF: Next refuses a server action whose Origin host is
  * neither the request's X-Forwarded-Host (or Host) nor listed in serverActions.allowedOrigins.
  * Behind a proxy the Host is often an internal name, not our public origin, so next.config.ts lists
- * APP_URL's host there.
+ * APP_URL's host there. Next ignores the scheme: proxy.ts compares the whole Origin with ours, and so
+ * does assertActionFromOurOrigin() here (lib/server/request-guard.ts).
  */
 export async function appendToSandbox(formData: FormData): Promise<void> {
+  await assertActionFromOurOrigin();
   const user = await requireUserForAction('/sandbox');
   const line = cleanLine(formData.get('line'));
   if (line === null) redirect('/sandbox?error=invalid');

@@ -2,6 +2,7 @@ import 'server-only';
 import { MWOAuthError, type ApiClient } from '@/lib/mwoauth';
 import type { SandboxFlash } from './sandbox-flash';
 import { isRevoked } from './login/oauth1';
+import { plainText } from './plain-text';
 import { isBlocked } from './wiki';
 
 // The sandbox demo: append a line to User:<name>/sandbox through the API, as the user.
@@ -46,9 +47,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The form's text as one line, or null when empty or too long. */
+/** The form's text as one line of plain text, or null when empty or too long. */
 export function cleanLine(value: unknown): string | null {
-  const line = typeof value === 'string' ? value.replace(/\s+/g, ' ').trim() : '';
+  const line = typeof value === 'string' ? plainText(value).replace(/\s+/g, ' ').trim() : '';
   return line === '' || line.length > MAX_LINE_LENGTH ? null : line;
 }
 

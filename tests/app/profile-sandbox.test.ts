@@ -176,6 +176,14 @@ describe('the sandbox edit', () => {
     ['too long', 'x'.repeat(MAX_LINE_LENGTH + 1), null],
     ['several lines', 'a\nb\r\nc', 'a b c'],
     ['not text', 42, null],
+    ['control characters (NUL, BEL, ESC, DEL)', 'a\u0000b\u0007c\u001b[31md\u007f', 'abc[31md'],
+    ['a NEL line break', 'a\u0085b', 'a b'],
+    [
+      'bidi overrides and isolates',
+      '\u202aa\u202bb\u202cc\u202dd\u202ee\u2066f\u2067g\u2068h\u2069',
+      'abcdefgh',
+    ],
+    ['nothing but control characters', '\u0000\u001b\u202e', null],
   ])('should clean a line that is %s', (_what, value, expected) => {
     expect(cleanLine(value)).toBe(expected);
   });

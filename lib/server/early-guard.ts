@@ -1,0 +1,121 @@
+import 'server-only';
+import { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { PAGE_BODY_LIMIT, SECURITY_HEADERS } from '@/lib/http-policy';
+import { renderFailurePage, type Failure } from './failure-page';
+import { forLog } from './request-guard';
+
+// Requests Next mishandles before proxy.ts or any header rule of next.config.ts runs
+// (next/dist/server/lib/router-server.js, lib/router-utils/resolve-routes.js), answered here first:
+//
+// - an absolute-form target (`GET http://evil.example/profile`): Next "normalises" the `//` into a
+//   308 to http://evil.example/profile, without Cache-Control, which an intermediary could cache
+//   for our URL. Browsers send only origin-form targets (`/path`) to a server like ours.
+// - `OPTIONS *` (asterisk-form): Next fails with "Invalid URL", a 500 and a stack trace in the log.
+// - TRACE and TRACK: the web Request class refuses them, so Next fails building the proxy's request:
+//   a 500 without the security headers, and a stack trace in the log.
+// - a declared body over PAGE_BODY_LIMIT (no form or route of ours takes one; logout reads 4 KB at
+//   most): Next sends proxy.ts's answer only once the whole body has arrived (getCloneableBody's
+//   finalize() awaits the request's end, next/dist/server/body-streams.js) and replaces a
+//   `Connection: close` of ours, so a half-sent body would hold its connection for 300 s (Node's
+//   requestTimeout). Answered here, the connection ends within LINGER_MS. Chunked bodies, whose size is
+//   known only at their end, are left to Next's copy limit (next.config.ts) and proxy.ts's 413.
+//
+// Next offers no hook that runs first, so register() (instrumentation.ts) wraps the 'request'
+// event of Node's http.Server, in this process only. Every other request passes untouched.
+
+/** Why Next must not see this request, as the answer to give; null for every ordinary request. */
+export function earlyRefusal(
+  method: string | undefined,
+  target: string | undefined,
+  contentLength: string | undefined,
+): Failure | null {
+  if (method === 'TRACE' || method === 'TRACK') {
+    return {
+      status: 405,
+      title: 'This site does not answer TRACE',
+      what: `This request used ${method}, which this site does not serve, so nothing was done.`,
+      todo: 'Open the page in a web browser.',
+      action: { label: 'Go to the home page', href: '/' },
+      mediawikiCode: null,
+    };
+  }
+  if (target === undefined || !target.startsWith('/')) {
+    return {
+      status: 400,
+      title: 'This address is not one of this site’s',
+      what: 'The request named a whole URL or `*` instead of a path on this site, so nothing was done.',
+      todo: 'Open the page in a web browser.',
+      action: { label: 'Go to the home page', href: '/' },
+      mediawikiCode: null,
+    };
+  }
+  if (contentLength !== undefined && !(Number(contentLength) <= PAGE_BODY_LIMIT)) {
+    return {
+      status: 413,
+      title: 'That was more than this site takes',
+      what: `This request carried more than ${PAGE_BODY_LIMIT / 1024} KB, more than any form on this site sends, so it was not read and nothing was changed.`,
+      todo: 'Go back, shorten what you wrote, and send it again.',
+      action: { label: 'Go to the home page', href: '/' },
+      mediawikiCode: null,
+    };
+  }
+  return null;
+}
+
+function answer(req: IncomingMessage, res: ServerResponse, failure: Failure): void {
+  console.warn(
+    `[request] ${failure.status} for ${forLog(req.method ?? null)} ${forLog(req.url ?? null)}: refused before Next`,
+  );
+  const body = renderFailurePage(failure);
+  res.statusCode = failure.status;
+  for (const { key, value } of SECURITY_HEADERS) res.setHeader(key, value);
+  res.setHeader('Content-Type', 'text/html; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('X-Robots-Tag', 'noindex');
+  if (failure.status === 405) res.setHeader('Allow', 'GET, HEAD, POST');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.on('finish', () => lingeringClose(req));
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** How long the rest of a refused request's body is read and dropped before the connection ends. */
+const LINGER_MS = 2000;
+
+/**
+ * Ends the connection after the answer without losing it: closing a socket with unread data makes
+ * the kernel send a reset, and a client still uploading its body (a browser sending a long form)
+ * would then show a connection error instead of our page. So, as nginx's lingering_close: no more
+ * answers on this connection (FIN), whatever still arrives is dropped unread (Node's parser dumps
+ * the body of an answered request), and the socket is destroyed after LINGER_MS at the latest.
+ */
+function lingeringClose(req: IncomingMessage): void {
+  const socket = req.socket;
+  req.resume();
+  socket.end();
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
+
+const INSTALLED = Symbol.for('next-mwoauth.early-guard');
+
+/** Wraps http.Server's 'request' event once per process (register() may run more than once). */
+export function installEarlyGuard(): void {
+  const proto: Server = Server.prototype;
+  if (Reflect.get(proto, INSTALLED) === true) return;
+  Reflect.set(proto, INSTALLED, true);
+  const emit = proto.emit;
+  proto.emit = function guardedEmit(this: Server, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'request') {
+      const [req, res] = args;
+      if (req instanceof IncomingMessage && res instanceof ServerResponse) {
+        const failure = earlyRefusal(req.method, req.url, req.headers['content-length']);
+        if (failure !== null) {
+          answer(req, res, failure);
+          return true;
+        }
+      }
+    }
+    return Reflect.apply(emit, this, [event, ...args]);
+  };
+}

@@ -1,0 +1,145 @@
+import 'server-only';
+import { headers } from 'next/headers';
+import { NextResponse, type NextRequest } from 'next/server';
+import { PAGE_BODY_LIMIT } from '@/lib/http-policy';
+import { getConfig } from './config';
+import { failureResponse, type Failure } from './failure-page';
+
+// Checks proxy.ts makes before a page runs (the route handlers under /api/ check their own methods,
+// bodies and origins). Each refusal is a failure page with fixed text and one log line.
+
+/** The methods pages serve: GET and HEAD to read, POST for the server actions (forms). */
+export const PAGE_METHODS: readonly string[] = ['GET', 'HEAD', 'POST'];
+
+/**
+ * Whether a state-changing request comes from our own pages, as logout decides it: the Origin,
+ * scheme included, must be ours; without an Origin, Sec-Fetch-Site must say same-origin. Browsers
+ * send Origin with every POST. Next's own server-action check compares the host only, so an
+ * `http://` Origin passed for an `https://` APP_URL.
+ */
+export function fromOrigin(sentOrigin: string | null, secFetchSite: string | null, ours: string): boolean {
+  if (sentOrigin !== null) return sentOrigin === ours;
+  return secFetchSite === 'same-origin';
+}
+
+/** An untrusted value as it may be logged: printable ASCII, at most 100 characters. */
+export function forLog(value: string | null): string {
+  if (value === null) return '(none)';
+  const clean = value.replace(/[^\x20-\x7e]/g, '?');
+  return clean.length > 100 ? `${clean.slice(0, 100)}…` : clean;
+}
+
+function refuse(request: NextRequest, failure: Failure, reason: string): NextResponse {
+  console.warn(
+    `[request] ${failure.status} for ${forLog(request.method)} ${forLog(request.nextUrl.pathname)}: ${reason}`,
+  );
+  // Next sends this only once the whole body has arrived, and keeps the connection alive
+  // (lib/server/early-guard.ts refuses declared oversized bodies before that).
+  return failureResponse(failure);
+}
+
+/** Reads at most PAGE_BODY_LIMIT + 1 bytes of Next's copy of the body; whether it was larger. */
+async function bodyOverLimit(request: NextRequest): Promise<boolean> {
+  if (request.body === null) return false;
+  const reader = request.body.getReader();
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return false;
+    size += value.byteLength;
+    if (size > PAGE_BODY_LIMIT) {
+      await reader.cancel();
+      return true;
+    }
+  }
+}
+
+/** Our origin for the Origin check: APP_URL's, else the request's (as the route handlers decide). */
+function ourOrigin(request: NextRequest): string {
+  try {
+    return getConfig().appOrigin ?? request.nextUrl.origin;
+  } catch {
+    return request.nextUrl.origin; // the page shows the configuration problem
+  }
+}
+
+const HOME = { label: 'Go to the home page', href: '/' } as const;
+
+/**
+ * The refusal for a page request that no page of ours serves, or null to let it through: a method
+ * other than GET, HEAD and POST (405), a body over PAGE_BODY_LIMIT (413), a POST from another origin
+ * (403).
+ */
+export async function refusePageRequest(request: NextRequest): Promise<NextResponse | null> {
+  const method = request.method;
+  if (!PAGE_METHODS.includes(method)) {
+    const response = refuse(
+      request,
+      {
+        status: 405,
+        title: 'This page cannot do that',
+        what: `Pages on this site answer GET, HEAD and POST only; this request used ${method}, so nothing was done.`,
+        todo: 'Open the page in a web browser.',
+        action: HOME,
+        mediawikiCode: null,
+      },
+      'method not served by pages',
+    );
+    response.headers.set('Allow', PAGE_METHODS.join(', '));
+    return response;
+  }
+
+  // Node lets a body through only with a Content-Length it then holds the body to, or chunked.
+  const declared = request.headers.get('content-length');
+  const tooLarge =
+    declared !== null
+      ? !(Number(declared) <= PAGE_BODY_LIMIT)
+      : request.headers.has('transfer-encoding') && (await bodyOverLimit(request));
+  if (tooLarge) {
+    return refuse(
+      request,
+      {
+        status: 413,
+        title: 'That was more than this page takes',
+        what: `This request carried more than ${PAGE_BODY_LIMIT / 1024} KB, more than any form on this site sends, so it was not read and nothing was changed.`,
+        todo: 'Go back, shorten what you wrote, and send it again.',
+        action: HOME,
+        mediawikiCode: null,
+      },
+      `body over ${PAGE_BODY_LIMIT} bytes`,
+    );
+  }
+
+  if (method === 'POST') {
+    const origin = ourOrigin(request);
+    if (!fromOrigin(request.headers.get('origin'), request.headers.get('sec-fetch-site'), origin)) {
+      return refuse(
+        request,
+        {
+          status: 403,
+          title: 'Send this form from this site',
+          what: 'This form was not sent from this site’s own pages, so nothing was changed.',
+          todo: 'Open the page on this site and use its form.',
+          action: HOME,
+          mediawikiCode: null,
+        },
+        `Origin ${forLog(request.headers.get('origin'))} is not ${origin}`,
+      );
+    }
+  }
+  return null;
+}
+
+/**
+ * For server actions, first thing: the same whole-origin check as proxy.ts, in case a request
+ * reaches the action without passing proxy.ts (a matcher changed by a refactor). Throws: proxy.ts
+ * already answered such a request with 403, so reaching this is a bug.
+ */
+export async function assertActionFromOurOrigin(): Promise<void> {
+  const ours = getConfig().appOrigin;
+  if (ours === null) return; // no APP_URL (development, Vercel): proxy.ts's check alone
+  const sent = await headers();
+  if (!fromOrigin(sent.get('origin'), sent.get('sec-fetch-site'), ours)) {
+    throw new Error(`server action refused: Origin ${forLog(sent.get('origin'))} is not ${ours}`);
+  }
+}
