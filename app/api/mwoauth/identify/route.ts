@@ -1,5 +1,7 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { MWOAuthError } from '@/lib/mwoauth';
+import { freshLogin } from '@/lib/server/login/fresh';
+import { cookieRecorder } from '@/lib/server/session/cookies';
 import { logError, PRIVATE_NO_STORE, routeContext } from '@/lib/server/routes';
 import { startWikiDeadline } from '@/lib/server/wiki';
 
@@ -21,24 +23,42 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
     if (session.stale) await session.end(ctx.writer(response));
     return response;
   }
+  // The cookie writes (a refreshed session, or its end) go on whichever answer is sent.
+  const recorder = cookieRecorder();
+  const send = (response: NextResponse): NextResponse => {
+    recorder.replay(ctx.writer(response));
+    return response;
+  };
+  const revoked = async (): Promise<NextResponse> => {
+    await session.end(recorder);
+    return send(json({ error: 'revoked', message: 'Access was revoked on the wiki; log in again.' }, 401));
+  };
   try {
-    const identity = await ctx.flow.identify(session.login.credentials, startWikiDeadline(ctx.config));
-    return json(identity, 200);
-  } catch (error) {
-    if (ctx.flow.verdict(error) !== 'keep') {
-      const response = json(
-        { error: 'revoked', message: 'Access was revoked on the wiki; log in again.' },
-        401,
-      );
-      await session.end(ctx.writer(response));
-      return response;
+    // OAuth 2.0: refreshed first when due (a route handler can store the rotated token), and once
+    // more when the wiki refuses the access token as expired.
+    const deadline = startWikiDeadline(ctx.config);
+    let fresh = await freshLogin(ctx.flow, ctx.store, session, session.login, recorder, deadline);
+    if (fresh.kind === 'ended') return await revoked();
+    try {
+      return send(json(await ctx.flow.identify(fresh.login.credentials, deadline), 200));
+    } catch (error) {
+      if (ctx.flow.verdict(error) !== 'expired') throw error;
+      fresh = await freshLogin(ctx.flow, ctx.store, session, fresh.login, recorder, deadline, {
+        force: true,
+      });
+      if (fresh.kind === 'ended') return await revoked();
+      return send(json(await ctx.flow.identify(fresh.login.credentials, deadline), 200));
     }
+  } catch (error) {
+    if (ctx.flow.verdict(error) !== 'keep') return await revoked();
     logError('identify', error);
     const code = error instanceof MWOAuthError ? error.code : 'internal';
     const mediawikiCode = error instanceof MWOAuthError ? error.mediawikiCode : null;
-    return json(
-      { error: code, mediawikiCode, message: 'The wiki could not say who you are right now; try again.' },
-      code === 'timeout' ? 504 : code === 'internal' ? 500 : 502,
+    return send(
+      json(
+        { error: code, mediawikiCode, message: 'The wiki could not say who you are right now; try again.' },
+        code === 'timeout' ? 504 : code === 'internal' ? 500 : 502,
+      ),
     );
   }
 }

@@ -1,35 +1,64 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { failureResponse } from '@/lib/server/failure-page';
+import { freshLogin } from '@/lib/server/login/fresh';
+import { cookieRecorder } from '@/lib/server/session/cookies';
 import { translatorFor } from '@/lib/server/i18n';
 import { logError, routeContext, seeOther } from '@/lib/server/routes';
+import { nextUrl } from '@/lib/server/safe-next';
 import { describeWikiError, startWikiDeadline } from '@/lib/server/wiki';
 
 /**
- * GET /api/mwoauth/revoked — where a page sends the browser when the wiki refused the session's
- * access token (revoked in Special:OAuthManageMyGrants). A page cannot clear a cookie (Next allows
- * Set-Cookie only in route handlers and server actions), so this does, after asking the wiki
- * itself: a link from another site cannot log anyone out whose access still works.
+ * GET /api/mwoauth/revoked?next=/path — where a page sends the browser when the wiki refused the
+ * session's token. A page cannot set a cookie (Next allows Set-Cookie only in route handlers and
+ * server actions), so this asks the wiki itself before it does anything: a link from another site
+ * cannot log anyone out whose access still works.
+ * - OAuth 1.0a: identify tells a revoked grant from a clock or signature problem (fixtures 15, 17,
+ *   33b); revoked → logged out.
+ * - OAuth 2.0: a refused access token (expired, or killed by a refresh) is refreshed and the
+ *   browser goes back to `next`; a dead refresh token (revoked, expired: o2-15) → logged out.
  */
 export async function GET(request: NextRequest): Promise<NextResponse> {
   const ctx = routeContext(request);
   if (ctx instanceof NextResponse) return ctx;
   const { origin } = ctx;
   const session = await ctx.store.open(request.cookies);
+  const back = nextUrl(request.nextUrl.searchParams.get('next'), origin);
+  const loggedOut = (): NextResponse => seeOther(new URL('/?notice=revoked', origin));
   if (session.login === null) {
     const response = seeOther(new URL('/', origin));
     if (session.stale) await session.end(ctx.writer(response));
     return response;
   }
+  // The cookie writes (a refreshed session, or its end) go on whichever answer is sent.
+  const recorder = cookieRecorder();
+  const send = (response: NextResponse): NextResponse => {
+    recorder.replay(ctx.writer(response));
+    return response;
+  };
   try {
-    await ctx.flow.identify(session.login.credentials, startWikiDeadline(ctx.config));
-    return seeOther(new URL('/', origin));
-  } catch (error) {
-    if (ctx.flow.verdict(error) !== 'keep') {
-      const response = seeOther(new URL('/?notice=revoked', origin));
-      await session.end(ctx.writer(response));
-      return response;
+    const deadline = startWikiDeadline(ctx.config);
+    let fresh = await freshLogin(ctx.flow, ctx.store, session, session.login, recorder, deadline);
+    if (fresh.kind === 'ended') return send(loggedOut());
+    try {
+      await ctx.flow.identify(fresh.login.credentials, deadline);
+      return send(seeOther(fresh.refreshed ? back : new URL('/', origin)));
+    } catch (error) {
+      const verdict = ctx.flow.verdict(error);
+      if (verdict === 'keep') throw error;
+      if (verdict === 'revoked') {
+        await session.end(recorder);
+        return send(loggedOut());
+      }
+      // 'expired': the token was refused before its time (a refresh elsewhere, or a revoked
+      // grant): a refresh tells which.
+      fresh = await freshLogin(ctx.flow, ctx.store, session, fresh.login, recorder, deadline, {
+        force: true,
+      });
+      if (fresh.kind === 'ended') return send(loggedOut());
+      return send(seeOther(back));
     }
+  } catch (error) {
     logError('revocation check', error);
-    return failureResponse(describeWikiError(error, undefined, 'login', translatorFor(request)));
+    return send(failureResponse(describeWikiError(error, undefined, 'login', translatorFor(request))));
   }
 }

@@ -1,0 +1,157 @@
+import 'server-only';
+import {
+  createAuthorization,
+  exchangeCode,
+  fetchProfile,
+  MWOAuthError,
+  refreshTokens,
+  type OAuth2Client,
+  type OAuth2Tokens,
+} from '@/lib/mwoauth';
+import type { AppConfig } from '../config';
+import { deadlineApiClient, wikiOptions } from '../wiki/deadline';
+import type { Credentials } from './credentials';
+import type { LoginFlow, SessionVerdict } from './flow';
+
+// The login flow for OAuth 2.0 (Extension:OAuth's rest.php/oauth2/*; fixtures o2-01 to o2-23):
+// authorization code with state and PKCE S256 (always, confidential clients too), the code
+// exchange, resource/profile for who the user is (there is no identify JWT), api.php with a Bearer
+// token, and the refresh of access tokens that expire (1 hour by default, 4 hours on Wikimedia
+// wikis) with refresh tokens the wiki rotates (the old one dies at first use: o2-15).
+
+export interface OAuth2Settings {
+  /** MW_CONSUMER_KEY (client ID) and MW_CONSUMER_SECRET (client secret; null: a public client). */
+  readonly client: OAuth2Client;
+  /** The redirect URI registered for the client: APP_URL (or MW_CALLBACK) + /api/mwoauth/callback. */
+  readonly redirectUri: string;
+}
+
+// What a failed call means, remembered on the error itself: the same MediaWiki code means
+// different things at different steps (invalid_request at the refresh is a dead refresh token,
+// o2-15; elsewhere a bad request of ours).
+const deadRefreshTokens = new WeakSet<object>();
+const foreignSessions = new WeakSet<object>();
+
+/** 400/401 invalid_request (MediaWiki, o2-15) or invalid_grant (RFC 6749 §5.2) at the refresh. */
+function isDeadRefreshToken(error: unknown): boolean {
+  return (
+    error instanceof MWOAuthError &&
+    error.code === 'mediawiki' &&
+    (error.status === 400 || error.status === 401) &&
+    (error.mediawikiCode === 'invalid_request' || error.mediawikiCode === 'invalid_grant')
+  );
+}
+
+/**
+ * The access token was refused: 401 access_denied at resource/profile (o2-10), api.php's
+ * mwoauth-invalid-authorization with a Bearer token (o2-13: expired, revoked, or killed by a
+ * refresh elsewhere: league/oauth2-server revokes the old access token when it rotates), and
+ * assert=user failing. A refresh tells these apart: a revoked grant's refresh token is dead too.
+ */
+const EXPIRED_CODES = new Set([
+  'access_denied',
+  'mwoauth-invalid-authorization',
+  'assertuserfailed',
+  'assertnameduserfailed',
+]);
+
+function bearerOf(credentials: Credentials): Extract<Credentials, { protocol: '2.0' }> {
+  if (credentials.protocol === '2.0') return credentials;
+  const error = new MWOAuthError(
+    'invalid_argument',
+    'This session was made with OAuth 1.0a, but the app now uses OAuth 2.0: log in again.',
+  );
+  foreignSessions.add(error);
+  throw error;
+}
+
+function toCredentials(tokens: OAuth2Tokens): Credentials {
+  return {
+    protocol: '2.0',
+    accessToken: tokens.accessToken,
+    refreshToken: tokens.refreshToken,
+    expiresAt: tokens.expiresAt,
+  };
+}
+
+export function oauth2Flow(config: AppConfig, settings: OAuth2Settings): LoginFlow {
+  const { indexUrl, apiUrl } = config.wiki;
+  const { client, redirectUri } = settings;
+  return {
+    protocol: '2.0',
+
+    // No request to the wiki: state and the PKCE verifier are made here and kept in the handshake
+    // cookie; the authorize URL carries the S256 challenge (o2-20).
+    async start() {
+      const { redirectUrl, state, codeVerifier } = await createAuthorization(indexUrl, client, {
+        redirectUri,
+      });
+      return { authorizeUrl: redirectUrl, key: state, handshake: { protocol: '2.0', state, codeVerifier } };
+    },
+
+    // The wiki sends the user back with ?code=…&state=… (o2-05). Exactly one state: a repeated
+    // one names no login (and makes no request to the wiki).
+    callbackKey(query) {
+      const states = query.getAll('state');
+      const [state] = states;
+      return states.length === 1 && state !== undefined && state !== '' ? state : null;
+    },
+
+    async finish(handshake, query, deadline) {
+      if (handshake.protocol !== '2.0') {
+        throw new MWOAuthError('token_mismatch', 'This login was started with another protocol.');
+      }
+      const tokens = await exchangeCode(indexUrl, client, handshake, query, {
+        redirectUri,
+        ...wikiOptions(config, deadline),
+      });
+      const profile = await fetchProfile(indexUrl, tokens.accessToken, wikiOptions(config, deadline));
+      if (profile.suppressed) return 'suppressed';
+      return { sub: profile.sub, username: profile.username, credentials: toCredentials(tokens) };
+    },
+
+    identify(credentials, deadline) {
+      return fetchProfile(indexUrl, bearerOf(credentials).accessToken, wikiOptions(config, deadline));
+    },
+
+    api(credentials, deadline) {
+      return deadlineApiClient(
+        {
+          apiUrl,
+          auth: { bearer: bearerOf(credentials).accessToken },
+          userAgent: config.userAgent,
+          // Fail, never act anonymously, once the token stops logging in.
+          assert: 'user',
+        },
+        deadline,
+      );
+    },
+
+    async refresh(credentials, deadline) {
+      const current = bearerOf(credentials);
+      if (current.refreshToken === null) return current; // owner-only: nothing to refresh with
+      try {
+        return toCredentials(
+          await refreshTokens(indexUrl, client, current.refreshToken, wikiOptions(config, deadline)),
+        );
+      } catch (error) {
+        if (isDeadRefreshToken(error) && error instanceof MWOAuthError) deadRefreshTokens.add(error);
+        throw error;
+      }
+    },
+
+    verdict(error): SessionVerdict {
+      if (typeof error !== 'object' || error === null) return 'keep';
+      if (deadRefreshTokens.has(error) || foreignSessions.has(error)) return 'revoked';
+      if (
+        error instanceof MWOAuthError &&
+        error.code === 'mediawiki' &&
+        error.mediawikiCode !== null &&
+        EXPIRED_CODES.has(error.mediawikiCode)
+      ) {
+        return 'expired';
+      }
+      return 'keep';
+    },
+  };
+}
