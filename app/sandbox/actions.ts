@@ -38,7 +38,7 @@ export async function appendToSandbox(formData: FormData): Promise<void> {
   }
   if (result.revoked) {
     // Not ended here: the revocation check asks the wiki first (why: login/oauth1.ts REVOKED_CODES).
-    redirect('/api/mwoauth/revoked');
+    redirect('/api/mwoauth/revoked?next=%2Fsandbox');
   }
   const key = result.mediawikiCode === null ? '' : `&key=${encodeURIComponent(result.mediawikiCode)}`;
   redirect(`/sandbox?error=${result.outcome}${key}`);

@@ -2,6 +2,7 @@ import 'server-only';
 import { getConfig, type AppConfig } from './config';
 import type { LoginFlow } from './login/flow';
 import { oauth1Flow } from './login/oauth1';
+import { oauth2Flow } from './login/oauth2';
 import { cookieStore } from './session/cookie-store';
 import type { SessionStore } from './session/store';
 
@@ -17,10 +18,9 @@ export interface App {
 
 const apps = new WeakMap<AppConfig, App>();
 
-/** The login flow for the configured protocol. Today only OAuth 1.0a (login/oauth1.ts). */
+/** The login flow for the configured protocol (MW_OAUTH_VERSION). */
 function flowFor(config: AppConfig): LoginFlow {
-  // MW_OAUTH_VERSION=2.0 picks login/oauth2.ts here.
-  return oauth1Flow(config);
+  return config.protocol === '2.0' ? oauth2Flow(config) : oauth1Flow(config);
 }
 
 /** The session store for the configured store. Today only sealed cookies (session/cookie-store.ts). */

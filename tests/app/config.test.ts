@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_VARIABLES, DEV_USER_AGENT, passwordIdFor, readConfig, type Env } from '@/lib/server/config';
+import { CONFIG_VARIABLES, DEV_USER_AGENT, passwordIdFor, type Env } from '@/lib/server/config';
+import { readOAuth1Config } from '@/tests/support/oauth1-config';
 import { AppError } from '@/lib/server/errors';
 
 const GOOD_SECRET = 'k8Jz2QvR4mWc7XpL9sTbN3yFhD6gAeU1';
@@ -24,7 +25,7 @@ const production: Env = {
 
 function problemsOf(env: Env): readonly string[] {
   try {
-    readConfig(env);
+    readOAuth1Config(env);
   } catch (error) {
     if (error instanceof AppError && error.code === 'invalid_config') return error.problems;
     throw error;
@@ -34,7 +35,7 @@ function problemsOf(env: Env): readonly string[] {
 
 describe('readConfig', () => {
   it('should read a complete environment, with api.php beside index.php and oob by default', () => {
-    const config = readConfig(valid);
+    const config = readOAuth1Config(valid);
     expect(config.wiki).toEqual({
       indexUrl: 'https://meta.wikimedia.org/w/index.php',
       apiUrl: 'https://meta.wikimedia.org/w/api.php',
@@ -48,7 +49,7 @@ describe('readConfig', () => {
   });
 
   it('should print no secret: the consumer secret and the session secrets show as [redacted]', () => {
-    const config = readConfig({ ...valid, SESSION_SECRET: `${GOOD_SECRET},${OLD_SECRET}` });
+    const config = readOAuth1Config({ ...valid, SESSION_SECRET: `${GOOD_SECRET},${OLD_SECRET}` });
     const shown = [
       inspect(config, { depth: 10 }),
       String(config),
@@ -72,7 +73,7 @@ describe('readConfig', () => {
   });
 
   it('should take MW_API_URL, MW_CALLBACK and APP_URL when given', () => {
-    const config = readConfig({
+    const config = readOAuth1Config({
       ...valid,
       MW_API_URL: 'https://api.example.org/w/api.php',
       MW_CALLBACK: 'https://my-tool.toolforge.org/api/mwoauth/callback',
@@ -107,12 +108,12 @@ describe('readConfig', () => {
   });
 
   it('should put every problem in the error message, one per line', () => {
-    expect(() => readConfig({})).toThrow(/MW_INDEX_URL[\s\S]*MW_CONSUMER_KEY[\s\S]*SESSION_SECRET/);
+    expect(() => readOAuth1Config({})).toThrow(/MW_INDEX_URL[\s\S]*MW_CONSUMER_KEY[\s\S]*SESSION_SECRET/);
   });
 
   it('should require USER_AGENT in production only, with a development default otherwise', () => {
     const withoutUa: Env = { ...valid, USER_AGENT: undefined };
-    expect(readConfig({ ...withoutUa, NODE_ENV: 'development' }).userAgent).toBe(DEV_USER_AGENT);
+    expect(readOAuth1Config({ ...withoutUa, NODE_ENV: 'development' }).userAgent).toBe(DEV_USER_AGENT);
     expect(problemsOf({ ...production, USER_AGENT: undefined })).toEqual([
       expect.stringContaining('USER_AGENT'),
     ]);
@@ -124,12 +125,12 @@ describe('readConfig', () => {
     ['the example with another version', 'my-tool/2.3 (https://my-tool.toolforge.org; me@example.org)'],
   ])('should refuse in production a USER_AGENT that is %s, and accept it in development', (_what, ua) => {
     expect(problemsOf({ ...production, USER_AGENT: ua })).toEqual([expect.stringContaining('USER_AGENT')]);
-    expect(readConfig({ ...valid, USER_AGENT: ua, NODE_ENV: 'development' }).userAgent).toBe(ua);
+    expect(readOAuth1Config({ ...valid, USER_AGENT: ua, NODE_ENV: 'development' }).userAgent).toBe(ua);
   });
 
   it('should accept in production a User-Agent that names a tool and a contact', () => {
     const ua = 'sandbox-helper/0.3 (https://sandbox-helper.toolforge.org; maintainer@wikimedia.example)';
-    expect(readConfig({ ...production, USER_AGENT: ua }).userAgent).toBe(ua);
+    expect(readOAuth1Config({ ...production, USER_AGENT: ua }).userAgent).toBe(ua);
   });
 
   it.each([
@@ -158,7 +159,7 @@ describe('readConfig', () => {
   });
 
   it("should take MW_ISSUER as an origin, for a wiki whose canonical server is not MW_INDEX_URL's", () => {
-    const config = readConfig({
+    const config = readOAuth1Config({
       ...valid,
       MW_INDEX_URL: 'https://wiki.internal.example:8443/w/index.php',
       MW_ISSUER: 'https://meta.wikimedia.org/',
@@ -192,7 +193,7 @@ describe('readConfig', () => {
     ['http://[::1]:8000', 'http://[::1]:8000'],
     ['https://my-tool.toolforge.org/', 'https://my-tool.toolforge.org'],
   ])('should accept APP_URL %s as the origin %s', (appUrl, origin) => {
-    expect(readConfig({ ...production, APP_URL: appUrl }).appOrigin).toBe(origin);
+    expect(readOAuth1Config({ ...production, APP_URL: appUrl }).appOrigin).toBe(origin);
   });
 
   it('should require APP_URL in production, naming the Toolforge form and the local one', () => {
@@ -203,14 +204,14 @@ describe('readConfig', () => {
   });
 
   it('should leave APP_URL optional outside production: the request names the origin', () => {
-    expect(readConfig({ ...valid, NODE_ENV: 'development' }).appOrigin).toBeNull();
-    expect(readConfig({ ...valid, NODE_ENV: 'test' }).appOrigin).toBeNull();
+    expect(readOAuth1Config({ ...valid, NODE_ENV: 'development' }).appOrigin).toBeNull();
+    expect(readOAuth1Config({ ...valid, NODE_ENV: 'test' }).appOrigin).toBeNull();
   });
 
   it('should leave APP_URL optional on Vercel (VERCEL=1), where each request carries the domain the visitor used', () => {
-    expect(readConfig({ ...production, APP_URL: undefined, VERCEL: '1' }).appOrigin).toBeNull();
+    expect(readOAuth1Config({ ...production, APP_URL: undefined, VERCEL: '1' }).appOrigin).toBeNull();
     // An explicit APP_URL still wins there (e.g. set for the Production environment only).
-    expect(readConfig({ ...production, VERCEL: '1' }).appOrigin).toBe('https://my-tool.toolforge.org');
+    expect(readOAuth1Config({ ...production, VERCEL: '1' }).appOrigin).toBe('https://my-tool.toolforge.org');
     // Anything else is not Vercel.
     expect(problemsOf({ ...production, APP_URL: undefined, VERCEL: 'true' })).toEqual([
       expect.stringContaining('APP_URL'),
@@ -218,14 +219,17 @@ describe('readConfig', () => {
   });
 
   it('should seal with the first secret and keep every secret of a rotation under an id of its own', () => {
-    const config = readConfig({ ...valid, SESSION_SECRET: `${GOOD_SECRET}, ${OLD_SECRET}` });
+    const config = readOAuth1Config({ ...valid, SESSION_SECRET: `${GOOD_SECRET}, ${OLD_SECRET}` });
     expect(config.session.currentPasswordId).toBe(passwordIdFor(GOOD_SECRET));
     expect(config.session.passwords).toEqual({
       [passwordIdFor(GOOD_SECRET)]: GOOD_SECRET,
       [passwordIdFor(OLD_SECRET)]: OLD_SECRET,
     });
     // The id of a secret does not depend on its position, so the next rotation keeps it.
-    const next = readConfig({ ...valid, SESSION_SECRET: `Zx9Cv8Bn7Mm6Ll5Kk4Jj3Hh2Gg1Ff0Dd,${GOOD_SECRET}` });
+    const next = readOAuth1Config({
+      ...valid,
+      SESSION_SECRET: `Zx9Cv8Bn7Mm6Ll5Kk4Jj3Hh2Gg1Ff0Dd,${GOOD_SECRET}`,
+    });
     expect(next.session.passwords[passwordIdFor(GOOD_SECRET)]).toBe(GOOD_SECRET);
   });
 });
@@ -244,7 +248,7 @@ describe('CONFIG_VARIABLES', () => {
         },
       );
       try {
-        readConfig(env);
+        readOAuth1Config(env);
       } catch (error) {
         if (!(error instanceof AppError)) throw error;
       }
@@ -255,7 +259,7 @@ describe('CONFIG_VARIABLES', () => {
 
 describe('AppConfig.production', () => {
   it('should say whether NODE_ENV is production, so no other code reads NODE_ENV', () => {
-    expect(readConfig(production).production).toBe(true);
-    expect(readConfig(valid).production).toBe(false);
+    expect(readOAuth1Config(production).production).toBe(true);
+    expect(readOAuth1Config(valid).production).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readConfig } from '@/lib/server/config';
+
+import { readOAuth1Config } from '@/tests/support/oauth1-config';
 import type { Credentials, NewLogin } from '@/lib/server/login/credentials';
 import type { LoginFlow } from '@/lib/server/login/flow';
 import { freshLogin } from '@/lib/server/login/fresh';
@@ -13,7 +14,7 @@ import { APP_ORIGIN, SESSION_SECRET } from '@/tests/support/app-harness';
 // session's save, with the real cookie store. The wiki's refresh itself is OAuth 2.0's (#8): here
 // the flow's refresh is the OAuth 1.0a flow's with `refresh` counting and answering in its place.
 
-const config = readConfig({
+const config = readOAuth1Config({
   MW_INDEX_URL: 'http://127.0.0.1:1/w/index.php',
   MW_CONSUMER_KEY: 'k',
   MW_CONSUMER_SECRET: 's',

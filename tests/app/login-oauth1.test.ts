@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevwiki, type Devwiki } from '@/devwiki';
 import { MWOAuthError } from '@/lib/mwoauth';
-import { readConfig, type AppConfig } from '@/lib/server/config';
+import type { OAuth1AppConfig as AppConfig } from '@/lib/server/config';
+import { readOAuth1Config } from '@/tests/support/oauth1-config';
 import type { Credentials } from '@/lib/server/login/credentials';
 import { oauth1Flow } from '@/lib/server/login/oauth1';
 import { startWikiDeadline } from '@/lib/server/wiki';
@@ -15,7 +16,7 @@ let devwiki: Devwiki;
 let config: AppConfig;
 
 function configWith(extra: Record<string, string> = {}): AppConfig {
-  return readConfig({
+  return readOAuth1Config({
     MW_INDEX_URL: devwiki.indexUrl,
     MW_CONSUMER_KEY: consumer.key,
     MW_CONSUMER_SECRET: consumer.secret,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevwiki, type Devwiki } from '@/devwiki';
-import { readConfig, type AppConfig } from '@/lib/server/config';
+import type { OAuth1AppConfig as AppConfig } from '@/lib/server/config';
+import { readOAuth1Config } from '@/tests/support/oauth1-config';
 import { loadProfile } from '@/lib/server/profile';
 import {
   appendToSandboxPage,
@@ -30,7 +31,7 @@ let config: AppConfig;
 
 beforeAll(async () => {
   devwiki = await startDevwiki({ consumers: [consumer] });
-  config = readConfig({
+  config = readOAuth1Config({
     MW_INDEX_URL: devwiki.indexUrl,
     MW_CONSUMER_KEY: consumer.key,
     MW_CONSUMER_SECRET: consumer.secret,
@@ -108,7 +109,7 @@ describe('the sandbox edit', () => {
   });
 
   it('should spend one deadline on the token and the edit together, not one each', async () => {
-    const slow = readConfig({
+    const slow = readOAuth1Config({
       MW_INDEX_URL: devwiki.indexUrl,
       MW_CONSUMER_KEY: consumer.key,
       MW_CONSUMER_SECRET: consumer.secret,

@@ -1,7 +1,7 @@
 import 'server-only';
 import { AppError } from '../errors';
 import type { Env } from './env';
-import { readOAuth, type OAuthConfig } from './oauth';
+import { readOAuth, type OAuth1Config, type OAuth2Config, type OAuthConfig } from './oauth';
 import { printedAs, redactedSession } from './redact';
 import {
   readAppOrigin,
@@ -21,7 +21,7 @@ import { readWiki, type WikiConfig } from './wiki';
 // are secrets).
 
 export type { Env } from './env';
-export type { OAuth1Config, OAuthConfig } from './oauth';
+export { CALLBACK_PATH, type OAuth1Config, type OAuth2Config, type OAuthConfig } from './oauth';
 export {
   DEFAULT_INITIATE_RATE_LIMIT,
   DEFAULT_WIKI_TIMEOUT_MS,
@@ -39,6 +39,7 @@ export const CONFIG_VARIABLES = [
   'MW_CONSUMER_KEY',
   'MW_CONSUMER_SECRET',
   'MW_CALLBACK',
+  'MW_OAUTH_VERSION',
   'SESSION_SECRET',
   'USER_AGENT',
   'APP_URL',
@@ -82,6 +83,10 @@ interface CommonConfig {
 
 /** The configuration: the common settings and the protocol's (`protocol` tells which). */
 export type AppConfig = CommonConfig & OAuthConfig;
+/** The configuration of an OAuth 1.0a app (login/oauth1.ts). */
+export type OAuth1AppConfig = CommonConfig & OAuth1Config;
+/** The configuration of an OAuth 2.0 app (login/oauth2.ts). */
+export type OAuth2AppConfig = CommonConfig & OAuth2Config;
 
 /**
  * Whether this is a production server, for the code that must know without a configuration (the
@@ -129,7 +134,14 @@ export function readConfig(env: Env = process.env): AppConfig {
   };
   return printedAs(config, () => ({
     ...config,
-    consumer: { key: config.consumer.key, secret: '[redacted]' },
+    ...(config.protocol === '1.0a'
+      ? { consumer: { key: config.consumer.key, secret: '[redacted]' } }
+      : {
+          client: {
+            clientId: config.client.clientId,
+            clientSecret: config.client.clientSecret === null ? null : '[redacted]',
+          },
+        }),
     session: redactedSession(session),
   }));
 }

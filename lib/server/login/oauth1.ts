@@ -8,7 +8,7 @@ import {
   type AccessToken,
   type IdentifyOptions,
 } from '@/lib/mwoauth';
-import type { AppConfig } from '../config';
+import type { OAuth1AppConfig } from '../config';
 import { deadlineApiClient, wikiOptions, type WikiDeadline } from '../wiki/deadline';
 import type { Credentials } from './credentials';
 import type { LoginFlow, SessionVerdict } from './flow';
@@ -20,7 +20,7 @@ import type { LoginFlow, SessionVerdict } from './flow';
  * Options of every identify call of the app: wikiOptions, and the expected `iss` when MW_ISSUER is
  * set (else lib/mwoauth expects the origin of MW_INDEX_URL).
  */
-export function identifyOptions(config: AppConfig, deadline?: WikiDeadline): IdentifyOptions {
+export function identifyOptions(config: OAuth1AppConfig, deadline?: WikiDeadline): IdentifyOptions {
   const options: IdentifyOptions = wikiOptions(config, deadline);
   if (config.wiki.issuer !== null) options.issuer = config.wiki.issuer;
   return options;
@@ -32,7 +32,7 @@ export function identifyOptions(config: AppConfig, deadline?: WikiDeadline): Ide
  * several in a row (or use the flow's `api`, whose calls each get what is left when they start).
  */
 export function apiClientFor(
-  config: AppConfig,
+  config: OAuth1AppConfig,
   accessToken: AccessToken,
   deadline?: WikiDeadline,
 ): ApiClient {
@@ -89,7 +89,7 @@ function accessTokenOf(credentials: Credentials): AccessToken {
 }
 
 /** OAuth 1.0a: tokens that never expire, so nothing to refresh. */
-export function oauth1Flow(config: AppConfig): LoginFlow {
+export function oauth1Flow(config: OAuth1AppConfig): LoginFlow {
   const { indexUrl, apiUrl } = config.wiki;
   return {
     protocol: '1.0a',

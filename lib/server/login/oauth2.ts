@@ -5,10 +5,9 @@ import {
   fetchProfile,
   MWOAuthError,
   refreshTokens,
-  type OAuth2Client,
   type OAuth2Tokens,
 } from '@/lib/mwoauth';
-import type { AppConfig } from '../config';
+import type { OAuth2AppConfig } from '../config';
 import { deadlineApiClient, wikiOptions } from '../wiki/deadline';
 import type { Credentials } from './credentials';
 import type { LoginFlow, SessionVerdict } from './flow';
@@ -18,13 +17,6 @@ import type { LoginFlow, SessionVerdict } from './flow';
 // exchange, resource/profile for who the user is (there is no identify JWT), api.php with a Bearer
 // token, and the refresh of access tokens that expire (1 hour by default, 4 hours on Wikimedia
 // wikis) with refresh tokens the wiki rotates (the old one dies at first use: o2-15).
-
-export interface OAuth2Settings {
-  /** MW_CONSUMER_KEY (client ID) and MW_CONSUMER_SECRET (client secret; null: a public client). */
-  readonly client: OAuth2Client;
-  /** The redirect URI registered for the client: APP_URL (or MW_CALLBACK) + /api/mwoauth/callback. */
-  readonly redirectUri: string;
-}
 
 // What a failed call means, remembered on the error itself: the same MediaWiki code means
 // different things at different steps (invalid_request at the refresh is a dead refresh token,
@@ -74,9 +66,9 @@ function toCredentials(tokens: OAuth2Tokens): Credentials {
   };
 }
 
-export function oauth2Flow(config: AppConfig, settings: OAuth2Settings): LoginFlow {
+export function oauth2Flow(config: OAuth2AppConfig): LoginFlow {
   const { indexUrl, apiUrl } = config.wiki;
-  const { client, redirectUri } = settings;
+  const { client, redirectUri } = config;
   return {
     protocol: '2.0',
 
