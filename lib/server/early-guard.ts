@@ -2,6 +2,8 @@ import 'server-only';
 import { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { PAGE_BODY_LIMIT, SECURITY_HEADERS } from '@/lib/http-policy';
 import { renderFailurePage, type Failure } from './failure-page';
+import { failure } from './failures/catalogue';
+import { english, translatorForHeaders, type Translator } from './i18n';
 import { forLog } from './request-guard';
 
 // Requests Next mishandles before proxy.ts or any header rule of next.config.ts runs
@@ -28,38 +30,24 @@ export function earlyRefusal(
   method: string | undefined,
   target: string | undefined,
   contentLength: string | undefined,
+  t: Translator = english(),
 ): Failure | null {
-  if (method === 'TRACE' || method === 'TRACK') {
-    return {
-      status: 405,
-      title: 'This site does not answer TRACE',
-      what: `This request used ${method}, which this site does not serve, so nothing was done.`,
-      todo: 'Open the page in a web browser.',
-      action: { label: 'Go to the home page', href: '/' },
-      mediawikiCode: null,
-    };
-  }
-  if (target === undefined || !target.startsWith('/')) {
-    return {
-      status: 400,
-      title: 'This address is not one of this site’s',
-      what: 'The request named a whole URL or `*` instead of a path on this site, so nothing was done.',
-      todo: 'Open the page in a web browser.',
-      action: { label: 'Go to the home page', href: '/' },
-      mediawikiCode: null,
-    };
-  }
+  if (method === 'TRACE' || method === 'TRACK') return failure('trace', t, { what: [method] });
+  if (target === undefined || !target.startsWith('/')) return failure('not_a_path', t);
   if (contentLength !== undefined && !(Number(contentLength) <= PAGE_BODY_LIMIT)) {
-    return {
-      status: 413,
-      title: 'That was more than this site takes',
-      what: `This request carried more than ${PAGE_BODY_LIMIT / 1024} KB, more than any form on this site sends, so it was not read and nothing was changed.`,
-      todo: 'Go back, shorten what you wrote, and send it again.',
-      action: { label: 'Go to the home page', href: '/' },
-      mediawikiCode: null,
-    };
+    return failure('too_large', t, { what: [t.number(PAGE_BODY_LIMIT / 1024)] });
   }
   return null;
+}
+
+/** The visitor's language from the headers a browser sends (Accept-Language, our language cookies). */
+function translatorOf(req: IncomingMessage): Translator {
+  const headers = new Headers();
+  for (const name of ['accept-language', 'cookie']) {
+    const value = req.headers[name];
+    if (typeof value === 'string') headers.set(name, value);
+  }
+  return translatorForHeaders(headers);
 }
 
 function answer(req: IncomingMessage, res: ServerResponse, failure: Failure): void {
@@ -109,9 +97,9 @@ export function installEarlyGuard(): void {
     if (event === 'request') {
       const [req, res] = args;
       if (req instanceof IncomingMessage && res instanceof ServerResponse) {
-        const failure = earlyRefusal(req.method, req.url, req.headers['content-length']);
-        if (failure !== null) {
-          answer(req, res, failure);
+        const refusal = earlyRefusal(req.method, req.url, req.headers['content-length'], translatorOf(req));
+        if (refusal !== null) {
+          answer(req, res, refusal);
           return true;
         }
       }

@@ -4,6 +4,8 @@ import { NextResponse, type NextRequest } from 'next/server';
 import { PAGE_BODY_LIMIT } from '@/lib/http-policy';
 import { getConfig } from './config';
 import { failureResponse, type Failure } from './failure-page';
+import { failure } from './failures/catalogue';
+import { translatorFor } from './i18n';
 
 // Checks proxy.ts makes before a page runs (the route handlers under /api/ check their own methods,
 // bodies and origins). Each refusal is a failure page with fixed text and one log line.
@@ -63,8 +65,6 @@ function ourOrigin(request: NextRequest): string {
   }
 }
 
-const HOME = { label: 'Go to the home page', href: '/' } as const;
-
 /**
  * The refusal for a page request that no page of ours serves, or null to let it through: a method
  * other than GET, HEAD and POST (405), a body over PAGE_BODY_LIMIT (413), a POST from another origin
@@ -72,17 +72,11 @@ const HOME = { label: 'Go to the home page', href: '/' } as const;
  */
 export async function refusePageRequest(request: NextRequest): Promise<NextResponse | null> {
   const method = request.method;
+  const t = translatorFor(request);
   if (!PAGE_METHODS.includes(method)) {
     const response = refuse(
       request,
-      {
-        status: 405,
-        title: 'This page cannot do that',
-        what: `Pages on this site answer GET, HEAD and POST only; this request used ${method}, so nothing was done.`,
-        todo: 'Open the page in a web browser.',
-        action: HOME,
-        mediawikiCode: null,
-      },
+      failure('page_method', t, { what: [method] }),
       'method not served by pages',
     );
     response.headers.set('Allow', PAGE_METHODS.join(', '));
@@ -98,14 +92,7 @@ export async function refusePageRequest(request: NextRequest): Promise<NextRespo
   if (tooLarge) {
     return refuse(
       request,
-      {
-        status: 413,
-        title: 'That was more than this page takes',
-        what: `This request carried more than ${PAGE_BODY_LIMIT / 1024} KB, more than any form on this site sends, so it was not read and nothing was changed.`,
-        todo: 'Go back, shorten what you wrote, and send it again.',
-        action: HOME,
-        mediawikiCode: null,
-      },
+      failure('too_large', t, { what: [t.number(PAGE_BODY_LIMIT / 1024)] }),
       `body over ${PAGE_BODY_LIMIT} bytes`,
     );
   }
@@ -115,14 +102,7 @@ export async function refusePageRequest(request: NextRequest): Promise<NextRespo
     if (!fromOrigin(request.headers.get('origin'), request.headers.get('sec-fetch-site'), origin)) {
       return refuse(
         request,
-        {
-          status: 403,
-          title: 'Send this form from this site',
-          what: 'This form was not sent from this site’s own pages, so nothing was changed.',
-          todo: 'Open the page on this site and use its form.',
-          action: HOME,
-          mediawikiCode: null,
-        },
+        failure('form_cross_site', t),
         `Origin ${forLog(request.headers.get('origin'))} is not ${origin}`,
       );
     }

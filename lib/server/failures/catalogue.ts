@@ -217,6 +217,46 @@ export const FAILURES = {
     todo: 'nextmwoauth-failure-initiate-method-todo',
     action: 'login',
   },
+  /** A page asked with a method pages do not serve; what's $1: the method. */
+  page_method: {
+    status: 405,
+    title: 'nextmwoauth-failure-page-method-title',
+    what: 'nextmwoauth-failure-page-method-what',
+    todo: 'nextmwoauth-failure-open-in-browser-todo',
+    action: 'home',
+  },
+  /** TRACE or TRACK (refused before Next: lib/server/early-guard.ts); what's $1: the method. */
+  trace: {
+    status: 405,
+    title: 'nextmwoauth-failure-trace-title',
+    what: 'nextmwoauth-failure-trace-what',
+    todo: 'nextmwoauth-failure-open-in-browser-todo',
+    action: 'home',
+  },
+  /** An absolute-form or asterisk-form request target (lib/server/early-guard.ts). */
+  not_a_path: {
+    status: 400,
+    title: 'nextmwoauth-failure-not-a-path-title',
+    what: 'nextmwoauth-failure-not-a-path-what',
+    todo: 'nextmwoauth-failure-open-in-browser-todo',
+    action: 'home',
+  },
+  /** A body over PAGE_BODY_LIMIT; what's $1: the limit in KB. */
+  too_large: {
+    status: 413,
+    title: 'nextmwoauth-failure-too-large-title',
+    what: 'nextmwoauth-failure-too-large-what',
+    todo: 'nextmwoauth-failure-too-large-todo',
+    action: 'home',
+  },
+  /** A page POST (server action) from another origin, scheme included. */
+  form_cross_site: {
+    status: 403,
+    title: 'nextmwoauth-failure-form-cross-site-title',
+    what: 'nextmwoauth-failure-form-cross-site-what',
+    todo: 'nextmwoauth-failure-form-cross-site-todo',
+    action: 'home',
+  },
   logout_cross_site: {
     status: 403,
     title: 'nextmwoauth-failure-logout-cross-site-title',
