@@ -70,6 +70,13 @@ export function describeWikiError(
   return failure(kind, t, { ...options, task, href: loginHref, details: developmentDetails(error) });
 }
 
+const OAUTH2_CLIENT_CODES = new Set([
+  'invalid_client',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+]);
+
 /** The catalogue's kind of failure for `error`, with its MediaWiki key and parameters. */
 function describe(error: unknown): [FailureKind, FailureOptions] {
   if (error instanceof AppError) {
@@ -115,6 +122,14 @@ function describe(error: unknown): [FailureKind, FailureOptions] {
     return ['consumer', { mediawikiCode }];
   }
   if (mediawikiCode !== null && mediawikiCode.startsWith('mwoauthdatastore-')) {
+    return ['handshake_expired', { mediawikiCode }];
+  }
+  // OAuth 2.0's token endpoint (league/oauth2-server's codes, fixtures o2-07, o2-08, o2-08b,
+  // o2-19): the client's registration or secret is wrong, or the code was used, expired or did
+  // not match its PKCE verifier.
+  if (mediawikiCode !== null && OAUTH2_CLIENT_CODES.has(mediawikiCode))
+    return ['consumer', { mediawikiCode }];
+  if (mediawikiCode === 'invalid_grant' || mediawikiCode === 'invalid_request') {
     return ['handshake_expired', { mediawikiCode }];
   }
   return ['refused', { mediawikiCode }];

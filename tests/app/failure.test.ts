@@ -3,6 +3,8 @@ import { MWOAuthError } from '@/lib/mwoauth';
 import { AppError } from '@/lib/server/errors';
 import { failureResponse, renderFailurePage } from '@/lib/server/failure-page';
 import { isRevoked } from '@/lib/server/login/oauth1';
+import { failure } from '@/lib/server/failures/catalogue';
+import { english } from '@/lib/server/i18n';
 import { describeWikiError } from '@/lib/server/wiki';
 
 describe('describeWikiError', () => {
@@ -26,6 +28,18 @@ describe('describeWikiError', () => {
     ],
     ['a block', new MWOAuthError('mediawiki', 'x', { mediawikiCode: 'blocked' }), 403, 'blocked'],
     [
+      'an OAuth 2.0 client ID or secret the wiki refuses (o2-08)',
+      new MWOAuthError('mediawiki', 'x', { mediawikiCode: 'invalid_client', status: 401 }),
+      502,
+      'invalid_client',
+    ],
+    [
+      'an OAuth 2.0 code used twice or a PKCE verifier that does not match (o2-07, o2-19)',
+      new MWOAuthError('mediawiki', 'x', { mediawikiCode: 'invalid_request', status: 400 }),
+      400,
+      'invalid_request',
+    ],
+    [
       'an unknown wiki error',
       new MWOAuthError('mediawiki', 'x', { mediawikiCode: 'something-new' }),
       502,
@@ -42,6 +56,11 @@ describe('describeWikiError', () => {
     const failure = describeWikiError(error);
     expect(failure.status).toBe(status);
     expect(failure.mediawikiCode).toBe(key);
+  });
+
+  it('should call an OAuth 2.0 client the wiki refuses a problem of the app’s registration, not a refusal of the user', () => {
+    const error = new MWOAuthError('mediawiki', 'x', { mediawikiCode: 'invalid_client', status: 401 });
+    expect(describeWikiError(error).title).toBe(failure('consumer', english()).title);
   });
 
   afterEach(() => {
