@@ -1,11 +1,19 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { getApp, type App } from '@/lib/server/app';
-import { resolveLanguage, USELANG_COOKIE, USELANG_HEADER, USELANG_MAX_AGE_S } from '@/lib/server/i18n';
+import { failureResponse } from '@/lib/server/failure-page';
+import { failure } from '@/lib/server/failures/catalogue';
+import {
+  resolveLanguage,
+  translatorFor,
+  USELANG_COOKIE,
+  USELANG_HEADER,
+  USELANG_MAX_AGE_S,
+} from '@/lib/server/i18n';
 import { refreshDueAt } from '@/lib/server/login/credentials';
 import { freshLogin } from '@/lib/server/login/fresh';
 import { publicOrigin, secureCookiesFor } from '@/lib/server/origin';
 import { refusePageRequest } from '@/lib/server/request-guard';
-import { logError } from '@/lib/server/routes';
+import { isStoreUnavailable, logError } from '@/lib/server/routes';
 import { cookieRecorder, cookieWriter, type CookieRecorder } from '@/lib/server/session/cookies';
 import type { OpenSession } from '@/lib/server/session/store';
 import { startWikiDeadline } from '@/lib/server/wiki';
@@ -19,6 +27,10 @@ import { startWikiDeadline } from '@/lib/server/wiki';
 // - OAuth 2.0 credentials that expire within 60 s are refreshed here (once per refresh token at a
 //   time: the store's refreshOnce), and the new cookie goes to the page's request and to the
 //   response. A page never refreshes: the rotated refresh token would be lost (o2-15).
+// - SESSION_STORE=redis and Redis does not answer within its deadline: a request that carries a
+//   login cookie gets the 503 "login service unavailable" page from here (a page cannot answer
+//   503, and Next would turn the page's error into a 500); a request without one never asks Redis
+//   (the store's open() makes no call without a cookie), so logged-out pages still render.
 // Authorization is NOT decided here: every protected page calls requireUser() itself.
 
 function nowS(): number {
@@ -32,7 +44,13 @@ async function sessionWrites(
 ): Promise<{ writes: CookieRecorder; ended: boolean }> {
   const writes = cookieRecorder();
   if (session.stale) {
-    await session.end(writes);
+    try {
+      await session.end(writes);
+    } catch (error) {
+      // Redis down: the cookie is cleared all the same (end() writes it first); the record expires.
+      if (!isStoreUnavailable(error)) throw error;
+      logError('stale session', error);
+    }
     return { writes, ended: false };
   }
   const login = session.login;
@@ -69,10 +87,22 @@ export async function proxy(request: NextRequest): Promise<NextResponse> {
   }
   const origin = publicOrigin(app?.config.appOrigin ?? null, request.nextUrl.origin);
   const secure = secureCookiesFor(origin);
+  let opened: OpenSession | null = null;
+  if (app !== null) {
+    try {
+      opened = await app.store.open(request.cookies);
+    } catch (error) {
+      if (!isStoreUnavailable(error)) throw error;
+      logError('session', error);
+      const unavailable = failureResponse(failure('store_unavailable', translatorFor(request)));
+      unavailable.headers.set('Retry-After', '30');
+      return unavailable;
+    }
+  }
   const { writes, ended } =
-    app === null
+    app === null || opened === null
       ? { writes: cookieRecorder(), ended: false }
-      : await sessionWrites(app, await app.store.open(request.cookies));
+      : await sessionWrites(app, opened);
 
   let response: NextResponse;
   if (ended) {

@@ -7,6 +7,8 @@ import { MWOAuthError } from '@/lib/mwoauth';
 import { AppError } from './errors';
 import { publicOrigin, secureCookiesFor } from './origin';
 import { cookieWriter, type CookieWriter } from './session/cookies';
+import type { OpenSession } from './session/store';
+import { failure } from './failures/catalogue';
 import { translatorFor } from './i18n';
 
 // Shared by the /api/mwoauth/* route handlers, which stay thin (STYLE.md §2).
@@ -34,6 +36,28 @@ export function routeContext(request: NextRequest): RouteContext | NextResponse 
   const origin = publicOrigin(app.config.appOrigin, request.nextUrl.origin);
   const secure = secureCookiesFor(origin);
   return { ...app, origin, writer: (response) => cookieWriter(response.cookies, secure) };
+}
+
+/** Whether `error` is the session store's "Redis did not answer in time" (AppError 'store_unavailable'). */
+export function isStoreUnavailable(error: unknown): error is AppError {
+  return error instanceof AppError && error.code === 'store_unavailable';
+}
+
+/**
+ * The request's session, or the 503 "login service unavailable" page when the store (Redis) cannot
+ * answer in time: a bounded, translated answer instead of Next's 500 (issue 12).
+ */
+export async function openSessionOr503(
+  ctx: RouteContext,
+  request: NextRequest,
+): Promise<OpenSession | NextResponse> {
+  try {
+    return await ctx.store.open(request.cookies);
+  } catch (error) {
+    if (!isStoreUnavailable(error)) throw error;
+    logError('session', error);
+    return failureResponse(failure('store_unavailable', translatorFor(request)));
+  }
 }
 
 /** A 303 See Other (after a GET that changed state, or a POST), not cached. */
