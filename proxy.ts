@@ -1,19 +1,11 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { getApp, type App } from '@/lib/server/app';
-import { failureResponse } from '@/lib/server/failure-page';
-import { failure } from '@/lib/server/failures/catalogue';
-import {
-  resolveLanguage,
-  translatorFor,
-  USELANG_COOKIE,
-  USELANG_HEADER,
-  USELANG_MAX_AGE_S,
-} from '@/lib/server/i18n';
+import { resolveLanguage, USELANG_COOKIE, USELANG_HEADER, USELANG_MAX_AGE_S } from '@/lib/server/i18n';
 import { refreshDueAt } from '@/lib/server/login/credentials';
 import { freshLogin } from '@/lib/server/login/fresh';
 import { publicOrigin, secureCookiesFor } from '@/lib/server/origin';
 import { refusePageRequest } from '@/lib/server/request-guard';
-import { isStoreUnavailable, logError } from '@/lib/server/routes';
+import { isStoreUnavailable, logError, unavailableResponse } from '@/lib/server/routes';
 import { cookieRecorder, cookieWriter, type CookieRecorder } from '@/lib/server/session/cookies';
 import type { OpenSession } from '@/lib/server/session/store';
 import { startWikiDeadline } from '@/lib/server/wiki';
@@ -29,7 +21,8 @@ import { startWikiDeadline } from '@/lib/server/wiki';
 //   response. A page never refreshes: the rotated refresh token would be lost (o2-15).
 // - SESSION_STORE=redis and Redis does not answer within its deadline: a request that carries a
 //   login cookie gets the 503 "login service unavailable" page from here (a page cannot answer
-//   503, and Next would turn the page's error into a 500); a request without one never asks Redis
+//   503, and Next would turn the page's error into a 500; should Redis fail between here and the
+//   page's own read, auth.ts sends the browser to UNAVAILABLE_PATH); a request without one never asks Redis
 //   (the store's open() makes no call without a cookie), so logged-out pages still render.
 // Authorization is NOT decided here: every protected page calls requireUser() itself.
 
@@ -94,9 +87,7 @@ export async function proxy(request: NextRequest): Promise<NextResponse> {
     } catch (error) {
       if (!isStoreUnavailable(error)) throw error;
       logError('session', error);
-      const unavailable = failureResponse(failure('store_unavailable', translatorFor(request)));
-      unavailable.headers.set('Retry-After', '30');
-      return unavailable;
+      return unavailableResponse(request);
     }
   }
   const { writes, ended } =

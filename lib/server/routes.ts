@@ -4,7 +4,7 @@ import { getApp, type App } from './app';
 import { describeWikiError } from './wiki';
 import { failureResponse, type Failure } from './failure-page';
 import { MWOAuthError } from '@/lib/mwoauth';
-import { AppError } from './errors';
+import { AppError, isStoreUnavailable } from './errors';
 import { publicOrigin, secureCookiesFor } from './origin';
 import { cookieWriter, type CookieWriter } from './session/cookies';
 import type { OpenSession } from './session/store';
@@ -38,9 +38,16 @@ export function routeContext(request: NextRequest): RouteContext | NextResponse 
   return { ...app, origin, writer: (response) => cookieWriter(response.cookies, secure) };
 }
 
-/** Whether `error` is the session store's "Redis did not answer in time" (AppError 'store_unavailable'). */
-export function isStoreUnavailable(error: unknown): error is AppError {
-  return error instanceof AppError && error.code === 'store_unavailable';
+export { isStoreUnavailable };
+
+/** Where a page sends the browser when Redis fails during its render: the route answers the 503 page. */
+export const UNAVAILABLE_PATH = '/api/mwoauth/unavailable';
+
+/** The 503 "login service unavailable" page (translated, no detail: the log has it). */
+export function unavailableResponse(request: NextRequest): NextResponse {
+  const response = failureResponse(failure('store_unavailable', translatorFor(request)));
+  response.headers.set('Retry-After', '30');
+  return response;
 }
 
 /**
@@ -56,7 +63,7 @@ export async function openSessionOr503(
   } catch (error) {
     if (!isStoreUnavailable(error)) throw error;
     logError('session', error);
-    return failureResponse(failure('store_unavailable', translatorFor(request)));
+    return unavailableResponse(request);
   }
 }
 
