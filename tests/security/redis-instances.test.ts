@@ -145,6 +145,21 @@ describe('two instances, one Redis', () => {
     expect((await identify(other, 'b')).status).toBe(200);
   });
 
+  it('should delete the session in Redis when the wiki has revoked the access token', async () => {
+    const jar = await logIn('RedisRevoked', 'b', 'b');
+    const copied = copyOf(jar);
+    const before = (await redis.dump()).length;
+    devwiki.revoke('RedisRevoked', E2E_CONSUMER.key);
+    const revoked = await identify(jar, 'a');
+    expect(revoked.status).toBe(401);
+    expect(revoked.body).toMatchObject({ error: 'revoked' });
+    // The record is gone (not only this browser's cookie): the copy opens nothing either.
+    expect((await redis.dump()).length).toBeLessThan(before);
+    const copy = await identify(copied, 'b');
+    expect(copy.status).toBe(401);
+    expect(copy.body).toMatchObject({ error: 'not_logged_in' });
+  });
+
   it('should keep nothing readable in Redis after a login through the app: no token, secret or user name', async () => {
     const jar = await logIn('RedisDumpUser', 'b', 'a');
     const keys = await redis.dump();
