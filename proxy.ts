@@ -22,8 +22,8 @@ import { startWikiDeadline } from '@/lib/server/wiki';
 // - SESSION_STORE=redis and Redis does not answer within its deadline: a request that carries a
 //   login cookie gets the 503 "login service unavailable" page from here (a page cannot answer
 //   503, and Next would turn the page's error into a 500; should Redis fail between here and the
-//   page's own read, auth.ts sends the browser to UNAVAILABLE_PATH); a request without one never asks Redis
-//   (the store's open() makes no call without a cookie), so logged-out pages still render.
+//   page's own read, auth.ts sends the browser to UNAVAILABLE_PATH). A request without one never
+//   asks Redis (open() makes no call without a cookie), so logged-out pages still render.
 // Authorization is NOT decided here: every protected page calls requireUser() itself.
 
 function nowS(): number {
