@@ -5,7 +5,7 @@ import { refreshDueAt } from '@/lib/server/login/credentials';
 import { freshLogin } from '@/lib/server/login/fresh';
 import { publicOrigin, secureCookiesFor } from '@/lib/server/origin';
 import { refusePageRequest } from '@/lib/server/request-guard';
-import { logError } from '@/lib/server/routes';
+import { isStoreUnavailable, logError, unavailableResponse } from '@/lib/server/routes';
 import { cookieRecorder, cookieWriter, type CookieRecorder } from '@/lib/server/session/cookies';
 import type { OpenSession } from '@/lib/server/session/store';
 import { startWikiDeadline } from '@/lib/server/wiki';
@@ -19,6 +19,11 @@ import { startWikiDeadline } from '@/lib/server/wiki';
 // - OAuth 2.0 credentials that expire within 60 s are refreshed here (once per refresh token at a
 //   time: the store's refreshOnce), and the new cookie goes to the page's request and to the
 //   response. A page never refreshes: the rotated refresh token would be lost (o2-15).
+// - SESSION_STORE=redis and Redis does not answer within its deadline: a request that carries a
+//   login cookie gets the 503 "login service unavailable" page from here (a page cannot answer
+//   503, and Next would turn the page's error into a 500; should Redis fail between here and the
+//   page's own read, auth.ts sends the browser to UNAVAILABLE_PATH). A request without one never
+//   asks Redis (open() makes no call without a cookie), so logged-out pages still render.
 // Authorization is NOT decided here: every protected page calls requireUser() itself.
 
 function nowS(): number {
@@ -32,7 +37,13 @@ async function sessionWrites(
 ): Promise<{ writes: CookieRecorder; ended: boolean }> {
   const writes = cookieRecorder();
   if (session.stale) {
-    await session.end(writes);
+    try {
+      await session.end(writes);
+    } catch (error) {
+      // Redis down: the cookie is cleared all the same (end() writes it first); the record expires.
+      if (!isStoreUnavailable(error)) throw error;
+      logError('stale session', error);
+    }
     return { writes, ended: false };
   }
   const login = session.login;
@@ -69,10 +80,20 @@ export async function proxy(request: NextRequest): Promise<NextResponse> {
   }
   const origin = publicOrigin(app?.config.appOrigin ?? null, request.nextUrl.origin);
   const secure = secureCookiesFor(origin);
+  let opened: OpenSession | null = null;
+  if (app !== null) {
+    try {
+      opened = await app.store.open(request.cookies);
+    } catch (error) {
+      if (!isStoreUnavailable(error)) throw error;
+      logError('session', error);
+      return unavailableResponse(request);
+    }
+  }
   const { writes, ended } =
-    app === null
+    app === null || opened === null
       ? { writes: cookieRecorder(), ended: false }
-      : await sessionWrites(app, await app.store.open(request.cookies));
+      : await sessionWrites(app, opened);
 
   let response: NextResponse;
   if (ended) {

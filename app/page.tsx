@@ -11,6 +11,7 @@ import { getSiteState } from './_components/site';
 const NOTICES: Readonly<Record<string, { type: 'notice' | 'warning'; text: MessageKey }>> = {
   revoked: { type: 'warning', text: 'nextmwoauth-notice-revoked' },
   loggedout: { type: 'notice', text: 'nextmwoauth-notice-loggedout' },
+  'loggedout-everywhere': { type: 'notice', text: 'nextmwoauth-notice-loggedout-everywhere' },
 };
 
 export default async function HomePage({

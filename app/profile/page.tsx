@@ -2,6 +2,7 @@ import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
 import type { ReactNode } from 'react';
 import { MWOAuthError } from '@/lib/mwoauth';
+import { getApp } from '@/lib/server/app';
 import { requireUser } from '@/lib/server/auth';
 import { getConfig } from '@/lib/server/config';
 import { counted, failure } from '@/lib/server/failures/catalogue';
@@ -13,6 +14,7 @@ import {
 } from '@/lib/server/i18n';
 import { loadProfile } from '@/lib/server/profile';
 import { describeWikiError } from '@/lib/server/wiki';
+import { LogoutButton } from '../_components/logout-button';
 import { Message } from '../_components/message';
 import { rich } from '../_components/rich';
 
@@ -178,6 +180,18 @@ export default async function ProfilePage({
             : no}
         </Fact>
       </dl>
+      <h2>{t.t('nextmwoauth-profile-sessions-heading')}</h2>
+      {/* Only a store on a server can find and end the user's other sessions (store.endAll). */}
+      {getApp().store.kind === 'redis' ? (
+        <>
+          <p>{t.t('nextmwoauth-profile-sessions-everywhere')}</p>
+          <div className="actions">
+            <LogoutButton everywhere next="/?notice=loggedout-everywhere" />
+          </div>
+        </>
+      ) : (
+        <p className="muted">{t.t('nextmwoauth-profile-sessions-cookie')}</p>
+      )}
       <h2>{t.t('nextmwoauth-profile-access-heading')}</h2>
       <p>
         {rich(

@@ -4,8 +4,10 @@ import { redirect } from 'next/navigation';
 import { cache } from 'react';
 import { getApp, type App } from './app';
 import { getConfig } from './config';
+import { isStoreUnavailable } from './errors';
 import { freshLogin } from './login/fresh';
 import { secureCookiesForAction } from './origin';
+import { UNAVAILABLE_PATH } from './routes';
 import { loginPath, safeNext } from './safe-next';
 import { cookieWriter } from './session/cookies';
 import type { LoginSession, OpenSession } from './session/store';
@@ -38,7 +40,16 @@ const currentSession = cache(async (): Promise<Current> => {
   // during `next build`) is read.
   const store = await cookies();
   const app = getApp();
-  return { app, session: await app.store.open(store) };
+  try {
+    return { app, session: await app.store.open(store) };
+  } catch (error) {
+    // Redis failed after proxy.ts read the session: a page cannot answer 503, the route can.
+    if (isStoreUnavailable(error)) {
+      console.error(`[mwoauth] session failed: ${error.message}`);
+      redirect(UNAVAILABLE_PATH);
+    }
+    throw error;
+  }
 });
 
 /**

@@ -13,6 +13,15 @@ export const APP_ERROR_CODES = [
 export type AppErrorCode = (typeof APP_ERROR_CODES)[number];
 
 /**
+ * Marks an AppError across bundles: Next bundles proxy.ts, the pages and the route handlers
+ * separately, each with its own copy of this class, while the Redis connection is shared by the
+ * process (redis/connection.ts keeps it on globalThis). An AppError thrown by the connection one
+ * bundle created must still be `instanceof AppError` in another, or proxy.ts would answer its
+ * 503 as a 500.
+ */
+const APP_ERROR_BRAND = Symbol.for('next-mwoauth.AppError');
+
+/**
  * An error of the app's own glue (lib/server), as opposed to the wiki's (`MWOAuthError`). The
  * message never contains a secret: configuration problems name the variable, not its value.
  */
@@ -22,9 +31,19 @@ export class AppError extends Error {
   /** For `invalid_config`: one line per problem, each naming the variable and the fix. */
   readonly problems: readonly string[];
 
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && Reflect.get(value, APP_ERROR_BRAND) === true;
+  }
+
   constructor(code: AppErrorCode, message: string, options: { problems?: readonly string[] } = {}) {
     super(message);
     this.code = code;
     this.problems = options.problems ?? [];
+    Object.defineProperty(this, APP_ERROR_BRAND, { value: true, enumerable: false });
   }
+}
+
+/** Whether `error` is the session store's "Redis did not answer in time" (AppError 'store_unavailable'). */
+export function isStoreUnavailable(error: unknown): error is AppError {
+  return error instanceof AppError && error.code === 'store_unavailable';
 }

@@ -1,7 +1,9 @@
 import 'server-only';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { NextResponse } from 'next/server';
-import type { AppConfig, RateLimitConfig } from './config';
+import type { App } from './app';
+import type { RateLimitConfig } from './config';
+import { AppError } from './errors';
 import { failureResponse } from './failure-page';
 import { counted, failure } from './failures/catalogue';
 import { translatorForHeaders } from './i18n';
@@ -10,7 +12,8 @@ import { translatorForHeaders } from './i18n';
 // keep a request token for 600 s (_facts.json "request_token_lifetime_s"), signed with our consumer:
 // a script looping on it loads the wiki in our name. A fixed window per client, in this process's
 // memory: simple, no dependency, and enough to stop a loop. It is per process (each replica counts
-// on its own) and forgets on restart; SECURITY.md says so.
+// on its own) and forgets on restart; SECURITY.md says so. With SESSION_STORE=redis the same windows
+// are counted in Redis instead, across every instance (rate-limit/redis.ts; lib/server/app.ts picks).
 //
 // Who is "a client"? Route handlers never see the socket. `next start` copies the socket's address
 // into X-Forwarded-For only when the request has none (next/dist/server/base-server.js:
@@ -120,17 +123,26 @@ export function clientKey(headers: Headers, trustProxy: boolean): string {
   return entry === undefined ? 'unknown' : normalizeAddress(entry);
 }
 
-const initiateLimiter = new RateLimiter();
-
 /**
- * Counts a login start against its client; returns the 429 page (with Retry-After) when the client
- * is over INITIATE_RATE_LIMIT, else null.
+ * Counts a login start against its client with the app's limiter; returns the 429 page (with
+ * Retry-After) when the client is over INITIATE_RATE_LIMIT, else null. When Redis cannot answer
+ * (Redis mode), the 503 "login service unavailable" page: the limit is not skipped (a loop on
+ * initiate would then reach the wiki unchecked exactly while Redis is down), and no login could
+ * finish anyway, as the callback must store the new session in Redis.
  */
-export function limitInitiate(headers: Headers, config: AppConfig): NextResponse | null {
-  if (config.initiateRateLimit === null) return null;
-  const decision = initiateLimiter.take(clientKey(headers, config.trustProxy), config.initiateRateLimit);
-  if (decision.allowed) return null;
+export async function limitInitiate(headers: Headers, app: App): Promise<NextResponse | null> {
+  const { config, initiateLimiter } = app;
+  if (config.initiateRateLimit === null || initiateLimiter === null) return null;
   const t = translatorForHeaders(headers);
+  let decision: RateDecision;
+  try {
+    decision = await initiateLimiter.take(clientKey(headers, config.trustProxy));
+  } catch (error) {
+    if (!(error instanceof AppError) || error.code !== 'store_unavailable') throw error;
+    console.error(`[mwoauth] initiate rate limit failed: ${error.message}`);
+    return failureResponse(failure('store_unavailable', t));
+  }
+  if (decision.allowed) return null;
   const { max, windowS } = config.initiateRateLimit;
   const response = failureResponse(
     failure('rate_limited', t, {

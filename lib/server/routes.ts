@@ -4,9 +4,11 @@ import { getApp, type App } from './app';
 import { describeWikiError } from './wiki';
 import { failureResponse, type Failure } from './failure-page';
 import { MWOAuthError } from '@/lib/mwoauth';
-import { AppError } from './errors';
+import { AppError, isStoreUnavailable } from './errors';
 import { publicOrigin, secureCookiesFor } from './origin';
 import { cookieWriter, type CookieWriter } from './session/cookies';
+import type { OpenSession } from './session/store';
+import { failure } from './failures/catalogue';
 import { translatorFor } from './i18n';
 
 // Shared by the /api/mwoauth/* route handlers, which stay thin (STYLE.md §2).
@@ -34,6 +36,35 @@ export function routeContext(request: NextRequest): RouteContext | NextResponse 
   const origin = publicOrigin(app.config.appOrigin, request.nextUrl.origin);
   const secure = secureCookiesFor(origin);
   return { ...app, origin, writer: (response) => cookieWriter(response.cookies, secure) };
+}
+
+export { isStoreUnavailable };
+
+/** Where a page sends the browser when Redis fails during its render: the route answers the 503 page. */
+export const UNAVAILABLE_PATH = '/api/mwoauth/unavailable';
+
+/** The 503 "login service unavailable" page (translated, no detail: the log has it). */
+export function unavailableResponse(request: NextRequest): NextResponse {
+  const response = failureResponse(failure('store_unavailable', translatorFor(request)));
+  response.headers.set('Retry-After', '30');
+  return response;
+}
+
+/**
+ * The request's session, or the 503 "login service unavailable" page when the store (Redis) cannot
+ * answer in time: a bounded, translated answer instead of Next's 500 (issue 12).
+ */
+export async function openSessionOr503(
+  ctx: RouteContext,
+  request: NextRequest,
+): Promise<OpenSession | NextResponse> {
+  try {
+    return await ctx.store.open(request.cookies);
+  } catch (error) {
+    if (!isStoreUnavailable(error)) throw error;
+    logError('session', error);
+    return unavailableResponse(request);
+  }
 }
 
 /** A 303 See Other (after a GET that changed state, or a POST), not cached. */

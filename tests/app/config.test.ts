@@ -237,7 +237,14 @@ describe('readConfig', () => {
 describe('CONFIG_VARIABLES', () => {
   it('should list every variable readConfig reads, so getConfig cannot serve a stale configuration', () => {
     const read = new Set<string>();
-    for (const base of [{}, valid, production, { ...production, APP_URL: undefined }]) {
+    // SESSION_STORE=redis reads REDIS_URL and REDIS_KEY_PREFIX too.
+    for (const base of [
+      {},
+      valid,
+      production,
+      { ...production, APP_URL: undefined },
+      { ...valid, SESSION_STORE: 'redis' },
+    ]) {
       const env: Env = new Proxy(
         { ...base },
         {

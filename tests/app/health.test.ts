@@ -20,7 +20,7 @@ afterEach(() => {
 
 describe('GET /healthz', () => {
   it('should answer 200 ok, plain text, never cached, without asking the wiki', async () => {
-    const response = health();
+    const response = await health();
     expect(response.status).toBe(200);
     await expect(response.text()).resolves.toBe('ok\n');
     expect(response.headers.get('content-type')).toBe('text/plain; charset=utf-8');
@@ -30,7 +30,7 @@ describe('GET /healthz', () => {
   it('should answer 503 naming the broken variables, and no value, when the configuration is invalid', async () => {
     process.env.SESSION_SECRET = 'short-and-secret';
     delete process.env.MW_CONSUMER_KEY;
-    const response = health();
+    const response = await health();
     expect(response.status).toBe(503);
     expect(response.headers.get('cache-control')).toBe('no-store');
     const body = await response.text();
@@ -48,7 +48,7 @@ describe('GET /healthz', () => {
       USER_AGENT: 'health-test/1.0 (https://health-test.toolforge.org; ops@wikimedia.example)',
       APP_URL: '',
     });
-    const response = health();
+    const response = await health();
     expect(response.status).toBe(503);
     await expect(response.text()).resolves.toContain('(APP_URL)');
   });
@@ -56,13 +56,13 @@ describe('GET /healthz', () => {
 
 describe('HEAD /healthz', () => {
   it('should answer with the status and headers of GET and no body', async () => {
-    const ok = healthHead();
+    const ok = await healthHead();
     expect(ok.status).toBe(200);
     expect(ok.headers.get('cache-control')).toBe('no-store');
     expect(ok.body).toBeNull();
 
     delete process.env.SESSION_SECRET;
-    const broken = healthHead();
+    const broken = await healthHead();
     expect(broken.status).toBe(503);
     expect(broken.body).toBeNull();
   });

@@ -25,20 +25,32 @@ function forwardedFor(req: IncomingMessage): string {
   return before === undefined || before === '' ? peer : `${before}, ${peer}`;
 }
 
-/** Starts the proxy in front of the app at `target` (host and port, as the proxy reaches it). */
-export async function startFrontProxy(target: { host: string; port: number }): Promise<FrontProxy> {
+export interface ProxyTarget {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * Starts the proxy in front of the app at `target` (host and port, as the proxy reaches it), or in
+ * front of several instances of it: a function picks the instance of each request, as a load
+ * balancer does (tests/security/redis-instances.test.ts).
+ */
+export async function startFrontProxy(
+  target: ProxyTarget | ((req: IncomingMessage) => ProxyTarget),
+): Promise<FrontProxy> {
   const locations: string[] = [];
-  const targetHost = target.host.includes(':')
-    ? `[${target.host}]:${target.port}`
-    : `${target.host}:${target.port}`;
   const server: Server = createServer((req, res) => {
+    const chosen = typeof target === 'function' ? target(req) : target;
+    const targetHost = chosen.host.includes(':')
+      ? `[${chosen.host}]:${chosen.port}`
+      : `${chosen.host}:${chosen.port}`;
     const headers = { ...req.headers };
     delete headers['x-forwarded-host'];
     headers.host = targetHost;
     headers['x-forwarded-proto'] = 'https';
     headers['x-forwarded-for'] = forwardedFor(req);
     const upstream = httpRequest(
-      { host: target.host, port: target.port, method: req.method, path: req.url, headers },
+      { host: chosen.host, port: chosen.port, method: req.method, path: req.url, headers },
       (answer) => {
         const location = answer.headers.location;
         if (location !== undefined) locations.push(location);

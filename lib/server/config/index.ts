@@ -11,6 +11,7 @@ import {
   readWikiTimeout,
   type RateLimitConfig,
 } from './server';
+import { readStoreConfig, type StoreConfig } from './redis';
 import { readSessionSecrets, type SessionConfig } from './session';
 import { readWiki, type WikiConfig } from './wiki';
 
@@ -28,6 +29,7 @@ export {
   DEV_USER_AGENT,
   type RateLimitConfig,
 } from './server';
+export { redactedRedisUrl, type StoreConfig } from './redis';
 export { MIN_SECRET_LENGTH, passwordIdFor, type SessionConfig } from './session';
 export type { WikiConfig } from './wiki';
 
@@ -47,6 +49,9 @@ export const CONFIG_VARIABLES = [
   'MW_TIMEOUT_MS',
   'INITIATE_RATE_LIMIT',
   'TRUST_PROXY',
+  'SESSION_STORE',
+  'REDIS_URL',
+  'REDIS_KEY_PREFIX',
   'NODE_ENV',
 ] as const;
 
@@ -77,6 +82,11 @@ interface CommonConfig {
    * replaces the header, inner ones append). See lib/server/rate-limit.ts and SECURITY.md.
    */
   readonly trustProxy: boolean;
+  /**
+   * `SESSION_STORE` (`cookie`, the default, or `redis`) with `REDIS_URL` and `REDIS_KEY_PREFIX`:
+   * where the login lives (lib/server/app.ts picks the store). The URL prints redacted.
+   */
+  readonly store: StoreConfig;
   /** `NODE_ENV=production`: stricter checks, and no error details on pages. */
   readonly production: boolean;
 }
@@ -112,6 +122,7 @@ export function readConfig(env: Env = process.env): AppConfig {
   const wikiTimeoutMs = readWikiTimeout(env, problems);
   const initiateRateLimit = readRateLimit(env, problems);
   const trustProxy = readTrustProxy(env, problems);
+  const store = readStoreConfig(env, problems);
 
   if (problems.length > 0 || wiki === null || session === null) {
     const list = problems.map((p) => `  - ${p}`).join('\n');
@@ -130,6 +141,7 @@ export function readConfig(env: Env = process.env): AppConfig {
     wikiTimeoutMs,
     initiateRateLimit,
     trustProxy,
+    store,
     production,
   };
   return printedAs(config, () => ({

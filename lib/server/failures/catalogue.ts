@@ -287,6 +287,14 @@ export const FAILURES = {
     todo: 'nextmwoauth-failure-rate-limited-todo',
     action: null,
   },
+  /** The session store (Redis) did not answer in time or refused: AppError 'store_unavailable'. */
+  store_unavailable: {
+    status: 503,
+    title: 'nextmwoauth-failure-store-unavailable-title',
+    what: 'nextmwoauth-failure-store-unavailable-what',
+    todo: 'nextmwoauth-failure-store-unavailable-todo',
+    action: 'home',
+  },
 } as const satisfies Readonly<Record<string, CatalogueEntry>>;
 
 export type FailureKind = keyof typeof FAILURES;

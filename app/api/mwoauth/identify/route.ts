@@ -2,11 +2,23 @@ import { NextResponse, type NextRequest } from 'next/server';
 import { MWOAuthError } from '@/lib/mwoauth';
 import { freshLogin } from '@/lib/server/login/fresh';
 import { cookieRecorder } from '@/lib/server/session/cookies';
-import { logError, PRIVATE_NO_STORE, routeContext } from '@/lib/server/routes';
+import type { OpenSession } from '@/lib/server/session/store';
+import { isStoreUnavailable, logError, PRIVATE_NO_STORE, routeContext } from '@/lib/server/routes';
 import { startWikiDeadline } from '@/lib/server/wiki';
 
 function json(body: unknown, status: number): NextResponse {
   return NextResponse.json(body, { status, headers: { 'Cache-Control': PRIVATE_NO_STORE } });
+}
+
+/** Redis (SESSION_STORE=redis) did not answer in time: nobody can be told apart now. */
+function storeUnavailable(): NextResponse {
+  return json(
+    {
+      error: 'store_unavailable',
+      message: 'The login service is unavailable right now; try again in a minute.',
+    },
+    503,
+  );
 }
 
 /**
@@ -17,7 +29,14 @@ function json(body: unknown, status: number): NextResponse {
 export async function GET(request: NextRequest): Promise<NextResponse> {
   const ctx = routeContext(request);
   if (ctx instanceof NextResponse) return ctx;
-  const session = await ctx.store.open(request.cookies);
+  let session: OpenSession;
+  try {
+    session = await ctx.store.open(request.cookies);
+  } catch (error) {
+    if (!isStoreUnavailable(error)) throw error;
+    logError('identify', error);
+    return storeUnavailable();
+  }
   if (session.login === null) {
     const response = json({ error: 'not_logged_in', message: 'Log in first: /api/mwoauth/initiate' }, 401);
     if (session.stale) await session.end(ctx.writer(response));
@@ -52,6 +71,7 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
   } catch (error) {
     if (ctx.flow.verdict(error) !== 'keep') return await revoked();
     logError('identify', error);
+    if (isStoreUnavailable(error)) return send(storeUnavailable());
     const code = error instanceof MWOAuthError ? error.code : 'internal';
     const mediawikiCode = error instanceof MWOAuthError ? error.mediawikiCode : null;
     return send(

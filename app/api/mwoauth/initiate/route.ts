@@ -18,7 +18,7 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
   if (ctx instanceof NextResponse) return ctx;
   const { config } = ctx;
   // Before the wiki is asked: each start makes it hold a request token for 10 minutes.
-  const limited = limitInitiate(request.headers, config);
+  const limited = await limitInitiate(request.headers, ctx);
   if (limited !== null) return limited;
   const next = safeNext(request.nextUrl.searchParams.get('next'));
   try {

@@ -2,7 +2,8 @@ import { NextResponse, type NextRequest } from 'next/server';
 import { failureResponse } from '@/lib/server/failure-page';
 import { counted, failure } from '@/lib/server/failures/catalogue';
 import { translatorFor } from '@/lib/server/i18n';
-import { routeContext, seeOther } from '@/lib/server/routes';
+import { isStoreUnavailable, logError, routeContext, seeOther } from '@/lib/server/routes';
+import { LOGIN_COOKIE } from '@/lib/server/session/cookie-store';
 import { nextUrl } from '@/lib/server/safe-next';
 import { writePendingLogins } from '@/lib/server/session/handshakes';
 
@@ -41,7 +42,7 @@ function logRefusal(request: NextRequest, origin: string, appUrlSet: boolean): v
 }
 
 /**
- * Longest logout body read: our form sends one `next` field (MAX_NEXT_LENGTH, percent-encoded at
+ * Longest logout body read: our forms send a `next` field and maybe `everywhere=1` (MAX_NEXT_LENGTH, percent-encoded at
  * most 3×) — anything longer is not our form. Without a cap, `formData()` buffers whatever is sent:
  * a 1 GB POST with a matching Origin filled the server's memory.
  */
@@ -68,19 +69,35 @@ async function cappedBody(request: NextRequest): Promise<string | null> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** `next` from the query or our url-encoded form; `undefined` when the body is too large. */
-async function nextField(request: NextRequest): Promise<unknown> {
-  const fromQuery = request.nextUrl.searchParams.get('next');
-  if (fromQuery !== null) return fromQuery;
-  // Our form is url-encoded (the browser default); other bodies are not ours and carry no `next`.
-  const type = request.headers.get('content-type') ?? '';
-  if (!type.startsWith('application/x-www-form-urlencoded')) return null;
-  const body = await cappedBody(request);
-  if (body === null) return undefined;
-  return new URLSearchParams(body).get('next');
+interface LogoutFields {
+  readonly next: unknown;
+  /** `everywhere=1` (the profile page's "Log out everywhere"): every session of the user ends. */
+  readonly everywhere: boolean;
 }
 
-/** POST /api/mwoauth/logout (form field or query `next`) — ends the session, 303 to next or /. */
+/** `next` and `everywhere` from the query or our url-encoded form; `undefined` when the body is too large. */
+async function logoutFields(request: NextRequest): Promise<LogoutFields | undefined> {
+  const query = request.nextUrl.searchParams;
+  // `next` in the query: the body is not read at all (it may be large and is not ours).
+  if (query.get('next') !== null) {
+    return { next: query.get('next'), everywhere: query.get('everywhere') === '1' };
+  }
+  // Our form is url-encoded (the browser default); other bodies are not ours and carry no field.
+  const type = request.headers.get('content-type') ?? '';
+  if (!type.startsWith('application/x-www-form-urlencoded')) {
+    return { next: null, everywhere: query.get('everywhere') === '1' };
+  }
+  const body = await cappedBody(request);
+  if (body === null) return undefined;
+  const form = new URLSearchParams(body);
+  return { next: form.get('next'), everywhere: (form.get('everywhere') ?? query.get('everywhere')) === '1' };
+}
+
+/**
+ * POST /api/mwoauth/logout (form field or query `next`, and `everywhere=1`) — ends the session (with
+ * `everywhere`, every session of the user, where the store can: Redis), 303 to next or /. 503 when
+ * Redis cannot answer: the cookie is cleared anyway, and the page says the logout may not be final.
+ */
 export async function POST(request: NextRequest): Promise<NextResponse> {
   const ctx = routeContext(request);
   if (ctx instanceof NextResponse) return ctx;
@@ -89,15 +106,28 @@ export async function POST(request: NextRequest): Promise<NextResponse> {
     logRefusal(request, origin, config.appOrigin !== null);
     return failureResponse(failure('logout_cross_site', translatorFor(request)));
   }
-  const next = await nextField(request);
-  if (next === undefined) {
+  const fields = await logoutFields(request);
+  if (fields === undefined) {
     const t = translatorFor(request);
     return failureResponse(failure('logout_too_large', t, { what: counted(t, MAX_BODY_BYTES) }));
   }
-  const response = seeOther(nextUrl(next, origin));
+  const response = seeOther(nextUrl(fields.next, origin));
   const writer = ctx.writer(response);
-  // Read before it is cleared: a store on a server deletes the record the cookie names.
-  await (await ctx.store.open(request.cookies)).end(writer);
+  try {
+    // Read before it is cleared: a store on a server deletes the record the cookie names.
+    const session = await ctx.store.open(request.cookies);
+    if (fields.everywhere && session.login !== null) await ctx.store.endAll(session.login.sub);
+    await session.end(writer);
+  } catch (error) {
+    if (!isStoreUnavailable(error)) throw error;
+    logError('logout', error);
+    const unavailable = failureResponse(failure('store_unavailable', translatorFor(request)));
+    // The browser forgets its cookie even so; the record in Redis expires with the login.
+    const cleared = ctx.writer(unavailable);
+    cleared.set(LOGIN_COOKIE, '', 0);
+    await writePendingLogins(cleared, [], config.session);
+    return unavailable;
+  }
   await writePendingLogins(writer, [], config.session);
   return response;
 }

@@ -3,7 +3,7 @@ import { failureResponse } from '@/lib/server/failure-page';
 import { freshLogin } from '@/lib/server/login/fresh';
 import { cookieRecorder } from '@/lib/server/session/cookies';
 import { translatorFor } from '@/lib/server/i18n';
-import { logError, routeContext, seeOther } from '@/lib/server/routes';
+import { logError, openSessionOr503, routeContext, seeOther } from '@/lib/server/routes';
 import { nextUrl } from '@/lib/server/safe-next';
 import { describeWikiError, startWikiDeadline } from '@/lib/server/wiki';
 
@@ -21,7 +21,8 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
   const ctx = routeContext(request);
   if (ctx instanceof NextResponse) return ctx;
   const { origin } = ctx;
-  const session = await ctx.store.open(request.cookies);
+  const session = await openSessionOr503(ctx, request);
+  if (session instanceof NextResponse) return session;
   const back = nextUrl(request.nextUrl.searchParams.get('next'), origin);
   const loggedOut = (): NextResponse => seeOther(new URL('/?notice=revoked', origin));
   if (session.login === null) {
