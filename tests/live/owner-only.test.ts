@@ -146,7 +146,7 @@ describe.skipIf(config === null)('an owner-only consumer on the live wiki', () =
         action: 'edit',
         title,
         appendtext: `\n* ${marker}`,
-        summary: `next-mwoauth: npm run test:live (owner-only consumer, OAuth ${config.protocol}), one line: ${marker}`,
+        summary: `next-mwoauth: npm run test:live (owner-only consumer${config.protocol === '2.0' ? ', OAuth 2.0' : ''}), one line: ${marker}`,
         token,
       },
       { assert: 'user' },
