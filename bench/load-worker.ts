@@ -24,6 +24,8 @@ export interface LoadTiming {
   totalMs: number;
   /** The Location header, for redirects ('' without). */
   location: string;
+  /** The names of the cookies the answer set (Set-Cookie), e.g. a refreshed login's. */
+  setCookies: string[];
 }
 
 export type LoadAnswer =
@@ -51,6 +53,7 @@ function once(agent: Agent, origin: URL, job: LoadRequest): Promise<LoadTiming> 
             ttfbMs,
             totalMs: performance.now() - start,
             location: typeof res.headers.location === 'string' ? res.headers.location : '',
+            setCookies: (res.headers['set-cookie'] ?? []).map((c) => c.slice(0, Math.max(0, c.indexOf('=')))),
           }),
         );
         res.on('error', reject);

@@ -5,9 +5,19 @@
 //
 // An owner-only consumer (https://www.mediawiki.org/wiki/OAuth/Owner-only_consumers) skips the
 // login handshake: the wiki shows its access token once, at registration, and it acts as the owner.
+// OAuth 1.0a (the default) signs every request with four values; OAuth 2.0 (MW_OAUTH_VERSION=2.0)
+// sends one access token as a Bearer header (it never expires for owner-only clients: o2-21).
 // See examples/README.md for registering one.
 import { parseArgs } from 'node:util';
-import { ApiClient, identify, MWOAuthError, type Identity } from '../lib/mwoauth';
+import {
+  ApiClient,
+  fetchProfile,
+  identify,
+  MWOAuthError,
+  type ApiAuth,
+  type SuppressedProfile,
+  type UserProfile,
+} from '../lib/mwoauth';
 
 const USAGE = `Usage: npx tsx examples/bot.ts [--page TITLE] [--dry-run]
 
@@ -19,11 +29,13 @@ Environment (examples/README.md):
   MW_INDEX_URL                          the wiki's index.php, e.g. https://test.wikipedia.org/w/index.php
   MW_API_URL                            optional: its api.php (default: beside index.php)
   MW_ISSUER                             optional: its canonical server, when not the origin of MW_INDEX_URL
-  MW_CONSUMER_KEY, MW_CONSUMER_SECRET   the owner-only consumer's key and secret
-  MW_ACCESS_TOKEN, MW_ACCESS_SECRET     the access token and secret shown at registration
+  MW_OAUTH_VERSION                      optional: 1.0a (the default) or 2.0, as the consumer was registered
+  MW_CONSUMER_KEY, MW_CONSUMER_SECRET   1.0a: the owner-only consumer's key and secret (2.0: not needed)
+  MW_ACCESS_TOKEN                       the access token shown at registration
+  MW_ACCESS_SECRET                      1.0a: the access secret shown with it (2.0: not needed)
   USER_AGENT                            your bot's name and a contact (Wikimedia User-Agent policy)`;
 
-const REQUIRED = [
+const REQUIRED_1 = [
   'MW_INDEX_URL',
   'MW_CONSUMER_KEY',
   'MW_CONSUMER_SECRET',
@@ -31,25 +43,52 @@ const REQUIRED = [
   'MW_ACCESS_SECRET',
   'USER_AGENT',
 ] as const;
+// OAuth 2.0's owner-only access token is all the wiki needs: no client ID or secret goes with it.
+const REQUIRED_2 = ['MW_INDEX_URL', 'MW_ACCESS_TOKEN', 'USER_AGENT'] as const;
+
+type BotAuth =
+  | {
+      protocol: '1.0a';
+      consumer: { key: string; secret: string };
+      accessToken: { key: string; secret: string };
+    }
+  | { protocol: '2.0'; bearer: string };
 
 interface BotConfig {
   indexUrl: string;
   apiUrl: string;
   issuer: string | null;
-  consumer: { key: string; secret: string };
-  accessToken: { key: string; secret: string };
+  auth: BotAuth;
   userAgent: string;
+}
+
+/** MW_OAUTH_VERSION as the app reads it (lib/server/config/oauth.ts): 1.0a by default. */
+function readVersion(raw: string): '1.0a' | '2.0' | null {
+  if (raw === '' || raw === '1.0a' || raw === '1.0') return '1.0a';
+  if (raw === '2.0' || raw === '2') return '2.0';
+  return null;
 }
 
 /** The configuration, or every problem with it at once (STYLE.md §7). Never quotes a secret. */
 function readConfig(env: NodeJS.ProcessEnv): BotConfig | { problems: string[] } {
   const get = (name: string): string => (env[name] ?? '').trim();
-  const missing = REQUIRED.filter((name) => get(name) === '');
-  if (missing.length > 0) {
+  const protocol = readVersion(get('MW_OAUTH_VERSION'));
+  if (protocol === null) {
     return {
       problems: [
-        `set ${missing.join(', ')} (${missing.length === 1 ? 'it is' : 'they are'} missing or empty). The four ` +
-          'MW_CONSUMER_*/MW_ACCESS_* values are shown once when you register an owner-only consumer ' +
+        'MW_OAUTH_VERSION must be "1.0a" (the default) or "2.0": the protocol the owner-only consumer was registered for.',
+      ],
+    };
+  }
+  const missing = (protocol === '2.0' ? REQUIRED_2 : REQUIRED_1).filter((name) => get(name) === '');
+  if (missing.length > 0) {
+    const shown =
+      protocol === '2.0'
+        ? 'MW_ACCESS_TOKEN is shown once when you register an owner-only OAuth 2.0 client'
+        : 'The four MW_CONSUMER_*/MW_ACCESS_* values are shown once when you register an owner-only consumer';
+    return {
+      problems: [
+        `set ${missing.join(', ')} (${missing.length === 1 ? 'it is' : 'they are'} missing or empty). ${shown} ` +
           '(examples/README.md); USER_AGENT names your bot and how to reach you, e.g. ' +
           '"my-bot/1.0 (https://example.org/my-bot; me@example.org)".',
       ],
@@ -72,14 +111,30 @@ function readConfig(env: NodeJS.ProcessEnv): BotConfig | { problems: string[] } 
     indexUrl: get('MW_INDEX_URL'),
     apiUrl,
     issuer: issuer === '' ? null : issuer,
-    consumer: { key: get('MW_CONSUMER_KEY'), secret: get('MW_CONSUMER_SECRET') },
-    accessToken: { key: get('MW_ACCESS_TOKEN'), secret: get('MW_ACCESS_SECRET') },
+    auth:
+      protocol === '2.0'
+        ? { protocol, bearer: get('MW_ACCESS_TOKEN') }
+        : {
+            protocol,
+            consumer: { key: get('MW_CONSUMER_KEY'), secret: get('MW_CONSUMER_SECRET') },
+            accessToken: { key: get('MW_ACCESS_TOKEN'), secret: get('MW_ACCESS_SECRET') },
+          },
     userAgent: get('USER_AGENT'),
   };
 }
 
+const REFUSED_1 =
+  'The wiki refused the credentials: check MW_CONSUMER_KEY, MW_CONSUMER_SECRET, MW_ACCESS_TOKEN and ' +
+  'MW_ACCESS_SECRET (all four from the same owner-only consumer, on this wiki or its wiki farm), and ' +
+  'that the consumer is not disabled (Special:OAuthConsumerRegistration/list).';
+const REFUSED_2 =
+  'The wiki refused MW_ACCESS_TOKEN: give the access token shown when the owner-only OAuth 2.0 client was ' +
+  'registered, on this wiki or its wiki farm, whole (a JWT: three parts joined by dots), and check that the ' +
+  'client is not disabled (Special:OAuthConsumerRegistration/list). An OAuth 1.0a consumer needs ' +
+  'MW_OAUTH_VERSION=1.0a.';
+
 /** What to do about an error, from its code (never from its wording: MWOAuthError's codes are stable). */
-function hint(error: MWOAuthError): string | null {
+function hint(error: MWOAuthError, protocol: BotAuth['protocol']): string | null {
   switch (error.code) {
     case 'invalid_url':
       return 'Check MW_INDEX_URL (index.php) and MW_API_URL (api.php).';
@@ -99,11 +154,12 @@ function hint(error: MWOAuthError): string | null {
         case 'mwoauth-invalid-authorization':
         case 'mwoauth-oauth-exception':
         case 'mwoauthdatastore-access-token-not-found':
-          return (
-            'The wiki refused the credentials: check MW_CONSUMER_KEY, MW_CONSUMER_SECRET, MW_ACCESS_TOKEN and ' +
-            'MW_ACCESS_SECRET (all four from the same owner-only consumer, on this wiki or its wiki farm), and ' +
-            'that the consumer is not disabled (Special:OAuthConsumerRegistration/list).'
-          );
+          return protocol === '2.0' ? REFUSED_2 : REFUSED_1;
+        // OAuth 2.0's profile (rest.php/oauth2/resource/profile) refuses a bad, expired or revoked
+        // Bearer token with 401 access_denied (o2-10); api.php with mwoauth-invalid-authorization (o2-13).
+        case 'access_denied':
+        case 'invalid_token':
+          return REFUSED_2;
         case 'permissiondenied':
           return 'The consumer lacks a grant: it needs "Edit existing pages" and "Create, edit, and move pages".';
         case 'protectedpage':
@@ -122,16 +178,24 @@ function hint(error: MWOAuthError): string | null {
   }
 }
 
-function describeUser(me: Identity): string {
+function describeUser(me: UserProfile | SuppressedProfile): string {
   if (me.suppressed) return `a suppressed user (id ${me.sub})`;
   return `${me.username} (central user id ${me.sub}; grants: ${me.grants.join(', ')})`;
 }
 
-async function run(config: BotConfig, page: string | null, dryRun: boolean): Promise<number> {
-  const me = await identify(config.indexUrl, config.consumer, config.accessToken, {
+/** Who the credentials act as: 1.0a's verified identify JWT, or 2.0's profile (over TLS; no JWT). */
+function whoAmI(config: BotConfig): Promise<UserProfile | SuppressedProfile> {
+  const { auth } = config;
+  if (auth.protocol === '2.0')
+    return fetchProfile(config.indexUrl, auth.bearer, { userAgent: config.userAgent });
+  return identify(config.indexUrl, auth.consumer, auth.accessToken, {
     userAgent: config.userAgent,
     ...(config.issuer === null ? {} : { issuer: config.issuer }),
   });
+}
+
+async function run(config: BotConfig, page: string | null, dryRun: boolean): Promise<number> {
+  const me = await whoAmI(config);
   console.log(`Acting as ${describeUser(me)} on ${new URL(config.indexUrl).host}.`);
   if (me.suppressed) {
     console.error('examples/bot.ts: a suppressed account cannot edit.');
@@ -148,10 +212,13 @@ async function run(config: BotConfig, page: string | null, dryRun: boolean): Pro
 
   // maxlag=5: Wikimedia asks bots to pause when replicas lag (Manual:Maxlag_parameter); the client
   // waits and retries as the wiki says. assert=user: fail rather than edit logged out.
+  const auth: ApiAuth =
+    config.auth.protocol === '2.0'
+      ? { bearer: config.auth.bearer }
+      : { consumer: config.auth.consumer, accessToken: config.auth.accessToken };
   const api = new ApiClient({
     apiUrl: config.apiUrl,
-    consumer: config.consumer,
-    accessToken: config.accessToken,
+    auth,
     userAgent: config.userAgent,
     maxlag: 5,
     assert: 'user',
@@ -213,7 +280,7 @@ async function main(argv: string[]): Promise<number> {
     if (!(error instanceof MWOAuthError)) throw error;
     // lib/mwoauth keeps secrets out of its messages; the code says what kind of failure it was.
     const code = error.mediawikiCode === null ? error.code : `${error.code}: ${error.mediawikiCode}`;
-    const fix = hint(error);
+    const fix = hint(error, config.auth.protocol);
     console.error(`examples/bot.ts failed [${code}]: ${error.message}${fix === null ? '' : `\n${fix}`}`);
     return 1;
   }

@@ -67,8 +67,9 @@ async function main(): Promise<void> {
   let env: NodeJS.ProcessEnv = process.env;
   if ((process.env.MW_CONSUMER_KEY ?? '') === '') {
     wiki = await startWiki();
-    // MW_OAUTH_VERSION=2.0: devwiki's confidential OAuth 2.0 client, whose redirect URI is MW_CALLBACK's.
-    const oauth2 = (process.env.MW_OAUTH_VERSION ?? '').trim() === '2.0';
+    // MW_OAUTH_VERSION=2.0 (or 2, as lib/server/config/oauth.ts reads it): devwiki's confidential
+    // OAuth 2.0 client, whose redirect URI is MW_CALLBACK's.
+    const oauth2 = ['2.0', '2'].includes((process.env.MW_OAUTH_VERSION ?? '').trim());
     const app = wiki.consumers.find(
       (c) =>
         !c.ownerOnly &&

@@ -11,9 +11,11 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Devwiki } from '../devwiki';
-import { startRehearsalWiki, rehearsalEnv } from '../tests/live/devwiki-rehearsal';
+import { freePort } from '../tests/support/e2e-app';
+import { startRehearsalWiki, rehearsalEnv, rehearsalEnv2 } from '../tests/live/devwiki-rehearsal';
 import {
   invalidVariables,
+  liveProtocol,
   LIVE_PART_NAMES,
   LIVE_PARTS,
   missingVariables,
@@ -86,8 +88,16 @@ async function main(args: readonly string[]): Promise<number> {
   let devwiki: Devwiki | null = null;
   try {
     if (args.includes('--devwiki')) {
-      devwiki = await startRehearsalWiki();
-      Object.assign(env, rehearsalEnv(devwiki));
+      // LIVE_MW_OAUTH_VERSION=2.0 rehearses the OAuth 2.0 parts: a 2.0 client registered for a
+      // free port (its exact callback) and devwiki's owner-only 2.0 client.
+      if (liveProtocol(env) === '2.0') {
+        const port = await freePort();
+        devwiki = await startRehearsalWiki({ oauth2CallbackPort: port });
+        Object.assign(env, await rehearsalEnv2(devwiki, port));
+      } else {
+        devwiki = await startRehearsalWiki();
+        Object.assign(env, rehearsalEnv(devwiki));
+      }
       console.log(
         `test:live: REHEARSAL against devwiki at ${devwiki.indexUrl}, a local stand-in for a wiki: this shows the suite works, not that a real wiki does.`,
       );

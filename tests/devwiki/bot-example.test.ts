@@ -1,5 +1,6 @@
 // examples/bot.ts run as a bot author runs it (`npx tsx examples/bot.ts`, a child process) against
-// devwiki's owner-only consumer 3 (owner Admin) and its documented access token.
+// devwiki's owner-only consumer 3 (owner Admin) and its documented access token, and with
+// MW_OAUTH_VERSION=2.0 against the owner-only OAuth 2.0 client 6 (owner Admin) and its access token.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ if (ownerOnly?.accessToken === undefined)
   throw new Error('devwiki has no owner-only consumer with an access token');
 const ACCESS_SECRET = ownerOnly.accessToken.secret;
 const VARIABLES = [
+  'MW_OAUTH_VERSION',
   'MW_INDEX_URL',
   'MW_API_URL',
   'MW_ISSUER',
@@ -24,10 +26,15 @@ const VARIABLES = [
   'USER_AGENT',
 ];
 
+const ownerOnly2 = defaultConsumers().find((c) => c.ownerOnly && c.oauthVersion === '2.0');
+if (ownerOnly2 === undefined) throw new Error('devwiki has no owner-only OAuth 2.0 client');
+
 let wiki: Devwiki;
+let bearer: string;
 
 beforeAll(async () => {
   wiki = await startDevwiki();
+  bearer = await wiki.ownerOnlyAccessToken(ownerOnly2.key);
 });
 
 afterAll(async () => {
@@ -136,5 +143,96 @@ describe('examples/bot.ts', () => {
     expect(run.status).toBe(2);
     expect(run.stderr).toContain("Unknown option '--pgae'");
     expect(run.stderr).toContain('Usage: npx tsx examples/bot.ts [--page TITLE] [--dry-run]');
+  });
+});
+
+describe('examples/bot.ts with MW_OAUTH_VERSION=2.0', () => {
+  /** The 2.0 environment: the owner-only client's access token, no consumer key or secret. */
+  function bot2Env(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+    return {
+      MW_OAUTH_VERSION: '2.0',
+      MW_INDEX_URL: wiki.indexUrl,
+      MW_ACCESS_TOKEN: bearer,
+      USER_AGENT: 'next-mwoauth-example-bot-test/1.0 (tests/devwiki; nobody@example.org)',
+      ...overrides,
+    };
+  }
+
+  it('should say who it is from the profile and append a line with a Bearer token, as Admin and untagged', async () => {
+    const before = wiki.requests.length;
+    const run = await runBot(bot2Env(), ['--page', 'User:Admin/OAuth 2.0 sandbox']);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(
+      'Acting as Admin (central user id 1; grants: basic, editpage, createeditmovepage, privateinfo)',
+    );
+    const saved = wiki.readPage('User:Admin/OAuth 2.0 sandbox');
+    expect(saved).toMatchObject({
+      user: 'Admin',
+      comment: 'next-mwoauth example bot (examples/bot.ts): append one line',
+      // Owner-only clients' edits carry no "OAuth CID" tag, in 2.0 as in 1.0a (devwiki/api.ts).
+      tags: [],
+    });
+    expect(saved?.content).toMatch(/^\* Hello from next-mwoauth's example bot, \d{4}-\d\d-\d\dT[\d:.]+Z$/m);
+    expect(run.stdout).toContain(`Saved User:Admin/OAuth 2.0 sandbox: revision ${saved?.revid}`);
+    // The profile said who; no 1.0a identify, no token request (the owner-only token is ready).
+    const made = wiki.requests.slice(before);
+    expect(made.filter((r) => r.endpoint === 'profile')).toHaveLength(1);
+    expect(made.filter((r) => r.endpoint === 'identify' || r.endpoint === 'token')).toEqual([]);
+    expect(made.filter((r) => r.endpoint === 'api' && r.action === 'edit')).toHaveLength(1);
+  });
+
+  it("should default to the owner's sandbox and edit nothing with --dry-run", async () => {
+    const before = wiki.requests.length;
+    const run = await runBot(bot2Env(), ['--dry-run']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/Dry run: would append to User:Admin\/sandbox: \* Hello from/);
+    const made = wiki.requests.slice(before);
+    expect(made.map((r) => r.endpoint)).toEqual(['profile']);
+  });
+
+  it('should need only MW_INDEX_URL, MW_ACCESS_TOKEN and USER_AGENT, naming those missing', async () => {
+    const before = wiki.requests.length;
+    const run = await runBot(bot2Env({ MW_ACCESS_TOKEN: undefined, USER_AGENT: '' }));
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(
+      'examples/bot.ts cannot start: set MW_ACCESS_TOKEN, USER_AGENT (they are missing or empty).',
+    );
+    expect(run.stderr).not.toContain('MW_CONSUMER_KEY');
+    expect(wiki.requests.length).toBe(before);
+  });
+
+  it('should refuse an unknown MW_OAUTH_VERSION before any request', async () => {
+    const before = wiki.requests.length;
+    const run = await runBot(bot2Env({ MW_OAUTH_VERSION: '3' }));
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('MW_OAUTH_VERSION must be "1.0a" (the default) or "2.0"');
+    expect(wiki.requests.length).toBe(before);
+  });
+
+  it("should fail with the profile's access_denied and the fix, without printing the token, when the token is wrong", async () => {
+    // A well-formed JWT the wiki did not sign: the profile answers 401 access_denied (o2-10).
+    const [header, payload] = bearer.split('.');
+    const wrong = `${header}.${payload}.AAAA`;
+    const run = await runBot(bot2Env({ MW_ACCESS_TOKEN: wrong }));
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/^examples\/bot\.ts failed \[mediawiki: access_denied\]/);
+    expect(run.stderr).toContain('The wiki refused MW_ACCESS_TOKEN');
+    for (const secret of [wrong, bearer, ownerOnly2?.secret ?? '']) {
+      expect(run.stdout + run.stderr).not.toContain(secret);
+    }
+  });
+
+  it('should treat a 1.0a consumer left in the environment as unused', async () => {
+    const run = await runBot(
+      bot2Env({
+        MW_CONSUMER_KEY: ownerOnly?.key,
+        MW_CONSUMER_SECRET: 'not-used-in-2.0',
+        MW_ACCESS_SECRET: 'not-used-in-2.0',
+      }),
+      ['--dry-run'],
+    );
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('Acting as Admin');
   });
 });

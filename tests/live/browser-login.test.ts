@@ -3,7 +3,9 @@
 // Runs only when every variable of LIVE_PARTS.browser is set (tests/live/env.ts). The consumer must
 // be registered with the callback http://localhost:1/api/mwoauth/callback and "Allow consumer to
 // specify a callback in requests": on a callback-is-prefix consumer, registered port 1 matches any
-// port (_facts.json, fixture 24b), so the app can run on a free port.
+// port (_facts.json, fixture 24b), so the app can run on a free port. With LIVE_MW_OAUTH_VERSION=2.0
+// the consumer is an OAuth 2.0 client registered with exactly LIVE_CALLBACK
+// (http://localhost:<port>/api/mwoauth/callback: 2.0 has no prefix rule), and the app runs on that port.
 //
 // Every selector is a name or id the real pages use (and devwiki keeps):
 // - Special:UserLogin: inputs name=wpName, name=wpPassword (ids wpName1, wpPassword1), submit
@@ -13,7 +15,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, startAppServer, type AppServer, type E2EBrowser } from '@/tests/support/e2e-app';
-import { browserConfig, skipLine, type BrowserConfig } from './env';
+import { browserConfig, callbackPort, skipLine, type BrowserConfig } from './env';
 
 const config = browserConfig();
 if (config === null) console.log(skipLine('browser'));
@@ -129,7 +131,11 @@ async function passThroughTheWiki(
     }
     // Extension:OAuth's error pages ("Application Connection Error") link the error's help page,
     // Help:OAuth/Errors#E00N (fixtures 28b, 28c): no point waiting for anything else.
-    if (await isVisible(page, 'a[href*="Help:OAuth/Errors"]')) {
+    // OAuth 2.0's authorize errors are the same page without that link (o2-17, o2-18).
+    if (
+      (await isVisible(page, 'a[href*="Help:OAuth/Errors"]')) ||
+      (await isVisible(page, '#firstHeading:has-text("Application Connection Error")'))
+    ) {
       throw new Error(`The wiki refused the authorization: ${await describePage(page)}`);
     }
     // Between pages, or on an intermediate one (central login): look again shortly.
@@ -147,7 +153,12 @@ describe.skipIf(config === null)('logging in on the live wiki in a browser', () 
   beforeAll(async () => {
     if (config === null) return;
     browser = await launchBrowser();
+    // 2.0: the port of the registered callback (env.ts checked its form); startAppServer then sets
+    // MW_CALLBACK to http://localhost:<port>/api/mwoauth/callback, the registered URL itself.
+    const port = config.callback === null ? null : callbackPort(config.callback);
     server = await startAppServer({
+      ...(port === null ? {} : { port }),
+      ...(config.protocol === '2.0' ? { env: { MW_OAUTH_VERSION: '2.0' } } : {}),
       wiki: {
         indexUrl: config.indexUrl,
         apiUrl: config.apiUrl,
@@ -195,7 +206,7 @@ describe.skipIf(config === null)('logging in on the live wiki in a browser', () 
     await expect(page.locator('h1').textContent()).resolves.toBe(normaliseUsername(config.username));
     await browser.screenshot(page, 'live-04-profile');
     expect(await sessionCookie()).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
-    // A fresh, verified identify through the app (the wiki's JWT: iss, aud, nonce checked).
+    // A fresh identify through the app (1.0a: the wiki's JWT, iss, aud and nonce checked; 2.0: the profile).
     const identity = await page.request.get(`${origin}/api/mwoauth/identify`);
     expect(identity.status()).toBe(200);
     await expect(identity.json()).resolves.toMatchObject({ username: normaliseUsername(config.username) });

@@ -44,6 +44,60 @@ export function rehearsalEnv(devwiki: Devwiki): Record<string, string> {
   };
 }
 
-export async function startRehearsalWiki(): Promise<Devwiki> {
-  return startDevwiki({ consumers: [REHEARSAL_APP_CONSUMER, rehearsalOwnerOnlyConsumer()] });
+/**
+ * The app's OAuth 2.0 client, registered as the docs ask: exactly the callback on `port` (2.0 has no
+ * prefix rule), confidential.
+ */
+export function rehearsalOAuth2Client(port: number): DevwikiConsumer {
+  return {
+    id: 62,
+    name: 'next-mwoauth live rehearsal (OAuth 2.0)',
+    key: 'feedfacefeedfacefeedface00000062',
+    secret: 'feedfacefeedfacefeedfacefeedfacefeed0062',
+    oauthVersion: '2.0',
+    confidential: true,
+    callbackUrl: `http://localhost:${port}/api/mwoauth/callback`,
+    callbackIsPrefix: false,
+    grants: ['basic', 'editpage', 'createeditmovepage'],
+    ownerOnly: false,
+  };
+}
+
+/** devwiki's default owner-only OAuth 2.0 client 6, owned by Admin. */
+export function rehearsalOwnerOnlyClient(): DevwikiConsumer {
+  const client = defaultConsumers().find((c) => c.ownerOnly && c.oauthVersion === '2.0');
+  if (client === undefined) throw new Error('devwiki has no default owner-only OAuth 2.0 client');
+  return client;
+}
+
+/**
+ * The rehearsal's devwiki: the 1.0a consumers, and with `oauth2CallbackPort` also the 2.0 client
+ * registered for the app on that port and the owner-only 2.0 client.
+ */
+export async function startRehearsalWiki(options: { oauth2CallbackPort?: number } = {}): Promise<Devwiki> {
+  const port = options.oauth2CallbackPort;
+  return startDevwiki({
+    consumers: [
+      REHEARSAL_APP_CONSUMER,
+      rehearsalOwnerOnlyConsumer(),
+      ...(port === undefined ? [] : [rehearsalOAuth2Client(port), rehearsalOwnerOnlyClient()]),
+    ],
+  });
+}
+
+/** The LIVE_* variables for LIVE_MW_OAUTH_VERSION=2.0 against `devwiki` (started with `port`). */
+export async function rehearsalEnv2(devwiki: Devwiki, port: number): Promise<Record<string, string>> {
+  const app = rehearsalOAuth2Client(port);
+  // The wiki, the account and USER_AGENT as for 1.0a; none of 1.0a's owner-only values.
+  const common = Object.fromEntries(
+    Object.entries(rehearsalEnv(devwiki)).filter(([name]) => !name.startsWith('LIVE_OWNER_')),
+  );
+  return {
+    ...common,
+    LIVE_MW_OAUTH_VERSION: '2.0',
+    LIVE_OWNER_ACCESS_TOKEN: await devwiki.ownerOnlyAccessToken(rehearsalOwnerOnlyClient().key),
+    LIVE_CONSUMER_KEY: app.key,
+    LIVE_CONSUMER_SECRET: app.secret,
+    LIVE_CALLBACK: app.callbackUrl,
+  };
 }

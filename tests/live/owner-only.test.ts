@@ -1,9 +1,19 @@
-// Live, opt-in (npm run test:live): lib/mwoauth with an owner-only consumer against a real wiki.
+// Live, opt-in (npm run test:live): lib/mwoauth with an owner-only consumer against a real wiki
+// (OAuth 1.0a, or with LIVE_MW_OAUTH_VERSION=2.0 an owner-only 2.0 client's access token as Bearer).
 // Runs only when every variable of LIVE_PARTS['owner-only'] is set (tests/live/env.ts); makes exactly
 // one edit per run, with maxlag=5 as Wikimedia asks of bots (https://www.mediawiki.org/wiki/Manual:Maxlag_parameter).
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, identify, initiate, MWOAuthError, type ApiResponse } from '@/lib/mwoauth';
+import {
+  ApiClient,
+  fetchProfile,
+  identify,
+  initiate,
+  MWOAuthError,
+  type ApiResponse,
+  type SuppressedProfile,
+  type UserProfile,
+} from '@/lib/mwoauth';
 import { ownerOnlyConfig, skipLine } from './env';
 
 const config = ownerOnlyConfig();
@@ -53,20 +63,31 @@ describe.skipIf(config === null)('an owner-only consumer on the live wiki', () =
     if (config === null) return;
     api = new ApiClient({
       apiUrl: config.apiUrl,
-      consumer: config.consumer,
-      accessToken: config.accessToken,
+      auth:
+        config.protocol === '2.0'
+          ? { bearer: config.bearer }
+          : { consumer: config.consumer, accessToken: config.accessToken },
       userAgent: config.userAgent,
       maxlag: 5,
     });
   });
 
+  /** Who the credentials act as: 1.0a's verified identify, or 2.0's profile (o2-22). */
+  function whoAmI(): Promise<UserProfile | SuppressedProfile> {
+    if (config === null) throw new Error('not configured');
+    if (config.protocol === '2.0') {
+      return fetchProfile(config.indexUrl, config.bearer, { userAgent: config.userAgent });
+    }
+    return identify(config.indexUrl, config.consumer, config.accessToken, {
+      userAgent: config.userAgent,
+      ...(config.issuer === null ? {} : { issuer: config.issuer }),
+    });
+  }
+
   it('should be identified as its owner, and userinfo should name the same user', async () => {
     if (config === null) return;
     const [me, info] = await Promise.all([
-      identify(config.indexUrl, config.consumer, config.accessToken, {
-        userAgent: config.userAgent,
-        ...(config.issuer === null ? {} : { issuer: config.issuer }),
-      }),
+      whoAmI(),
       api.get({ action: 'query', meta: 'userinfo' }, { assert: 'user' }),
     ]);
     if (me.suppressed) throw new Error('The owner account is suppressed on this wiki: use another account.');
@@ -79,15 +100,40 @@ describe.skipIf(config === null)('an owner-only consumer on the live wiki', () =
     console.log(`live: the owner-only consumer acts as ${owner} (grants: ${me.grants.join(', ')})`);
   });
 
-  it('should be refused a login handshake, since owner-only consumers cannot initiate (fixture 25)', async () => {
-    if (config === null) return;
-    const error = await initiate(config.indexUrl, config.consumer, { userAgent: config.userAgent }).then(
-      () => null,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(MWOAuthError);
-    expect(error).toMatchObject({ code: 'mediawiki', mediawikiCode: 'mwoauthserver-consumer-owner-only' });
-  });
+  // One test in each mode, so that each mode runs four: what shows this is an owner-only credential.
+  it(
+    config?.protocol === '2.0'
+      ? 'should hold an OAuth 2.0 access token that does not expire for years, as the wiki shows it at registration (o2-21)'
+      : 'should be refused a login handshake, since owner-only consumers cannot initiate (fixture 25)',
+    async () => {
+      if (config === null) return;
+      if (config.protocol === '1.0a') {
+        const error = await initiate(config.indexUrl, config.consumer, { userAgent: config.userAgent }).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(MWOAuthError);
+        expect(error).toMatchObject({
+          code: 'mediawiki',
+          mediawikiCode: 'mwoauthserver-consumer-owner-only',
+        });
+        return;
+      }
+      // The token is an RS256 JWT (o2-06); its exp says how long it lives. The owner-only one is
+      // made to outlive the tool (o2-21: a thousand years): one that expires would need a refresh
+      // token, which owner-only clients never get (o2-23).
+      const payload = config.bearer.split('.')[1] ?? '';
+      let claims: unknown = null;
+      try {
+        claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+      } catch {
+        claims = null;
+      }
+      const exp: unknown = typeof claims === 'object' && claims !== null ? Reflect.get(claims, 'exp') : null;
+      expect(typeof exp, 'LIVE_OWNER_ACCESS_TOKEN is not a JWT: copy the whole access token').toBe('number');
+      expect(Number(exp)).toBeGreaterThan(Date.now() / 1000 + 10 * 365 * 24 * 3600);
+    },
+  );
 
   it("should append one line to the owner's sandbox, which reads back as the owner's latest revision", async () => {
     if (config === null) return;
@@ -100,7 +146,7 @@ describe.skipIf(config === null)('an owner-only consumer on the live wiki', () =
         action: 'edit',
         title,
         appendtext: `\n* ${marker}`,
-        summary: `next-mwoauth: npm run test:live (owner-only consumer), one line: ${marker}`,
+        summary: `next-mwoauth: npm run test:live (owner-only consumer${config.protocol === '2.0' ? ', OAuth 2.0' : ''}), one line: ${marker}`,
         token,
       },
       { assert: 'user' },

@@ -214,6 +214,8 @@ export function nextBuild(dir: string): Promise<void> {
 export const APP_SOURCES: readonly string[] = [
   'app',
   'lib',
+  // The messages (lib/server/i18n/messages.ts imports @/i18n/*.json).
+  'i18n',
   'public',
   'proxy.ts',
   'instrumentation.ts',
