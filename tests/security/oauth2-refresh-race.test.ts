@@ -1,0 +1,164 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { DevwikiConsumer } from '@/devwiki';
+import { freePort, startE2EServer, type E2EServer } from '@/tests/support/e2e-app';
+import { Browser, LOGIN_COOKIE, loginCookieSet, Secrets, send, tally, type Reply } from './support';
+
+// No spurious logout (issue 11): ONE OAuth 2.0 session at the expiry of its access token, many
+// requests at once with that one cookie, against the built app (`next start`, proxy.ts refreshing
+// for pages) and devwiki, whose refresh tokens rotate (the old one dies at first use: o2-15).
+// Counts: how many answers were a logout, and how many refresh requests reached the wiki.
+
+const PARALLEL = 10;
+
+let app: E2EServer;
+let secrets: Secrets;
+
+beforeAll(async () => {
+  const port = await freePort();
+  const client: DevwikiConsumer = {
+    id: 46,
+    name: 'next-mwoauth security (OAuth 2.0, refresh race)',
+    key: 'e2ee2ee2ee2ee2ee2ee2ee2ee2e00046',
+    secret: 'e2ee2ee2ee2ee2ee2ee2ee2ee2ee2ee2ee200046',
+    oauthVersion: '2.0',
+    confidential: true,
+    callbackUrl: `http://localhost:${port}/api/mwoauth/callback`,
+    callbackIsPrefix: false,
+    grants: ['basic', 'editpage', 'createeditmovepage'],
+    ownerOnly: false,
+  };
+  // Refresh tokens that outlive the file unless a test shortens them (MediaWiki 1.39's default is PT1M).
+  app = await startE2EServer({ port, consumer: client, devwiki: { refreshTokenTtlS: 3600 } });
+  secrets = new Secrets(app);
+});
+afterAll(async () => {
+  await app?.close();
+});
+beforeEach(() => {
+  app.devwiki.setClockOffset(0);
+  app.devwiki.setTokenLifetimes({ accessTokenTtlS: 3600, refreshTokenTtlS: 3600 });
+});
+
+function refreshRequests(): number {
+  return app.devwiki.requests.filter((r) => r.endpoint === 'token' && r.grantType === 'refresh_token')
+    .length;
+}
+
+/**
+ * A browser logged in as `username` with an access token that expires in 30 s: due at once (the
+ * app refreshes 60 s ahead). Tokens issued afterwards live an hour again.
+ */
+async function loggedInAtExpiry(username: string): Promise<Browser> {
+  app.devwiki.setTokenLifetimes({ accessTokenTtlS: 30 });
+  const browser = new Browser(app, secrets);
+  const back = await browser.logIn(username);
+  expect(back.status).toBe(303);
+  expect(browser.jar.cookies.has(LOGIN_COOKIE)).toBe(true);
+  app.devwiki.setTokenLifetimes({ accessTokenTtlS: 3600 });
+  return browser;
+}
+
+/** A logout, as a page answer: to the login page, the revoked notice, or a cleared login cookie. */
+function isLogout(reply: Reply): boolean {
+  const to = reply.location === null ? '' : `${reply.location.pathname}${reply.location.search}`;
+  return (
+    reply.status !== 200 ||
+    to.includes('notice=revoked') ||
+    to.startsWith('/api/mwoauth/initiate') ||
+    loginCookieSet(reply) === ''
+  );
+}
+
+describe('ten page requests at once with one session at expiry', () => {
+  it('should log nobody out and refresh exactly once; a late request with the old cookie gets the successor', async () => {
+    const browser = await loggedInAtExpiry('Alice');
+    const cookie = browser.jar.header();
+    const before = refreshRequests();
+
+    const replies = await Promise.all(
+      Array.from({ length: PARALLEL }, () => send(app, '/profile', { cookie })),
+    );
+    const logouts = replies.filter(isLogout).length;
+    const refreshes = refreshRequests() - before;
+    const withNewCookie = replies.filter((r) => (loginCookieSet(r) ?? '') !== '').length;
+    console.log(
+      `race (2.0, /profile ×${PARALLEL}, one cookie at expiry): statuses ${JSON.stringify(tally(replies.map((r) => r.status)))}, ` +
+        `${logouts} logouts, ${refreshes} refresh request(s) to the wiki, ${withNewCookie} answers carrying the refreshed cookie`,
+    );
+    expect(logouts).toBe(0);
+    expect(refreshes).toBe(1);
+    for (const reply of replies) {
+      expect(reply.status).toBe(200);
+      expect(reply.body).toMatch(/<h1[^>]*>Alice<\/h1>/);
+    }
+    // Every answer stores the rotated refresh token (the old one is dead on the wiki).
+    expect(withNewCookie).toBe(PARALLEL);
+
+    // A request that left before the refresh, arriving now with the old cookie (old refresh token):
+    // the successor, within the 60 s grace, not a logout and not a second refresh.
+    const late = await send(app, '/profile', { cookie });
+    expect(isLogout(late)).toBe(false);
+    expect(late.body).toMatch(/<h1[^>]*>Alice<\/h1>/);
+    expect(loginCookieSet(late) ?? '').not.toBe('');
+    expect(refreshRequests() - before).toBe(1);
+    console.log(
+      `race (2.0): a late request with the old cookie → ${late.status}, ${refreshRequests() - before} refresh request(s) in all`,
+    );
+
+    // And the browser, with the cookie one of the answers set, carries on without refreshing.
+    const next = replies[0];
+    if (next === undefined) throw new Error('no reply');
+    browser.jar.cookies.set(LOGIN_COOKIE, loginCookieSet(next) ?? '');
+    const after = await browser.send('/profile');
+    expect(after.status).toBe(200);
+    expect(loginCookieSet(after)).toBeNull();
+    expect(refreshRequests() - before).toBe(1);
+  });
+
+  it('should refresh exactly once for ten identify calls at once (route handlers)', async () => {
+    const browser = await loggedInAtExpiry('Alice');
+    const cookie = browser.jar.header();
+    const before = refreshRequests();
+    const replies = await Promise.all(
+      Array.from({ length: PARALLEL }, () => send(app, '/api/mwoauth/identify', { cookie })),
+    );
+    const refreshes = refreshRequests() - before;
+    console.log(
+      `race (2.0, /api/mwoauth/identify ×${PARALLEL}): statuses ${JSON.stringify(tally(replies.map((r) => r.status)))}, ${refreshes} refresh request(s)`,
+    );
+    expect(replies.map((r) => r.status)).toEqual(Array.from({ length: PARALLEL }, () => 200));
+    expect(refreshes).toBe(1);
+  });
+});
+
+describe('a refresh token that is really dead', () => {
+  it('should log out with the message when access was revoked on the wiki', async () => {
+    const browser = await loggedInAtExpiry('Carol');
+    app.devwiki.revoke('Carol', app.consumer.key);
+    const before = refreshRequests();
+    const reply = await browser.send('/profile');
+    expect(reply.status).toBe(303);
+    expect(reply.location?.href).toBe(`${app.origin}/?notice=revoked`);
+    expect(loginCookieSet(reply)).toBe('');
+    expect(refreshRequests() - before).toBe(1);
+    const home = await browser.send('/?notice=revoked');
+    expect(home.status).toBe(200);
+    expect(home.body).toContain('Your access was revoked on the wiki');
+  });
+
+  it('should log out with the message when the refresh token has expired (refreshTokenTtlS)', async () => {
+    app.devwiki.setTokenLifetimes({ refreshTokenTtlS: 5 });
+    const browser = await loggedInAtExpiry('Dave');
+    // Ten seconds later on the wiki: the refresh token is dead, the access token due.
+    app.devwiki.setClockOffset(10);
+    const before = refreshRequests();
+    const replies = await Promise.all(Array.from({ length: 3 }, () => browser.send('/profile')));
+    for (const reply of replies) {
+      expect(reply.status).toBe(303);
+      expect(reply.location?.href).toBe(`${app.origin}/?notice=revoked`);
+    }
+    // Three requests at once, one refresh: the wiki's refusal is shared, not asked three times.
+    expect(refreshRequests() - before).toBe(1);
+    expect(browser.jar.cookies.has(LOGIN_COOKIE)).toBe(false);
+  });
+});
