@@ -127,6 +127,52 @@ describe('OAuth 2.0 with a confidential client, in a browser', () => {
     );
     await page.close();
   });
+
+  it('should save sandbox edits with tokens always due for a refresh, then log out with the message once the grant is revoked', async () => {
+    // 30 s access tokens: due at once (60 s margin), so every request refreshes first (proxy.ts
+    // for the page and for the server action's POST).
+    app.devwiki.setTokenLifetimes({ accessTokenTtlS: 30 });
+    try {
+      const refreshes = (): number =>
+        app.devwiki.requests.filter((r) => r.endpoint === 'token' && r.grantType === 'refresh_token').length;
+      // Logged out of the wiki (its session cookie dropped), so the wiki asks who logs in.
+      await app.context.clearCookies({ domain: '127.0.0.1' });
+      const page = await app.context.newPage();
+      await page.goto(`${app.origin}/sandbox`);
+      await page.waitForURL(/Special(:|%3A)UserLogin/);
+      await logInOnWiki(page, 'Bob');
+      await Promise.all([page.waitForURL(`${app.origin}/sandbox`), page.click('button[name=accept]')]);
+      await expect(page.locator('h1').textContent()).resolves.toBe('Sandbox');
+      const before = refreshes();
+      const line = `E2E refreshed line ${Date.now()}`;
+      await page.fill('#line', line);
+      await Promise.all([
+        page.waitForURL(/\/sandbox\?saved=\d+$/),
+        page.click('button[type=submit].primary'),
+      ]);
+      expect(refreshes()).toBeGreaterThan(before);
+      const saved = await readRevisionThroughApi(app.devwiki.apiUrl, 'User:Bob/sandbox');
+      expect(saved?.content.split('\n')).toContain(`* ${line}`);
+      expect(saved?.user).toBe('Bob');
+
+      app.devwiki.revoke('Bob', confidential.key);
+      await page.fill('#line', 'never saved');
+      await Promise.all([
+        page.waitForURL(`${app.origin}/?notice=revoked`),
+        page.click('button[type=submit].primary'),
+      ]);
+      await expect(page.locator('.message-warning').textContent()).resolves.toContain(
+        'Your access was revoked on the wiki',
+      );
+      expect(await loginCookie(app)).toBeUndefined();
+      await app.screenshot(page, 'o2-confidential-06-revoked-at-refresh');
+      const after = await readRevisionThroughApi(app.devwiki.apiUrl, 'User:Bob/sandbox');
+      expect(after?.revid).toBe(saved?.revid);
+      await page.close();
+    } finally {
+      app.devwiki.setTokenLifetimes({ accessTokenTtlS: 3600 });
+    }
+  });
 });
 
 describe('OAuth 2.0 with a public client (no secret), in a browser', () => {

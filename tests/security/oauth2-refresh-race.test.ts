@@ -40,8 +40,7 @@ beforeEach(() => {
 });
 
 function refreshRequests(): number {
-  return app.devwiki.requests.filter((r) => r.endpoint === 'token' && r.grantType === 'refresh_token')
-    .length;
+  return app.devwiki.requests.filter((r) => r.endpoint === 'token' && r.grantType === 'refresh_token').length;
 }
 
 /**
