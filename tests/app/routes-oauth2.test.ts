@@ -467,3 +467,48 @@ describe('POST /api/mwoauth/logout (OAuth 2.0)', () => {
     expect((await identifyRoute(request('/api/mwoauth/identify', jar))).status).toBe(401);
   });
 });
+
+describe('a misconfigured OAuth 2.0 client', () => {
+  it.each([
+    ['a wrong client secret (o2-08)', { MW_CONSUMER_SECRET: 'not-the-secret-of-this-client-at-all-0000' }],
+    ['no secret for a confidential client', { MW_CONSUMER_SECRET: '' }],
+  ])('should name MW_CONSUMER_SECRET for %s, log nobody in and show no secret', async (_what, env) => {
+    configureFor(devwiki, confidential, env);
+    const jar = new CookieJar();
+    const back = await startLogin(jar, 'Alice');
+    const response = await callback(request(back, jar));
+    expect(response.status).toBe(502);
+    const html = await response.text();
+    expect(html).toContain('invalid_client');
+    expect(html).toContain('MW_CONSUMER_SECRET');
+    expect(html).not.toContain(confidential.secret);
+    jar.update(response);
+    expect(jar.cookies.has(LOGIN_COOKIE)).toBe(false);
+  });
+});
+
+describe('switching MW_OAUTH_VERSION under logged-in users', () => {
+  it('should end an OAuth 1.0a session once the app uses OAuth 2.0 (identify: 401, cookie cleared)', async () => {
+    const store = cookieStore(sessionConfig(SESSION_SECRET));
+    const out = NextResponse.next();
+    await store.create(await store.open({ get: () => undefined }), cookieWriter(out.cookies, false), {
+      sub: '3',
+      username: 'Alice',
+      credentials: {
+        protocol: '1.0a',
+        accessToken: {
+          key: '0123456789abcdef0123456789abcdef',
+          secret: '0123456789abcdef0123456789abcdef01234567',
+        },
+      },
+    });
+    const jar = new CookieJar();
+    jar.update(out);
+    expect(jar.cookies.has(LOGIN_COOKIE)).toBe(true);
+    const response = await identifyRoute(request('/api/mwoauth/identify', jar));
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error: 'revoked' });
+    jar.update(response);
+    expect(jar.cookies.has(LOGIN_COOKIE)).toBe(false);
+  });
+});
