@@ -161,3 +161,49 @@ describe('a refresh token that is really dead', () => {
     expect(browser.jar.cookies.has(LOGIN_COOKIE)).toBe(false);
   });
 });
+
+describe('a refresh that cannot happen now, and a token the wiki refused early', () => {
+  it('should keep the session and show the page when the token endpoint fails at refresh time', async () => {
+    const browser = await loggedInAtExpiry('Alice');
+    app.devwiki.setFault('token', { kind: 'status', status: 503 });
+    try {
+      // The token is due (30 s left) but still good: the page works, nobody is logged out.
+      const replies = await Promise.all(Array.from({ length: 3 }, () => browser.send('/profile')));
+      for (const reply of replies) {
+        expect(reply.status).toBe(200);
+        expect(reply.body).toMatch(/<h1[^>]*>Alice<\/h1>/);
+        expect(loginCookieSet(reply)).toBeNull();
+      }
+    } finally {
+      app.devwiki.setFault('token', null);
+    }
+    const before = refreshRequests();
+    const after = await browser.send('/profile');
+    expect(after.status).toBe(200);
+    expect(loginCookieSet(after) ?? '').not.toBe('');
+    expect(refreshRequests() - before).toBe(1);
+  });
+
+  it('should refresh through /api/mwoauth/revoked and come back when the wiki refuses a token before its time', async () => {
+    // A refresh token that outlives the skew below (the access token's hour).
+    app.devwiki.setTokenLifetimes({ refreshTokenTtlS: 24 * 3600 });
+    const browser = new Browser(app, secrets);
+    expect((await browser.logIn('Alice')).status).toBe(303);
+    // The wiki's clock an hour ahead: the app's token (an hour left, it thinks) has expired there.
+    app.devwiki.setClockOffset(3600);
+    const before = refreshRequests();
+    const page = await browser.send('/profile');
+    expect(page.status).toBeGreaterThanOrEqual(300);
+    expect(page.status).toBeLessThan(400);
+    expect(page.location?.pathname).toBe('/api/mwoauth/revoked');
+    expect(page.location?.searchParams.get('next')).toBe('/profile');
+    const check = await browser.send(`${page.location?.pathname ?? ''}${page.location?.search ?? ''}`);
+    expect(check.status).toBe(303);
+    expect(check.location?.href).toBe(`${app.origin}/profile`);
+    expect(loginCookieSet(check) ?? '').not.toBe('');
+    const again = await browser.send('/profile');
+    expect(again.status).toBe(200);
+    expect(again.body).toMatch(/<h1[^>]*>Alice<\/h1>/);
+    expect(refreshRequests() - before).toBe(1);
+  });
+});
