@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevwiki, type Devwiki } from '@/devwiki';
 import { createAuthorization, exchangeCode, type OAuth2Tokens } from '@/lib/mwoauth';
-import { readConfig, type AppConfig } from '@/lib/server/config';
+import { readConfig, type OAuth2AppConfig } from '@/lib/server/config';
 import type { Credentials } from '@/lib/server/login/credentials';
 import { oauth2Flow } from '@/lib/server/login/oauth2';
 import { loadProfile } from '@/lib/server/profile';
@@ -22,11 +22,11 @@ import {
 const client = testOAuth2Client();
 const userAgent = 'next-mwoauth-tests/1.0 (tests/app; nobody@example.org)';
 let devwiki: Devwiki;
-let config: AppConfig;
+let config: OAuth2AppConfig;
 
 beforeAll(async () => {
   devwiki = await startDevwiki({ consumers: [client], refreshTokenTtlS: 3600 });
-  config = readConfig({
+  const read = readConfig({
     MW_OAUTH_VERSION: '2.0',
     MW_INDEX_URL: devwiki.indexUrl,
     MW_CONSUMER_KEY: client.key,
@@ -35,6 +35,8 @@ beforeAll(async () => {
     APP_URL: APP_ORIGIN,
     USER_AGENT: userAgent,
   });
+  if (read.protocol !== '2.0') throw new Error(`expected an OAuth 2.0 configuration, got ${read.protocol}`);
+  config = read;
 });
 afterAll(async () => {
   await devwiki.close();

@@ -6,7 +6,9 @@ import { GET as identifyRoute } from '@/app/api/mwoauth/identify/route';
 import { GET as initiateRoute } from '@/app/api/mwoauth/initiate/route';
 import { POST as logout } from '@/app/api/mwoauth/logout/route';
 import { GET as revokedRoute } from '@/app/api/mwoauth/revoked/route';
+import { AppError } from '@/lib/server/errors';
 import { toLoginSession } from '@/lib/server/session/login-record';
+import { describeWikiError } from '@/lib/server/wiki';
 import { cookieStore, LOGIN_COOKIE } from '@/lib/server/session/cookie-store';
 import { cookieWriter } from '@/lib/server/session/cookies';
 import { HANDSHAKE_COOKIE } from '@/lib/server/session/handshakes';
@@ -258,6 +260,11 @@ describe('GET /api/mwoauth/callback (OAuth 2.0)', () => {
     configureFor(devwiki, confidential, { APP_URL: 'https://tool.example' });
     const jar = new CookieJar();
     // The callback is on APP_URL's origin now: Secure cookies (the longest attributes).
+    const started = await initiateRoute(request('/api/mwoauth/initiate?next=/profile', jar));
+    const handshake = started.headers.getSetCookie().find((h) => h.startsWith(`${HANDSHAKE_COOKIE}=`)) ?? '';
+    console.log(`app (2.0): handshake Set-Cookie ${handshake.length} bytes (one login in progress)`);
+    expect(handshake).toContain('Secure');
+    expect(handshake.length).toBeLessThan(4096);
     const back = await startLogin(jar, 'Alice');
     const response = await callback(request(back, jar));
     const login = response.headers.getSetCookie().find((h) => h.startsWith(`${LOGIN_COOKIE}=`)) ?? '';
@@ -510,5 +517,84 @@ describe('switching MW_OAUTH_VERSION under logged-in users', () => {
     expect(await response.json()).toMatchObject({ error: 'revoked' });
     jar.update(response);
     expect(jar.cookies.has(LOGIN_COOKIE)).toBe(false);
+  });
+});
+
+describe('OAuth 2.0 tokens too long for the login cookie', () => {
+  /** Tokens shaped like o2-06's, for a client with `grants` (each scope is in both tokens). */
+  function tokensWith(grants: readonly string[]): { accessToken: string; refreshToken: string } {
+    const recorded: unknown = loadFixture('o2-06-token-authorization-code-success').response.body_json;
+    const [header = '', payload = '', signature = ''] = stringField(recorded, 'access_token').split('.');
+    const claims: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    const scopes = JSON.stringify(grants);
+    const recordedScopes = JSON.stringify(['basic', 'editpage', 'createeditmovepage']);
+    const widened = JSON.stringify(claims).replace(recordedScopes, scopes);
+    // The refresh token is defuse-encrypted JSON holding the scopes too, hex-encoded: 2 characters a byte.
+    const refreshToken =
+      stringField(recorded, 'refresh_token') + 'a'.repeat(2 * (scopes.length - recordedScopes.length));
+    return {
+      accessToken: `${header}.${Buffer.from(widened).toString('base64url')}.${signature}`,
+      refreshToken,
+    };
+  }
+
+  const MANY = [
+    'basic',
+    'editpage',
+    'createeditmovepage',
+    'highvolume',
+    'import',
+    'editprotected',
+    'editmycssjs',
+    'editmyoptions',
+    'editinterface',
+    'editsiteconfig',
+    'uploadfile',
+    'uploadeditmovefile',
+    'patrol',
+    'rollback',
+    'blockusers',
+    'viewdeleted',
+    'viewrestrictedlogs',
+    'delete',
+    'oversight',
+    'protect',
+    'viewmywatchlist',
+    'editmywatchlist',
+    'sendemail',
+    'createaccount',
+    'privateinfo',
+    'mergehistory',
+  ];
+
+  async function create(grants: readonly string[]): Promise<string[]> {
+    const store = cookieStore(sessionConfig(SESSION_SECRET));
+    const out = NextResponse.next();
+    await store.create(await store.open({ get: () => undefined }), cookieWriter(out.cookies, true), {
+      sub: '12345678',
+      username: 'A user name of some length',
+      credentials: { protocol: '2.0', ...tokensWith(grants), expiresAt: nowS() + 4 * 3600 },
+    });
+    return out.headers.getSetCookie();
+  }
+
+  it('should seal a client with ten grants under 4096 bytes', async () => {
+    const [cookie = ''] = await create(MANY.slice(0, 10));
+    console.log(`app (2.0, o2-06-shaped tokens, 10 grants): login Set-Cookie ${cookie.length} bytes`);
+    expect(cookie.length).toBeLessThan(4096);
+  });
+
+  it('should refuse to write a login that would not read back (every grant), naming SESSION_STORE=redis', async () => {
+    const error: unknown = await create(MANY).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(AppError);
+    if (!(error instanceof AppError)) return;
+    expect(error.code).toBe('session_too_large');
+    expect(error.problems.join(' ')).toContain('SESSION_STORE=redis');
+    // The failure page for whoever runs the app (development shows the problem).
+    const page = describeWikiError(error);
+    expect(page.status).toBeGreaterThanOrEqual(500);
   });
 });

@@ -2,10 +2,11 @@ import 'server-only';
 import { createHash } from 'node:crypto';
 import { makeToken } from '@/lib/mwoauth';
 import type { SessionConfig } from '../config';
+import { AppError } from '../errors';
 import type { Credentials, NewLogin } from '../login/credentials';
 import type { CookieReader, CookieWriter } from './cookies';
 import { loginRecord, toLoginSession } from './login-record';
-import { seal, sealExpiryMs, unsealOrNull } from './seal';
+import { MAX_COOKIE_VALUE_LENGTH, seal, sealExpiryMs, unsealOrNull } from './seal';
 import type { LoginSession, OpenSession, SessionStore } from './store';
 
 // The default session store: the login sealed in the login cookie (iron-session, SESSION_SECRET),
@@ -127,6 +128,18 @@ async function writeLogin(
   ttlS: number,
 ): Promise<void> {
   const value = await seal(loginRecord(login), config, ttlS);
+  if (value.length > MAX_COOKIE_VALUE_LENGTH) {
+    // unsealOrNull reads a longer value as "logged out" (and browsers drop cookies over 4 KB): the
+    // user would be logged out at the next request, silently. OAuth 2.0 tokens grow with the
+    // client's grants (each scope is in the access token's JWT and in the encrypted refresh token,
+    // o2-06): about 20 grants fill the cookie.
+    const problem =
+      `The login (${value.length} characters sealed) does not fit in the login cookie (at most ${MAX_COOKIE_VALUE_LENGTH}): ` +
+      'the wiki issued long OAuth 2.0 tokens (they grow with the grants the client asks for). ' +
+      'Set SESSION_STORE=redis (the tokens are then kept in Redis, the cookie holds only an id), ' +
+      'or register the client with fewer grants.';
+    throw new AppError('session_too_large', problem, { problems: [problem] });
+  }
   // iron-session's own convention: the cookie expires a minute before the seal does.
   to.set(LOGIN_COOKIE, value, ttlS - 60);
 }
