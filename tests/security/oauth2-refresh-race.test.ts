@@ -1,7 +1,16 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DevwikiConsumer } from '@/devwiki';
 import { freePort, startE2EServer, type E2EServer } from '@/tests/support/e2e-app';
-import { Browser, LOGIN_COOKIE, loginCookieSet, Secrets, send, tally, type Reply } from './support';
+import {
+  Browser,
+  expectCleanLog,
+  LOGIN_COOKIE,
+  loginCookieSet,
+  Secrets,
+  send,
+  tally,
+  type Reply,
+} from './support';
 
 // No spurious logout (issue 11): ONE OAuth 2.0 session at the expiry of its access token, many
 // requests at once with that one cookie, against the built app (`next start`, proxy.ts refreshing
@@ -34,6 +43,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
 });
+
+/** The answers' cookies teach `secrets` the tokens inside; no answer may show one. */
+async function expectNoTokenIn(replies: readonly Reply[]): Promise<void> {
+  for (const reply of replies) await secrets.learnFrom(reply.setCookies);
+  for (const reply of replies) expect(secrets.foundIn(reply.body)).toEqual([]);
+}
 beforeEach(() => {
   app.devwiki.setClockOffset(0);
   app.devwiki.setTokenLifetimes({ accessTokenTtlS: 3600, refreshTokenTtlS: 3600 });
@@ -80,6 +95,7 @@ describe('ten page requests at once with one session at expiry', () => {
     const logouts = replies.filter(isLogout).length;
     const refreshes = refreshRequests() - before;
     const withNewCookie = replies.filter((r) => (loginCookieSet(r) ?? '') !== '').length;
+    await expectNoTokenIn(replies);
     console.log(
       `race (2.0, /profile ×${PARALLEL}, one cookie at expiry): statuses ${JSON.stringify(tally(replies.map((r) => r.status)))}, ` +
         `${logouts} logouts, ${refreshes} refresh request(s) to the wiki, ${withNewCookie} answers carrying the refreshed cookie`,
@@ -96,6 +112,7 @@ describe('ten page requests at once with one session at expiry', () => {
     // A request that left before the refresh, arriving now with the old cookie (old refresh token):
     // the successor, within the 60 s grace, not a logout and not a second refresh.
     const late = await send(app, '/profile', { cookie });
+    await expectNoTokenIn([late]);
     expect(isLogout(late)).toBe(false);
     expect(late.body).toMatch(/<h1[^>]*>Alice<\/h1>/);
     expect(loginCookieSet(late) ?? '').not.toBe('');
@@ -122,6 +139,7 @@ describe('ten page requests at once with one session at expiry', () => {
       Array.from({ length: PARALLEL }, () => send(app, '/api/mwoauth/identify', { cookie })),
     );
     const refreshes = refreshRequests() - before;
+    await expectNoTokenIn(replies);
     console.log(
       `race (2.0, /api/mwoauth/identify ×${PARALLEL}): statuses ${JSON.stringify(tally(replies.map((r) => r.status)))}, ${refreshes} refresh request(s)`,
     );
@@ -205,5 +223,14 @@ describe('a refresh that cannot happen now, and a token the wiki refused early',
     expect(again.status).toBe(200);
     expect(again.body).toMatch(/<h1[^>]*>Alice<\/h1>/);
     expect(refreshRequests() - before).toBe(1);
+  });
+});
+
+describe("the app's log", () => {
+  it('should hold no token, secret or verifier of this run, and no crash', () => {
+    expect(secrets.kinds()).toMatchObject({ 'OAuth 2.0 access token secret': expect.any(Number) });
+    expect(secrets.kinds()).toMatchObject({ 'OAuth 2.0 refresh token secret': expect.any(Number) });
+    expect(secrets.kinds()).toMatchObject({ 'PKCE code verifier secret': expect.any(Number) });
+    expectCleanLog('oauth2 refresh race', app, secrets);
   });
 });
