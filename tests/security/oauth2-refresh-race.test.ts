@@ -148,6 +148,28 @@ describe('ten page requests at once with one session at expiry', () => {
   });
 });
 
+describe('pages and route handlers at once', () => {
+  it('should refresh exactly once for five page requests and five identify calls with one cookie', async () => {
+    // proxy.ts and the route handlers are separate bundles: one refresh needs them to share
+    // the store's in-flight refreshes and successors (cookie-store.ts keeps them on globalThis).
+    const browser = await loggedInAtExpiry('Alice');
+    const cookie = browser.jar.header();
+    const before = refreshRequests();
+    const replies = await Promise.all(
+      Array.from({ length: PARALLEL }, (_, i) =>
+        send(app, i % 2 === 0 ? '/profile' : '/api/mwoauth/identify', { cookie }),
+      ),
+    );
+    const refreshes = refreshRequests() - before;
+    console.log(
+      `race (2.0, /profile ×5 + /api/mwoauth/identify ×5): statuses ${JSON.stringify(tally(replies.map((r) => r.status)))}, ${replies.filter(isLogout).length} logouts, ${refreshes} refresh request(s)`,
+    );
+    await expectNoTokenIn(replies);
+    expect(replies.filter(isLogout)).toEqual([]);
+    expect(refreshes).toBe(1);
+  });
+});
+
 describe('a refresh token that is really dead', () => {
   it('should log out with the message when access was revoked on the wiki', async () => {
     const browser = await loggedInAtExpiry('Carol');
