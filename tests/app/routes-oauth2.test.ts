@@ -598,3 +598,28 @@ describe('OAuth 2.0 tokens too long for the login cookie', () => {
     expect(page.status).toBeGreaterThanOrEqual(500);
   });
 });
+
+describe('a logout, then a request that read the cookie before it (OAuth 2.0)', () => {
+  it('should not write the session again when that request refreshes', async () => {
+    devwiki.setTokenLifetimes({ accessTokenTtlS: 30 });
+    const jar = new CookieJar();
+    await logIn(jar, 'Alice');
+    const before = new Map(jar.cookies);
+    const out = await logout(
+      request('/api/mwoauth/logout', jar, {
+        method: 'POST',
+        headers: { origin: APP_ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'next=%2F',
+      }),
+    );
+    expect(out.status).toBe(303);
+    // Another tab's request, sent with the cookie as it was before the logout; its token is due.
+    const late = new CookieJar();
+    for (const [n, v] of before) late.cookies.set(n, v);
+    const response = await identifyRoute(request('/api/mwoauth/identify', late));
+    expect(response.status).toBe(401);
+    const set = late.update(response).filter((c) => c.name === LOGIN_COOKIE);
+    expect(set.every((c) => c.value === '' || c.attributes['max-age'] === '0')).toBe(true);
+    expect(late.cookies.has(LOGIN_COOKIE)).toBe(false);
+  });
+});
