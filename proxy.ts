@@ -58,7 +58,9 @@ async function sessionWrites(
       writes,
       startWikiDeadline(app.config),
     );
-    return { writes, ended: fresh.kind === 'ended' };
+    // Logged out meanwhile (another request of this browser): the cookie is cleared, and the page
+    // renders logged out; no notice, the user asked for it.
+    return { writes, ended: fresh.kind === 'ended' && fresh.reason === 'revoked' };
   } catch (error) {
     // The wiki down or slow: keep the session; the page's own call says what happened.
     logError('token refresh', error);

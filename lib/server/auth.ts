@@ -87,7 +87,8 @@ export async function requireUserForAction(path: string): Promise<WikiUser> {
     writer,
     startWikiDeadline(app.config),
   );
-  if (fresh.kind === 'ended') redirect('/?notice=revoked');
+  // Revoked: logged out with the home page's message; logged out meanwhile: log in again.
+  if (fresh.kind === 'ended') redirect(fresh.reason === 'revoked' ? '/?notice=revoked' : loginPath(path));
   const login: LoginSession = fresh.login;
   return wikiUser(login, app.flow, app.config, toRevocationCheck(path));
 }

@@ -8,6 +8,11 @@ export const APP_ERROR_CODES = [
   'store_unavailable',
   /** The wiki ended the session (revoked; 2.0: expired where it cannot be refreshed): log in again. */
   'session_ended',
+  /**
+   * The login does not fit in the login cookie (OAuth 2.0 tokens grow with the client's grants);
+   * `problems` says what to change. Never stored: it would read back as "logged out".
+   */
+  'session_too_large',
 ] as const;
 
 export type AppErrorCode = (typeof APP_ERROR_CODES)[number];

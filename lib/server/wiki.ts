@@ -117,7 +117,12 @@ function describe(error: unknown): [FailureKind, FailureOptions] {
   if (
     mediawikiCode === 'mwoauthserver-bad-consumer-key' ||
     mediawikiCode === 'mwoauthserver-consumer-owner-only' ||
-    mediawikiCode === 'mwoauth-oauth-exception'
+    mediawikiCode === 'mwoauth-oauth-exception' ||
+    // OAuth 2.0: the client ID or secret refused at the token endpoint (o2-08: 401 invalid_client,
+    // also a confidential client configured without its secret), or a grant the client was not
+    // registered for. Trying again cannot help: whoever runs the app must fix the registration.
+    mediawikiCode === 'invalid_client' ||
+    mediawikiCode === 'unauthorized_client'
   ) {
     return ['consumer', { mediawikiCode }];
   }

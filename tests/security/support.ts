@@ -96,12 +96,18 @@ function tokensIn(data: unknown): Array<{ kind: string; key: string; secret: str
     const secret: unknown = Reflect.get(value, 'secret');
     if (typeof key === 'string' && typeof secret === 'string') found.push({ kind, key, secret });
   };
+  const bearer = (value: unknown, kind: string): void => {
+    if (typeof value === 'string') found.push({ kind, key: '', secret: value });
+  };
   if (typeof data !== 'object' || data === null) return found;
   token(Reflect.get(data, 'accessToken'), 'access token');
   // The login as sealed since the two seams: { credentials: { protocol, accessToken } }.
   const credentials: unknown = Reflect.get(data, 'credentials');
   if (typeof credentials === 'object' && credentials !== null) {
     token(Reflect.get(credentials, 'accessToken'), 'access token');
+    // OAuth 2.0: { protocol: '2.0', accessToken, refreshToken, expiresAt }, the tokens as strings.
+    bearer(Reflect.get(credentials, 'accessToken'), 'OAuth 2.0 access token');
+    bearer(Reflect.get(credentials, 'refreshToken'), 'OAuth 2.0 refresh token');
   }
   const pending: unknown = Reflect.get(data, 'pending');
   if (Array.isArray(pending)) {
@@ -112,6 +118,8 @@ function tokensIn(data: unknown): Array<{ kind: string; key: string; secret: str
       const handshake: unknown = Reflect.get(p, 'handshake');
       if (typeof handshake === 'object' && handshake !== null) {
         token(Reflect.get(handshake, 'requestToken'), 'request token');
+        // OAuth 2.0: { protocol: '2.0', state, codeVerifier } (state travels in the URL; the verifier must not).
+        bearer(Reflect.get(handshake, 'codeVerifier'), 'PKCE code verifier');
       }
     }
   }

@@ -22,16 +22,42 @@ export function testConsumer(overrides: Partial<DevwikiConsumer> = {}): DevwikiC
   };
 }
 
-/** Points lib/server's configuration at devwiki, as the environment would. */
+/**
+ * An OAuth 2.0 client registered for APP_ORIGIN's callback exactly (as Special:OAuthConsumerRegistration/
+ * propose/oauth2 registers one); `confidential: false` makes a public client (PKCE only).
+ */
+export function testOAuth2Client(overrides: Partial<DevwikiConsumer> = {}): DevwikiConsumer {
+  return {
+    id: 17,
+    name: 'next-mwoauth app tests (OAuth 2.0)',
+    key: '7e57a99c0ffee7e57a99c0ffee000017',
+    secret: '7e57a99c0ffee7e57a99c0ffee7e57a99c0f0017',
+    oauthVersion: '2.0',
+    confidential: true,
+    callbackUrl: `${APP_ORIGIN}/api/mwoauth/callback`,
+    callbackIsPrefix: false,
+    grants: ['basic', 'editpage', 'createeditmovepage'],
+    ownerOnly: false,
+    ...overrides,
+  };
+}
+
+/**
+ * Points lib/server's configuration at devwiki, as the environment would: OAuth 1.0a by default;
+ * with a 2.0 client (`oauthVersion: '2.0'`), MW_OAUTH_VERSION=2.0 and the client ID and secret
+ * (none for a public client) in MW_CONSUMER_KEY and MW_CONSUMER_SECRET.
+ */
 export function configureFor(
   devwiki: { indexUrl: string },
   consumer: DevwikiConsumer,
   extra: Record<string, string> = {},
 ): void {
+  const oauth2 = consumer.oauthVersion === '2.0';
   Object.assign(process.env, {
+    MW_OAUTH_VERSION: oauth2 ? '2.0' : '1.0a',
     MW_INDEX_URL: devwiki.indexUrl,
     MW_CONSUMER_KEY: consumer.key,
-    MW_CONSUMER_SECRET: consumer.secret,
+    MW_CONSUMER_SECRET: oauth2 && consumer.confidential === false ? '' : consumer.secret,
     MW_CALLBACK: `${APP_ORIGIN}/api/mwoauth/callback`,
     SESSION_SECRET,
     USER_AGENT: 'next-mwoauth-tests/1.0 (tests/app; nobody@example.org)',

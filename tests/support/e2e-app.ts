@@ -117,8 +117,14 @@ export interface E2EServerOptions extends StartNextOptions {
   env?: Record<string, string>;
   /** The port to serve on; default: a free one. */
   port?: number;
-  /** The consumer registered on devwiki and used by the app; default E2E_CONSUMER. */
+  /**
+   * The consumer registered on devwiki and used by the app; default E2E_CONSUMER. An OAuth 2.0
+   * client (`oauthVersion: '2.0'`) sets MW_OAUTH_VERSION=2.0, and a public one (`confidential:
+   * false`) leaves MW_CONSUMER_SECRET empty.
+   */
   consumer?: DevwikiConsumer;
+  /** More consumers registered on devwiki beside `consumer` (another app's, to switch to). */
+  otherConsumers?: DevwikiConsumer[];
   /** devwiki's options besides its consumers, e.g. `{ latencyMs: 100 }` for a distant wiki. */
   devwiki?: Omit<DevwikiOptions, 'consumers'>;
 }
@@ -428,12 +434,22 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
 export async function startE2EServer(options: E2EServerOptions = {}): Promise<E2EServer> {
   return withCleanups(async (cleanups, close) => {
     const consumer = options.consumer ?? E2E_CONSUMER;
-    const devwiki = await startDevwiki({ ...options.devwiki, consumers: [consumer] });
+    const devwiki = await startDevwiki({
+      ...options.devwiki,
+      consumers: [consumer, ...(options.otherConsumers ?? [])],
+    });
     cleanups.push(() => devwiki.close());
+    const oauth2 = consumer.oauthVersion === '2.0';
     const server = await startAppServer({
-      wiki: { indexUrl: devwiki.indexUrl, consumer },
+      wiki: {
+        indexUrl: devwiki.indexUrl,
+        consumer: {
+          key: consumer.key,
+          secret: oauth2 && consumer.confidential === false ? '' : consumer.secret,
+        },
+      },
       userAgent: 'next-mwoauth-e2e/1.0 (tests/e2e; nobody@example.org)',
-      env: { INITIATE_RATE_LIMIT: 'off', ...options.env },
+      env: { INITIATE_RATE_LIMIT: 'off', ...(oauth2 ? { MW_OAUTH_VERSION: '2.0' } : {}), ...options.env },
       port: options.port,
       dir: options.dir,
       ...startNextOptions(options),

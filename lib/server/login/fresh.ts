@@ -2,6 +2,7 @@ import 'server-only';
 import type { CookieWriter } from '../session/cookies';
 import type { LoginSession, OpenSession, SessionStore } from '../session/store';
 import type { WikiDeadline } from '../wiki';
+import { isSessionEnded } from '../wiki-user';
 import { refreshDueAt } from './credentials';
 import type { LoginFlow } from './flow';
 
@@ -12,8 +13,12 @@ import type { LoginFlow } from './flow';
 
 export type FreshLogin =
   | { readonly kind: 'fresh'; readonly login: LoginSession; readonly refreshed: boolean }
-  /** The refresh token is dead (revoked, expired, already used: o2-15): the session was ended. */
-  | { readonly kind: 'ended' };
+  /**
+   * The session was ended: `revoked`, the refresh token is dead (revoked, expired, already used:
+   * o2-15); `logged_out`, the user logged out while this request was refreshing (the store
+   * refused to write the session again, and cleared the cookie).
+   */
+  | { readonly kind: 'ended'; readonly reason: 'revoked' | 'logged_out' };
 
 function nowS(): number {
   return Math.floor(Date.now() / 1000);
@@ -44,14 +49,15 @@ export async function freshLogin(
   if (credentials.protocol !== '2.0' || credentials.refreshToken === null) {
     // Expiring credentials with nothing to refresh them with: the login is over.
     await session.end(to);
-    return { kind: 'ended' };
+    return { kind: 'ended', reason: 'revoked' };
   }
   try {
     const next = await store.refreshOnce(credentials.refreshToken, () => flow.refresh(credentials, deadline));
     return { kind: 'fresh', login: await session.save(to, next), refreshed: true };
   } catch (error) {
+    if (isSessionEnded(error)) return { kind: 'ended', reason: 'logged_out' };
     if (flow.verdict(error) !== 'revoked') throw error;
     await session.end(to);
-    return { kind: 'ended' };
+    return { kind: 'ended', reason: 'revoked' };
   }
 }

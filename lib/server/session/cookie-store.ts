@@ -2,10 +2,11 @@ import 'server-only';
 import { createHash } from 'node:crypto';
 import { makeToken } from '@/lib/mwoauth';
 import type { SessionConfig } from '../config';
-import type { Credentials, NewLogin } from '../login/credentials';
+import { AppError } from '../errors';
+import { refreshTokenOf, type Credentials, type NewLogin } from '../login/credentials';
 import type { CookieReader, CookieWriter } from './cookies';
 import { loginRecord, toLoginSession } from './login-record';
-import { seal, sealExpiryMs, unsealOrNull } from './seal';
+import { MAX_COOKIE_VALUE_LENGTH, seal, sealExpiryMs, unsealOrNull } from './seal';
 import type { LoginSession, OpenSession, SessionStore } from './store';
 
 // The default session store: the login sealed in the login cookie (iron-session, SESSION_SECRET),
@@ -127,6 +128,18 @@ async function writeLogin(
   ttlS: number,
 ): Promise<void> {
   const value = await seal(loginRecord(login), config, ttlS);
+  if (value.length > MAX_COOKIE_VALUE_LENGTH) {
+    // unsealOrNull reads a longer value as "logged out" (and browsers drop cookies over 4 KB): the
+    // user would be logged out at the next request, silently. OAuth 2.0 tokens grow with the
+    // client's grants (each scope is in the access token's JWT and in the encrypted refresh token,
+    // o2-06): about 20 grants fill the cookie.
+    const problem =
+      `The login (${value.length} characters sealed) does not fit in the login cookie (at most ${MAX_COOKIE_VALUE_LENGTH}): ` +
+      'the wiki issued long OAuth 2.0 tokens (they grow with the grants the client asks for). ' +
+      'Set SESSION_STORE=redis (the tokens are then kept in Redis, the cookie holds only an id), ' +
+      'or register the client with fewer grants.';
+    throw new AppError('session_too_large', problem, { problems: [problem] });
+  }
   // iron-session's own convention: the cookie expires a minute before the seal does.
   to.set(LOGIN_COOKIE, value, ttlS - 60);
 }
@@ -192,6 +205,44 @@ async function refreshOnce(refreshToken: string, refresh: () => Promise<Credenti
   return started;
 }
 
+const ENDED_KEY = Symbol.for('next-mwoauth.cookie-store-ended-refresh-tokens');
+
+/**
+ * How long a logged-out session's refresh tokens are remembered as ended: longer than a refresh
+ * can take and than the successor grace (REFRESH_SUCCESSOR_TTL_MS), after which the old refresh
+ * token is dead on the wiki anyway (rotated, o2-15).
+ */
+export const ENDED_TTL_MS = 2 * REFRESH_SUCCESSOR_TTL_MS;
+
+/**
+ * Remembers that the session holding `refreshToken` was ended (logout), and its successor's token
+ * when a refresh just rotated it. A request that read the cookie before the logout and refreshes
+ * after it must not write the session again: its answer would log the browser back in (a racing
+ * page, a prefetch, a second tab). In this process only; a reply already on its way when the
+ * logout arrives cannot be recalled (SECURITY.md, "What is not defended").
+ */
+function markEnded(refreshToken: string): void {
+  const ended = globalMap<number>(ENDED_KEY);
+  const now = Date.now();
+  for (const [k, until] of ended) if (until <= now) ended.delete(k);
+  for (const k of ended.keys()) {
+    if (ended.size < MAX_SUCCESSORS) break;
+    ended.delete(k);
+  }
+  const key = refreshKey(refreshToken);
+  ended.set(key, now + ENDED_TTL_MS);
+  const successor = globalMap<Successor>(SUCCESSORS_KEY).get(key)?.credentials;
+  if (successor?.protocol === '2.0' && successor.refreshToken !== null) {
+    ended.set(refreshKey(successor.refreshToken), now + ENDED_TTL_MS);
+  }
+}
+
+function isEnded(refreshToken: string | null): boolean {
+  if (refreshToken === null) return false;
+  const until = globalMap<number>(ENDED_KEY).get(refreshKey(refreshToken));
+  return until !== undefined && Date.now() < until;
+}
+
 /** The sealed-cookie session store (SESSION_STORE=cookie, the default). */
 export function cookieStore(config: SessionConfig): SessionStore {
   function opened(raw: string | null, login: LoginSession | null): OpenSession {
@@ -200,6 +251,12 @@ export function cookieStore(config: SessionConfig): SessionStore {
       stale: raw !== null && login === null,
       async save(to, credentials) {
         if (login === null) throw new Error('OpenSession.save: there is no login to save.');
+        if (isEnded(refreshTokenOf(login.credentials)) || isEnded(refreshTokenOf(credentials))) {
+          // Logged out since this request read its cookie: clear it, never write it again.
+          if (raw !== null) globalMap<CachedLogin>(LOGIN_CACHE_KEY).delete(raw);
+          to.set(LOGIN_COOKIE, '', 0);
+          throw new AppError('session_ended', 'This session was logged out while its tokens were refreshed.');
+        }
         const saved: LoginSession = { ...login, credentials: copyCredentials(credentials) };
         // The login keeps its week from loggedInAt: a refresh does not make it last longer.
         await writeLogin(to, saved, config, Math.max(61, saved.loggedInAt + LOGIN_TTL_S - nowS()));
@@ -207,6 +264,8 @@ export function cookieStore(config: SessionConfig): SessionStore {
       },
       async end(to) {
         if (raw !== null) globalMap<CachedLogin>(LOGIN_CACHE_KEY).delete(raw);
+        const refreshToken = login === null ? null : refreshTokenOf(login.credentials);
+        if (refreshToken !== null) markEnded(refreshToken);
         to.set(LOGIN_COOKIE, '', 0);
       },
     };

@@ -39,7 +39,9 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
   try {
     const deadline = startWikiDeadline(ctx.config);
     let fresh = await freshLogin(ctx.flow, ctx.store, session, session.login, recorder, deadline);
-    if (fresh.kind === 'ended') return send(loggedOut());
+    // Logged out meanwhile (another request of this browser): home, without the revoked notice.
+    if (fresh.kind === 'ended')
+      return send(fresh.reason === 'revoked' ? loggedOut() : seeOther(new URL('/', origin)));
     try {
       await ctx.flow.identify(fresh.login.credentials, deadline);
       return send(seeOther(fresh.refreshed ? back : new URL('/', origin)));
