@@ -117,12 +117,7 @@ function describe(error: unknown): [FailureKind, FailureOptions] {
   if (
     mediawikiCode === 'mwoauthserver-bad-consumer-key' ||
     mediawikiCode === 'mwoauthserver-consumer-owner-only' ||
-    mediawikiCode === 'mwoauth-oauth-exception' ||
-    // OAuth 2.0: the client ID or secret refused at the token endpoint (o2-08: 401 invalid_client,
-    // also a confidential client configured without its secret), or a grant the client was not
-    // registered for. Trying again cannot help: whoever runs the app must fix the registration.
-    mediawikiCode === 'invalid_client' ||
-    mediawikiCode === 'unauthorized_client'
+    mediawikiCode === 'mwoauth-oauth-exception'
   ) {
     return ['consumer', { mediawikiCode }];
   }
@@ -130,8 +125,9 @@ function describe(error: unknown): [FailureKind, FailureOptions] {
     return ['handshake_expired', { mediawikiCode }];
   }
   // OAuth 2.0's token endpoint (league/oauth2-server's codes, fixtures o2-07, o2-08, o2-08b,
-  // o2-19): the client's registration or secret is wrong, or the code was used, expired or did
-  // not match its PKCE verifier.
+  // o2-19): the client ID or secret refused (also a confidential client configured without its
+  // secret) or a grant it was not registered for: trying again cannot help, whoever runs the app
+  // must fix the registration. Or the code was used, expired or did not match its PKCE verifier.
   if (mediawikiCode !== null && OAUTH2_CLIENT_CODES.has(mediawikiCode))
     return ['consumer', { mediawikiCode }];
   if (mediawikiCode === 'invalid_grant' || mediawikiCode === 'invalid_request') {
