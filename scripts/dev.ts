@@ -48,13 +48,22 @@ function appOrigin(): string {
   return `http://localhost:${appPort(process.argv.slice(2))}`;
 }
 
+/**
+ * OAuth 2.0 refresh tokens in development last 30 days, as on a production wiki (Wikimedia sets
+ * $wgOAuth2RefreshTokenTTL to a year), not devwiki's default of 60 s, which copies the recorded
+ * wiki (_facts.json "refresh_token_ttl": PT1M) so that tests can watch them die: with it, a
+ * session would end with the "revoked" notice at its first refresh, an hour after logging in.
+ */
+const DEV_REFRESH_TOKEN_TTL_S = 30 * 24 * 3600;
+
 async function startWiki(): Promise<Devwiki> {
   const consumers = defaultConsumers(`${appOrigin()}/api/mwoauth/callback`);
+  const options = { consumers, refreshTokenTtlS: DEV_REFRESH_TOKEN_TTL_S };
   try {
-    return await startDevwiki({ port: DEFAULT_PORT, consumers });
+    return await startDevwiki({ port: DEFAULT_PORT, ...options });
   } catch (e) {
     if (e instanceof Error && 'code' in e && e.code === 'EADDRINUSE')
-      return startDevwiki({ port: 0, consumers });
+      return startDevwiki({ port: 0, ...options });
     throw e;
   }
 }
