@@ -49,10 +49,10 @@ function appOrigin(): string {
 }
 
 /**
- * OAuth 2.0 refresh tokens in development last 30 days, as on a production wiki (Wikimedia sets
- * $wgOAuth2RefreshTokenTTL to a year), not devwiki's default of 60 s, which copies the recorded
- * wiki (_facts.json "refresh_token_ttl": PT1M) so that tests can watch them die: with it, a
- * session would end with the "revoked" notice at its first refresh, an hour after logging in.
+ * OAuth 2.0 refresh tokens in development last 30 days, not devwiki's default of 60 s, which copies
+ * the recorded wiki (_facts.json "refresh_token_ttl": PT1M) so that tests can watch them die: with
+ * it, a session would end with the "revoked" notice at its first refresh, an hour after logging in.
+ * A wiki's own lifetime is its $wgOAuth2RefreshTokenTTL.
  */
 const DEV_REFRESH_TOKEN_TTL_S = 30 * 24 * 3600;
 
