@@ -79,14 +79,22 @@ export async function requireUserForAction(path: string): Promise<WikiUser> {
   const { app, session } = await currentSession();
   if (session.login === null) redirect(loginPath(path));
   const writer = cookieWriter(await cookies(), await secureCookiesInAction());
-  const fresh = await freshLogin(
-    app.flow,
-    app.store,
-    session,
-    session.login,
-    writer,
-    startWikiDeadline(app.config),
-  );
+  let fresh;
+  try {
+    fresh = await freshLogin(
+      app.flow,
+      app.store,
+      session,
+      session.login,
+      writer,
+      startWikiDeadline(app.config),
+    );
+  } catch (error) {
+    // Redis failed during the refresh (its lock, or saving the new tokens): the 503 page, not a 500.
+    if (!isStoreUnavailable(error)) throw error;
+    console.error(`[mwoauth] session refresh failed: ${error.message}`);
+    redirect(UNAVAILABLE_PATH);
+  }
   // Revoked: logged out with the home page's message; logged out meanwhile: log in again.
   if (fresh.kind === 'ended') redirect(fresh.reason === 'revoked' ? '/?notice=revoked' : loginPath(path));
   const login: LoginSession = fresh.login;
