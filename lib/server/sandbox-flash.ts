@@ -1,4 +1,5 @@
 import 'server-only';
+import { field } from './narrow';
 import type { SessionConfig } from './config';
 import type { CookieReader, CookieWriter } from './session/cookies';
 import { seal, unsealOrNull } from './session/seal';
@@ -15,10 +16,6 @@ export const FLASH_TTL_S = 60;
 export interface SandboxFlash {
   readonly sub: string;
   readonly revid: number;
-}
-
-function field(value: object, name: string): unknown {
-  return Object.prototype.hasOwnProperty.call(value, name) ? Reflect.get(value, name) : undefined;
 }
 
 /** Seals the sandbox's outcome for FLASH_TTL_S (the server action sets it before its redirect). */

@@ -1,4 +1,5 @@
 import 'server-only';
+import { field } from '../narrow';
 import { createHash } from 'node:crypto';
 import { makeToken } from '@/lib/mwoauth';
 import type { SessionConfig } from '../config';
@@ -26,10 +27,6 @@ export const REFRESH_SUCCESSOR_TTL_MS = 60_000;
 
 function nowS(): number {
   return Math.floor(Date.now() / 1000);
-}
-
-function field(value: object, name: string): unknown {
-  return Object.prototype.hasOwnProperty.call(value, name) ? Reflect.get(value, name) : undefined;
 }
 
 /**

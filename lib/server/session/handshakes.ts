@@ -1,4 +1,5 @@
 import 'server-only';
+import { field, isTime, nonEmptyString } from '../narrow';
 import { makeToken, type OAuthToken } from '@/lib/mwoauth';
 import type { SessionConfig } from '../config';
 import type { Handshake } from '../login/credentials';
@@ -31,18 +32,6 @@ export interface PendingLogin {
 
 function nowS(): number {
   return Math.floor(Date.now() / 1000);
-}
-
-function field(value: object, name: string): unknown {
-  return Object.prototype.hasOwnProperty.call(value, name) ? Reflect.get(value, name) : undefined;
-}
-
-function nonEmptyString(value: unknown): value is string {
-  return typeof value === 'string' && value !== '';
-}
-
-function isTime(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
 }
 
 function toToken(value: unknown): OAuthToken | null {

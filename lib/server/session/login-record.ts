@@ -1,4 +1,5 @@
 import 'server-only';
+import { field, isTime, nonEmptyString } from '../narrow';
 import { makeToken } from '@/lib/mwoauth';
 import type { Credentials } from '../login/credentials';
 import type { LoginSession } from './store';
@@ -6,18 +7,6 @@ import type { LoginSession } from './store';
 // A login as it is sealed (in the cookie, or as a Redis value) and read back. What comes back is
 // `unknown` until narrowed here, field by field (STYLE.md §5): a seal of another kind (handshake,
 // flash) or of an older shape is "no login", never a half-read one.
-
-function field(value: object, name: string): unknown {
-  return Object.prototype.hasOwnProperty.call(value, name) ? Reflect.get(value, name) : undefined;
-}
-
-function nonEmptyString(value: unknown): value is string {
-  return typeof value === 'string' && value !== '';
-}
-
-function isTime(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
-}
 
 /** Narrows sealed credentials; the 1.0a token prints its secret as [redacted] (STYLE.md §11). */
 export function toCredentials(value: unknown): Credentials | null {
@@ -56,17 +45,20 @@ export function toLoginSession(value: unknown): LoginSession | null {
   return { sub, username, credentials, loggedInAt };
 }
 
-/** The plain object sealed for `login` (only these fields: nothing a caller added rides along). */
+/** The plain object sealed for credentials (only these fields: nothing a caller added rides along). */
+export function credentialsRecord(c: Credentials): object {
+  return c.protocol === '1.0a'
+    ? { protocol: c.protocol, accessToken: { key: c.accessToken.key, secret: c.accessToken.secret } }
+    : {
+        protocol: c.protocol,
+        accessToken: c.accessToken,
+        refreshToken: c.refreshToken,
+        expiresAt: c.expiresAt,
+      };
+}
+
+/** The plain object sealed for `login`. */
 export function loginRecord(login: LoginSession): object {
-  const c = login.credentials;
-  const credentials =
-    c.protocol === '1.0a'
-      ? { protocol: c.protocol, accessToken: { key: c.accessToken.key, secret: c.accessToken.secret } }
-      : {
-          protocol: c.protocol,
-          accessToken: c.accessToken,
-          refreshToken: c.refreshToken,
-          expiresAt: c.expiresAt,
-        };
+  const credentials = credentialsRecord(login.credentials);
   return { sub: login.sub, username: login.username, credentials, loggedInAt: login.loggedInAt };
 }

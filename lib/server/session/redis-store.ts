@@ -7,7 +7,7 @@ import type { RedisConnection } from '../redis/connection';
 import { allKeyedHashes, currentKeyedHash, redisKeyPrefix, sessionIdHash } from '../redis/keys';
 import { LOGIN_COOKIE, LOGIN_TTL_S } from './cookie-store';
 import type { CookieReader, CookieWriter } from './cookies';
-import { loginRecord, toCredentials, toLoginSession } from './login-record';
+import { credentialsRecord, loginRecord, toCredentials, toLoginSession } from './login-record';
 import { seal, unsealOrNull } from './seal';
 import type { LoginSession, OpenSession, SessionStore } from './store';
 
@@ -72,18 +72,6 @@ function toSessionId(value: unknown): string | null {
   if (!Object.prototype.hasOwnProperty.call(value, 'sid')) return null;
   const sid: unknown = Reflect.get(value, 'sid');
   return typeof sid === 'string' && SESSION_ID.test(sid) ? sid : null;
-}
-
-/** The plain object sealed for credentials (only these fields), as loginRecord seals them. */
-function credentialsRecord(c: Credentials): object {
-  return c.protocol === '1.0a'
-    ? { protocol: c.protocol, accessToken: { key: c.accessToken.key, secret: c.accessToken.secret } }
-    : {
-        protocol: c.protocol,
-        accessToken: c.accessToken,
-        refreshToken: c.refreshToken,
-        expiresAt: c.expiresAt,
-      };
 }
 
 export function createRedisStore(options: RedisStoreOptions): SessionStore {
