@@ -58,7 +58,8 @@ const UPSTREAM_TEXTS = [
   'Internal error',
 ];
 
-type Kind = 'route page' | 'json' | 'page' | 'action';
+/** 'served page': a page that must render for the logged-in user all the same (200). */
+type Kind = 'route page' | 'json' | 'page' | 'action' | 'served page';
 
 interface AppRequest {
   name: string;
@@ -126,6 +127,10 @@ function checkAnswer(kind: Kind, reply: Reply, what: string): void {
       expect(body, what).not.toHaveProperty('username');
       break;
     }
+    case 'served page':
+      expect(reply.status, what).toBe(200);
+      expect(reply.body, what).toContain('Logged in as <strong>');
+      break;
     case 'page':
     case 'action':
       // A page answers itself, or (when the API said mwoauth-invalid-authorization, which MediaWiki
@@ -180,10 +185,19 @@ function suite(protocol: Protocol): void {
   let actionField: string;
 
   /** Logs a new user in, starts (and approves) a second login, then runs `requests` under `fault`. */
-  async function underFault(label: string, set: () => void, requests: readonly AppRequest[]): Promise<void> {
+  async function underFault(
+    label: string,
+    set: () => void,
+    requests: readonly AppRequest[],
+    atExpiry = false,
+  ): Promise<void> {
     const username = `Faulty ${++userCount}`;
     const browser = new Browser(app, secrets);
+    // OAuth 2.0 at a refresh: an access token that expires in 30 s is due at once (the app
+    // refreshes 60 s ahead), so every request below first asks the token endpoint.
+    if (atExpiry) app.devwiki.setTokenLifetimes({ accessTokenTtlS: 30 });
     await browser.logIn(username);
+    if (atExpiry) app.devwiki.setTokenLifetimes({ accessTokenTtlS: 3600 });
     const session = browser.jar.cookies.get('mwoauth_session');
     const back = await browser.startLogin(username);
     set();
@@ -229,6 +243,28 @@ function suite(protocol: Protocol): void {
             `${name} on ${endpoint}`,
             () => app.devwiki.setFault(endpoint, fault),
             requestsFor(endpoint),
+          );
+        },
+      );
+    }
+
+    if (protocol === '2.0') {
+      // A refresh the wiki fails: the session is kept, and the pages still render with the access
+      // token, which has 30 s left. Not the trickle: devwiki runs the refresh and trickles the
+      // real answer, so the wiki has rotated the refresh token (o2-15) that the app never
+      // received; the user must log in again after that, as with a lost answer from a real wiki.
+      it.each(FAULTS.filter(([, f]) => f.kind !== 'trickle'))(
+        'should keep the session and answer in time when the token endpoint gives %s at a refresh',
+        async (name, fault) => {
+          await underFault(
+            `${name} on token at a refresh`,
+            () => app.devwiki.setFault('token', fault),
+            [
+              { name: '/api/mwoauth/identify', kind: 'json' },
+              { name: '/profile', kind: 'served page' },
+              { name: '/sandbox', kind: 'served page' },
+            ],
+            true,
           );
         },
       );
@@ -287,9 +323,9 @@ function suite(protocol: Protocol): void {
       const cases = new Set(observed.map((o) => o.fault)).size;
       const crashes = crashesIn(app.serverStderr());
       console.log(
-        `[security] upstream-faults${facts.label}: ${cases} fault cases (${FAULTS.length} faults × ${ENDPOINTS.length} endpoints${clockMatters ? ' + clock ±310 s' : ''}), ${observed.length} app requests, slowest ${slowest.toFixed(0)} ms (limit ${LIMIT_MS}), statuses ${JSON.stringify(tally(observed.map((o) => o.reply.status)))}, 0 sessions changed, ${crashes.length} crash lines`,
+        `[security] upstream-faults${facts.label}: ${cases} fault cases (${FAULTS.length} faults × ${ENDPOINTS.length} endpoints${clockMatters ? ' + clock ±310 s' : ` + ${FAULTS.length - 1} at a refresh`}), ${observed.length} app requests, slowest ${slowest.toFixed(0)} ms (limit ${LIMIT_MS}), statuses ${JSON.stringify(tally(observed.map((o) => o.reply.status)))}, 0 sessions changed, ${crashes.length} crash lines`,
       );
-      expect(cases).toBe(FAULTS.length * ENDPOINTS.length + (clockMatters ? 2 : 0));
+      expect(cases).toBe(FAULTS.length * ENDPOINTS.length + (clockMatters ? 2 : FAULTS.length - 1));
       expect(slowest).toBeLessThanOrEqual(LIMIT_MS);
       expect(crashes).toEqual([]);
     });
