@@ -67,6 +67,14 @@ export interface MWOAuthErrorOptions {
   cause?: unknown;
 }
 
+/**
+ * Marks an MWOAuthError across copies of this module: Next bundles proxy.ts, the pages and the route
+ * handlers separately, each with its own copy of this class, while the app's flow is shared by the
+ * process. A refresh that fails inside proxy.ts throws the other copy's class; without the brand it
+ * is not `instanceof MWOAuthError` there, and is logged as an unexpected error with its stack.
+ */
+const MWOAUTH_ERROR_BRAND = Symbol.for('next-mwoauth.MWOAuthError');
+
 export class MWOAuthError extends Error {
   override readonly name = 'MWOAuthError';
   readonly code: MWOAuthErrorCode;
@@ -82,6 +90,11 @@ export class MWOAuthError extends Error {
     this.status = options.status ?? null;
     this.reason = options.reason ?? null;
     this.contentType = options.contentType ?? null;
+    Object.defineProperty(this, MWOAUTH_ERROR_BRAND, { value: true, enumerable: false });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && Reflect.get(value, MWOAUTH_ERROR_BRAND) === true;
   }
 
   /** What JSON.stringify shows: code and message, never the cause (which may hold request data). */

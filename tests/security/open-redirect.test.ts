@@ -1,26 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startE2EServer, type E2EServer } from '@/tests/support/e2e-app';
+import type { E2EServer } from '@/tests/support/e2e-app';
 import { corpusSize, nextCases, NEXT_CORPUS, type NextCase } from './next-corpus';
-import { Browser, expectCleanLog, mapBounded, Secrets, type Reply } from './support';
+import {
+  Browser,
+  expectCleanLog,
+  mapBounded,
+  PROTOCOL_FACTS,
+  PROTOCOLS,
+  Secrets,
+  startFor,
+  type Protocol,
+  type Reply,
+} from './support';
 
 // Issue 5, part 1: no `next` value sends the browser to another origin, after a login (initiate →
-// the wiki's Allow → callback) or a logout, and none makes the app fail (5xx).
-
-let app: E2EServer;
-let secrets: Secrets;
-
-beforeAll(async () => {
-  app = await startE2EServer();
-  secrets = new Secrets(app);
-});
-
-afterAll(async () => {
-  try {
-    if (app !== undefined) expectCleanLog('open-redirect', app, secrets);
-  } finally {
-    await app?.close();
-  }
-});
+// the wiki's Allow → callback) or a logout, and none makes the app fail (5xx). Issue 11: in both
+// protocols (2.0: initiate → rest.php/oauth2/authorize → Allow → callback with code and state).
 
 interface Outcome {
   c: NextCase;
@@ -53,81 +48,106 @@ function serverErrors(outcomes: readonly Outcome[]): number {
   return outcomes.flatMap((o) => o.replies).filter((r) => r.status >= 500).length;
 }
 
-describe('next after login and logout (open redirect)', () => {
-  it('should hold at least 100 attack values of every kind the issue lists', () => {
-    expect(corpusSize()).toBeGreaterThanOrEqual(100);
-    expect(Object.keys(NEXT_CORPUS)).toHaveLength(13);
+function suite(protocol: Protocol): void {
+  const facts = PROTOCOL_FACTS[protocol];
+  let app: E2EServer;
+  let secrets: Secrets;
+
+  beforeAll(async () => {
+    app = await startFor(protocol);
+    secrets = new Secrets(app);
   });
 
-  it('should send the browser back only to our own origin after initiate → Allow → callback', async () => {
-    const cases = nextCases(app.origin);
-    const outcomes = await mapBounded(cases, 8, async (c): Promise<Outcome> => {
-      const browser = new Browser(app, secrets);
-      const start = await browser.send(`/api/mwoauth/initiate?${c.query}`);
-      // initiate's own redirect goes to the wiki's authorize page, and only there.
-      expect(start.status, c.label).toBe(303);
-      expect(start.location?.origin, c.label).toBe(app.devwiki.origin);
-      const back = await app.devwiki.approve(start.location?.href ?? '', 'Alice');
-      const final = await browser.send(back);
-      return { c, replies: [start, final], final };
+  afterAll(async () => {
+    try {
+      if (app !== undefined) expectCleanLog(`open-redirect${facts.label}`, app, secrets);
+    } finally {
+      await app?.close();
+    }
+  });
+
+  describe('next after login and logout (open redirect)', () => {
+    it('should hold at least 100 attack values of every kind the issue lists', () => {
+      expect(corpusSize()).toBeGreaterThanOrEqual(100);
+      expect(Object.keys(NEXT_CORPUS)).toHaveLength(13);
     });
-    const off = offOrigin(outcomes, app.origin);
-    const errors = serverErrors(outcomes);
-    console.log(
-      `[security] open-redirect login: ${corpusSize()} values + ${cases.length - corpusSize()} controls, ${off} off-origin Location, ${errors} 5xx`,
-    );
-    expect(outcomes.map((o) => problem(o, app.origin)).filter((p) => p !== null)).toEqual([]);
-    expect(off).toBe(0);
-    expect(errors).toBe(0);
-  });
 
-  it('should send the browser back only to our own origin after logout (next in the query or the form)', async () => {
-    const cases = nextCases(app.origin);
-    const outcomes = (
-      await mapBounded(cases, 8, async (c): Promise<Outcome[]> => {
+    it('should send the browser back only to our own origin after initiate → Allow → callback', async () => {
+      const cases = nextCases(app.origin);
+      const outcomes = await mapBounded(cases, 8, async (c): Promise<Outcome> => {
         const browser = new Browser(app, secrets);
-        const headers = { origin: app.origin, 'content-type': 'application/x-www-form-urlencoded' };
-        const inQuery = await browser.send(`/api/mwoauth/logout?${c.query}`, { method: 'POST', headers });
-        const inForm = await browser.send('/api/mwoauth/logout', { method: 'POST', headers, body: c.query });
-        return [
-          { c, replies: [inQuery], final: inQuery },
-          {
-            c: { ...c, label: `${c.label} (form)` },
-            replies: [inForm],
-            final: inForm,
-            overCap: Buffer.byteLength(c.query) > 4096,
-          },
-        ];
-      })
-    ).flat();
-    const off = offOrigin(outcomes, app.origin);
-    const errors = serverErrors(outcomes);
-    console.log(
-      `[security] open-redirect logout: ${outcomes.length} requests (${cases.length} values, query and form), ${off} off-origin Location, ${errors} 5xx`,
-    );
-    expect(outcomes.map((o) => problem(o, app.origin)).filter((p) => p !== null)).toEqual([]);
-    expect(off).toBe(0);
-    expect(errors).toBe(0);
-  });
-
-  it('should send the browser back only to our own origin after /api/language (the wiki language)', async () => {
-    const cases = nextCases(app.origin);
-    const outcomes = await mapBounded(cases, 8, async (c): Promise<Outcome> => {
-      const browser = new Browser(app, secrets);
-      const reply = await browser.send(`/api/language?wiki=fr&${c.query}`);
-      // The route marks its redirect with langset=1 (no second round trip); the rest must be next's.
-      const location = reply.location === null ? null : new URL(reply.location.href);
-      location?.searchParams.delete('langset');
-      if (location !== null && location.search === '?') location.search = '';
-      return { c, replies: [reply], final: { ...reply, location } };
+        const start = await browser.send(`/api/mwoauth/initiate?${c.query}`);
+        // initiate's own redirect goes to the wiki's authorize page, and only there.
+        expect(start.status, c.label).toBe(303);
+        expect(start.location?.origin, c.label).toBe(app.devwiki.origin);
+        const back = await app.devwiki.approve(start.location?.href ?? '', 'Alice');
+        const final = await browser.send(back);
+        return { c, replies: [start, final], final };
+      });
+      const off = offOrigin(outcomes, app.origin);
+      const errors = serverErrors(outcomes);
+      console.log(
+        `[security] open-redirect login${facts.label}: ${corpusSize()} values + ${cases.length - corpusSize()} controls, ${off} off-origin Location, ${errors} 5xx`,
+      );
+      expect(outcomes.map((o) => problem(o, app.origin)).filter((p) => p !== null)).toEqual([]);
+      expect(off).toBe(0);
+      expect(errors).toBe(0);
     });
-    const off = offOrigin(outcomes, app.origin);
-    const errors = serverErrors(outcomes);
-    console.log(
-      `[security] open-redirect language: ${cases.length} values, ${off} off-origin Location, ${errors} 5xx`,
-    );
-    expect(outcomes.map((o) => problem(o, app.origin)).filter((p) => p !== null)).toEqual([]);
-    expect(off).toBe(0);
-    expect(errors).toBe(0);
+
+    it('should send the browser back only to our own origin after logout (next in the query or the form)', async () => {
+      const cases = nextCases(app.origin);
+      const outcomes = (
+        await mapBounded(cases, 8, async (c): Promise<Outcome[]> => {
+          const browser = new Browser(app, secrets);
+          const headers = { origin: app.origin, 'content-type': 'application/x-www-form-urlencoded' };
+          const inQuery = await browser.send(`/api/mwoauth/logout?${c.query}`, { method: 'POST', headers });
+          const inForm = await browser.send('/api/mwoauth/logout', {
+            method: 'POST',
+            headers,
+            body: c.query,
+          });
+          return [
+            { c, replies: [inQuery], final: inQuery },
+            {
+              c: { ...c, label: `${c.label} (form)` },
+              replies: [inForm],
+              final: inForm,
+              overCap: Buffer.byteLength(c.query) > 4096,
+            },
+          ];
+        })
+      ).flat();
+      const off = offOrigin(outcomes, app.origin);
+      const errors = serverErrors(outcomes);
+      console.log(
+        `[security] open-redirect logout${facts.label}: ${outcomes.length} requests (${cases.length} values, query and form), ${off} off-origin Location, ${errors} 5xx`,
+      );
+      expect(outcomes.map((o) => problem(o, app.origin)).filter((p) => p !== null)).toEqual([]);
+      expect(off).toBe(0);
+      expect(errors).toBe(0);
+    });
+
+    it('should send the browser back only to our own origin after /api/language (the wiki language)', async () => {
+      const cases = nextCases(app.origin);
+      const outcomes = await mapBounded(cases, 8, async (c): Promise<Outcome> => {
+        const browser = new Browser(app, secrets);
+        const reply = await browser.send(`/api/language?wiki=fr&${c.query}`);
+        // The route marks its redirect with langset=1 (no second round trip); the rest must be next's.
+        const location = reply.location === null ? null : new URL(reply.location.href);
+        location?.searchParams.delete('langset');
+        if (location !== null && location.search === '?') location.search = '';
+        return { c, replies: [reply], final: { ...reply, location } };
+      });
+      const off = offOrigin(outcomes, app.origin);
+      const errors = serverErrors(outcomes);
+      console.log(
+        `[security] open-redirect language${facts.label}: ${cases.length} values, ${off} off-origin Location, ${errors} 5xx`,
+      );
+      expect(outcomes.map((o) => problem(o, app.origin)).filter((p) => p !== null)).toEqual([]);
+      expect(off).toBe(0);
+      expect(errors).toBe(0);
+    });
   });
-});
+}
+
+describe.each(PROTOCOLS)('OAuth %s', suite);

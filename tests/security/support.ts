@@ -3,11 +3,12 @@
 // concurrency, and the secrets of a run (unsealed from the cookies the app set) to scan for.
 import { unsealData } from 'iron-session';
 import { expect } from 'vitest';
+import type { DevwikiConsumer } from '@/devwiki';
 import { passwordIdFor } from '@/lib/server/config';
 import { LOGIN_COOKIE } from '@/lib/server/session/cookie-store';
 import { HANDSHAKE_COOKIE } from '@/lib/server/session/handshakes';
 import { CookieJar, type SetCookie } from '@/tests/support/app-harness';
-import type { E2EServer } from '@/tests/support/e2e-app';
+import { freePort, startE2EServer, type E2EServer, type E2EServerOptions } from '@/tests/support/e2e-app';
 
 export { HANDSHAKE_COOKIE, LOGIN_COOKIE };
 
@@ -186,7 +187,11 @@ export class Browser {
     if (start.status !== 303 || start.location === null) {
       throw new Error(`initiate answered ${start.status}, not 303 to the wiki: ${start.body.slice(0, 300)}`);
     }
-    return this.app.devwiki.approve(start.location.href, username);
+    const back = await this.app.devwiki.approve(start.location.href, username);
+    // OAuth 2.0: the authorization code is a credential too (one use, but until then it is a login).
+    const code = new URL(back).searchParams.get('code');
+    if (code !== null) this.secrets.add(code, `OAuth 2.0 authorization code #${this.secrets.size}`);
+    return back;
   }
 
   /** The whole login; returns the callback's reply. */
@@ -221,6 +226,75 @@ export class Browser {
     const name = typeof body === 'object' && body !== null ? Reflect.get(body, 'username') : null;
     return typeof name === 'string' ? name : null;
   }
+}
+
+/** The two protocols the app speaks (MW_OAUTH_VERSION); the protocol-independent files run in both. */
+export type Protocol = '1.0a' | '2.0';
+export const PROTOCOLS: readonly Protocol[] = ['1.0a', '2.0'];
+
+/** What differs between the protocols for a security file; everything else it asserts is shared. */
+export interface ProtocolFacts {
+  protocol: Protocol;
+  /** Appended to a file's figure labels: '' for 1.0a (the labels as they were), ' (OAuth 2.0)'. */
+  label: string;
+  /** A callback carrying made-up protocol parameters and no login behind them. */
+  forgedCallback: string;
+  /** The devwiki endpoint the app asks who the user is (identify JWT / rest.php profile). */
+  identityEndpoint: 'identify' | 'profile';
+  /** The wiki endpoint initiate asks, or null when initiate asks the wiki nothing (2.0: a redirect). */
+  initiateEndpoint: 'initiate' | null;
+  /** Secrets.kinds() names of what a pending login and a login hold. */
+  handshakeSecretKind: string;
+  accessSecretKind: string;
+}
+
+export const PROTOCOL_FACTS: Record<Protocol, ProtocolFacts> = {
+  '1.0a': {
+    protocol: '1.0a',
+    label: '',
+    forgedCallback: '/api/mwoauth/callback?oauth_verifier=v&oauth_token=t',
+    identityEndpoint: 'identify',
+    initiateEndpoint: 'initiate',
+    handshakeSecretKind: 'request token secret',
+    accessSecretKind: 'access token secret',
+  },
+  '2.0': {
+    protocol: '2.0',
+    label: ' (OAuth 2.0)',
+    forgedCallback: '/api/mwoauth/callback?code=c0de&state=5tate',
+    identityEndpoint: 'profile',
+    initiateEndpoint: null,
+    handshakeSecretKind: 'PKCE code verifier secret',
+    accessSecretKind: 'OAuth 2.0 access token secret',
+  },
+};
+
+/**
+ * `next start` against devwiki speaking `protocol`: 1.0a with E2E_CONSUMER (as every security file
+ * always ran), 2.0 with a confidential client registered for this server's exact callback.
+ */
+export async function startFor(protocol: Protocol, options: E2EServerOptions = {}): Promise<E2EServer> {
+  if (protocol === '1.0a') return startE2EServer(options);
+  const port = options.port ?? (await freePort());
+  const client: DevwikiConsumer = {
+    id: 47,
+    name: 'next-mwoauth security (OAuth 2.0)',
+    key: 'e2ee2ee2ee2ee2ee2ee2ee2ee2e00047',
+    secret: 'e2ee2ee2ee2ee2ee2ee2ee2ee2ee2ee2ee200047',
+    oauthVersion: '2.0',
+    confidential: true,
+    callbackUrl: `http://localhost:${port}/api/mwoauth/callback`,
+    callbackIsPrefix: false,
+    grants: ['basic', 'editpage', 'createeditmovepage'],
+    ownerOnly: false,
+  };
+  // Refresh tokens that outlive a file (MediaWiki 1.39's default is PT1M, o2-15).
+  return startE2EServer({
+    ...options,
+    port,
+    consumer: client,
+    devwiki: { refreshTokenTtlS: 3600, ...options.devwiki },
+  });
 }
 
 /** The login cookie a reply set: its value, '' when it cleared it, null when it did not touch it. */
