@@ -61,3 +61,33 @@ export async function freshLogin(
     return { kind: 'ended', reason: 'revoked' };
   }
 }
+
+export type AsUser<T> =
+  | { readonly kind: 'done'; readonly value: T; readonly refreshed: boolean }
+  | Extract<FreshLogin, { kind: 'ended' }>;
+
+/**
+ * `call` with fresh credentials, for route handlers: refreshed first when due, and once more
+ * (forced) when the wiki refuses the access token as expired before its time (a refresh elsewhere
+ * revoked it, or the grant was revoked: the refresh tells which). Any other failure is thrown.
+ */
+export async function asUser<T>(
+  flow: LoginFlow,
+  store: SessionStore,
+  session: OpenSession,
+  login: LoginSession,
+  to: CookieWriter,
+  deadline: WikiDeadline,
+  call: (credentials: LoginSession['credentials']) => Promise<T>,
+): Promise<AsUser<T>> {
+  let fresh = await freshLogin(flow, store, session, login, to, deadline);
+  if (fresh.kind === 'ended') return fresh;
+  try {
+    return { kind: 'done', value: await call(fresh.login.credentials), refreshed: fresh.refreshed };
+  } catch (error) {
+    if (flow.verdict(error) !== 'expired') throw error;
+  }
+  fresh = await freshLogin(flow, store, session, fresh.login, to, deadline, { force: true });
+  if (fresh.kind === 'ended') return fresh;
+  return { kind: 'done', value: await call(fresh.login.credentials), refreshed: true };
+}

@@ -1,6 +1,6 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { MWOAuthError } from '@/lib/mwoauth';
-import { freshLogin } from '@/lib/server/login/fresh';
+import { asUser } from '@/lib/server/login/fresh';
 import { cookieRecorder } from '@/lib/server/session/cookies';
 import type { OpenSession } from '@/lib/server/session/store';
 import { isStoreUnavailable, logError, PRIVATE_NO_STORE, routeContext } from '@/lib/server/routes';
@@ -56,18 +56,11 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
     // OAuth 2.0: refreshed first when due (a route handler can store the rotated token), and once
     // more when the wiki refuses the access token as expired.
     const deadline = startWikiDeadline(ctx.config);
-    let fresh = await freshLogin(ctx.flow, ctx.store, session, session.login, recorder, deadline);
-    if (fresh.kind === 'ended') return await revoked();
-    try {
-      return send(json(await ctx.flow.identify(fresh.login.credentials, deadline), 200));
-    } catch (error) {
-      if (ctx.flow.verdict(error) !== 'expired') throw error;
-      fresh = await freshLogin(ctx.flow, ctx.store, session, fresh.login, recorder, deadline, {
-        force: true,
-      });
-      if (fresh.kind === 'ended') return await revoked();
-      return send(json(await ctx.flow.identify(fresh.login.credentials, deadline), 200));
-    }
+    const answer = await asUser(ctx.flow, ctx.store, session, session.login, recorder, deadline, (c) =>
+      ctx.flow.identify(c, deadline),
+    );
+    if (answer.kind === 'ended') return await revoked();
+    return send(json(answer.value, 200));
   } catch (error) {
     if (ctx.flow.verdict(error) !== 'keep') return await revoked();
     logError('identify', error);

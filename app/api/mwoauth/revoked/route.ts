@@ -1,6 +1,6 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { failureResponse } from '@/lib/server/failure-page';
-import { freshLogin } from '@/lib/server/login/fresh';
+import { asUser } from '@/lib/server/login/fresh';
 import { cookieRecorder } from '@/lib/server/session/cookies';
 import { translatorFor } from '@/lib/server/i18n';
 import { logError, openSessionOr503, routeContext, seeOther } from '@/lib/server/routes';
@@ -38,29 +38,22 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
   };
   try {
     const deadline = startWikiDeadline(ctx.config);
-    let fresh = await freshLogin(ctx.flow, ctx.store, session, session.login, recorder, deadline);
+    const checked = await asUser(ctx.flow, ctx.store, session, session.login, recorder, deadline, (c) =>
+      ctx.flow.identify(c, deadline),
+    );
     // Logged out meanwhile (another request of this browser): home, without the revoked notice.
-    if (fresh.kind === 'ended')
-      return send(fresh.reason === 'revoked' ? loggedOut() : seeOther(new URL('/', origin)));
-    try {
-      await ctx.flow.identify(fresh.login.credentials, deadline);
-      return send(seeOther(fresh.refreshed ? back : new URL('/', origin)));
-    } catch (error) {
-      const verdict = ctx.flow.verdict(error);
-      if (verdict === 'keep') throw error;
-      if (verdict === 'revoked') {
-        await session.end(recorder);
-        return send(loggedOut());
-      }
-      // 'expired': the token was refused before its time (a refresh elsewhere, or a revoked
-      // grant): a refresh tells which.
-      fresh = await freshLogin(ctx.flow, ctx.store, session, fresh.login, recorder, deadline, {
-        force: true,
-      });
-      if (fresh.kind === 'ended') return send(loggedOut());
-      return send(seeOther(back));
+    if (checked.kind === 'ended') {
+      return send(checked.reason === 'revoked' ? loggedOut() : seeOther(new URL('/', origin)));
     }
+    // Refreshed (OAuth 2.0): the page's call will work now, so back to it. Nothing refused: home.
+    return send(seeOther(checked.refreshed ? back : new URL('/', origin)));
   } catch (error) {
+    // Revoked (1.0a: identify says so, fixtures 13, 33), or a 2.0 token refused even fresh from a
+    // refresh: the session is of no use, and sending the page back would only loop.
+    if (ctx.flow.verdict(error) !== 'keep') {
+      await session.end(recorder);
+      return send(loggedOut());
+    }
     logError('revocation check', error);
     return send(failureResponse(describeWikiError(error, undefined, 'login', translatorFor(request))));
   }
