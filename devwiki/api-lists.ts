@@ -335,7 +335,8 @@ export function runQuery(ctx: WikiContext, req: WikiRequest, s: ApiSession, hook
       return entry;
     });
     if (normalized.length > 0) q.normalized = normalized;
-    if (generator === null || pages.length > 0) q.pages = pages;
+    // ApiQuery::outputGeneralPageInfo writes `pages` only when there are some.
+    if (pages.length > 0) q.pages = pages;
   }
 
   for (const name of lists) {
