@@ -9,6 +9,7 @@ import {
   type IdentifyOptions,
 } from '@/lib/mwoauth';
 import type { OAuth1AppConfig } from '../config';
+import { isFarmRefusal } from '../farm';
 import { deadlineApiClient, wikiOptions, type WikiDeadline } from '../wiki/deadline';
 import type { Credentials } from './credentials';
 import type { LoginFlow, SessionVerdict } from './flow';
@@ -169,6 +170,9 @@ export function oauth1Flow(config: OAuth1AppConfig): LoginFlow {
     },
 
     verdict(error): SessionVerdict {
+      // Another wiki of the farm refusing the consumer or a user it does not know yet: the token is
+      // good (lib/server/farm.ts).
+      if (isFarmRefusal(error)) return 'keep';
       if (isRevoked(error)) return 'revoked';
       return typeof error === 'object' && error !== null && foreignSessions.has(error) ? 'revoked' : 'keep';
     },

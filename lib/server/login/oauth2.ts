@@ -8,6 +8,7 @@ import {
   type OAuth2Tokens,
 } from '@/lib/mwoauth';
 import type { OAuth2AppConfig } from '../config';
+import { isFarmRefusal } from '../farm';
 import { deadlineApiClient, wikiOptions } from '../wiki/deadline';
 import type { Credentials } from './credentials';
 import type { LoginFlow, SessionVerdict } from './flow';
@@ -134,6 +135,9 @@ export function oauth2Flow(config: OAuth2AppConfig): LoginFlow {
 
     verdict(error): SessionVerdict {
       if (typeof error !== 'object' || error === null) return 'keep';
+      // Another wiki of the farm refusing the consumer or a user it does not know yet: the token is
+      // good (lib/server/farm.ts); a refresh would not change that.
+      if (isFarmRefusal(error)) return 'keep';
       if (deadRefreshTokens.has(error) || foreignSessions.has(error)) return 'revoked';
       if (
         error instanceof MWOAuthError &&
