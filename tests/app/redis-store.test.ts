@@ -1,4 +1,3 @@
-import { unsealData } from 'iron-session';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeToken } from '@/lib/mwoauth';
 import type { Credentials, NewLogin } from '@/lib/server/login/credentials';
@@ -10,6 +9,7 @@ import type { SessionStore } from '@/lib/server/session/store';
 import { environment, loadFixture } from '@/tests/support/fixtures';
 import { startRedis, type TestRedis } from '@/tests/support/redis-server';
 import { sessionConfig } from '@/tests/support/session-config';
+import { unsealOrNull } from '@/lib/server/session/seal';
 
 // The Redis session store against a real Debian redis-server (issue 12; never a mock).
 
@@ -93,7 +93,7 @@ describe('Redis session store', () => {
     const jar = await loggedIn(store, oauth1Login('101', 'Alice Example'));
     const cookie = jar.get(LOGIN_COOKIE)?.value ?? '';
     expect(jar.maxAges.get(LOGIN_COOKIE)).toBe(LOGIN_TTL_S - 60);
-    const inside: unknown = await unsealData(cookie, { password: config.passwords });
+    const inside: unknown = await unsealOrNull(cookie, config, 'session-id-cookie');
     expect(Object.keys(inside ?? {})).toEqual(['sid']);
     const sid = String(Reflect.get(inside ?? {}, 'sid'));
     expect(Buffer.from(sid, 'base64url').length).toBeGreaterThanOrEqual(16);
@@ -209,7 +209,7 @@ describe('Redis session store', () => {
     await store.refreshOnce(token2 ?? '', () => Promise.resolve(successor));
     const sid = String(
       Reflect.get(
-        (await unsealData(jar1.get(LOGIN_COOKIE)?.value ?? '', { password: config.passwords })) ?? {},
+        (await unsealOrNull(jar1.get(LOGIN_COOKIE)?.value ?? '', config, 'session-id-cookie')) ?? {},
         'sid',
       ),
     );

@@ -8,6 +8,7 @@ import { startFrontProxy, type FrontProxy } from '@/tests/support/front-proxy';
 import { startRedis, type TestRedis } from '@/tests/support/redis-server';
 import { sessionConfig } from '@/tests/support/session-config';
 import { unsealOrNull } from '@/lib/server/session/seal';
+import { sessionIdHash } from '@/lib/server/redis/keys';
 
 // SESSION_STORE=redis with two `next start` instances behind one front proxy (a load balancer),
 // sharing one Redis and one devwiki (issue 12): a session made on one instance is used on the
@@ -92,6 +93,18 @@ function copyOf(jar: CookieJar): CookieJar {
   return copy;
 }
 
+/** The raw session id the jar's login cookie carries (Redis holds only its SHA-256). */
+async function sessionIdOf(jar: CookieJar): Promise<string> {
+  const opened = await unsealOrNull(
+    jar.cookies.get(LOGIN_COOKIE) ?? '',
+    sessionConfig(SECRET),
+    'session-id-cookie',
+  );
+  const sid: unknown = opened === null ? null : Reflect.get(Object(opened), 'sid');
+  if (typeof sid !== 'string') throw new Error('the jar holds no Redis login cookie');
+  return sid;
+}
+
 async function identify(jar: CookieJar, via: Instance): Promise<{ status: number; body: unknown }> {
   const response = await send(jar, via, '/api/mwoauth/identify');
   return { status: response.status, body: await response.json() };
@@ -165,11 +178,15 @@ describe('two instances, one Redis', () => {
     const keys = await redis.dump();
     const sessionRecords = keys.filter((k) => k.type === 'string' && k.ttlMs > 0);
     expect(sessionRecords.length).toBeGreaterThan(0);
-    // The record holds the access token, sealed: unseal it with the secret to know what to look for.
+    // The record holds the access token, sealed: unseal it with the secret and the session id (in
+    // the cookie only: seal.ts) to know what to look for.
     const secrets = sessionConfig(SECRET);
+    const sid = await sessionIdOf(jar);
     const tokens: string[] = [];
-    for (const record of sessionRecords) {
-      const opened = await unsealOrNull(record.value, secrets);
+    for (const record of sessionRecords.filter((k) => k.key.endsWith(`s:${sessionIdHash(sid)}`))) {
+      const opened = await unsealOrNull(record.value, secrets, 'redis-record', sid);
+      // Without the session id, the secret alone opens nothing (a leaked SESSION_SECRET and a dump).
+      expect(await unsealOrNull(record.value, secrets, 'redis-record', 'x'.repeat(43))).toBeNull();
       const credentials: unknown = opened === null ? null : Reflect.get(Object(opened), 'credentials');
       const token: unknown = credentials === null ? null : Reflect.get(Object(credentials), 'accessToken');
       for (const part of ['key', 'secret']) {
