@@ -100,7 +100,7 @@ function passwordsFor(
 /**
  * Unseals `seal` made for `purpose` (and `binding`), returning `null` for anything that is not a
  * valid seal of ours for exactly that use. iron-session 8 returns `{}` for the failures it expects
- * (bad HMAC, expired, unknown password id) but THROWS on others: a value such as `a*b*c*d*e*f*g*h`,
+ * (bad HMAC, expired, unknown password id: null here too) but THROWS on others: a value such as `a*b*c*d*e*f*g*h`,
  * a password id like `constructor`, bad base64. Every one of those is "logged out".
  */
 export async function unsealOrNull(
@@ -111,11 +111,16 @@ export async function unsealOrNull(
 ): Promise<unknown> {
   if (seal === '' || seal.length > maxSealLength(purpose)) return null;
   const password = passwordsFor(config, purpose, binding);
+  let data: unknown;
   try {
-    return await unsealData<unknown>(seal, { password });
+    data = await unsealData<unknown>(seal, { password });
   } catch {
     return null;
   }
+  // iron-session's `{}` for a seal it refused; nothing of ours seals an empty object.
+  const refused =
+    typeof data === 'object' && data !== null && !Array.isArray(data) && Object.keys(data).length === 0;
+  return refused ? null : data;
 }
 
 /** Seals `data` for `purpose` (and `binding`) under the current secret, for `ttl` seconds. */
