@@ -248,6 +248,24 @@ describe('Redis session store', () => {
     );
   });
 
+  it('should keep a login whose sealed record is longer than a cookie may be (OAuth 2.0 tokens with many grants)', async () => {
+    // The reason to choose Redis when the tokens outgrow the login cookie (cookie-store.ts).
+    const long: NewLogin = {
+      sub: '404',
+      username: 'Many Grants',
+      credentials: {
+        protocol: '2.0',
+        accessToken: `eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.${'g'.repeat(4000)}`,
+        refreshToken: 'def50200refresh-404',
+        expiresAt: Math.floor(Date.now() / 1000) + 3600,
+      },
+    };
+    const jar = await loggedIn(store, long);
+    const record = (await redis.dump()).find((k) => k.type === 'string' && k.value.length > 3800);
+    expect(record).toBeDefined();
+    expect((await store.open(jar)).login?.username).toBe('Many Grants');
+  });
+
   it('should use REDIS_KEY_PREFIX when set, and derive a different prefix per secret otherwise', () => {
     expect(redisKeyPrefix(config, 'mytool:0123456789abcdef:')).toBe('mytool:0123456789abcdef:');
     const derived = redisKeyPrefix(config, null);
