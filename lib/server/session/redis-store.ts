@@ -38,7 +38,7 @@ import type { LoginSession, OpenSession, SessionStore } from './store';
 //   stood for counts as logged out. A wrong-typed index key is deleted when a login writes to it.
 //
 // No process cache of records: one kept here would outlive a logout made on another instance
-// (REVIEW.md §2.2), so every open() is one GET.
+// (REVIEW.md §2.2), so every open() is one Redis call (READ_SEALED).
 
 /** Random bytes of a session id: 256 bits (issue 12 asks for at least 128). */
 const SESSION_ID_BYTES = 32;
