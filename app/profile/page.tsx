@@ -12,6 +12,7 @@ import {
   shouldRememberWikiLanguage,
   type Translator,
 } from '@/lib/server/i18n';
+import { errorForLog } from '@/lib/server/log';
 import { loadProfile } from '@/lib/server/profile';
 import { describeWikiError } from '@/lib/server/wiki';
 import { LogoutButton } from '../_components/logout-button';
@@ -79,7 +80,7 @@ export default async function ProfilePage({
         ? describeWikiError(profile.error, undefined, 'profile', t)
         : failure('suppressed_profile', t);
     if (profile.kind === 'error' && !(profile.error instanceof MWOAuthError)) {
-      console.error('[mwoauth] profile failed:', profile.error);
+      console.error(`[mwoauth] profile failed unexpectedly: ${errorForLog(profile.error)}`);
     }
     return (
       <>

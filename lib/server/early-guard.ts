@@ -4,7 +4,7 @@ import { PAGE_BODY_LIMIT, SECURITY_HEADERS } from '@/lib/http-policy';
 import { renderFailurePage, type Failure } from './failure-page';
 import { failure } from './failures/catalogue';
 import { english, translatorForHeaders, type Translator } from './i18n';
-import { forLog } from './request-guard';
+import { forLog } from './log';
 
 // Requests Next mishandles before proxy.ts or any header rule of next.config.ts runs
 // (next/dist/server/lib/router-server.js, lib/router-utils/resolve-routes.js), answered here first:
