@@ -29,7 +29,7 @@ import { forLog } from './log';
 //   of a TRACE, PUT, a declared 20 MB body or the HMR path open for good (CLOSE-WAIT once the client
 //   left: Node applies no timeout to a socket it has handed over), until the process ran out of file
 //   descriptors. The built app serves no WebSocket, so each gets a short 400 and its connection ends
-//   (refuseUpgrade). `next dev` keeps them: its hot reload is a WebSocket on /_next/webpack-hmr.
+//   (refuseUpgrade). `next dev` keeps them: its hot reload is a WebSocket (/_next/hmr).
 //
 // Next offers no hook that runs first, so register() (instrumentation.ts) wraps the 'request' and
 // 'upgrade' events of Node's http.Server, in this process only. Every other request passes untouched.
