@@ -29,10 +29,19 @@ async function UserBox(): Promise<ReactNode> {
       </a>
     );
   }
+  // A user name (like the wiki's other text) may be right-to-left or hold bidirectional controls
+  // (U+202E, an unclosed U+2067); <bdi> keeps it from reordering the message around it (HTML's
+  // bidi isolation). Every page shows user names so.
   return (
     <>
       <span className="muted">
-        {rich(t, 'nextmwoauth-logged-in-as', <strong key="name">{site.user.username}</strong>)}
+        {rich(
+          t,
+          'nextmwoauth-logged-in-as',
+          <strong key="name">
+            <bdi>{site.user.username}</bdi>
+          </strong>,
+        )}
       </span>
       <LogoutButton />
     </>

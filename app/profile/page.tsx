@@ -12,6 +12,7 @@ import {
   shouldRememberWikiLanguage,
   type Translator,
 } from '@/lib/server/i18n';
+import { errorForLog } from '@/lib/server/log';
 import { loadProfile } from '@/lib/server/profile';
 import { describeWikiError } from '@/lib/server/wiki';
 import { LogoutButton } from '../_components/logout-button';
@@ -79,7 +80,7 @@ export default async function ProfilePage({
         ? describeWikiError(profile.error, undefined, 'profile', t)
         : failure('suppressed_profile', t);
     if (profile.kind === 'error' && !(profile.error instanceof MWOAuthError)) {
-      console.error('[mwoauth] profile failed:', profile.error);
+      console.error(`[mwoauth] profile failed unexpectedly: ${errorForLog(profile.error)}`);
     }
     return (
       <>
@@ -132,12 +133,16 @@ export default async function ProfilePage({
 
   return (
     <>
-      <h1>{identity.username}</h1>
+      <h1>
+        <bdi>{identity.username}</bdi>
+      </h1>
       {blocked ? (
         <Message type="warning">
           <p>
             {t.t('nextmwoauth-profile-blocked', config.wiki.name)}
-            {info?.block?.reason ? ` ${t.t('nextmwoauth-profile-block-reason', info.block.reason)}` : ''}
+            {info?.block?.reason ? (
+              <> {rich(t, 'nextmwoauth-profile-block-reason', <bdi key="reason">{info.block.reason}</bdi>)}</>
+            ) : null}
           </p>
         </Message>
       ) : null}
@@ -150,7 +155,9 @@ export default async function ProfilePage({
         )}
       </p>
       <dl className="facts">
-        <Fact term={t.t('nextmwoauth-profile-username')}>{identity.username}</Fact>
+        <Fact term={t.t('nextmwoauth-profile-username')}>
+          <bdi>{identity.username}</bdi>
+        </Fact>
         <Fact term={t.t('nextmwoauth-profile-groups')}>
           <Chips items={identity.groups.filter((g) => g !== '*')} empty={none} />
         </Fact>

@@ -5,6 +5,7 @@ import { cache } from 'react';
 import { getApp, type App } from './app';
 import { getConfig } from './config';
 import { isStoreUnavailable } from './errors';
+import { forLog, LOG_MESSAGE_MAX } from './log';
 import { freshLogin } from './login/fresh';
 import { secureCookiesForAction } from './origin';
 import { UNAVAILABLE_PATH } from './routes';
@@ -45,7 +46,7 @@ const currentSession = cache(async (): Promise<Current> => {
   } catch (error) {
     // Redis failed after proxy.ts read the session: a page cannot answer 503, the route can.
     if (isStoreUnavailable(error)) {
-      console.error(`[mwoauth] session failed: ${error.message}`);
+      console.error(`[mwoauth] session failed: ${forLog(error.message, LOG_MESSAGE_MAX)}`);
       redirect(UNAVAILABLE_PATH);
     }
     throw error;
@@ -92,7 +93,7 @@ export async function requireUserForAction(path: string): Promise<WikiUser> {
   } catch (error) {
     // Redis failed during the refresh (its lock, or saving the new tokens): the 503 page, not a 500.
     if (!isStoreUnavailable(error)) throw error;
-    console.error(`[mwoauth] session refresh failed: ${error.message}`);
+    console.error(`[mwoauth] session refresh failed: ${forLog(error.message, LOG_MESSAGE_MAX)}`);
     redirect(UNAVAILABLE_PATH);
   }
   // Revoked: logged out with the home page's message; logged out meanwhile: log in again.

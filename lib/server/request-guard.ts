@@ -6,6 +6,7 @@ import { getConfig } from './config';
 import { failureResponse, type Failure } from './failure-page';
 import { failure } from './failures/catalogue';
 import { translatorFor } from './i18n';
+import { forLog } from './log';
 
 // Checks proxy.ts makes before a page runs (the route handlers under /api/ check their own methods,
 // bodies and origins). Each refusal is a failure page with fixed text and one log line.
@@ -22,13 +23,6 @@ export const PAGE_METHODS: readonly string[] = ['GET', 'HEAD', 'POST'];
 export function fromOrigin(sentOrigin: string | null, secFetchSite: string | null, ours: string): boolean {
   if (sentOrigin !== null) return sentOrigin === ours;
   return secFetchSite === 'same-origin';
-}
-
-/** An untrusted value as it may be logged: printable ASCII, at most 100 characters. */
-export function forLog(value: string | null): string {
-  if (value === null) return '(none)';
-  const clean = value.replace(/[^\x20-\x7e]/g, '?');
-  return clean.length > 100 ? `${clean.slice(0, 100)}…` : clean;
 }
 
 function refuse(request: NextRequest, failure: Failure, reason: string): NextResponse {

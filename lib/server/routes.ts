@@ -10,6 +10,7 @@ import { cookieWriter, type CookieWriter } from './session/cookies';
 import type { OpenSession } from './session/store';
 import { failure } from './failures/catalogue';
 import { translatorFor } from './i18n';
+import { errorForLog, forLog, LOG_MESSAGE_MAX } from './log';
 
 // Shared by the /api/mwoauth/* route handlers, which stay thin (STYLE.md §2).
 
@@ -76,17 +77,17 @@ export function seeOther(url: URL | string): NextResponse {
 
 /**
  * Logs a failure for whoever runs the app: the code, MediaWiki's key and the message (which
- * lib/mwoauth has already cleared of secrets), never a token or a cookie.
+ * lib/mwoauth has already cleared of secrets), never a token or a cookie. The key and the message
+ * may quote the wiki's answer or a callback's query, so they are cleaned (forLog): one line, bounded.
  */
 export function logError(step: string, error: unknown): void {
   if (error instanceof MWOAuthError) {
-    console.error(
-      `[mwoauth] ${step} failed: ${error.code}${error.mediawikiCode === null ? '' : ` (${error.mediawikiCode})`}: ${error.message}`,
-    );
+    const key = error.mediawikiCode === null ? '' : ` (${forLog(error.mediawikiCode, 64)})`;
+    console.error(`[mwoauth] ${step} failed: ${error.code}${key}: ${forLog(error.message, LOG_MESSAGE_MAX)}`);
   } else if (error instanceof AppError) {
-    console.error(`[mwoauth] ${step} failed: ${error.message}`);
+    console.error(`[mwoauth] ${step} failed: ${forLog(error.message, LOG_MESSAGE_MAX)}`);
   } else {
-    console.error(`[mwoauth] ${step} failed unexpectedly:`, error);
+    console.error(`[mwoauth] ${step} failed unexpectedly: ${errorForLog(error)}`);
   }
 }
 

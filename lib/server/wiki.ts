@@ -123,6 +123,8 @@ const OAUTH2_CLIENT_CODES = new Set([
 /** The catalogue's kind of failure for `error`, with its MediaWiki key and parameters. */
 function describe(error: unknown): [FailureKind, FailureOptions] {
   if (error instanceof AppError) {
+    // Redis did not answer (or answered an error): an outage to retry later, not a setting to fix.
+    if (error.code === 'store_unavailable') return ['store_unavailable', {}];
     return isProduction()
       ? ['config_production', {}]
       : ['config_development', { todo: [error.problems.join(' ')] }];

@@ -68,7 +68,7 @@ const refreshes = (): number => count('token', 'refresh_token');
 async function sealedLogin(jar: CookieJar): Promise<ReturnType<typeof toLoginSession>> {
   const raw = jar.cookies.get(LOGIN_COOKIE);
   if (raw === undefined) return null;
-  return toLoginSession(await unsealOrNull(raw, sessionConfig(SESSION_SECRET)));
+  return toLoginSession(await unsealOrNull(raw, sessionConfig(SESSION_SECRET), 'login-cookie'));
 }
 
 async function bearerOf(jar: CookieJar): Promise<{

@@ -16,7 +16,8 @@ export type FreshLogin =
   /**
    * The session was ended: `revoked`, the refresh token is dead (revoked, expired, already used:
    * o2-15); `logged_out`, the user logged out while this request was refreshing (the store
-   * refused to write the session again, and cleared the cookie).
+   * refused to write the session again, and cleared the cookie), or the refreshed tokens found in
+   * Redis were not this session's (a value copied under its key): ended without asking the wiki.
    */
   | { readonly kind: 'ended'; readonly reason: 'revoked' | 'logged_out' };
 
@@ -55,7 +56,13 @@ export async function freshLogin(
     const next = await store.refreshOnce(credentials.refreshToken, () => flow.refresh(credentials, deadline));
     return { kind: 'fresh', login: await session.save(to, next), refreshed: true };
   } catch (error) {
-    if (isSessionEnded(error)) return { kind: 'ended', reason: 'logged_out' };
+    if (isSessionEnded(error)) {
+      // Logged out meanwhile (the store already cleared the cookie), or, in Redis, the successor
+      // under this refresh token is not ours to use (redis-store.ts): ended here too, so the
+      // record goes as well. Ending twice is harmless.
+      await session.end(to);
+      return { kind: 'ended', reason: 'logged_out' };
+    }
     if (flow.verdict(error) !== 'revoked') throw error;
     await session.end(to);
     return { kind: 'ended', reason: 'revoked' };

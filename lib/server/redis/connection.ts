@@ -4,6 +4,7 @@ import {
   ClientOfflineError,
   ConnectionTimeoutError,
   createClient,
+  ErrorReply,
   SocketClosedUnexpectedlyError,
   type RedisClientType,
 } from '@redis/client';
@@ -122,6 +123,25 @@ function reason(error: unknown): string {
   return 'failed';
 }
 
+/**
+ * A reply of Redis about the data under a key, not about Redis: a value of the wrong type
+ * (`WRONGTYPE`), or a counter that is not a number. Only another writer puts such data under our
+ * keys (Toolforge's Redis is shared, with no access control: SECURITY.md). It is corrupt data, not
+ * an outage: the session store and the rate limiter delete such keys and carry on, and it is never
+ * reported as "unavailable".
+ */
+export function isCorruptDataReply(error: unknown): boolean {
+  return (
+    error instanceof ErrorReply &&
+    /^(WRONGTYPE\b|ERR value is not an integer|ERR value is not a valid float)/.test(error.message)
+  );
+}
+
+/** The log line of corrupt data found under one of our keys (no key, no value). */
+export function logCorruptData(where: string, what: string, detail: string): void {
+  console.error(`[redis] ${where}: corrupt data (${what}): ${detail}`);
+}
+
 /** A connection of its own (tests use two to stand for two app instances); the app uses redisConnection. */
 export function createRedisConnection(url: string, options: RedisConnectionOptions = {}): RedisConnection {
   const deadlineMs = options.deadlineMs ?? REDIS_DEADLINE_MS;
@@ -201,6 +221,12 @@ export function createRedisConnection(url: string, options: RedisConnectionOptio
         return await withDeadline(deadlineMs, opened.connected ? work : Promise.race([work, opened.refused]));
       } catch (error) {
         if (error instanceof AppError) throw error;
+        if (isCorruptDataReply(error)) {
+          // The server answered: the connection is fine, so its state is not changed (and not
+          // logged as down). Callers that can repair the key do so before this point.
+          logCorruptData(where, what, reason(error));
+          throw new AppError('store_unavailable', `Redis at ${where} holds data of another kind (${what}).`);
+        }
         if (error instanceof DeadlineExceeded && opened.failing === null) {
           // Silent, not refused: this connection is not reused (see the top of this file).
           discard(opened);

@@ -1,5 +1,4 @@
 import 'server-only';
-import { field } from '../narrow';
 import { createHash } from 'node:crypto';
 import { makeToken } from '@/lib/mwoauth';
 import type { SessionConfig } from '../config';
@@ -27,24 +26,6 @@ export const REFRESH_SUCCESSOR_TTL_MS = 60_000;
 
 function nowS(): number {
   return Math.floor(Date.now() / 1000);
-}
-
-/**
- * The login as sealed before the two seams (`{sub, username, accessToken: {key, secret},
- * loggedInAt}`, an OAuth 1.0a token), so an upgrade logs nobody out: read as 1.0a credentials, and
- * sealed in today's shape the next time the login is written.
- */
-function fromLegacyShape(value: unknown): LoginSession | null {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
-  if (field(value, 'credentials') !== undefined) return null;
-  const token = field(value, 'accessToken');
-  if (typeof token !== 'object' || token === null) return null;
-  return toLoginSession({
-    sub: field(value, 'sub'),
-    username: field(value, 'username'),
-    credentials: { protocol: '1.0a', accessToken: token },
-    loggedInAt: field(value, 'loggedInAt'),
-  });
 }
 
 function deepFrozen(login: LoginSession): LoginSession {
@@ -101,8 +82,8 @@ async function readLogin(raw: string, config: SessionConfig): Promise<LoginSessi
       return cached.session;
     }
   }
-  const data = await unsealOrNull(raw, config);
-  const session = toLoginSession(data) ?? fromLegacyShape(data);
+  const data = await unsealOrNull(raw, config, 'login-cookie');
+  const session = toLoginSession(data);
   const expiresAtMs = sealExpiryMs(raw);
   if (session === null) return null;
   // Frozen: one object is handed to every request that sends this cookie.
@@ -124,7 +105,7 @@ async function writeLogin(
   config: SessionConfig,
   ttlS: number,
 ): Promise<void> {
-  const value = await seal(loginRecord(login), config, ttlS);
+  const value = await seal(loginRecord(login), config, ttlS, 'login-cookie');
   if (value.length > MAX_COOKIE_VALUE_LENGTH) {
     // unsealOrNull reads a longer value as "logged out" (and browsers drop cookies over 4 KB): the
     // user would be logged out at the next request, silently. OAuth 2.0 tokens grow with the

@@ -2,6 +2,7 @@ import { NextResponse, type NextRequest } from 'next/server';
 import { failureResponse } from '@/lib/server/failure-page';
 import { counted, failure } from '@/lib/server/failures/catalogue';
 import { translatorFor } from '@/lib/server/i18n';
+import { forLog } from '@/lib/server/log';
 import { isStoreUnavailable, logError, routeContext, seeOther } from '@/lib/server/routes';
 import { LOGIN_COOKIE } from '@/lib/server/session/cookie-store';
 import { nextUrl } from '@/lib/server/safe-next';
@@ -16,13 +17,6 @@ function fromOurOrigin(request: NextRequest, origin: string): boolean {
   const sent = request.headers.get('origin');
   if (sent !== null) return sent === origin;
   return request.headers.get('sec-fetch-site') === 'same-origin';
-}
-
-/** A header value as it may be logged: printable ASCII, at most 100 characters (it is untrusted). */
-function forLog(value: string | null): string {
-  if (value === null) return '(none)';
-  const clean = value.replace(/[^\x20-\x7e]/g, '?');
-  return clean.length > 100 ? `${clean.slice(0, 100)}…` : clean;
 }
 
 /**
