@@ -2,9 +2,10 @@ import 'server-only';
 import type { ApiClient, SuppressedProfile, UserProfile } from '@/lib/mwoauth';
 import type { AppConfig } from './config';
 import { AppError } from './errors';
+import { resolveWiki, type WikiChoice, type WikiTarget } from './farm';
 import type { LoginFlow, SessionVerdict } from './login/flow';
 import type { LoginSession } from './session/store';
-import { startWikiDeadline, type WikiDeadline } from './wiki/deadline';
+import { startWikiDeadline, type TokenCache, type WikiDeadline } from './wiki/deadline';
 
 // What pages and actions are handed: the user, who can call the wiki, but no token and no protocol
 // (python-mwoauth's `mwapi_session()`; REVIEW.md §2.3). auth.ts makes the ones pages get.
@@ -15,10 +16,19 @@ export interface WikiUser {
   /**
    * Runs `task` against api.php as this user (assert=user), all its calls within one MW_TIMEOUT_MS.
    * A session the wiki ended (revoked) does not return: see `onEnded` of wikiUser().
+   *
+   * `{ wiki }` (an api.php URL, or its host): another wiki of the farm, one of MW_WIKIS, with the
+   * same token and the same rules; any other wiki is refused before a request is made (AppError
+   * `wiki_not_allowed`, naming MW_WIKIS). Tokens (getToken) come from and are kept for the wiki
+   * called, for the rest of this request. That wiki's own refusals (the consumer not registered for
+   * it, no local account yet: lib/server/farm.ts) are thrown as they are; the login goes on.
    */
-  withWiki<T>(task: (api: ApiClient) => Promise<T>): Promise<T>;
-  /** Who the user is, asked of the wiki now (verified); a session the wiki ended does not return. */
-  identify(): Promise<UserProfile | SuppressedProfile>;
+  withWiki<T>(task: (api: ApiClient) => Promise<T>, options?: WikiChoice): Promise<T>;
+  /**
+   * Who the user is, asked of the wiki now (verified); a session the wiki ended does not return.
+   * `{ wiki }`: as that wiki of MW_WIKIS sees them (its groups and rights; 1.0a: its identify).
+   */
+  identify(options?: WikiChoice): Promise<UserProfile | SuppressedProfile>;
 }
 
 /** What a WikiUser does by default when the wiki ended the session: AppError `session_ended`. */
@@ -47,11 +57,24 @@ export function wikiUser(
       throw error;
     }
   }
+  // Each wiki's tokens for this WikiUser's request, by api.php URL: never one wiki's for another.
+  const tokens = new Map<string, TokenCache>();
+  const on = (wiki: WikiTarget): { wiki: WikiTarget; tokens: TokenCache } => {
+    let cache = tokens.get(wiki.apiUrl);
+    if (cache === undefined) tokens.set(wiki.apiUrl, (cache = new Map()));
+    return { wiki, tokens: cache };
+  };
   return {
     sub: login.sub,
     username: login.username,
-    withWiki: (task) => guarded(async (deadline) => task(flow.api(login.credentials, deadline))),
-    identify: () => guarded(async (deadline) => flow.identify(login.credentials, deadline)),
+    async withWiki(task, options) {
+      const wiki = resolveWiki(config, options); // before any request
+      return guarded(async (deadline) => task(flow.api(login.credentials, deadline, on(wiki))));
+    },
+    async identify(options) {
+      const wiki = resolveWiki(config, options);
+      return guarded(async (deadline) => flow.identify(login.credentials, deadline, on(wiki)));
+    },
   };
 }
 

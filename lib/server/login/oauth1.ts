@@ -141,20 +141,25 @@ export function oauth1Flow(config: OAuth1AppConfig): LoginFlow {
       };
     },
 
-    // identify's verified JWT, as lib/mwoauth returns it (the JSON of /api/mwoauth/identify).
-    identify(credentials, deadline) {
+    // identify's verified JWT, as lib/mwoauth returns it (the JSON of /api/mwoauth/identify). On
+    // another wiki of the farm: that wiki's Special:OAuth/identify, whose iss is that wiki's own
+    // $wgCanonicalServer, the origin lib/mwoauth expects of its index.php (farm-07).
+    identify(credentials, deadline, on = {}) {
+      const wiki = on.wiki ?? null;
+      const home = wiki === null || wiki.home;
       return identify(
-        indexUrl,
+        home ? indexUrl : wiki.indexUrl,
         config.consumer,
         accessTokenOf(credentials),
-        identifyOptions(config, deadline),
+        home ? identifyOptions(config, deadline) : wikiOptions(config, deadline),
       );
     },
 
-    api(credentials, deadline) {
+    api(credentials, deadline, on = {}) {
       return deadlineApiClient(
         {
-          apiUrl,
+          // Another wiki's api.php: the request is signed for its URL (farm-01).
+          apiUrl: on.wiki?.apiUrl ?? apiUrl,
           consumer: config.consumer,
           accessToken: accessTokenOf(credentials),
           userAgent: config.userAgent,
@@ -162,6 +167,7 @@ export function oauth1Flow(config: OAuth1AppConfig): LoginFlow {
           assert: 'user',
         },
         deadline,
+        on.tokens,
       );
     },
 

@@ -3,15 +3,16 @@ import {
   createAuthorization,
   exchangeCode,
   fetchProfile,
+  type ApiClient,
   MWOAuthError,
   refreshTokens,
   type OAuth2Tokens,
 } from '@/lib/mwoauth';
 import type { OAuth2AppConfig } from '../config';
 import { isFarmRefusal } from '../farm';
-import { deadlineApiClient, wikiOptions } from '../wiki/deadline';
+import { deadlineApiClient, wikiOptions, type WikiDeadline } from '../wiki/deadline';
 import type { Credentials } from './credentials';
-import type { LoginFlow, SessionVerdict } from './flow';
+import type { LoginFlow, SessionVerdict, WikiCall } from './flow';
 
 // The login flow for OAuth 2.0 (Extension:OAuth's rest.php/oauth2/*; fixtures o2-01 to o2-23):
 // authorization code with state and PKCE S256 (always, confidential clients too), the code
@@ -70,6 +71,21 @@ function toCredentials(tokens: OAuth2Tokens): Credentials {
 export function oauth2Flow(config: OAuth2AppConfig): LoginFlow {
   const { indexUrl, apiUrl } = config.wiki;
   const { client, redirectUri } = config;
+
+  function apiClient(credentials: Credentials, deadline: WikiDeadline, on: WikiCall = {}): ApiClient {
+    return deadlineApiClient(
+      {
+        // Another wiki's api.php takes the same Bearer token (farm-10, farm-11).
+        apiUrl: on.wiki?.apiUrl ?? apiUrl,
+        auth: { bearer: bearerOf(credentials).accessToken },
+        userAgent: config.userAgent,
+        // Fail, never act anonymously, once the token stops logging in.
+        assert: 'user',
+      },
+      deadline,
+      on.tokens,
+    );
+  }
   return {
     protocol: '2.0',
 
@@ -103,22 +119,30 @@ export function oauth2Flow(config: OAuth2AppConfig): LoginFlow {
       return { sub: profile.sub, username: profile.username, credentials: toCredentials(tokens) };
     },
 
-    identify(credentials, deadline) {
-      return fetchProfile(indexUrl, bearerOf(credentials).accessToken, wikiOptions(config, deadline));
+    async identify(credentials, deadline, on = {}) {
+      const wiki = on.wiki ?? null;
+      const accessToken = bearerOf(credentials).accessToken;
+      if (wiki === null || wiki.home)
+        return fetchProfile(indexUrl, accessToken, wikiOptions(config, deadline));
+      try {
+        // That wiki's rest.php/oauth2/resource/profile: the central wiki's token works there (farm-12).
+        return await fetchProfile(wiki.indexUrl, accessToken, wikiOptions(config, deadline));
+      } catch (error) {
+        // For a user without a local account there, REL1_39's profile handler fails with HTTP 500
+        // (a TypeError; _facts.json farm.user_without_local_account.oauth2_profile_endpoint), which
+        // cannot be told from a fault; its api.php can: ask it, and throw its refusal if it has one.
+        if (!(error instanceof MWOAuthError) || error.code !== 'http_error' || error.status !== 500)
+          throw error;
+        try {
+          await apiClient(credentials, deadline, on).get({ action: 'query', meta: 'userinfo' });
+        } catch (why) {
+          if (isFarmRefusal(why)) throw why;
+        }
+        throw error;
+      }
     },
 
-    api(credentials, deadline) {
-      return deadlineApiClient(
-        {
-          apiUrl,
-          auth: { bearer: bearerOf(credentials).accessToken },
-          userAgent: config.userAgent,
-          // Fail, never act anonymously, once the token stops logging in.
-          assert: 'user',
-        },
-        deadline,
-      );
-    },
+    api: apiClient,
 
     async refresh(credentials, deadline) {
       const current = bearerOf(credentials);
