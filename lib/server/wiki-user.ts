@@ -54,8 +54,3 @@ export function wikiUser(
     identify: () => guarded(async (deadline) => flow.identify(login.credentials, deadline)),
   };
 }
-
-/** True for the AppError a WikiUser throws by default when the wiki ended the session. */
-export function isSessionEnded(error: unknown): boolean {
-  return error instanceof AppError && error.code === 'session_ended';
-}

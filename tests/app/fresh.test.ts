@@ -73,12 +73,8 @@ describe('freshLogin', () => {
     const session = await store.open(jar);
     if (session.login === null) return null;
     const result = await freshLogin(
-      flow,
-      store,
-      session,
+      { flow, store, session, to: cookieWriter(jar, false), deadline: startWikiDeadline(config) },
       session.login,
-      cookieWriter(jar, false),
-      startWikiDeadline(config),
     );
     return result.kind === 'fresh' ? result.login.credentials : 'ended';
   }
