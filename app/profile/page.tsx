@@ -182,7 +182,7 @@ export default async function ProfilePage({
       </dl>
       <h2>{t.t('nextmwoauth-profile-sessions-heading')}</h2>
       {/* Only a store on a server can find and end the user's other sessions (store.endAll). */}
-      {getApp().store.kind === 'redis' ? (
+      {getApp().store.canEndAll ? (
         <>
           <p>{t.t('nextmwoauth-profile-sessions-everywhere')}</p>
           <div className="actions">

@@ -7,7 +7,7 @@ import { GET as identifyRoute } from '@/app/api/mwoauth/identify/route';
 import { GET as initiateRoute, HEAD as initiateHead } from '@/app/api/mwoauth/initiate/route';
 import { GET as logoutGet, POST as logout } from '@/app/api/mwoauth/logout/route';
 import { GET as revokedRoute } from '@/app/api/mwoauth/revoked/route';
-import { LOGIN_COOKIE } from '@/lib/server/session/cookie-store';
+import { LOGIN_COOKIE } from '@/lib/server/session/store';
 import { HANDSHAKE_COOKIE } from '@/lib/server/session/handshakes';
 import { APP_ORIGIN, configureFor, CookieJar, request, testConsumer } from '@/tests/support/app-harness';
 

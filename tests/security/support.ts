@@ -5,7 +5,7 @@ import { unsealData } from 'iron-session';
 import { expect } from 'vitest';
 import type { DevwikiConsumer } from '@/devwiki';
 import { passwordIdFor } from '@/lib/server/config';
-import { LOGIN_COOKIE } from '@/lib/server/session/cookie-store';
+import { LOGIN_COOKIE } from '@/lib/server/session/store';
 import { HANDSHAKE_COOKIE } from '@/lib/server/session/handshakes';
 import { CookieJar, type SetCookie } from '@/tests/support/app-harness';
 import { freePort, startE2EServer, type E2EServer, type E2EServerOptions } from '@/tests/support/e2e-app';
