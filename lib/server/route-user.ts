@@ -4,7 +4,8 @@ import { unstable_rethrow } from 'next/navigation';
 import { NextResponse, type NextRequest } from 'next/server';
 import { MWOAuthError, userProfileOf } from '@/lib/mwoauth';
 import { getApp, type App } from './app';
-import { isSessionEnded, isStoreUnavailable } from './errors';
+import { isProduction } from './config';
+import { AppError, isSessionEnded, isStoreUnavailable } from './errors';
 import { asUser, type EndedReason, type UserCalls } from './login/as-user';
 import { fromOrigin, secureCookiesFor } from './origin';
 import { forLog } from './request-guard';
@@ -177,6 +178,20 @@ function failed(error: unknown): NextResponse {
  */
 type OptionalUnlessRequired<Context> = undefined extends Context ? [context?: Context] : [context: Context];
 
+/**
+ * Logs what a handler threw: the wiki's and the store's errors as logError does (code, MediaWiki's
+ * key, a message lib/mwoauth cleared of secrets); any other in one line in production (its name and
+ * the start of its message, printable: no stack in a shared log), whole in development.
+ */
+function logFailure(what: string, error: unknown): void {
+  if (error instanceof MWOAuthError || error instanceof AppError || !isProduction()) {
+    logError(what, error);
+    return;
+  }
+  const line = error instanceof Error ? `${error.name}: ${error.message}` : typeof error;
+  console.error(`[mwoauth] ${what} failed unexpectedly: ${forLog(line)}`);
+}
+
 /** Methods that change nothing: any other must come from our own pages (origin.ts fromOrigin). */
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -235,7 +250,7 @@ export function withUser<Context = unknown>(
         answer = loggedOut(ended ?? 'logged_out');
       } else {
         await passNextControl(error, opened, secureCookiesFor(ctx.origin));
-        logError(what, error);
+        logFailure(what, error);
         answer = failed(error);
       }
     }

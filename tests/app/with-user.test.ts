@@ -192,6 +192,23 @@ describe.each(MATRIX)('withUser (OAuth $protocol, $store store)', ({ protocol, s
     expect(logged.mock.calls.map((c) => String(c[0])).join('\n')).toContain('GET /api/mine failed');
   });
 
+  it('should log an unexpected error in one line in production, without its stack', async () => {
+    const jar = new CookieJar();
+    await logIn(jar, someone());
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    vi.stubEnv('NODE_ENV', 'production');
+    try {
+      const failing = withUser(async () => {
+        throw new TypeError('x is not a function');
+      });
+      expect((await failing(request('/api/mine', jar))).status).toBe(500);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    const lines = logged.mock.calls.map((call) => call.map(String).join(' '));
+    expect(lines).toEqual(['[mwoauth] GET /api/mine failed unexpectedly: TypeError: x is not a function']);
+  });
+
   it('should end a session the wiki revoked: 401 revoked, the cookie cleared, at most one refresh', async () => {
     const jar = new CookieJar();
     const name = someone();
