@@ -15,12 +15,30 @@ export const SECURITY_HEADERS: ReadonlyArray<{ readonly key: string; readonly va
 ];
 
 /**
- * The largest body a page accepts (bytes). The only page POST is the sandbox form's server action:
- * a line of at most 200 characters (800 UTF-8 bytes) and the action's fields, about 1 KB as
- * multipart. proxy.ts answers 413 above this; serverActions.bodySizeLimit is the same value, so
- * Next's own limit is never what a visitor meets.
+ * The largest body a page accepts (bytes): page paths, so the forms of server actions. The demo's
+ * form (the sandbox) sends a line of at most 200 characters (800 UTF-8 bytes) and the action's
+ * fields, about 1 KB as multipart. proxy.ts answers 413 above this; serverActions.bodySizeLimit is
+ * the same value, so Next's own limit is never what a visitor meets. A tool whose forms send more
+ * (a whole page of wikitext) raises it here.
  */
 export const PAGE_BODY_LIMIT = 16 * 1024;
+
+/** The path prefix of the route handlers (proxy.ts does not run for them). */
+export const ROUTE_PREFIX = '/api/';
+
+/**
+ * The largest body a route handler under ROUTE_PREFIX may be sent (bytes, declared in
+ * Content-Length; lib/server/early-guard.ts refuses more before Next reads it). 2 MiB: MediaWiki's
+ * default $wgMaxArticleSize (2048 KiB), so a JSON route can take a whole page's wikitext. A handler
+ * reads its body itself (request.json()), so one that takes no body needs no more, and one that
+ * takes more raises it here.
+ */
+export const ROUTE_BODY_LIMIT = 2 * 1024 * 1024;
+
+/** The body limit for a request target: ROUTE_BODY_LIMIT under ROUTE_PREFIX, PAGE_BODY_LIMIT elsewhere. */
+export function bodyLimitFor(target: string): number {
+  return target.startsWith(ROUTE_PREFIX) ? ROUTE_BODY_LIMIT : PAGE_BODY_LIMIT;
+}
 
 /**
  * How much of a page request's body Next copies for proxy.ts (`experimental.proxyClientMaxBodySize`,

@@ -25,8 +25,9 @@ export async function appendToSandbox(formData: FormData): Promise<void> {
   const base = formData.get('baserevid');
   const baserevid = typeof base === 'string' && /^\d{1,12}$/.test(base) ? Number(base) : null;
 
-  // One client for the token and the edit: both within one MW_TIMEOUT_MS.
-  const result = await user.withWiki((api) => appendToSandboxPage(() => api, user.username, line, baserevid));
+  // A revoked or expired token does not come back as a result: withWiki sends the browser to the
+  // revocation check (requireUserForAction's user), which refreshes or ends the session.
+  const result = await appendToSandboxPage(user, line, baserevid);
   if (result.ok) {
     // The page says "Saved" only with this sealed proof, not for ?saved=… alone (a crafted link).
     await writeSandboxFlash(
@@ -35,10 +36,6 @@ export async function appendToSandbox(formData: FormData): Promise<void> {
       getConfig().session,
     );
     redirect(`/sandbox?saved=${result.revid}`);
-  }
-  if (result.revoked) {
-    // Not ended here: the revocation check asks the wiki first (why: login/oauth1.ts REVOKED_CODES).
-    redirect('/api/mwoauth/revoked?next=%2Fsandbox');
   }
   const key = result.mediawikiCode === null ? '' : `&key=${encodeURIComponent(result.mediawikiCode)}`;
   redirect(`/sandbox?error=${result.outcome}${key}`);

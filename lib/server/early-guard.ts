@@ -1,7 +1,7 @@
 import 'server-only';
 import { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Duplex } from 'node:stream';
-import { PAGE_BODY_LIMIT, SECURITY_HEADERS } from '@/lib/http-policy';
+import { bodyLimitFor, SECURITY_HEADERS } from '@/lib/http-policy';
 import { renderFailurePage, type Failure } from './failure-page';
 import { failure } from './failures/catalogue';
 import { english, translatorForHeaders, type Translator } from './i18n';
@@ -16,8 +16,9 @@ import { forLog } from './log';
 // - `OPTIONS *` (asterisk-form): Next fails with "Invalid URL", a 500 and a stack trace in the log.
 // - TRACE and TRACK: the web Request class refuses them, so Next fails building the proxy's request:
 //   a 500 without the security headers, and a stack trace in the log.
-// - a declared body over PAGE_BODY_LIMIT (no form or route of ours takes one; logout reads 4 KB at
-//   most): Next sends proxy.ts's answer only once the whole body has arrived (getCloneableBody's
+// - a declared body over its limit (lib/http-policy.ts bodyLimitFor: PAGE_BODY_LIMIT for pages,
+//   ROUTE_BODY_LIMIT for the route handlers under /api/; logout reads 4 KB at most): Next sends
+//   proxy.ts's answer only once the whole body has arrived (getCloneableBody's
 //   finalize() awaits the request's end, next/dist/server/body-streams.js) and replaces a
 //   `Connection: close` of ours, so a half-sent body would hold its connection for 300 s (Node's
 //   requestTimeout). Answered here, the connection ends within LINGER_MS. Chunked bodies, whose size is
@@ -43,8 +44,9 @@ export function earlyRefusal(
 ): Failure | null {
   if (method === 'TRACE' || method === 'TRACK') return failure('trace', t, { what: [method] });
   if (target === undefined || !target.startsWith('/')) return failure('not_a_path', t);
-  if (contentLength !== undefined && !(Number(contentLength) <= PAGE_BODY_LIMIT)) {
-    return failure('too_large', t, { what: [t.number(PAGE_BODY_LIMIT / 1024)] });
+  const limit = bodyLimitFor(target);
+  if (contentLength !== undefined && !(Number(contentLength) <= limit)) {
+    return failure('too_large', t, { what: [t.number(limit / 1024)] });
   }
   return null;
 }

@@ -1,5 +1,5 @@
 import 'server-only';
-import type { ApiClient, SuppressedProfile, UserProfile } from '@/lib/mwoauth';
+import { userProfileOf, type ApiClient, type SuppressedProfile, type UserProfile } from '@/lib/mwoauth';
 import type { AppConfig } from './config';
 import { AppError } from './errors';
 import type { LoginFlow, SessionVerdict } from './login/flow';
@@ -51,11 +51,7 @@ export function wikiUser(
     sub: login.sub,
     username: login.username,
     withWiki: (task) => guarded(async (deadline) => task(flow.api(login.credentials, deadline))),
-    identify: () => guarded(async (deadline) => flow.identify(login.credentials, deadline)),
+    identify: () =>
+      guarded(async (deadline) => userProfileOf(await flow.identify(login.credentials, deadline))),
   };
-}
-
-/** True for the AppError a WikiUser throws by default when the wiki ended the session. */
-export function isSessionEnded(error: unknown): boolean {
-  return error instanceof AppError && error.code === 'session_ended';
 }
