@@ -250,7 +250,7 @@ export async function run(options: BenchOptions): Promise<Section> {
       rows,
       notes: [
         "Standalone output: the app's sources copied to a temporary directory (node_modules hard-linked), built " +
-          "with `output: 'standalone'` through a wrapper config that spreads next.config.ts, so the worktree's " +
+          "with `output: 'standalone'` through a wrapper config that spreads next.config.mjs, so the worktree's " +
           '.next and tsconfig.json stay untouched. sharp and @img/* are excluded from the trace ' +
           '(outputFileTracingExcludes): next/image is unused. The figure is the bytes of every regular file ' +
           '(apparent size) of .next/standalone plus .next/static, which must be copied beside server.js to serve; ' +

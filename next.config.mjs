@@ -1,11 +1,17 @@
-import type { NextConfig } from 'next';
-import { PAGE_BODY_LIMIT, PROXY_BODY_COPY_LIMIT, SECURITY_HEADERS } from './lib/http-policy';
+// @ts-check
+// JavaScript, not TypeScript: `next start` compiles a next.config.ts with SWC each time it starts,
+// which loads Next's native SWC binding (next-swc, 25 MB resident) into the server for good: 30 MB
+// more RSS, idle and under load, and a slower start (BENCHMARKS.md "Footprint"; the transpiling is
+// next/dist/build/next-config-ts/transpile-config.js). The values it shares with lib/server come
+// from lib/http-policy.mjs for the same reason.
+import { PAGE_BODY_LIMIT, PROXY_BODY_COPY_LIMIT, SECURITY_HEADERS } from './lib/http-policy.mjs';
 
 /**
  * The host (with its port, if any) of APP_URL, read when `next build`, `next start` or `next dev`
  * loads this file; null when APP_URL is unset or not a URL (lib/server/config.ts reports that).
+ * @returns {string | null}
  */
-function appHost(): string | null {
+function appHost() {
   const raw = process.env.APP_URL?.trim() ?? '';
   if (raw === '') return null;
   try {
@@ -17,7 +23,8 @@ function appHost(): string | null {
 
 const publicHost = appHost();
 
-const nextConfig: NextConfig = {
+/** @type {import('next').NextConfig} */
+const nextConfig = {
   // No "X-Powered-By: Next.js". It hides little (the client JavaScript names Next's version, e.g.
   // `window.next={version:…}`); what keeps `next` patched is tests/security/dependencies.test.ts and
   // `npm run audit:deps`.
