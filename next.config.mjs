@@ -29,6 +29,12 @@ const nextConfig = {
   // `window.next={version:…}`); what keeps `next` patched is tests/security/dependencies.test.ts and
   // `npm run audit:deps`.
   poweredByHeader: false,
+  // Loaded by Node from node_modules, not bundled: Next bundles lib/server into every route
+  // handler's chunk, proxy.ts's and the pages' (six identical route chunks in .next/server), and
+  // @redis/client was 425 KB of each (58 %) and rate-limiter-flexible 70 KB, though only
+  // SESSION_STORE=redis uses them. External, they load once per process, and only in Redis mode
+  // (lib/server/redis/connection.ts and rate-limit/redis.ts import them on first use).
+  serverExternalPackages: ['@redis/client', 'rate-limiter-flexible'],
   experimental: {
     // Next copies every request body proxy.ts might read, up to this size, and holds the copy while
     // the request is open: with the default (10 MB), 40 half-sent POSTs to a page held 400 MB
