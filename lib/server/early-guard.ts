@@ -146,7 +146,14 @@ export function installEarlyGuard({ refuseUpgrades }: EarlyGuardOptions): void {
     if (event === 'request') {
       const [req, res] = args;
       if (req instanceof IncomingMessage && res instanceof ServerResponse) {
-        const refusal = earlyRefusal(req.method, req.url, req.headers['content-length'], translatorOf(req));
+        const { method, url } = req;
+        const length = req.headers['content-length'];
+        // The visitor's translator (Headers, Accept-Language, a banana) only for a refusal: every
+        // ordinary request passes through here.
+        const refusal =
+          earlyRefusal(method, url, length) === null
+            ? null
+            : earlyRefusal(method, url, length, translatorOf(req));
         if (refusal !== null) {
           answer(req, res, refusal);
           return true;
