@@ -7,7 +7,7 @@ import { failure } from './failures/catalogue';
 import { english, translatorForHeaders, type Translator } from './i18n';
 import { forLog } from './log';
 
-// Requests Next mishandles before proxy.ts or any header rule of next.config.ts runs
+// Requests Next mishandles before proxy.ts or any header rule of next.config.mjs runs
 // (next/dist/server/lib/router-server.js, lib/router-utils/resolve-routes.js), answered here first:
 //
 // - an absolute-form target (`GET http://evil.example/profile`): Next "normalises" the `//` into a
@@ -22,7 +22,7 @@ import { forLog } from './log';
 //   finalize() awaits the request's end, next/dist/server/body-streams.js) and replaces a
 //   `Connection: close` of ours, so a half-sent body would hold its connection for 300 s (Node's
 //   requestTimeout). Answered here, the connection ends within LINGER_MS. Chunked bodies, whose size is
-//   known only at their end, are left to Next's copy limit (next.config.ts) and proxy.ts's 413.
+//   known only at their end, are left to Next's copy limit (next.config.mjs) and proxy.ts's 413.
 //
 // - in production, every request Node hands over as an upgrade (`Connection: Upgrade` with any
 //   `Upgrade:`, RFC 9110 §7.8): such a request skips the 'request' event, so none of the above, and
@@ -148,7 +148,14 @@ export function installEarlyGuard({ refuseUpgrades }: EarlyGuardOptions): void {
     if (event === 'request') {
       const [req, res] = args;
       if (req instanceof IncomingMessage && res instanceof ServerResponse) {
-        const refusal = earlyRefusal(req.method, req.url, req.headers['content-length'], translatorOf(req));
+        const { method, url } = req;
+        const length = req.headers['content-length'];
+        // The visitor's translator (Headers, Accept-Language, a banana) only for a refusal: every
+        // ordinary request passes through here.
+        const refusal =
+          earlyRefusal(method, url, length) === null
+            ? null
+            : earlyRefusal(method, url, length, translatorOf(req));
         if (refusal !== null) {
           answer(req, res, refusal);
           return true;
