@@ -53,12 +53,8 @@ async function sessionWrites(
   if (login === null || due === null || nowS() < due) return { writes, ended: false };
   try {
     const fresh = await freshLogin(
-      app.flow,
-      app.store,
-      session,
+      { flow: app.flow, store: app.store, session, to: writes, deadline: startWikiDeadline(app.config) },
       login,
-      writes,
-      startWikiDeadline(app.config),
     );
     // Logged out meanwhile (another request of this browser): the cookie is cleared, and the page
     // renders logged out; no notice, the user asked for it.

@@ -2,6 +2,8 @@ import type { Metadata, Viewport } from 'next';
 import type { ReactNode } from 'react';
 import { LANGUAGE_CODES, LANGUAGES, pageTranslator } from '@/lib/server/i18n';
 import { loginPath } from '@/lib/server/safe-next';
+import { ErrorTextsProvider } from './_components/error-texts';
+import { errorTextsFor } from './_components/error-texts-for';
 import { getSiteState } from './_components/site';
 import { LogoutButton } from './_components/logout-button';
 import { rich } from './_components/rich';
@@ -102,7 +104,9 @@ export default async function RootLayout({ children }: { children: ReactNode }):
             </div>
           </div>
         </header>
-        <main id="content">{children}</main>
+        <main id="content">
+          <ErrorTextsProvider texts={errorTextsFor(t)}>{children}</ErrorTextsProvider>
+        </main>
         <footer className="site-footer">
           <div className="wrap">
             <p>

@@ -1,7 +1,6 @@
 import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
 import type { ReactNode } from 'react';
-import { MWOAuthError } from '@/lib/mwoauth';
 import { getApp } from '@/lib/server/app';
 import { requireUser } from '@/lib/server/auth';
 import { getConfig } from '@/lib/server/config';
@@ -12,12 +11,11 @@ import {
   shouldRememberWikiLanguage,
   type Translator,
 } from '@/lib/server/i18n';
-import { errorForLog } from '@/lib/server/log';
 import { allowedWikis, homeWiki } from '@/lib/server/farm';
 import { loadProfile, loadWikiAccounts } from '@/lib/server/profile';
-import { describeWikiError } from '@/lib/server/wiki';
 import { LogoutButton } from '../_components/logout-button';
 import { Message } from '../_components/message';
+import { WikiFailure } from '../_components/wiki-failure';
 import { rich } from '../_components/rich';
 import { WikiAccounts } from './wiki-accounts';
 
@@ -84,35 +82,13 @@ export default async function ProfilePage({
   const t = await pageTranslator();
 
   if (profile.kind !== 'ok') {
-    const described =
-      profile.kind === 'error'
-        ? describeWikiError(profile.error, undefined, 'profile', t)
-        : failure('suppressed_profile', t);
-    if (profile.kind === 'error' && !(profile.error instanceof MWOAuthError)) {
-      console.error(`[mwoauth] profile failed unexpectedly: ${errorForLog(profile.error)}`);
-    }
     return (
       <>
         <h1>{t.t('nextmwoauth-profile-title')}</h1>
-        <Message type="error">
-          <p>
-            <strong>{described.title}.</strong> {described.what}
-          </p>
-        </Message>
-        <p>{described.todo}</p>
-        <p>
-          <a href="/profile">{t.t('nextmwoauth-profile-try-again')}</a>
-        </p>
-        {described.mediawikiCode === null ? null : (
-          <p className="muted">
-            {rich(t, 'nextmwoauth-mediawiki-error-key', <code key="key">{described.mediawikiCode}</code>)}
-          </p>
-        )}
-        {described.details === undefined || described.details === null ? null : (
-          <details className="muted">
-            <summary>{t.t('nextmwoauth-details-summary')}</summary>
-            <pre>{described.details}</pre>
-          </details>
+        {profile.kind === 'error' ? (
+          <WikiFailure error={profile.error} task="profile" retry="/profile" />
+        ) : (
+          <WikiFailure failure={failure('suppressed_profile', t)} retry="/profile" />
         )}
       </>
     );
@@ -199,7 +175,7 @@ export default async function ProfilePage({
       <WikiAccounts t={t} accounts={accounts} home={homeWiki(config)} />
       <h2>{t.t('nextmwoauth-profile-sessions-heading')}</h2>
       {/* Only a store on a server can find and end the user's other sessions (store.endAll). */}
-      {getApp().store.kind === 'redis' ? (
+      {getApp().store.canEndAll ? (
         <>
           <p>{t.t('nextmwoauth-profile-sessions-everywhere')}</p>
           <div className="actions">

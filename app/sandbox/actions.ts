@@ -24,7 +24,7 @@ function chosenWiki(value: FormDataEntryValue | null): WikiTarget | null {
  * The sandbox form's server action. The outcome is shown through a redirect (POST → 303 → GET), so
  * reloading the page does not edit twice. CSRF: Next refuses a server action whose Origin host is
  * neither the request's X-Forwarded-Host (or Host) nor listed in serverActions.allowedOrigins.
- * Behind a proxy the Host is often an internal name, not our public origin, so next.config.ts lists
+ * Behind a proxy the Host is often an internal name, not our public origin, so next.config.mjs lists
  * APP_URL's host there. Next ignores the scheme: proxy.ts compares the whole Origin with ours, and so
  * does assertActionFromOurOrigin() here (lib/server/request-guard.ts).
  */

@@ -85,6 +85,30 @@ export interface SuppressedProfile {
 /** The verified identify JWT. Check `suppressed` before reading `username`. */
 export type Identity = VisibleIdentity | SuppressedIdentity;
 
+/**
+ * The user fields of an identity, without 1.0a's protocol claims (iss, aud, iat, exp, nonce): what
+ * both protocols report, for an app that must answer the same whichever it was configured with.
+ */
+export function userProfileOf(
+  identity: Identity | UserProfile | SuppressedProfile,
+): UserProfile | SuppressedProfile {
+  if (identity.suppressed) return { suppressed: true, sub: identity.sub, blocked: true };
+  return {
+    suppressed: false,
+    sub: identity.sub,
+    username: identity.username,
+    editcount: identity.editcount,
+    confirmed_email: identity.confirmed_email,
+    blocked: identity.blocked,
+    registered: identity.registered,
+    groups: identity.groups,
+    rights: identity.rights,
+    grants: identity.grants,
+    realname: identity.realname,
+    email: identity.email,
+  };
+}
+
 export interface VerifyIdentityOptions {
   /** The consumer secret (HS256 key). */
   consumerSecret: string;

@@ -20,7 +20,13 @@ export { Handshaker } from './handshaker';
 export type { HandshakerOptions } from './handshaker';
 export { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS } from './http';
 export type { FetchLike, HttpOptions } from './http';
-export { DEFAULT_LEEWAY_S, IDENTIFY_JWT_LIFETIME_S, normaliseGrants, verifyIdentityJwt } from './identity';
+export {
+  DEFAULT_LEEWAY_S,
+  IDENTIFY_JWT_LIFETIME_S,
+  normaliseGrants,
+  userProfileOf,
+  verifyIdentityJwt,
+} from './identity';
 export type {
   Identity,
   SuppressedIdentity,

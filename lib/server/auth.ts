@@ -17,9 +17,12 @@ import { wikiUser, type WikiUser } from './wiki-user';
 
 export type { WikiUser };
 
-// For pages and server actions (route handlers read the session from their Request: see
-// lib/server/routes.ts). Every protected page calls requireUser() itself, so protection does not
-// depend on a proxy matcher that a refactor could bypass.
+// The tool author's entry points: requireUser() for pages, requireUserForAction() for server
+// actions, withUser() for route handlers (lib/server/route-user.ts). Every protected page calls
+// requireUser() itself, so protection does not depend on a proxy matcher that a refactor could
+// bypass.
+
+export { withUser } from './route-user';
 
 /**
  * Where a page or an action sends the browser when the wiki refused the session's token: a page
@@ -83,12 +86,8 @@ export async function requireUserForAction(path: string): Promise<WikiUser> {
   let fresh;
   try {
     fresh = await freshLogin(
-      app.flow,
-      app.store,
-      session,
+      { flow: app.flow, store: app.store, session, to: writer, deadline: startWikiDeadline(app.config) },
       session.login,
-      writer,
-      startWikiDeadline(app.config),
     );
   } catch (error) {
     // Redis failed during the refresh (its lock, or saving the new tokens): the 503 page, not a 500.

@@ -1,13 +1,13 @@
 import 'server-only';
 import { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Duplex } from 'node:stream';
-import { PAGE_BODY_LIMIT, SECURITY_HEADERS } from '@/lib/http-policy';
+import { bodyLimitFor, SECURITY_HEADERS } from '@/lib/http-policy';
 import { renderFailurePage, type Failure } from './failure-page';
 import { failure } from './failures/catalogue';
 import { english, translatorForHeaders, type Translator } from './i18n';
 import { forLog } from './log';
 
-// Requests Next mishandles before proxy.ts or any header rule of next.config.ts runs
+// Requests Next mishandles before proxy.ts or any header rule of next.config.mjs runs
 // (next/dist/server/lib/router-server.js, lib/router-utils/resolve-routes.js), answered here first:
 //
 // - an absolute-form target (`GET http://evil.example/profile`): Next "normalises" the `//` into a
@@ -16,12 +16,13 @@ import { forLog } from './log';
 // - `OPTIONS *` (asterisk-form): Next fails with "Invalid URL", a 500 and a stack trace in the log.
 // - TRACE and TRACK: the web Request class refuses them, so Next fails building the proxy's request:
 //   a 500 without the security headers, and a stack trace in the log.
-// - a declared body over PAGE_BODY_LIMIT (no form or route of ours takes one; logout reads 4 KB at
-//   most): Next sends proxy.ts's answer only once the whole body has arrived (getCloneableBody's
+// - a declared body over its limit (lib/http-policy.ts bodyLimitFor: PAGE_BODY_LIMIT for pages,
+//   ROUTE_BODY_LIMIT for the route handlers under /api/; logout reads 4 KB at most): Next sends
+//   proxy.ts's answer only once the whole body has arrived (getCloneableBody's
 //   finalize() awaits the request's end, next/dist/server/body-streams.js) and replaces a
 //   `Connection: close` of ours, so a half-sent body would hold its connection for 300 s (Node's
 //   requestTimeout). Answered here, the connection ends within LINGER_MS. Chunked bodies, whose size is
-//   known only at their end, are left to Next's copy limit (next.config.ts) and proxy.ts's 413.
+//   known only at their end, are left to Next's copy limit (next.config.mjs) and proxy.ts's 413.
 //
 // - in production, every request Node hands over as an upgrade (`Connection: Upgrade` with any
 //   `Upgrade:`, RFC 9110 §7.8): such a request skips the 'request' event, so none of the above, and
@@ -43,8 +44,9 @@ export function earlyRefusal(
 ): Failure | null {
   if (method === 'TRACE' || method === 'TRACK') return failure('trace', t, { what: [method] });
   if (target === undefined || !target.startsWith('/')) return failure('not_a_path', t);
-  if (contentLength !== undefined && !(Number(contentLength) <= PAGE_BODY_LIMIT)) {
-    return failure('too_large', t, { what: [t.number(PAGE_BODY_LIMIT / 1024)] });
+  const limit = bodyLimitFor(target);
+  if (contentLength !== undefined && !(Number(contentLength) <= limit)) {
+    return failure('too_large', t, { what: [t.number(limit / 1024)] });
   }
   return null;
 }
@@ -146,7 +148,14 @@ export function installEarlyGuard({ refuseUpgrades }: EarlyGuardOptions): void {
     if (event === 'request') {
       const [req, res] = args;
       if (req instanceof IncomingMessage && res instanceof ServerResponse) {
-        const refusal = earlyRefusal(req.method, req.url, req.headers['content-length'], translatorOf(req));
+        const { method, url } = req;
+        const length = req.headers['content-length'];
+        // The visitor's translator (Headers, Accept-Language, a banana) only for a refusal: every
+        // ordinary request passes through here.
+        const refusal =
+          earlyRefusal(method, url, length) === null
+            ? null
+            : earlyRefusal(method, url, length, translatorOf(req));
         if (refusal !== null) {
           answer(req, res, refusal);
           return true;

@@ -2,6 +2,7 @@ import 'server-only';
 import { MWOAuthError } from '@/lib/mwoauth';
 import type { AppConfig, FarmWiki } from './config';
 import { AppError } from './errors';
+import type { TokenCache } from './wiki/deadline';
 
 // One login, many wikis: which wiki a WikiUser's call goes to (the login wiki, or one of MW_WIKIS),
 // and the two refusals only another wiki of the farm gives. A call to a wiki outside the list is
@@ -96,4 +97,26 @@ export function isFarmRefusal(error: unknown): error is MWOAuthError {
     error.code === 'mediawiki' &&
     (error.mediawikiCode === WRONG_WIKI || error.mediawikiCode === NO_LOCAL_ACCOUNT)
   );
+}
+
+/** A call's wiki, checked, with that wiki's token cache (login/flow.ts WikiCall). */
+export interface WikiCallOn {
+  readonly wiki: WikiTarget;
+  readonly tokens: TokenCache;
+}
+
+/**
+ * For one WikiUser (one request): `choice` resolved (AppError `wiki_not_allowed` before any request
+ * for a wiki outside MW_WIKIS) with the token cache of that wiki, made on first use and kept for the
+ * rest of the request. Tokens are keyed by the wiki's api.php: never one wiki's for another
+ * (farm-05, farm-06).
+ */
+export function wikiCalls(config: AppConfig): (choice?: WikiChoice) => WikiCallOn {
+  const caches = new Map<string, TokenCache>();
+  return (choice) => {
+    const wiki = resolveWiki(config, choice);
+    let tokens = caches.get(wiki.apiUrl);
+    if (tokens === undefined) caches.set(wiki.apiUrl, (tokens = new Map()));
+    return { wiki, tokens };
+  };
 }

@@ -3,7 +3,8 @@ import { unstable_rethrow } from 'next/navigation';
 import { MWOAuthError, type UserProfile } from '@/lib/mwoauth';
 import type { WikiTarget } from './farm';
 import { parseUserInfo, USERINFO_PROPS, type UserInfo } from './userinfo';
-import { isSessionEnded, type WikiUser } from './wiki-user';
+import { isSessionEnded } from './errors';
+import type { WikiUser } from './wiki-user';
 
 export type ProfileResult =
   | { readonly kind: 'ok'; readonly identity: UserProfile; readonly info: UserInfo | null }

@@ -34,6 +34,11 @@ export function routeContext(request: NextRequest): RouteContext | NextResponse 
     logError('configuration', error);
     return failureResponse(describeWikiError(error, undefined, 'login', translatorFor(request)));
   }
+  return contextFor(app, request);
+}
+
+/** The route context of `request` for `app`. */
+export function contextFor(app: App, request: NextRequest): RouteContext {
   const origin = publicOrigin(app.config.appOrigin, request.nextUrl.origin);
   const secure = secureCookiesFor(origin);
   return { ...app, origin, writer: (response) => cookieWriter(response.cookies, secure) };

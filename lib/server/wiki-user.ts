@@ -1,11 +1,11 @@
 import 'server-only';
-import type { ApiClient, SuppressedProfile, UserProfile } from '@/lib/mwoauth';
+import { userProfileOf, type ApiClient, type SuppressedProfile, type UserProfile } from '@/lib/mwoauth';
 import type { AppConfig } from './config';
 import { AppError } from './errors';
-import { resolveWiki, type WikiChoice, type WikiTarget } from './farm';
+import { wikiCalls, type WikiChoice } from './farm';
 import type { LoginFlow, SessionVerdict } from './login/flow';
 import type { LoginSession } from './session/store';
-import { startWikiDeadline, type TokenCache, type WikiDeadline } from './wiki/deadline';
+import { startWikiDeadline, type WikiDeadline } from './wiki/deadline';
 
 // What pages and actions are handed: the user, who can call the wiki, but no token and no protocol
 // (python-mwoauth's `mwapi_session()`; REVIEW.md §2.3). auth.ts makes the ones pages get.
@@ -57,28 +57,20 @@ export function wikiUser(
       throw error;
     }
   }
-  // Each wiki's tokens for this WikiUser's request, by api.php URL: never one wiki's for another.
-  const tokens = new Map<string, TokenCache>();
-  const on = (wiki: WikiTarget): { wiki: WikiTarget; tokens: TokenCache } => {
-    let cache = tokens.get(wiki.apiUrl);
-    if (cache === undefined) tokens.set(wiki.apiUrl, (cache = new Map()));
-    return { wiki, tokens: cache };
-  };
+  // The wiki of each call, checked, and each wiki's tokens for this WikiUser's request.
+  const on = wikiCalls(config);
   return {
     sub: login.sub,
     username: login.username,
     async withWiki(task, options) {
-      const wiki = resolveWiki(config, options); // before any request
-      return guarded(async (deadline) => task(flow.api(login.credentials, deadline, on(wiki))));
+      const where = on(options); // refused here, before any request, when not allowed
+      return guarded(async (deadline) => task(flow.api(login.credentials, deadline, where)));
     },
     async identify(options) {
-      const wiki = resolveWiki(config, options);
-      return guarded(async (deadline) => flow.identify(login.credentials, deadline, on(wiki)));
+      const where = on(options);
+      return guarded(async (deadline) =>
+        userProfileOf(await flow.identify(login.credentials, deadline, where)),
+      );
     },
   };
-}
-
-/** True for the AppError a WikiUser throws by default when the wiki ended the session. */
-export function isSessionEnded(error: unknown): boolean {
-  return error instanceof AppError && error.code === 'session_ended';
 }

@@ -65,11 +65,7 @@ export interface FailureWikis {
  * The failures only another wiki of the farm gives (lib/server/farm.ts): the texts name that wiki
  * and the login wiki, and the way forward is on one of them, not a new login (the login is good).
  */
-function farmFailure(
-  error: MWOAuthError,
-  t: Translator,
-  wikis: FailureWikis | undefined,
-): Failure | null {
+function farmFailure(error: MWOAuthError, t: Translator, wikis: FailureWikis | undefined): Failure | null {
   const code = error.mediawikiCode;
   if (error.code !== 'mediawiki' || (code !== WRONG_WIKI && code !== NO_LOCAL_ACCOUNT)) return null;
   // Without `wikis`, the call was the login wiki's (its consumer not for its own wiki).

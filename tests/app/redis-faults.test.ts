@@ -6,9 +6,8 @@ import {
   REDIS_DEADLINE_MS,
   type RedisConnection,
 } from '@/lib/server/redis/connection';
-import { LOGIN_COOKIE } from '@/lib/server/session/cookie-store';
 import { createRedisStore } from '@/lib/server/session/redis-store';
-import type { SessionStore } from '@/lib/server/session/store';
+import { LOGIN_COOKIE, type SessionStore } from '@/lib/server/session/store';
 import { startRedis, type TestRedis } from '@/tests/support/redis-server';
 import { sessionConfig } from '@/tests/support/session-config';
 

@@ -3,9 +3,8 @@ import { makeToken } from '@/lib/mwoauth';
 import type { Credentials, NewLogin } from '@/lib/server/login/credentials';
 import { createRedisConnection, type RedisConnection } from '@/lib/server/redis/connection';
 import { redisKeyPrefix } from '@/lib/server/redis/keys';
-import { LOGIN_COOKIE, LOGIN_TTL_S } from '@/lib/server/session/cookie-store';
 import { createRedisStore } from '@/lib/server/session/redis-store';
-import type { SessionStore } from '@/lib/server/session/store';
+import { LOGIN_COOKIE, LOGIN_TTL_S, type SessionStore } from '@/lib/server/session/store';
 import { environment, loadFixture } from '@/tests/support/fixtures';
 import { startRedis, type TestRedis } from '@/tests/support/redis-server';
 import { sessionConfig } from '@/tests/support/session-config';
@@ -175,7 +174,8 @@ describe('Redis session store', () => {
     const other = jar.copy();
     const copyBefore = jar.copy();
     await reread.end(other); // logout on "another instance"
-    await opened.save(jar, oauth2Credentials(3));
+    // As the cookie store does (session/store.ts): not written again, the cookie cleared, and said.
+    await expect(opened.save(jar, oauth2Credentials(3))).rejects.toMatchObject({ code: 'session_ended' });
     expect((await store.open(other.copy())).login).toBeNull();
     const sameCookie = new Jar();
     sameCookie.values.set(LOGIN_COOKIE, copyBefore.get(LOGIN_COOKIE)?.value ?? '');

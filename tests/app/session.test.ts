@@ -5,7 +5,7 @@ import type { SessionConfig } from '@/lib/server/config';
 import type { NewLogin } from '@/lib/server/login/credentials';
 import { secureCookiesFor } from '@/lib/server/origin';
 import { FLASH_COOKIE, FLASH_TTL_S, readSandboxFlash, writeSandboxFlash } from '@/lib/server/sandbox-flash';
-import { cookieStore, LOGIN_COOKIE } from '@/lib/server/session/cookie-store';
+import { cookieStore } from '@/lib/server/session/cookie-store';
 import { cookieWriter, type CookieAttributes } from '@/lib/server/session/cookies';
 import {
   HANDSHAKE_COOKIE,
@@ -16,7 +16,7 @@ import {
   writePendingLogins,
   type PendingLogin,
 } from '@/lib/server/session/handshakes';
-import type { LoginSession } from '@/lib/server/session/store';
+import { LOGIN_COOKIE, type LoginSession } from '@/lib/server/session/store';
 import { seal, unsealOrNull } from '@/lib/server/session/seal';
 
 const CURRENT = 'k8Jz2QvR4mWc7XpL9sTbN3yFhD6gAeU1';

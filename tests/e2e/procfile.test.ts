@@ -149,7 +149,7 @@ describe('logging in on Toolforge, through the front proxy', () => {
     expect(page).toContain('<h1>Alice</h1>');
 
     // The sandbox's server action: the browser's Origin is APP_URL's while the Host the app sees is
-    // the internal address; next.config.ts allowed that origin because APP_URL was set where the
+    // the internal address; next.config.mjs allowed that origin because APP_URL was set where the
     // Procfile's command started `next start`.
     const sandbox = await (await browse('/sandbox')).text();
     const field = /name="(\$ACTION_ID_[0-9a-f]+)"/.exec(sandbox)?.[1];

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevwiki, type Devwiki } from '@/devwiki';
-import { LOGIN_COOKIE } from '@/lib/server/session/cookie-store';
+import { LOGIN_COOKIE } from '@/lib/server/session/store';
 import { HANDSHAKE_COOKIE } from '@/lib/server/session/handshakes';
 import { CookieJar } from '@/tests/support/app-harness';
 import { E2E_CONSUMER, ensureBuilt, freePort, startAppServer, type AppServer } from '@/tests/support/e2e-app';

@@ -4,7 +4,7 @@
 import { expect } from 'vitest';
 import type { DevwikiConsumer } from '@/devwiki';
 import type { SessionConfig } from '@/lib/server/config';
-import { LOGIN_COOKIE } from '@/lib/server/session/cookie-store';
+import { LOGIN_COOKIE } from '@/lib/server/session/store';
 import { HANDSHAKE_COOKIE } from '@/lib/server/session/handshakes';
 import { seal, unsealOrNull, type SealPurpose } from '@/lib/server/session/seal';
 import { CookieJar, type SetCookie } from '@/tests/support/app-harness';

@@ -1,8 +1,8 @@
 import 'server-only';
+import { isSessionEnded } from '../errors';
 import type { CookieWriter } from '../session/cookies';
 import type { LoginSession, OpenSession, SessionStore } from '../session/store';
 import type { WikiDeadline } from '../wiki';
-import { isSessionEnded } from '../wiki-user';
 import { refreshDueAt } from './credentials';
 import type { LoginFlow } from './flow';
 
@@ -26,21 +26,31 @@ function nowS(): number {
 }
 
 /**
- * The session's login with credentials good for at least REFRESH_MARGIN_S more: as it is, or
- * refreshed once (store.refreshOnce: one refresh per refresh token at a time, a late request with
- * the just-used token gets its successor) and saved to `to`. A refresh the wiki refuses as dead
- * ends the session; any other failure (the wiki down, a timeout) is thrown and the session kept.
- * `force`: refresh even if not due (the wiki refused an access token that had not expired yet).
+ * What a refresh works with: the flow and the store, the request's open session, where the new
+ * cookie (or its deletion) goes, and the request's deadline for the wiki.
+ */
+export interface FreshContext {
+  readonly flow: LoginFlow;
+  readonly store: SessionStore;
+  readonly session: OpenSession;
+  readonly to: CookieWriter;
+  readonly deadline: WikiDeadline;
+}
+
+/**
+ * `login` (the session's, or what an earlier refresh of this request saved) with credentials good
+ * for at least REFRESH_MARGIN_S more: as it is, or refreshed once (store.refreshOnce: one refresh per
+ * refresh token at a time, a late request with the just-used token gets its successor) and saved to
+ * `ctx.to`. A refresh the wiki refuses as dead ends the session; any other failure (the wiki down, a
+ * timeout) is thrown and the session kept. `force`: refresh even if not due (the wiki refused an
+ * access token that had not expired yet).
  */
 export async function freshLogin(
-  flow: LoginFlow,
-  store: SessionStore,
-  session: OpenSession,
+  ctx: FreshContext,
   login: LoginSession,
-  to: CookieWriter,
-  deadline: WikiDeadline,
   options: { readonly force?: boolean } = {},
 ): Promise<FreshLogin> {
+  const { flow, store, session, to, deadline } = ctx;
   const credentials = login.credentials;
   const due = refreshDueAt(credentials);
   if (options.force !== true && (due === null || nowS() < due))
@@ -67,34 +77,4 @@ export async function freshLogin(
     await session.end(to);
     return { kind: 'ended', reason: 'revoked' };
   }
-}
-
-export type AsUser<T> =
-  | { readonly kind: 'done'; readonly value: T; readonly refreshed: boolean }
-  | Extract<FreshLogin, { kind: 'ended' }>;
-
-/**
- * `call` with fresh credentials, for route handlers: refreshed first when due, and once more
- * (forced) when the wiki refuses the access token as expired before its time (a refresh elsewhere
- * revoked it, or the grant was revoked: the refresh tells which). Any other failure is thrown.
- */
-export async function asUser<T>(
-  flow: LoginFlow,
-  store: SessionStore,
-  session: OpenSession,
-  login: LoginSession,
-  to: CookieWriter,
-  deadline: WikiDeadline,
-  call: (credentials: LoginSession['credentials']) => Promise<T>,
-): Promise<AsUser<T>> {
-  let fresh = await freshLogin(flow, store, session, login, to, deadline);
-  if (fresh.kind === 'ended') return fresh;
-  try {
-    return { kind: 'done', value: await call(fresh.login.credentials), refreshed: fresh.refreshed };
-  } catch (error) {
-    if (flow.verdict(error) !== 'expired') throw error;
-  }
-  fresh = await freshLogin(flow, store, session, fresh.login, to, deadline, { force: true });
-  if (fresh.kind === 'ended') return fresh;
-  return { kind: 'done', value: await call(fresh.login.credentials), refreshed: true };
 }

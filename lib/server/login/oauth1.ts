@@ -1,6 +1,5 @@
 import 'server-only';
 import {
-  ApiClient,
   complete,
   identify,
   initiate,
@@ -25,27 +24,6 @@ export function identifyOptions(config: OAuth1AppConfig, deadline?: WikiDeadline
   const options: IdentifyOptions = wikiOptions(config, deadline);
   if (config.wiki.issuer !== null) options.issuer = config.wiki.issuer;
   return options;
-}
-
-/**
- * A client of the wiki's api.php acting as the user who holds `accessToken`. Its calls each get what
- * is left of `deadline` when the client is made: make one client per call when a request makes
- * several in a row (or use the flow's `api`, whose calls each get what is left when they start).
- */
-export function apiClientFor(
-  config: OAuth1AppConfig,
-  accessToken: AccessToken,
-  deadline?: WikiDeadline,
-): ApiClient {
-  return new ApiClient({
-    apiUrl: config.wiki.apiUrl,
-    consumer: config.consumer,
-    accessToken,
-    ...wikiOptions(config, deadline),
-    // A write or read done for a logged-in user must fail, not happen anonymously, if the token
-    // stopped logging in (API assert=user).
-    assert: 'user',
-  });
 }
 
 /**
@@ -163,7 +141,8 @@ export function oauth1Flow(config: OAuth1AppConfig): LoginFlow {
           consumer: config.consumer,
           accessToken: accessTokenOf(credentials),
           userAgent: config.userAgent,
-          // As apiClientFor: fail, never act anonymously, once the token stops logging in.
+          // A write or read done for a logged-in user must fail, not happen anonymously, if the
+          // token stopped logging in (API assert=user).
           assert: 'user',
         },
         deadline,

@@ -1,5 +1,6 @@
 import 'server-only';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type * as Flexible from 'rate-limiter-flexible';
+import type { RateLimiterRedis } from 'rate-limiter-flexible';
 import type { RateLimitConfig, SessionConfig } from '../config';
 import {
   isCorruptDataReply,
@@ -20,6 +21,14 @@ import type { RateDecision, RateLimiter } from './limiter';
 // value of another type (Toolforge's Redis is shared: SECURITY.md) is corrupt data, not an outage:
 // it is deleted and the request counted afresh, so it cannot stop a client from logging in.
 
+// Loaded on first use, as node-redis is (redis/connection.ts): the cookie store never needs it.
+let flexible: Promise<typeof Flexible> | null = null;
+
+function loadFlexible(): Promise<typeof Flexible> {
+  flexible ??= import('rate-limiter-flexible');
+  return flexible;
+}
+
 export interface RedisRateLimiterOptions {
   readonly connection: RedisConnection;
   readonly limit: RateLimitConfig;
@@ -37,10 +46,10 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
   // (redis/connection.ts), so there is one limiter per client.
   const limiters = new WeakMap<RedisClient, RateLimiterRedis>();
 
-  function limiterFor(client: RedisClient): RateLimiterRedis {
+  function limiterFor(library: typeof Flexible, client: RedisClient): RateLimiterRedis {
     let limiter = limiters.get(client);
     if (limiter === undefined) {
-      limiter = new RateLimiterRedis({
+      limiter = new library.RateLimiterRedis({
         storeClient: client,
         useRedisPackage: true,
         points: limit.max,
@@ -53,17 +62,18 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
   }
 
   return {
-    take(key: string): Promise<RateDecision> {
+    async take(key: string): Promise<RateDecision> {
       const hashed = currentKeyedHash(session, 'rate-limit', key);
+      const library = await loadFlexible();
       return connection.call('rate limit', async (client): Promise<RateDecision> => {
-        const limiter = limiterFor(client);
+        const limiter = limiterFor(library, client);
         for (let attempt = 0; ; attempt++) {
           try {
             await limiter.consume(hashed);
             return { allowed: true, retryAfterS: 0 };
           } catch (error) {
             // Over the limit, the library rejects with the window's state, not with an Error.
-            if (error instanceof RateLimiterRes) {
+            if (error instanceof library.RateLimiterRes) {
               return { allowed: false, retryAfterS: Math.max(1, Math.ceil(error.msBeforeNext / 1000)) };
             }
             if (attempt > 0 || !isCorruptDataReply(error)) throw error;

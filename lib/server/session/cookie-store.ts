@@ -7,16 +7,11 @@ import { refreshTokenOf, type Credentials, type NewLogin } from '../login/creden
 import type { CookieReader, CookieWriter } from './cookies';
 import { loginRecord, toLoginSession } from './login-record';
 import { MAX_COOKIE_VALUE_LENGTH, seal, sealExpiryMs, unsealOrNull } from './seal';
-import type { LoginSession, OpenSession, SessionStore } from './store';
+import { LOGIN_COOKIE, LOGIN_TTL_S, type LoginSession, type OpenSession, type SessionStore } from './store';
 
 // The default session store: the login sealed in the login cookie (iron-session, SESSION_SECRET),
 // no server state. It holds the credentials and the two identity fields pages need; nothing that
 // grows: MediaWiki's `rights` list alone can overflow a 4 KB cookie (DESIGN.md "Session").
-
-export const LOGIN_COOKIE = 'mwoauth_session';
-
-/** A login lasts a week; the wiki's access token does not expire, but a stolen cookie should. */
-export const LOGIN_TTL_S = 7 * 24 * 3600;
 
 /** Login cookies remembered as unsealed, at most (about 1 KB each: a bounded 1 MB or so). */
 export const LOGIN_CACHE_SIZE = 1000;
@@ -250,7 +245,8 @@ export function cookieStore(config: SessionConfig): SessionStore {
   }
 
   return {
-    kind: 'cookie',
+    // A sealed cookie cannot be recalled: every copy stays valid until it expires.
+    canEndAll: false,
 
     async open(from: CookieReader) {
       const raw = from.get(LOGIN_COOKIE)?.value;
@@ -271,9 +267,12 @@ export function cookieStore(config: SessionConfig): SessionStore {
       return created;
     },
 
-    // A sealed cookie cannot be recalled: every copy stays valid until it expires.
     async endAll() {
       return null;
+    },
+
+    forget(to) {
+      to.set(LOGIN_COOKIE, '', 0);
     },
 
     refreshOnce,

@@ -10,11 +10,10 @@ import {
   type RedisConnection,
 } from '../redis/connection';
 import { allKeyedHashes, currentKeyedHash, redisKeyPrefix, sessionIdHash } from '../redis/keys';
-import { LOGIN_COOKIE, LOGIN_TTL_S } from './cookie-store';
 import type { CookieReader, CookieWriter } from './cookies';
 import { credentialsRecord, loginRecord, toCredentials, toLoginSession } from './login-record';
 import { MAX_REDIS_VALUE_LENGTH, seal, unsealOrNull } from './seal';
-import type { LoginSession, OpenSession, SessionStore } from './store';
+import { LOGIN_COOKIE, LOGIN_TTL_S, type LoginSession, type OpenSession, type SessionStore } from './store';
 
 // The Redis session store (issue 12; REVIEW.md §2.2–2.3). The login cookie holds only a sealed
 // random id; the login itself lives in Redis, sealed, for LOGIN_TTL_S. So a logout is final (the
@@ -186,7 +185,11 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
             condition: 'XX',
           }),
         );
-        if (written === null) to.set(LOGIN_COOKIE, '', 0);
+        if (written === null) {
+          // Logged out since this request opened it: cleared, never written again (store.ts).
+          to.set(LOGIN_COOKIE, '', 0);
+          throw new AppError('session_ended', 'This session was logged out while its tokens were refreshed.');
+        }
         return next;
       },
       async end(to: CookieWriter): Promise<void> {
@@ -326,7 +329,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
   }
 
   return {
-    kind: 'redis',
+    canEndAll: true,
 
     async open(from: CookieReader): Promise<OpenSession> {
       const raw = from.get(LOGIN_COOKIE)?.value;
@@ -409,6 +412,10 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
         }
         return ended;
       });
+    },
+
+    forget(to: CookieWriter): void {
+      to.set(LOGIN_COOKIE, '', 0);
     },
 
     async refreshOnce(refreshToken: string, refresh: () => Promise<Credentials>): Promise<Credentials> {

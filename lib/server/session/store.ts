@@ -6,6 +6,12 @@ import type { CookieReader, CookieWriter } from './cookies';
 // default; session/redis-store.ts). Handlers, proxy.ts and pages read and write the login through
 // it; logins in progress (handshakes) and the sandbox flash stay cookies in both stores.
 
+/** The login cookie: the sealed login (cookie store) or the sealed id of its record (Redis). */
+export const LOGIN_COOKIE = 'mwoauth_session';
+
+/** A login lasts a week; the wiki's access token does not expire, but a stolen cookie should. */
+export const LOGIN_TTL_S = 7 * 24 * 3600;
+
 export interface LoginSession extends NewLogin {
   /** Seconds since the epoch. */
   readonly loggedInAt: number;
@@ -17,20 +23,27 @@ export interface OpenSession {
   readonly login: LoginSession | null;
   /** A cookie was sent but is unusable (bad seal, expired, deleted in Redis): end() clears it. */
   readonly stale: boolean;
-  /** Same session, new credentials (after a refresh): a new seal, or the Redis record rewritten. */
+  /**
+   * Same session, new credentials (after a refresh): a new seal, or the Redis record rewritten. A
+   * session logged out since this request opened it (a logout racing the refresh) is not written
+   * again: its cookie is cleared and AppError 'session_ended' thrown, by every store alike.
+   */
   save(to: CookieWriter, credentials: Credentials): Promise<LoginSession>;
   /** Logout, revocation, a stale cookie: the cookie cleared and, in Redis, the record deleted. */
   end(to: CookieWriter): Promise<void>;
 }
 
 export interface SessionStore {
-  readonly kind: 'cookie' | 'redis';
+  /** Whether endAll() can find and end a user's other sessions ("Log out everywhere"). */
+  readonly canEndAll: boolean;
   /** Never throws on a bad cookie (stale: true); throws AppError 'store_unavailable' when the store cannot answer in time. */
   open(from: CookieReader): Promise<OpenSession>;
   /** A session built from scratch under a new seal or id (no fixation); `previous` is ended first. */
   create(previous: OpenSession, to: CookieWriter, login: NewLogin): Promise<LoginSession>;
-  /** "Log out everywhere": ends every session of `sub`; null where the store cannot (cookies). */
+  /** "Log out everywhere": ends every session of `sub`; null where the store cannot (canEndAll false). */
   endAll(sub: string): Promise<number | null>;
+  /** Clears the login cookie without reading it (a logout while the store cannot answer). */
+  forget(to: CookieWriter): void;
   /**
    * One refresh per refresh token at a time (this process / every instance); callers that arrive
    * with a refresh token used within the last 60 s get its successor instead of a second refresh.

@@ -4,7 +4,6 @@ import { counted, failure } from '@/lib/server/failures/catalogue';
 import { translatorFor } from '@/lib/server/i18n';
 import { forLog } from '@/lib/server/log';
 import { isStoreUnavailable, logError, routeContext, seeOther } from '@/lib/server/routes';
-import { LOGIN_COOKIE } from '@/lib/server/session/cookie-store';
 import { nextUrl } from '@/lib/server/safe-next';
 import { writePendingLogins } from '@/lib/server/session/handshakes';
 
@@ -118,7 +117,7 @@ export async function POST(request: NextRequest): Promise<NextResponse> {
     const unavailable = failureResponse(failure('store_unavailable', translatorFor(request)));
     // The browser forgets its cookie even so; the record in Redis expires with the login.
     const cleared = ctx.writer(unavailable);
-    cleared.set(LOGIN_COOKIE, '', 0);
+    ctx.store.forget(cleared);
     await writePendingLogins(cleared, [], config.session);
     return unavailable;
   }
