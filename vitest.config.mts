@@ -11,6 +11,10 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 export default defineConfig({
   resolve: {
     alias: { '@/': `${root}/` },
+    // 'mwoauth' is the workspace package in lib/mwoauth: tests run its TypeScript source, as the app
+    // does, through tsconfig.json's `paths` (without them, node_modules/mwoauth would serve dist/,
+    // which only `npm run build -w mwoauth` makes). tests/unit/mwoauth-package.test.ts tests dist/.
+    tsconfigPaths: true,
   },
   test: {
     projects: [
