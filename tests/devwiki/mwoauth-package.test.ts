@@ -53,7 +53,36 @@ interface Run {
 
 let tmp: string;
 let app: string;
-let packed: { filename: string; size: number; unpackedSize: number; files: { path: string }[] };
+interface Packed {
+  filename: string;
+  size: number;
+  unpackedSize: number;
+  files: string[];
+}
+let packed: Packed;
+
+/** What `npm pack --json` says about the one package it packed. */
+function readPacked(output: string): Packed {
+  const json: unknown = JSON.parse(output);
+  const entry: unknown = Array.isArray(json) && json.length === 1 ? json[0] : null;
+  if (typeof entry !== 'object' || entry === null)
+    throw new Error(`npm pack --json: not one package: ${output}`);
+  const [filename, size, unpackedSize, files]: unknown[] = ['filename', 'size', 'unpackedSize', 'files'].map(
+    (key) => Reflect.get(entry, key),
+  );
+  if (
+    typeof filename !== 'string' ||
+    typeof size !== 'number' ||
+    typeof unpackedSize !== 'number' ||
+    !Array.isArray(files)
+  ) {
+    throw new Error(`npm pack --json: unexpected shape: ${output}`);
+  }
+  const paths = files.map((f: unknown) =>
+    typeof f === 'object' && f !== null && 'path' in f && typeof f.path === 'string' ? f.path : '',
+  );
+  return { filename, size, unpackedSize, files: paths };
+}
 let wiki: Devwiki;
 
 /**
@@ -66,7 +95,7 @@ function runNode(
   vars: Record<string, string>,
   answer: (callbackUrl: string) => string = (url) => url,
 ): Promise<Run> {
-  const env = { PATH: process.env.PATH ?? '', HOME: tmp, ...vars };
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', HOME: tmp, NODE_ENV: 'production', ...vars };
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [file], { cwd: app, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -94,9 +123,7 @@ function runNode(
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'mwoauth-package-'));
-  const json: unknown = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', tmp], PACKAGE));
-  if (!Array.isArray(json) || json.length !== 1) throw new Error('npm pack --json: expected one package');
-  packed = json[0];
+  packed = readPacked(run('npm', ['pack', '--json', '--pack-destination', tmp], PACKAGE));
   app = join(tmp, 'app');
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), '{ "name": "a-tool", "private": true }\n');
@@ -114,7 +141,7 @@ afterAll(async () => {
 
 describe('the packed mwoauth package', () => {
   it('should hold the built ES modules, their declarations, the README, CHANGELOG and LICENSE, and no source or test', () => {
-    const files = packed.files.map((f) => f.path).sort();
+    const files = [...packed.files].sort();
     expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE']));
     expect(files).toEqual(
       expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/oauth2/token.js']),
