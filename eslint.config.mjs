@@ -8,6 +8,7 @@ export default defineConfig([
   globalIgnores([
     '**/.next/**',
     'lib/mwoauth/dist/**',
+    'lib/mwoauth/.api-*/**',
     'out/**',
     'build/**',
     'next-env.d.ts',
