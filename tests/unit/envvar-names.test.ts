@@ -43,7 +43,9 @@ function appReads(): Map<string, string[]> {
     ...files(join(ROOT, 'lib')).filter((f) => !f.includes(`${join('lib', 'mwoauth')}`)),
     ...['proxy.ts', 'instrumentation.ts', 'next.config.ts'].map((f) => join(ROOT, f)),
   ];
-  const add = (name: string, file: string): void => where.set(name, [...(where.get(name) ?? []), file]);
+  const add = (name: string, file: string): void => {
+    where.set(name, [...(where.get(name) ?? []), file]);
+  };
   for (const file of sources) {
     const text = readFileSync(file, 'utf8');
     // `env.` outside the configuration is something else (e.g. a parameter of another shape).
