@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
 import type { ReactNode } from 'react';
-import { MWOAuthError } from '@/lib/mwoauth';
+import { MWOAuthError } from 'mwoauth';
 import { getApp } from '@/lib/server/app';
 import { requireUser } from '@/lib/server/auth';
 import { getConfig } from '@/lib/server/config';

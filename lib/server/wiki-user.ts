@@ -1,5 +1,5 @@
 import 'server-only';
-import type { ApiClient, SuppressedProfile, UserProfile } from '@/lib/mwoauth';
+import type { ApiClient, SuppressedProfile, UserProfile } from 'mwoauth';
 import type { AppConfig } from './config';
 import { AppError } from './errors';
 import type { LoginFlow, SessionVerdict } from './login/flow';

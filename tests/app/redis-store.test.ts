@@ -1,6 +1,6 @@
 import { unsealData } from 'iron-session';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeToken } from '@/lib/mwoauth';
+import { makeToken } from 'mwoauth';
 import type { Credentials, NewLogin } from '@/lib/server/login/credentials';
 import { createRedisConnection, type RedisConnection } from '@/lib/server/redis/connection';
 import { redisKeyPrefix } from '@/lib/server/redis/keys';

@@ -7,7 +7,7 @@ import {
   MWOAuthError,
   type AccessToken,
   type IdentifyOptions,
-} from '@/lib/mwoauth';
+} from 'mwoauth';
 import type { OAuth1AppConfig } from '../config';
 import { deadlineApiClient, wikiOptions, type WikiDeadline } from '../wiki/deadline';
 import type { Credentials } from './credentials';

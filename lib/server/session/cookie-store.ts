@@ -1,7 +1,7 @@
 import 'server-only';
 import { field } from '../narrow';
 import { createHash } from 'node:crypto';
-import { makeToken } from '@/lib/mwoauth';
+import { makeToken } from 'mwoauth';
 import type { SessionConfig } from '../config';
 import { AppError } from '../errors';
 import { refreshTokenOf, type Credentials, type NewLogin } from '../login/credentials';

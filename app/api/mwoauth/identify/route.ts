@@ -1,5 +1,5 @@
 import { NextResponse, type NextRequest } from 'next/server';
-import { MWOAuthError } from '@/lib/mwoauth';
+import { MWOAuthError } from 'mwoauth';
 import { asUser } from '@/lib/server/login/fresh';
 import { cookieRecorder } from '@/lib/server/session/cookies';
 import type { OpenSession } from '@/lib/server/session/store';
