@@ -1,6 +1,6 @@
 import 'server-only';
 import { unstable_rethrow } from 'next/navigation';
-import type { UserProfile } from '@/lib/mwoauth';
+import type { UserProfile } from 'mwoauth';
 import { parseUserInfo, USERINFO_PROPS, type UserInfo } from './userinfo';
 import { isSessionEnded } from './errors';
 import type { WikiUser } from './wiki-user';

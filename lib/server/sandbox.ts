@@ -1,5 +1,5 @@
 import 'server-only';
-import { MWOAuthError, type ApiClient } from '@/lib/mwoauth';
+import { MWOAuthError, type ApiClient } from 'mwoauth';
 import type { SandboxFlash } from './sandbox-flash';
 import { plainText } from './plain-text';
 import { isBlocked } from './wiki';

@@ -1,5 +1,5 @@
 import 'server-only';
-import { MWOAuthError } from '@/lib/mwoauth';
+import { MWOAuthError } from 'mwoauth';
 import { isProduction } from './config';
 import { AppError } from './errors';
 import type { Failure } from './failure-page';
