@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { MWOAuthError } from '@/lib/mwoauth';
+import { MWOAuthError } from 'mwoauth';
 import type { Failure } from '@/lib/server/failure-page';
 import type { FailureTask } from '@/lib/server/failures/catalogue';
 import { pageTranslator } from '@/lib/server/i18n';

@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { MWOAuthError } from '@/lib/mwoauth';
+import { MWOAuthError } from 'mwoauth';
 import { counted } from '@/lib/server/failures/catalogue';
 import type { WikiTarget } from '@/lib/server/farm';
 import type { Translator } from '@/lib/server/i18n';

@@ -7,7 +7,7 @@ import { getConfig } from '@/lib/server/config';
 import { counted } from '@/lib/server/failures/catalogue';
 import { allowedWikis, homeWiki, isWikiNotAllowed, resolveWiki, type WikiTarget } from '@/lib/server/farm';
 import type { AppConfig } from '@/lib/server/config';
-import { MWOAuthError } from '@/lib/mwoauth';
+import { MWOAuthError } from 'mwoauth';
 import { describeWikiError } from '@/lib/server/wiki';
 import { pageTranslator, type MessageKey } from '@/lib/server/i18n';
 import {

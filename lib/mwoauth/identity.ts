@@ -5,7 +5,7 @@
 // older than that lifetime plus leeway; the claims present and typed; nonce = the oauth_nonce
 // actually sent (mwoauth checks that too).
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import { MWOAuthError, type IdentityFailureReason } from './errors';
+import { MWOAuthError, type IdentityFailureReason } from './errors.ts';
 
 /** Extension:OAuth sets exp = iat + 100 (SpecialMWOAuth::outputJWT; fixture 07). */
 export const IDENTIFY_JWT_LIFETIME_S = 100;

@@ -1,5 +1,5 @@
 import 'server-only';
-import { MWOAuthError } from '@/lib/mwoauth';
+import { MWOAuthError } from 'mwoauth';
 import type { AppConfig, FarmWiki } from './config';
 import { AppError } from './errors';
 import type { TokenCache } from './wiki/deadline';

@@ -1,6 +1,6 @@
 import 'server-only';
 import { unstable_rethrow } from 'next/navigation';
-import { MWOAuthError, type UserProfile } from '@/lib/mwoauth';
+import { MWOAuthError, type UserProfile } from 'mwoauth';
 import type { WikiTarget } from './farm';
 import { parseUserInfo, USERINFO_PROPS, type UserInfo } from './userinfo';
 import { isSessionEnded } from './errors';

@@ -2,7 +2,7 @@ import 'server-only';
 import { cookies } from 'next/headers';
 import { unstable_rethrow } from 'next/navigation';
 import { NextResponse, type NextRequest } from 'next/server';
-import { MWOAuthError, userProfileOf } from '@/lib/mwoauth';
+import { MWOAuthError, userProfileOf } from 'mwoauth';
 import { getApp, type App } from './app';
 import { isProduction } from './config';
 import { AppError, isSessionEnded, isStoreUnavailable } from './errors';

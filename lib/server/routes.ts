@@ -3,7 +3,7 @@ import { NextResponse, type NextRequest } from 'next/server';
 import { getApp, type App } from './app';
 import { describeWikiError } from './wiki';
 import { failureResponse, type Failure } from './failure-page';
-import { MWOAuthError } from '@/lib/mwoauth';
+import { MWOAuthError } from 'mwoauth';
 import { AppError, isStoreUnavailable } from './errors';
 import { publicOrigin, secureCookiesFor } from './origin';
 import { cookieWriter, type CookieWriter } from './session/cookies';

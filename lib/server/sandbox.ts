@@ -1,5 +1,5 @@
 import 'server-only';
-import { MWOAuthError, type ApiClient } from '@/lib/mwoauth';
+import { MWOAuthError, type ApiClient } from 'mwoauth';
 import { NO_LOCAL_ACCOUNT, WRONG_WIKI, type WikiTarget } from './farm';
 import type { SandboxFlash } from './sandbox-flash';
 import { plainText } from './plain-text';

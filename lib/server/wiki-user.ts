@@ -1,5 +1,5 @@
 import 'server-only';
-import { userProfileOf, type ApiClient, type SuppressedProfile, type UserProfile } from '@/lib/mwoauth';
+import { userProfileOf, type ApiClient, type SuppressedProfile, type UserProfile } from 'mwoauth';
 import type { AppConfig } from './config';
 import { AppError } from './errors';
 import { wikiCalls, type WikiChoice } from './farm';

@@ -1,5 +1,5 @@
 import 'server-only';
-import { MWOAuthError } from '@/lib/mwoauth';
+import { MWOAuthError } from 'mwoauth';
 import { getConfig, isProduction } from './config';
 import { AppError } from './errors';
 import { homeWiki, NO_LOCAL_ACCOUNT, WRONG_WIKI, type WikiTarget } from './farm';

@@ -5,7 +5,7 @@ import fr from '@/i18n/fr.json';
 import { ErrorTextsProvider } from '@/app/_components/error-texts';
 import { errorTextsFor } from '@/app/_components/error-texts-for';
 import ErrorPage from '@/app/error';
-import { MWOAuthError } from '@/lib/mwoauth';
+import { MWOAuthError } from 'mwoauth';
 import { FAILURES } from '@/lib/server/failures/catalogue';
 import { translator } from '@/lib/server/i18n';
 import { describeWikiError } from '@/lib/server/wiki';

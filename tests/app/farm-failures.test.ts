@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiClient, identify, type MWOAuthError } from '@/lib/mwoauth';
+import { ApiClient, identify, type MWOAuthError } from 'mwoauth';
 import { readConfig, type OAuth2AppConfig } from '@/lib/server/config';
 import { isFarmRefusal, NO_LOCAL_ACCOUNT, WRONG_WIKI } from '@/lib/server/farm';
 import { oauth1Flow } from '@/lib/server/login/oauth1';

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { startDevwiki, type Devwiki, type DevwikiConsumer } from '@/devwiki';
 import { GET as callback } from '@/app/api/mwoauth/callback/route';
 import { GET as initiateRoute } from '@/app/api/mwoauth/initiate/route';
-import { isMWOAuthError } from '@/lib/mwoauth';
+import { isMWOAuthError } from 'mwoauth';
 import { getConfig } from '@/lib/server/config';
 import { AppError } from '@/lib/server/errors';
 import { allowedWikis, NO_LOCAL_ACCOUNT, WRONG_WIKI } from '@/lib/server/farm';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MWOAuthError } from '@/lib/mwoauth';
+import { MWOAuthError } from 'mwoauth';
 import { AppError } from '@/lib/server/errors';
 import { errorForLog, forLog } from '@/lib/server/log';
 import { logError } from '@/lib/server/routes';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevwiki, type Devwiki } from '@/devwiki';
-import { createAuthorization, exchangeCode, type OAuth2Tokens } from '@/lib/mwoauth';
+import { createAuthorization, exchangeCode, type OAuth2Tokens } from 'mwoauth';
 import { readConfig, type OAuth2AppConfig } from '@/lib/server/config';
 import type { Credentials } from '@/lib/server/login/credentials';
 import { oauth2Flow } from '@/lib/server/login/oauth2';

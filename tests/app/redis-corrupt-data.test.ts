@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { makeToken } from '@/lib/mwoauth';
+import { makeToken } from 'mwoauth';
 import { AppError } from '@/lib/server/errors';
 import type { Credentials, NewLogin } from '@/lib/server/login/credentials';
 import { createRedisRateLimiter } from '@/lib/server/rate-limit/redis';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeToken } from '@/lib/mwoauth';
+import { makeToken } from 'mwoauth';
 import { AppError } from '@/lib/server/errors';
 import {
   createRedisConnection,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeToken } from '@/lib/mwoauth';
+import { makeToken } from 'mwoauth';
 import type { Credentials, NewLogin } from '@/lib/server/login/credentials';
 import { createRedisConnection, type RedisConnection } from '@/lib/server/redis/connection';
 import { redisKeyPrefix } from '@/lib/server/redis/keys';

@@ -15,7 +15,7 @@ import {
   makeToken,
   type AccessToken,
   type ConsumerToken,
-} from '../../lib/mwoauth';
+} from 'mwoauth';
 
 const userAgent = 'next-mwoauth devwiki farm test/1.0 (https://example.org/contact)';
 const [APP_C, , , CLIENT_C] = defaultConsumers();

@@ -5,9 +5,9 @@
 // MediaWiki's codes are league/oauth2-server's, not always RFC 6749's: a dead refresh token is
 // 401 invalid_request "The refresh token is invalid." (o2-15), not invalid_grant.
 import * as oauth from 'oauth4webapi';
-import { MWOAuthError } from '../errors';
-import type { HttpResponse } from '../http';
-import { htmlPageError, httpStatusError } from '../mediawiki-errors';
+import { MWOAuthError } from '../errors.ts';
+import type { HttpResponse } from '../http.ts';
+import { htmlPageError, httpStatusError } from '../mediawiki-errors.ts';
 
 /** Which request an answer belongs to: the same error code means different things in each. */
 export type OAuth2Step =

@@ -1,5 +1,5 @@
 import 'server-only';
-import type { ApiClient, SuppressedProfile, UserProfile } from '@/lib/mwoauth';
+import type { ApiClient, SuppressedProfile, UserProfile } from 'mwoauth';
 import type { WikiTarget } from '../farm';
 import type { TokenCache, WikiDeadline } from '../wiki/deadline';
 import type { Credentials, Handshake, NewLogin } from './credentials';

@@ -1,12 +1,5 @@
 import 'server-only';
-import {
-  complete,
-  identify,
-  initiate,
-  MWOAuthError,
-  type AccessToken,
-  type IdentifyOptions,
-} from '@/lib/mwoauth';
+import { complete, identify, initiate, MWOAuthError, type AccessToken, type IdentifyOptions } from 'mwoauth';
 import type { OAuth1AppConfig } from '../config';
 import { isFarmRefusal } from '../farm';
 import { deadlineApiClient, wikiOptions, type WikiDeadline } from '../wiki/deadline';

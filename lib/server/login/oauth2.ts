@@ -7,7 +7,7 @@ import {
   MWOAuthError,
   refreshTokens,
   type OAuth2Tokens,
-} from '@/lib/mwoauth';
+} from 'mwoauth';
 import type { OAuth2AppConfig } from '../config';
 import { isFarmRefusal } from '../farm';
 import { deadlineApiClient, wikiOptions, type WikiDeadline } from '../wiki/deadline';

@@ -1,6 +1,6 @@
 import 'server-only';
 import { createHash } from 'node:crypto';
-import { makeToken } from '@/lib/mwoauth';
+import { makeToken } from 'mwoauth';
 import type { SessionConfig } from '../config';
 import { AppError } from '../errors';
 import { refreshTokenOf, type Credentials, type NewLogin } from '../login/credentials';

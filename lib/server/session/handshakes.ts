@@ -1,6 +1,6 @@
 import 'server-only';
 import { field, isTime, nonEmptyString } from '../narrow';
-import { makeToken, type OAuthToken } from '@/lib/mwoauth';
+import { makeToken, type OAuthToken } from 'mwoauth';
 import type { SessionConfig } from '../config';
 import type { Handshake } from '../login/credentials';
 import type { LoginStart } from '../login/flow';

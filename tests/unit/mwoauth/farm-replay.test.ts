@@ -4,7 +4,7 @@
 // say "this app is not registered for that wiki" or "visit that wiki once"), and identify against
 // the second wiki's index.php accepts that wiki's iss.
 import { describe, expect, it } from 'vitest';
-import { ApiClient, identify, isMWOAuthError, type ApiParams } from '../../../lib/mwoauth';
+import { ApiClient, identify, isMWOAuthError, type ApiParams } from 'mwoauth';
 import { environment, loadFixture, type Fixture } from '../../support/fixtures';
 import { fixtureFetch } from '../../support/mwoauth-fake-fetch';
 

@@ -22,7 +22,7 @@ import {
   type Identity,
   type SuppressedProfile,
   type UserProfile,
-} from '../../../lib/mwoauth';
+} from 'mwoauth';
 import { requestOptions } from '../../../lib/mwoauth/oauth2/transport';
 import { resolveTransport, startDeadline } from '../../../lib/mwoauth/http';
 import { environment, loadFixture } from '../../support/fixtures';
