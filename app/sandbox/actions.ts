@@ -25,8 +25,11 @@ export async function appendToSandbox(formData: FormData): Promise<void> {
   const base = formData.get('baserevid');
   const baserevid = typeof base === 'string' && /^\d{1,12}$/.test(base) ? Number(base) : null;
 
-  // One client for the token and the edit: both within one MW_TIMEOUT_MS.
-  const result = await user.withWiki((api) => appendToSandboxPage(() => api, user.username, line, baserevid));
+  // One client for the token and the edit: both within one MW_TIMEOUT_MS. A token the wiki refuses
+  // goes to withWiki (refreshed and retried once, or the revocation check), not into the result.
+  const result = await user.withWiki((api) =>
+    appendToSandboxPage(() => api, user.username, line, baserevid, user.refusesToken),
+  );
   if (result.ok) {
     // The page says "Saved" only with this sealed proof, not for ?saved=… alone (a crafted link).
     await writeSandboxFlash(

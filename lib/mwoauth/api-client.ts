@@ -17,7 +17,7 @@ import {
   startDeadline,
   type Transport,
 } from './http';
-import { apiError, htmlPageError, httpStatusError } from './mediawiki-errors';
+import { apiError, edgeTokenError, htmlPageError, httpStatusError } from './mediawiki-errors';
 import {
   type Authorizer,
   bearerAuthorizer,
@@ -321,6 +321,9 @@ export class ApiClient {
 
   /** The answer, or the error it carries. */
   #interpret(response: HttpResponse): ApiResponse | MWOAuthError {
+    // Wikimedia's traffic layer refuses an expired Bearer token before api.php runs (edgeTokenError).
+    const refused = edgeTokenError(response);
+    if (refused !== null) return refused;
     let json: unknown;
     try {
       json = JSON.parse(response.text);

@@ -97,6 +97,8 @@ export async function appendToSandboxPage(
   username: string,
   line: string,
   baserevid: number | null,
+  /** Errors to throw rather than report (WikiUser.refusesToken: its withWiki refreshes and retries them). */
+  passOn: (error: unknown) => boolean = () => false,
 ): Promise<SandboxResult> {
   try {
     const token = await api().getToken('csrf');
@@ -112,7 +114,7 @@ export async function appendToSandboxPage(
     if (edit !== null && typeof edit.newrevid === 'number') return { ok: true, revid: edit.newrevid };
     return { ok: false, revoked: false, outcome: 'failed', mediawikiCode: null };
   } catch (error) {
-    if (!(error instanceof MWOAuthError)) throw error;
+    if (!(error instanceof MWOAuthError) || passOn(error)) throw error;
     return {
       ok: false,
       revoked: isRevoked(error),

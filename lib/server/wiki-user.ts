@@ -3,6 +3,7 @@ import type { ApiClient, SuppressedProfile, UserProfile } from '@/lib/mwoauth';
 import type { AppConfig } from './config';
 import { AppError } from './errors';
 import type { LoginFlow, SessionVerdict } from './login/flow';
+import type { FreshLogin } from './login/fresh';
 import type { LoginSession } from './session/store';
 import { startWikiDeadline, type WikiDeadline } from './wiki/deadline';
 
@@ -19,6 +20,20 @@ export interface WikiUser {
   withWiki<T>(task: (api: ApiClient) => Promise<T>): Promise<T>;
   /** Who the user is, asked of the wiki now (verified); a session the wiki ended does not return. */
   identify(): Promise<UserProfile | SuppressedProfile>;
+  /**
+   * True when `error` is the wiki refusing this login's token (the flow's verdict is not 'keep'). A
+   * task that catches the wiki's errors itself must rethrow these: withWiki refreshes and retries
+   * them (server actions) or hands them to `onEnded`.
+   */
+  refusesToken(error: unknown): boolean;
+}
+
+/**
+ * Where a WikiUser may write the session (server actions; not pages): a token the wiki refused as
+ * expired is then refreshed once, forced (login/fresh.ts freshLogin), and the call made once more.
+ */
+export interface WikiUserRefresh {
+  refresh(current: LoginSession): Promise<FreshLogin>;
 }
 
 /** What a WikiUser does by default when the wiki ended the session: AppError `session_ended`. */
@@ -30,28 +45,45 @@ function throwSessionEnded(verdict: SessionVerdict): never {
  * A WikiUser for `login`. When a call fails in a way the flow says ends the session, `onEnded` is
  * called instead of the error being thrown (pages and actions: a redirect through
  * /api/mwoauth/revoked, which checks with the wiki and clears the cookie; default: AppError
- * `session_ended`). Each withWiki() or identify() has a deadline of its own.
+ * `session_ended`). With `writer` (server actions), a token refused as expired (OAuth 2.0: expired
+ * early, or refused by Wikimedia's edge with error="invalid_token") is first refreshed once and the
+ * call made once more; refused again, `onEnded` ('revoked'): never a loop. Each withWiki() or
+ * identify() has a deadline of its own.
  */
 export function wikiUser(
   login: LoginSession,
   flow: LoginFlow,
   config: AppConfig,
   onEnded: (verdict: SessionVerdict) => never = throwSessionEnded,
+  writer: WikiUserRefresh | null = null,
 ): WikiUser {
-  async function guarded<T>(run: (deadline: WikiDeadline) => Promise<T>): Promise<T> {
+  // The login in use: a refresh during this request replaces it for the calls after it.
+  let current = login;
+  async function guarded<T>(run: (now: LoginSession, deadline: WikiDeadline) => Promise<T>): Promise<T> {
     try {
-      return await run(startWikiDeadline(config));
+      return await run(current, startWikiDeadline(config));
     } catch (error) {
       const verdict = flow.verdict(error);
-      if (verdict !== 'keep') onEnded(verdict);
+      if (verdict === 'keep') throw error;
+      if (verdict !== 'expired' || writer === null) onEnded(verdict);
+    }
+    const fresh = await writer.refresh(current);
+    if (fresh.kind === 'ended') onEnded('revoked');
+    current = fresh.login;
+    try {
+      return await run(current, startWikiDeadline(config));
+    } catch (error) {
+      // Refused even with a token fresh from the wiki: the session is of no use.
+      if (flow.verdict(error) !== 'keep') onEnded('revoked');
       throw error;
     }
   }
   return {
     sub: login.sub,
     username: login.username,
-    withWiki: (task) => guarded(async (deadline) => task(flow.api(login.credentials, deadline))),
-    identify: () => guarded(async (deadline) => flow.identify(login.credentials, deadline)),
+    withWiki: (task) => guarded(async (now, deadline) => task(flow.api(now.credentials, deadline))),
+    identify: () => guarded(async (now, deadline) => flow.identify(now.credentials, deadline)),
+    refusesToken: (error) => flow.verdict(error) !== 'keep',
   };
 }
 

@@ -7,7 +7,7 @@
 import * as oauth from 'oauth4webapi';
 import { MWOAuthError } from '../errors';
 import type { HttpResponse } from '../http';
-import { htmlPageError, httpStatusError } from '../mediawiki-errors';
+import { edgeTokenError, htmlPageError, httpStatusError } from '../mediawiki-errors';
 
 /** Which request an answer belongs to: the same error code means different things in each. */
 export type OAuth2Step =
@@ -115,6 +115,11 @@ function parseJson(text: string): unknown {
  * 2xx answer that carries none.
  */
 export function answerError(response: HttpResponse, step: OAuth2Step): MWOAuthError | null {
+  // resource/profile is Bearer-authorized: Wikimedia's traffic layer refuses an expired token itself.
+  if (step === 'profile') {
+    const refused = edgeTokenError(response);
+    if (refused !== null) return refused;
+  }
   const fromBody = oauth2Error(parseJson(response.text), response.status, step);
   if (fromBody !== null) return fromBody;
   if (/^\s*</.test(response.text)) return htmlPageError(response, `an answer to ${stepName(step)}`);

@@ -38,9 +38,13 @@ function isDeadRefreshToken(error: unknown): boolean {
  * The access token was refused: 401 access_denied at resource/profile (o2-10), api.php's
  * mwoauth-invalid-authorization with a Bearer token (o2-13: expired, revoked, or killed by a
  * refresh elsewhere: league/oauth2-server revokes the old access token when it rotates), and
- * assert=user failing. A refresh tells these apart: a revoked grant's refresh token is dead too.
+ * assert=user failing; on Wikimedia, the traffic layer's 401 with WWW-Authenticate
+ * error="invalid_token" on api.php and rest.php alike (T419034; lib/mwoauth edgeTokenError), which
+ * also comes long before expires_in when the user updated the app's authorization (Extension:OAuth
+ * 0bdc100a). A refresh tells these apart: a revoked grant's refresh token is dead too.
  */
 const EXPIRED_CODES = new Set([
+  'invalid_token',
   'access_denied',
   'mwoauth-invalid-authorization',
   'assertuserfailed',

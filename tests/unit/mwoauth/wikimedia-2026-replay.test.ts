@@ -1,0 +1,87 @@
+// Wikimedia's production behaviour of 2025–2026 that MediaWiki 1.39 (tests/fixtures) does not show,
+// replayed through lib/mwoauth with an injected fetch. Each answer is built from a public source,
+// named in its test: an Extension:OAuth commit, a Phabricator task, or a client that had to adapt.
+// Beside replay.test.ts and oauth2-replay.test.ts, which replay the recorded 1.39 exchanges.
+import { describe, expect, it } from 'vitest';
+import { ApiClient, fetchProfile, MWOAuthError } from '../../../lib/mwoauth';
+import { fakeFetch } from '../../support/mwoauth-fake-fetch';
+
+const UA = 'next-mwoauth-tests/0.1 (https://example.org/next-mwoauth; tests@example.org)';
+const API = 'https://meta.wikimedia.org/w/api.php';
+const INDEX = 'https://meta.wikimedia.org/w/index.php';
+const TOKEN = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.c2lnbmF0dXJl';
+
+/**
+ * The traffic layer's refusal of an expired or invalidated Bearer token: HTTP 401, an empty body, the
+ * RFC 6750 §3 challenge. Shape as m3api-oauth2 commit be39075's test builds it (T419034).
+ */
+function edge401(challenge: string): () => Response {
+  return () => new Response('', { status: 401, headers: { 'www-authenticate': challenge } });
+}
+
+async function refusal(promise: Promise<unknown>): Promise<MWOAuthError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof MWOAuthError) return error;
+    throw error;
+  }
+  throw new Error('expected an MWOAuthError');
+}
+
+describe('the edge 401 for a refused OAuth 2.0 access token (T419034; m3api-oauth2 be39075)', () => {
+  it.each([
+    ['quoted, with a realm (as be39075 tests it)', 'Bearer realm="...", error="invalid_token"'],
+    ['unquoted', 'Bearer error=invalid_token'],
+    [
+      'with a description after it',
+      'Bearer realm="api", error="invalid_token", error_description="The access token expired"',
+    ],
+  ])('should read a 401 %s on api.php as mediawiki/invalid_token, status 401', async (_, challenge) => {
+    const fetch = fakeFetch(edge401(challenge));
+    const api = new ApiClient({ apiUrl: API, auth: { bearer: TOKEN }, userAgent: UA, fetch });
+    const error = await refusal(api.get({ action: 'query', meta: 'userinfo' }));
+    expect(error).toMatchObject({ code: 'mediawiki', mediawikiCode: 'invalid_token', status: 401 });
+    // Not retried: only a refreshed token can help, and that is the caller's (ApiClient has no refresh token).
+    expect(fetch.requests).toHaveLength(1);
+    expect(error.message).not.toContain(TOKEN);
+  });
+
+  it('should read the same 401 on a POST (an edit refused before MediaWiki ran it)', async () => {
+    const fetch = fakeFetch(edge401('Bearer realm="...", error="invalid_token"'));
+    const api = new ApiClient({ apiUrl: API, auth: { bearer: TOKEN }, userAgent: UA, fetch });
+    const error = await refusal(api.post({ action: 'edit', title: 'X', text: 'y', token: '+\\' }));
+    expect(error).toMatchObject({ code: 'mediawiki', mediawikiCode: 'invalid_token', status: 401 });
+  });
+
+  it('should read it on rest.php/oauth2/resource/profile as well', async () => {
+    const fetch = fakeFetch(edge401('Bearer error="invalid_token"'));
+    const error = await refusal(fetchProfile(INDEX, TOKEN, { userAgent: UA, fetch }));
+    expect(error).toMatchObject({ code: 'mediawiki', mediawikiCode: 'invalid_token', status: 401 });
+    expect(fetch.requests[0]?.url).toBe('https://meta.wikimedia.org/w/rest.php/oauth2/resource/profile');
+  });
+
+  it.each([
+    ['no WWW-Authenticate', null],
+    ['another error', 'Bearer error="invalid_request"'],
+    ['another spelling than RFC 6750 writes', 'Bearer Error="INVALID_TOKEN"'],
+    ['the name inside another value', 'Bearer realm="x error=invalid_token"'],
+  ])('should leave a 401 with %s an http_error', async (_, challenge) => {
+    const headers: Record<string, string> = challenge === null ? {} : { 'www-authenticate': challenge };
+    const fetch = fakeFetch(() => new Response('Unauthorized', { status: 401, headers }));
+    const api = new ApiClient({ apiUrl: API, auth: { bearer: TOKEN }, userAgent: UA, fetch });
+    await expect(api.get({ action: 'query' })).rejects.toMatchObject({ code: 'http_error', status: 401 });
+  });
+
+  it('should not take a 200 answer with the header for a refusal', async () => {
+    const fetch = fakeFetch(
+      () =>
+        new Response('{"batchcomplete":true}', {
+          status: 200,
+          headers: { 'content-type': 'application/json', 'www-authenticate': 'Bearer error="invalid_token"' },
+        }),
+    );
+    const api = new ApiClient({ apiUrl: API, auth: { bearer: TOKEN }, userAgent: UA, fetch });
+    await expect(api.get({ action: 'query' })).resolves.toEqual({ batchcomplete: true });
+  });
+});
