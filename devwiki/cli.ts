@@ -1,5 +1,5 @@
 // `npm run devwiki -- [--port N] [--consumers FILE] [--latency-ms N] [--fault ENDPOINT=KIND[:ARG]]…
-// [--access-token-ttl S] [--refresh-token-ttl S]`: devwiki as a process.
+// [--access-token-ttl S] [--refresh-token-ttl S] [--wikimedia]`: devwiki as a process.
 import { parseArgs } from 'node:util';
 import { ConsumersFileError, loadConsumersFile } from './consumers';
 import {
@@ -28,6 +28,9 @@ const USAGE = `usage: npm run devwiki -- [--port N] [--consumers FILE] [--latenc
 ${FAULT_FORMS}
   --access-token-ttl S   OAuth 2.0 access tokens live S seconds (default 3600)
   --refresh-token-ttl S  OAuth 2.0 refresh tokens live S seconds (default 60, as MediaWiki 1.39)
+  --wikimedia       behave as Wikimedia's wikis in 2026 (devwiki/wikimedia.ts): the edge's 401 and
+                    rate limits, sessionJwt cookies, ui_locales, 4-hour access and 365-day refresh
+                    tokens (default: the recorded MediaWiki 1.39)
   --quiet           do not log each request`;
 
 function fail(message: string): never {
@@ -150,7 +153,7 @@ async function banner(wiki: Devwiki, faults: readonly string[]): Promise<string>
     return lines;
   };
   return [
-    `devwiki (a local development wiki, not a real one) at ${wiki.origin}`,
+    `devwiki (a local development wiki, not a real one) at ${wiki.origin}${wiki.wikimedia === null ? '' : ', Wikimedia-like mode'}`,
     `  index.php: ${wiki.indexUrl}`,
     `  api.php:   ${wiki.apiUrl}`,
     `  log in:    ${wiki.indexUrl}/Special:UserLogin  (Alice, Admin, Blocked or any new name; any password)`,
@@ -173,6 +176,7 @@ async function main(): Promise<void> {
         fault: { type: 'string', multiple: true },
         'access-token-ttl': { type: 'string' },
         'refresh-token-ttl': { type: 'string' },
+        wikimedia: { type: 'boolean' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -216,6 +220,7 @@ async function main(): Promise<void> {
       latencyMs,
       accessTokenTtlS,
       refreshTokenTtlS,
+      wikimedia: values.wikimedia === true,
       log: values.quiet === true ? undefined : (line) => process.stdout.write(`[devwiki] ${line}\n`),
     });
   } catch (e) {

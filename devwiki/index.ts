@@ -21,6 +21,7 @@ import {
   ownerOnlyToken,
   type OAuth2Settings,
 } from './oauth2';
+import { WIKIMEDIA_ACCESS_TOKEN_TTL_S, WIKIMEDIA_REFRESH_TOKEN_TTL_S, WikimediaMode } from './wikimedia';
 
 export type * from './types';
 
@@ -82,10 +83,15 @@ const MAX_WIKI_REDIRECTS = 5;
 
 export async function startDevwiki(options: DevwikiOptions = {}): Promise<Devwiki> {
   const now = options.now ?? Date.now;
+  const wikimedia =
+    options.wikimedia === undefined || options.wikimedia === false
+      ? null
+      : new WikimediaMode(options.wikimedia === true ? {} : options.wikimedia);
   const oauth2: OAuth2Settings = {
     keys: new OAuth2Keys(),
-    accessTokenTtlS: DEFAULT_ACCESS_TOKEN_TTL_S,
-    refreshTokenTtlS: DEFAULT_REFRESH_TOKEN_TTL_S,
+    // Wikimedia's wikis: 4 hours and 365 days (wmf-config); the recorded 1.39 wiki: 1 hour and 1 minute.
+    accessTokenTtlS: wikimedia === null ? DEFAULT_ACCESS_TOKEN_TTL_S : WIKIMEDIA_ACCESS_TOKEN_TTL_S,
+    refreshTokenTtlS: wikimedia === null ? DEFAULT_REFRESH_TOKEN_TTL_S : WIKIMEDIA_REFRESH_TOKEN_TTL_S,
   };
   applyLifetimes(oauth2, options);
   let offsetMs = 0;
@@ -95,7 +101,7 @@ export async function startDevwiki(options: DevwikiOptions = {}): Promise<Devwik
   const faults = new Faults();
   const records: DevwikiRequestRecord[] = [];
   const state: ServerState = {
-    ctx: { store, origin: '', nowMs, oauth2 },
+    ctx: { store, origin: '', nowMs, oauth2, wikimedia },
     faults,
     records,
     latencyMs: options.latencyMs ?? 0,
@@ -250,6 +256,34 @@ export async function startDevwiki(options: DevwikiOptions = {}): Promise<Devwik
       if (user === null) throw new Error(`devwiki.setUserOptions: "${username}" is not a valid user name`);
       user.options = { ...user.options, ...options };
     },
+    wikimedia:
+      wikimedia === null
+        ? null
+        : {
+            invalidateAccessTokens(username, clientId) {
+              const user = store.userByName(username);
+              const client = store.consumerByKey(clientId);
+              if (user === null || client === null || client.oauthVersion !== '2.0') {
+                throw new Error(
+                  `devwiki.wikimedia.invalidateAccessTokens: no such ${user === null ? `user "${username}"` : 'OAuth 2.0 client'}`,
+                );
+              }
+              return store.revokeOAuth2AccessTokens(user.id, client.id);
+            },
+            setBudgets: (budgets) => wikimedia.setBudgets(budgets),
+            sessionJwtFor(username) {
+              const user = store.ensureUser(username, nowMs());
+              if (user === null)
+                throw new Error(`devwiki.wikimedia.sessionJwtFor: "${username}" is not a valid user name`);
+              return wikimedia.sessionJwt({ ...state.ctx, forgery: null }, user);
+            },
+            get counted() {
+              return wikimedia.counted;
+            },
+            get refusals() {
+              return wikimedia.refusals;
+            },
+          },
     close: () =>
       new Promise<void>((resolve, reject) => {
         for (const t of state.timers) clearTimeout(t);
