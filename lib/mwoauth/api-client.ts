@@ -8,6 +8,7 @@
 // (https://www.mediawiki.org/wiki/Manual:Maxlag_parameter).
 import { MWOAuthError, redactSecrets } from './errors';
 import {
+  type CookieJarOption,
   type Deadline,
   type HttpResponse,
   positiveNumber,
@@ -44,7 +45,7 @@ export type ApiAssert = 'user' | 'bot' | 'anon';
 export type ApiAuth =
   { readonly consumer: ConsumerToken; readonly accessToken: AccessToken } | { readonly bearer: string };
 
-export interface ApiClientOptions extends RequestOptions {
+export interface ApiClientOptions extends RequestOptions, CookieJarOption {
   /** The wiki's api.php, e.g. https://meta.wikimedia.org/w/api.php. */
   apiUrl: string;
   /** OAuth 1.0a `{ consumer, accessToken }` or OAuth 2.0 `{ bearer }`. Or give consumer and accessToken here. */
@@ -299,6 +300,8 @@ export class ApiClient {
       const url = new URL(this.apiUrl);
       if (method === 'GET') url.search = encoded.toString();
       const deadline = startDeadline(this.#transport.timeoutMs);
+      const jar = this.#options.cookieJar ?? null;
+      let jarCleared = false;
       for (let attempt = 0; ; attempt++) {
         // 1.0a: a fresh nonce and timestamp each attempt: the wiki refuses a nonce twice (fixture 18b).
         const { response } = await sendAuthorized(
@@ -307,9 +310,18 @@ export class ApiClient {
           this.#options,
           this.#transport,
           deadline,
+          jar,
         );
         const outcome = this.#interpret(response);
         if (!(outcome instanceof MWOAuthError)) return outcome;
+        // The jar's sessionJwt names another user than the token, or is not the wiki's (Extension:OAuth
+        // a87d4516): the SessionProvider refused before any module ran, so forget the jar and send
+        // once more without it; the wiki then sets the right one.
+        if (outcome.mediawikiCode === 'mwoauth-invalid-authorization-jwt' && jar !== null && !jarCleared) {
+          jarCleared = true;
+          await jar.removeAllCookies();
+          continue;
+        }
         const wait = this.#retryWait(method, response, outcome, attempt, deadline);
         if (wait === null) throw outcome;
         await (this.#options.sleep ?? realSleep)(wait);

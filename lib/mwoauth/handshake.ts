@@ -5,7 +5,7 @@
 //   identify  -> POST index.php?title=Special:OAuth/identify   (who the user is, as a JWT)
 // `mwUri` is the wiki's index.php URL, e.g. https://meta.wikimedia.org/w/index.php.
 import { MWOAuthError, redactSecrets } from './errors';
-import { checkRequestOptions, resolveTransport, startDeadline } from './http';
+import { checkRequestOptions, type CookieJarOption, resolveTransport, startDeadline } from './http';
 import { type Identity, normaliseIssuer, verifyIdentityJwt } from './identity';
 import { specialOAuthError } from './mediawiki-errors';
 import { type RequestOptions, sendSigned } from './oauth-request';
@@ -31,7 +31,7 @@ export interface InitiateResult {
   requestToken: RequestToken;
 }
 
-export interface IdentifyOptions extends RequestOptions {
+export interface IdentifyOptions extends RequestOptions, CookieJarOption {
   /** Seconds of clock skew allowed for exp/iat. Default 10. */
   leeway?: number;
   /**
@@ -241,6 +241,7 @@ export async function identify(
       options,
       transport,
       startDeadline(transport.timeoutMs),
+      options.cookieJar ?? null,
     );
     const error = specialOAuthError(response, 'an identity JWT');
     if (error !== null) throw error;

@@ -19,7 +19,7 @@ export type { IdentifyOptions, InitiateOptions, InitiateResult } from './handsha
 export { Handshaker } from './handshaker';
 export type { HandshakerOptions } from './handshaker';
 export { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS } from './http';
-export type { FetchLike, HttpOptions } from './http';
+export type { CookieJarOption, FetchLike, HttpOptions, WikiCookieJar } from './http';
 export { DEFAULT_LEEWAY_S, IDENTIFY_JWT_LIFETIME_S, normaliseGrants, verifyIdentityJwt } from './identity';
 export type {
   Identity,
@@ -40,6 +40,7 @@ export { createAuthorization } from './oauth2/authorize';
 export type { CreateAuthorizationOptions, OAuth2Authorization } from './oauth2/authorize';
 export type { OAuth2Client } from './oauth2/client';
 export { fetchProfile } from './oauth2/profile';
+export type { ProfileOptions } from './oauth2/profile';
 export { clientCredentials, exchangeCode, makeOAuth2Tokens, refreshTokens } from './oauth2/token';
 export type {
   ExchangeCodeOptions,

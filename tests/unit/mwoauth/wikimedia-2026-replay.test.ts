@@ -3,7 +3,8 @@
 // named in its test: an Extension:OAuth commit, a Phabricator task, or a client that had to adapt.
 // Beside replay.test.ts and oauth2-replay.test.ts, which replay the recorded 1.39 exchanges.
 import { describe, expect, it } from 'vitest';
-import { ApiClient, fetchProfile, MWOAuthError } from '../../../lib/mwoauth';
+import { CookieJar } from 'tough-cookie';
+import { ApiClient, fetchProfile, identify, MWOAuthError } from '../../../lib/mwoauth';
 import { fakeFetch } from '../../support/mwoauth-fake-fetch';
 
 const UA = 'next-mwoauth-tests/0.1 (https://example.org/next-mwoauth; tests@example.org)';
@@ -83,5 +84,131 @@ describe('the edge 401 for a refused OAuth 2.0 access token (T419034; m3api-oaut
     );
     const api = new ApiClient({ apiUrl: API, auth: { bearer: TOKEN }, userAgent: UA, fetch });
     await expect(api.get({ action: 'query' })).resolves.toEqual({ batchcomplete: true });
+  });
+});
+
+/**
+ * The `sessionJwt` cookie as Extension:OAuth a87d4516 (T417833) makes api.php set it on OAuth 1.0a
+ * requests, and core's JwtSessionCookieHelper names it; the refusal of a cookie that names another
+ * user is the API error mwoauth-invalid-authorization-jwt, "Invalid 'sessionJwt' cookie: $1"
+ * (a87d4516's i18n/en.json).
+ */
+describe('the wiki cookies of one login (Extension:OAuth a87d4516)', () => {
+  const consumer = { key: 'c0nsumer', secret: 'c0nsumer-secret' };
+  const accessToken = { key: 'acce55', secret: 'acce55-secret' };
+  const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJtdzpDZW50cmFsQXV0aDo6NDIifQ.c2ln';
+  const setJwt = `sessionJwt=${JWT}; expires=Tue, 08 Dec 2099 05:00:00 GMT; Max-Age=14400; path=/; secure; HttpOnly`;
+  const ok = (headers: Record<string, string> = {}): Response =>
+    new Response('{"batchcomplete":true}', {
+      status: 200,
+      headers: { 'content-type': 'application/json', ...headers },
+    });
+  const jwtRefused = (): Response =>
+    new Response(
+      JSON.stringify({
+        error: {
+          code: 'mwoauth-invalid-authorization-jwt',
+          info: "Invalid 'sessionJwt' cookie: JWT error: the subject does not match",
+        },
+      }),
+      {
+        status: 200,
+        headers: {
+          'content-type': 'application/json',
+          'mediawiki-api-error': 'mwoauth-invalid-authorization-jwt',
+        },
+      },
+    );
+
+  it('should keep the sessionJwt the wiki sets in the jar and send it back with the next request', async () => {
+    const jar = new CookieJar();
+    const fetch = fakeFetch(
+      () => ok({ 'set-cookie': setJwt }),
+      () => ok(),
+    );
+    const api = new ApiClient({ apiUrl: API, consumer, accessToken, userAgent: UA, fetch, cookieJar: jar });
+    await api.get({ action: 'query', meta: 'userinfo' });
+    await api.get({ action: 'query', meta: 'userinfo' });
+    expect(fetch.requests[0]?.headers.get('cookie')).toBeNull();
+    expect(fetch.requests[1]?.headers.get('cookie')).toBe(`sessionJwt=${JWT}`);
+    expect(await jar.getCookieString('https://commons.wikimedia.org/w/api.php')).toBe('');
+  });
+
+  it("should never send one login's cookies with another's requests (a jar each)", async () => {
+    const [aliceJar, bobJar] = [new CookieJar(), new CookieJar()];
+    const fetch = fakeFetch(
+      () => ok({ 'set-cookie': setJwt }),
+      () => ok(),
+    );
+    const alice = new ApiClient({
+      apiUrl: API,
+      consumer,
+      accessToken,
+      userAgent: UA,
+      fetch,
+      cookieJar: aliceJar,
+    });
+    const bob = new ApiClient({
+      apiUrl: API,
+      consumer,
+      accessToken,
+      userAgent: UA,
+      fetch,
+      cookieJar: bobJar,
+    });
+    await alice.get({ action: 'query' });
+    await bob.get({ action: 'query' });
+    expect(fetch.requests[1]?.headers.get('cookie')).toBeNull();
+  });
+
+  it('should send no cookie and keep none without a jar (as before)', async () => {
+    const fetch = fakeFetch(
+      () => ok({ 'set-cookie': setJwt }),
+      () => ok(),
+    );
+    const api = new ApiClient({ apiUrl: API, consumer, accessToken, userAgent: UA, fetch });
+    await api.get({ action: 'query' });
+    await api.get({ action: 'query' });
+    expect(fetch.requests[1]?.headers.get('cookie')).toBeNull();
+  });
+
+  it('should clear the jar and retry once when the wiki refuses its sessionJwt, keeping the new one', async () => {
+    const jar = new CookieJar();
+    await jar.setCookie('sessionJwt=someone.elses.jwt; path=/; secure', API);
+    const fetch = fakeFetch(jwtRefused, () => ok({ 'set-cookie': setJwt }));
+    const api = new ApiClient({ apiUrl: API, consumer, accessToken, userAgent: UA, fetch, cookieJar: jar });
+    await expect(api.post({ action: 'edit', title: 'X', text: 'y', token: '+\\' })).resolves.toEqual({
+      batchcomplete: true,
+    });
+    expect(fetch.requests.map((r) => r.headers.get('cookie'))).toEqual([
+      'sessionJwt=someone.elses.jwt',
+      null,
+    ]);
+    expect(await jar.getCookieString(API)).toBe(`sessionJwt=${JWT}`);
+  });
+
+  it('should retry only once: a second refusal is thrown', async () => {
+    const jar = new CookieJar();
+    await jar.setCookie('sessionJwt=someone.elses.jwt; path=/; secure', API);
+    const fetch = fakeFetch(jwtRefused);
+    const api = new ApiClient({ apiUrl: API, consumer, accessToken, userAgent: UA, fetch, cookieJar: jar });
+    await expect(api.get({ action: 'query' })).rejects.toMatchObject({
+      code: 'mediawiki',
+      mediawikiCode: 'mwoauth-invalid-authorization-jwt',
+    });
+    expect(fetch.requests).toHaveLength(2);
+  });
+
+  it('should carry the jar on identify, and read and fill it on fetchProfile', async () => {
+    const jar = new CookieJar();
+    await jar.setCookie(`sessionJwt=${JWT}; path=/; secure`, API);
+    const fetch = fakeFetch(() => new Response('{"error":"x"}', { status: 401 }));
+    await expect(fetchProfile(INDEX, TOKEN, { userAgent: UA, fetch, cookieJar: jar })).rejects.toThrow();
+    expect(fetch.requests[0]?.headers.get('cookie')).toBe(`sessionJwt=${JWT}`);
+    const idFetch = fakeFetch(() => new Response('Error: x', { status: 200 }));
+    await expect(
+      identify(INDEX, consumer, accessToken, { userAgent: UA, fetch: idFetch, cookieJar: jar }),
+    ).rejects.toThrow();
+    expect(idFetch.requests[0]?.headers.get('cookie')).toBe(`sessionJwt=${JWT}`);
   });
 });
