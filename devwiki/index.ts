@@ -283,6 +283,9 @@ export async function startDevwiki(options: DevwikiOptions = {}): Promise<Devwik
             get refusals() {
               return wikimedia.refusals;
             },
+            get crossUserCookies() {
+              return wikimedia.crossUserCookies;
+            },
           },
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -151,6 +151,8 @@ export interface DevwikiWikimedia {
   readonly counted: ReadonlyArray<{ kind: 'anonymous'; ip: string } | { kind: 'user'; userId: number }>;
   /** How many requests the edge refused with 429. */
   readonly refusals: number;
+  /** How many OAuth requests carried a sessionJwt naming another user than their token's (each refused). */
+  readonly crossUserCookies: number;
 }
 
 export interface DevwikiTokenLifetimes {

@@ -77,6 +77,8 @@ export class WikimediaMode {
   readonly counted: EdgeIdentity[] = [];
   /** How many answers were 429 (for tests and the log). */
   refusals = 0;
+  /** How many OAuth requests came with a sessionJwt of another user (refused; for tests). */
+  crossUserCookies = 0;
 
   constructor(options: DevwikiWikimediaOptions) {
     this.anonymous = checkBudget(options.anonymousBudget ?? DEFAULT_ANONYMOUS_BUDGET, 'anonymous');
@@ -171,6 +173,7 @@ export class WikimediaMode {
     const claims = this.#readJwt(ctx, jwt);
     if (typeof claims === 'string') return { refusal: claims, setCookie: null };
     if (claims.sub !== `mw:CentralAuth::${user.id}`) {
+      this.crossUserCookies++;
       return { refusal: 'JWT error: the subject does not match the session user', setCookie: null };
     }
     const nowS = ctx.nowMs() / 1000;

@@ -175,6 +175,7 @@ describe('sessionJwt (Extension:OAuth a87d4516, T417833)', () => {
     expect(answer.headers.get('mediawiki-api-error')).toBe('mwoauth-invalid-authorization-jwt');
     const body: unknown = await answer.json();
     expect(JSON.stringify(body)).toContain("Invalid 'sessionJwt' cookie: ");
+    expect(w.wikimedia?.crossUserCookies).toBe(1);
     // Not one this wiki signed: refused the same way.
     const forged = await signedUserinfo(w, alice, 'sessionJwt=a.b.c');
     expect(forged.headers.get('mediawiki-api-error')).toBe('mwoauth-invalid-authorization-jwt');

@@ -5,6 +5,8 @@ import type { WikiDeadline } from '../wiki';
 import { isSessionEnded } from '../wiki-user';
 import { refreshDueAt } from './credentials';
 import type { LoginFlow } from './flow';
+import type { WikiCookieJar } from '@/lib/mwoauth';
+import { LoginJar } from '../wiki-cookies';
 
 // Refreshing before the wiki is asked, where the answer can carry a cookie: proxy.ts (for pages),
 // route handlers and server actions. A page never refreshes (DESIGN.md "Two axes"): it cannot set
@@ -69,7 +71,10 @@ export type AsUser<T> =
 /**
  * `call` with fresh credentials, for route handlers: refreshed first when due, and once more
  * (forced) when the wiki refuses the access token as expired before its time (a refresh elsewhere
- * revoked it, or the grant was revoked: the refresh tells which). Any other failure is thrown.
+ * revoked it, the user updated the authorization, or Wikimedia's edge said error="invalid_token"):
+ * refused again, the error is thrown (the flow's verdict tells the caller to end the session; never
+ * a loop). Any other failure is thrown. `wikiCookies`: the call gets this login's wiki cookies
+ * (lib/server/wiki-cookies.ts), and what the wiki changed in them is saved to `to`.
  */
 export async function asUser<T>(
   flow: LoginFlow,
@@ -78,16 +83,33 @@ export async function asUser<T>(
   login: LoginSession,
   to: CookieWriter,
   deadline: WikiDeadline,
-  call: (credentials: LoginSession['credentials']) => Promise<T>,
+  call: (credentials: LoginSession['credentials'], jar: WikiCookieJar | null) => Promise<T>,
+  options: { readonly wikiCookies?: boolean } = {},
 ): Promise<AsUser<T>> {
+  const jar = options.wikiCookies === true ? await LoginJar.open(login.wikiCookies) : null;
+  let current = login;
+  /** The call, then whatever the wiki changed in the jar saved with the session. */
+  const run = async (): Promise<T> => {
+    try {
+      return await call(current.credentials, jar === null ? null : jar.jar);
+    } finally {
+      const changed = jar === null ? null : await jar.changed();
+      if (jar !== null && changed !== null) {
+        current = await session.save(to, current.credentials, changed);
+        jar.markSaved(changed);
+      }
+    }
+  };
   let fresh = await freshLogin(flow, store, session, login, to, deadline);
   if (fresh.kind === 'ended') return fresh;
+  current = fresh.login;
   try {
-    return { kind: 'done', value: await call(fresh.login.credentials), refreshed: fresh.refreshed };
+    return { kind: 'done', value: await run(), refreshed: fresh.refreshed };
   } catch (error) {
     if (flow.verdict(error) !== 'expired') throw error;
   }
-  fresh = await freshLogin(flow, store, session, fresh.login, to, deadline, { force: true });
+  fresh = await freshLogin(flow, store, session, current, to, deadline, { force: true });
   if (fresh.kind === 'ended') return fresh;
-  return { kind: 'done', value: await call(fresh.login.credentials), refreshed: true };
+  current = fresh.login;
+  return { kind: 'done', value: await run(), refreshed: true };
 }

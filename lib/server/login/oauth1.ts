@@ -141,22 +141,23 @@ export function oauth1Flow(config: OAuth1AppConfig): LoginFlow {
     },
 
     // identify's verified JWT, as lib/mwoauth returns it (the JSON of /api/mwoauth/identify).
-    identify(credentials, deadline) {
-      return identify(
-        indexUrl,
-        config.consumer,
-        accessTokenOf(credentials),
-        identifyOptions(config, deadline),
-      );
+    identify(credentials, deadline, jar = null) {
+      return identify(indexUrl, config.consumer, accessTokenOf(credentials), {
+        ...identifyOptions(config, deadline),
+        cookieJar: jar,
+      });
     },
 
-    api(credentials, deadline) {
+    api(credentials, deadline, jar = null) {
       return deadlineApiClient(
         {
           apiUrl,
           consumer: config.consumer,
           accessToken: accessTokenOf(credentials),
           userAgent: config.userAgent,
+          // Wikimedia counts a 1.0a request as the user's (not the server's anonymous budget) only
+          // with the sessionJwt cookie it set (lib/server/wiki-cookies.ts).
+          cookieJar: jar,
           // As apiClientFor: fail, never act anonymously, once the token stops logging in.
           assert: 'user',
         },

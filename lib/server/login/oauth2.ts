@@ -106,16 +106,23 @@ export function oauth2Flow(config: OAuth2AppConfig): LoginFlow {
       return { sub: profile.sub, username: profile.username, credentials: toCredentials(tokens) };
     },
 
-    identify(credentials, deadline) {
-      return fetchProfile(indexUrl, bearerOf(credentials).accessToken, wikiOptions(config, deadline));
+    // Who the user is comes from rest.php/oauth2/resource/profile, never from the access token: it is
+    // opaque to clients, and its `sub` changed form in production (Extension:OAuth acb25b54, T399199:
+    // `mw:CentralAuth::<id>`), which broke clients that read it.
+    identify(credentials, deadline, jar = null) {
+      return fetchProfile(indexUrl, bearerOf(credentials).accessToken, {
+        ...wikiOptions(config, deadline),
+        cookieJar: jar,
+      });
     },
 
-    api(credentials, deadline) {
+    api(credentials, deadline, jar = null) {
       return deadlineApiClient(
         {
           apiUrl,
           auth: { bearer: bearerOf(credentials).accessToken },
           userAgent: config.userAgent,
+          cookieJar: jar,
           // Fail, never act anonymously, once the token stops logging in.
           assert: 'user',
         },

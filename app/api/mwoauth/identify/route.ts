@@ -56,8 +56,15 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
     // OAuth 2.0: refreshed first when due (a route handler can store the rotated token), and once
     // more when the wiki refuses the access token as expired.
     const deadline = startWikiDeadline(ctx.config);
-    const answer = await asUser(ctx.flow, ctx.store, session, session.login, recorder, deadline, (c) =>
-      ctx.flow.identify(c, deadline),
+    const answer = await asUser(
+      ctx.flow,
+      ctx.store,
+      session,
+      session.login,
+      recorder,
+      deadline,
+      (c, jar) => ctx.flow.identify(c, deadline, jar),
+      { wikiCookies: ctx.config.wikiCookies },
     );
     if (answer.kind === 'ended') return await revoked();
     return send(json(answer.value, 200));

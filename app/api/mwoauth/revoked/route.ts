@@ -38,8 +38,15 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
   };
   try {
     const deadline = startWikiDeadline(ctx.config);
-    const checked = await asUser(ctx.flow, ctx.store, session, session.login, recorder, deadline, (c) =>
-      ctx.flow.identify(c, deadline),
+    const checked = await asUser(
+      ctx.flow,
+      ctx.store,
+      session,
+      session.login,
+      recorder,
+      deadline,
+      (c, jar) => ctx.flow.identify(c, deadline, jar),
+      { wikiCookies: ctx.config.wikiCookies },
     );
     // Logged out meanwhile (another request of this browser): home, without the revoked notice.
     if (checked.kind === 'ended') {
