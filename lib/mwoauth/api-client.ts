@@ -3,8 +3,9 @@
 // o2-12); the methods are the same. An access token authorized on one Wikimedia wiki works on all of
 // them, so any api.php URL may be given. format=json&formatversion=2 are added; POST bodies are
 // form-encoded (and, with 1.0a, signed: fixture 10).
-// Retries are bounded: maxlag errors and HTTP 429 (and, for GETs only, 503) are retried after
-// Retry-After while the wait fits in the call's deadline
+// Retries are bounded: maxlag errors, HTTP 429 and `ratelimited` with a Retry-After (and, for GETs
+// only, 503) are retried after Retry-After while the wait fits in the call's deadline; past that the
+// error carries `retryAfterS`
 // (https://www.mediawiki.org/wiki/Manual:Maxlag_parameter).
 import { MWOAuthError, redactSecrets } from './errors';
 import {
@@ -18,7 +19,7 @@ import {
   startDeadline,
   type Transport,
 } from './http';
-import { apiError, edgeTokenError, htmlPageError, httpStatusError } from './mediawiki-errors';
+import { apiError, edgeTokenError, htmlPageError, httpStatusError, withRateLimit } from './mediawiki-errors';
 import {
   type Authorizer,
   bearerAuthorizer,
@@ -312,8 +313,9 @@ export class ApiClient {
           deadline,
           jar,
         );
-        const outcome = this.#interpret(response);
-        if (!(outcome instanceof MWOAuthError)) return outcome;
+        const interpreted = this.#interpret(response);
+        if (!(interpreted instanceof MWOAuthError)) return interpreted;
+        const outcome = withRateLimit(interpreted, response);
         // The jar's sessionJwt names another user than the token, or is not the wiki's (Extension:OAuth
         // a87d4516): the SessionProvider refused before any module ran, so forget the jar and send
         // once more without it; the wiki then sets the right one.
@@ -376,9 +378,12 @@ export class ApiClient {
     attempt: number,
     deadline: Deadline,
   ): number | null {
+    // `ratelimited` (MediaWiki's $wgRateLimits, refused before the module acted) only when the wiki
+    // says how long to wait: API:Etiquette asks clients to back off, not to guess.
     const retriable =
       error.mediawikiCode === 'maxlag' ||
       response.status === 429 ||
+      (error.mediawikiCode === 'ratelimited' && retryAfterMs(response) !== null) ||
       (response.status === 503 && method === 'GET');
     if (!retriable || attempt >= this.#maxRetries) return null;
     const wait = retryAfterMs(response) ?? DEFAULT_RETRY_WAIT_MS;

@@ -319,3 +319,31 @@ export function edgeTokenError(response: HttpResponse): MWOAuthError | null {
     { mediawikiCode: 'invalid_token', status: 401 },
   );
 }
+
+/** Retry-After (seconds, or an HTTP date) as whole seconds from now; null when absent or unreadable. */
+export function retryAfterSeconds(response: HttpResponse): number | null {
+  const value = response.headers.get('retry-after')?.trim() ?? null;
+  if (value === null) return null;
+  if (/^\d+$/.test(value)) return Number(value);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+/**
+ * `error` with `retryAfterS` when the answer limited the rate: HTTP 429 (RFC 6585 §4; Wikimedia's
+ * global API rate limits since 2026, wikitech-l 2026-03-02) or the API error `ratelimited`
+ * (MediaWiki's own $wgRateLimits); else `error` as it is.
+ */
+export function withRateLimit(error: MWOAuthError, response: HttpResponse): MWOAuthError {
+  if (response.status !== 429 && error.mediawikiCode !== 'ratelimited') return error;
+  const retryAfterS = retryAfterSeconds(response);
+  const wait = retryAfterS === null ? '' : ` Retry after ${retryAfterS} s.`;
+  return new MWOAuthError(error.code, `${error.message} The wiki is limiting the rate of requests.${wait}`, {
+    mediawikiCode: error.mediawikiCode,
+    status: error.status,
+    reason: error.reason,
+    contentType: error.contentType,
+    retryAfterS,
+    cause: error.cause,
+  });
+}

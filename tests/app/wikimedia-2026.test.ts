@@ -18,6 +18,8 @@ import { loadProfile, type ProfileResult } from '@/lib/server/profile';
 import { cookieStore, LOGIN_COOKIE } from '@/lib/server/session/cookie-store';
 import { toLoginSession } from '@/lib/server/session/login-record';
 import { unsealOrNull } from '@/lib/server/session/seal';
+import { translator } from '@/lib/server/i18n';
+import { describeWikiError } from '@/lib/server/wiki';
 import { proxy } from '@/proxy';
 import {
   APP_ORIGIN,
@@ -206,17 +208,21 @@ describe('OAuth 1.0a under a per-IP budget for anonymous requests (the Wikimedia
   });
 
   /** 2 users × `loads` page loads of /profile, interleaved; how many did not render the profile. */
-  async function interleaved(loads: number): Promise<{ failures: number; jars: CookieJar[] }> {
+  async function interleaved(
+    loads: number,
+  ): Promise<{ failures: number; jars: CookieJar[]; errors: unknown[] }> {
     const jars = [new CookieJar(), new CookieJar()];
     for (const [i, jar] of jars.entries()) await logIn(devwiki, jar, i === 0 ? 'Dave' : 'Erin');
     let failures = 0;
+    const errors: unknown[] = [];
     for (let n = 0; n < loads; n++) {
       for (const jar of jars) {
         const load = await loadProfilePage(jar);
         if (load.kind !== 'rendered' || load.profile.kind !== 'ok') failures++;
+        if (load.kind === 'rendered' && load.profile.kind === 'error') errors.push(load.profile.error);
       }
     }
-    return { failures, jars };
+    return { failures, jars, errors };
   }
 
   it("should render all 2 × 50 page loads, each user with their own sessionJwt, none with another user's", async () => {
@@ -248,10 +254,26 @@ describe('OAuth 1.0a under a per-IP budget for anonymous requests (the Wikimedia
   it('should fail once the budget is spent when the jar is off (WIKI_COOKIES=off): all count as one IP', async () => {
     devwiki.wikimedia?.setBudgets({ anonymousBudget: { requests: 20, windowS: 60 } });
     configureFor(devwiki, consumer, { WIKI_COOKIES: 'off' });
-    const { failures } = await interleaved(50);
+    const { failures, errors } = await interleaved(50);
     // 20 of the 100 userinfo calls fit the anonymous budget; the other 80 are refused with 429.
     expect(failures).toBe(80);
     expect(devwiki.wikimedia?.refusals).toBe(80);
+    // What the visitor reads: the wiki is limiting requests, and when to try again (Retry-After ≤ 60 s).
+    const page = (lang: 'en' | 'fr' | 'ar') =>
+      describeWikiError(errors[0], undefined, 'profile', translator(lang));
+    expect(page('en')).toMatchObject({
+      status: 429,
+      title: 'The wiki is limiting requests',
+      todo: 'Try again in 1 minute.',
+    });
+    expect(page('fr')).toMatchObject({
+      title: 'Le wiki limite les requêtes',
+      todo: 'Réessayez dans 1 minute.',
+    });
+    expect(page('ar')).toMatchObject({
+      title: 'الويكي يحدّ من الطلبات',
+      todo: 'حاول مرة أخرى بعد دقيقة واحدة.',
+    });
   });
 });
 

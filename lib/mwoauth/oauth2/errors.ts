@@ -7,7 +7,7 @@
 import * as oauth from 'oauth4webapi';
 import { MWOAuthError } from '../errors';
 import type { HttpResponse } from '../http';
-import { edgeTokenError, htmlPageError, httpStatusError } from '../mediawiki-errors';
+import { edgeTokenError, htmlPageError, httpStatusError, withRateLimit } from '../mediawiki-errors';
 
 /** Which request an answer belongs to: the same error code means different things in each. */
 export type OAuth2Step =
@@ -124,7 +124,7 @@ export function answerError(response: HttpResponse, step: OAuth2Step): MWOAuthEr
   if (fromBody !== null) return fromBody;
   if (/^\s*</.test(response.text)) return htmlPageError(response, `an answer to ${stepName(step)}`);
   if (response.status < 200 || response.status >= 300) {
-    return httpStatusError(response, `an answer to ${stepName(step)}`);
+    return withRateLimit(httpStatusError(response, `an answer to ${stepName(step)}`), response);
   }
   return null;
 }

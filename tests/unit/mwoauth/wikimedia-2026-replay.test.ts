@@ -212,3 +212,81 @@ describe('the wiki cookies of one login (Extension:OAuth a87d4516)', () => {
     expect(idFetch.requests[0]?.headers.get('cookie')).toBe(`sessionJwt=${JWT}`);
   });
 });
+
+/**
+ * Wikimedia's global API rate limits (wikitech-l 2026-03-02; mediawiki.org "Wikimedia APIs/Rate
+ * limits"): over budget, HTTP 429 with Retry-After; and MediaWiki's own `ratelimited` API error
+ * (API:Etiquette: back off as told).
+ */
+describe('rate limits: 429 and ratelimited, retried only as Retry-After allows', () => {
+  const consumer = { key: 'c0nsumer', secret: 'c0nsumer-secret' };
+  const accessToken = { key: 'acce55', secret: 'acce55-secret' };
+  const tooMany = (retryAfter: string | null) => (): Response =>
+    new Response('Too many requests', {
+      status: 429,
+      headers: retryAfter === null ? {} : { 'retry-after': retryAfter },
+    });
+  const ratelimited = (retryAfter: string | null) => (): Response =>
+    new Response(
+      JSON.stringify({ error: { code: 'ratelimited', info: "You've exceeded your rate limit." } }),
+      {
+        status: 200,
+        headers: {
+          'content-type': 'application/json',
+          'mediawiki-api-error': 'ratelimited',
+          ...(retryAfter === null ? {} : { 'retry-after': retryAfter }),
+        },
+      },
+    );
+  const ok = (): Response => new Response('{"batchcomplete":true}', { status: 200 });
+  const waits: number[] = [];
+  const sleep = async (ms: number): Promise<void> => {
+    waits.push(ms);
+  };
+
+  it('should give up at once on a 429 whose wait is longer than the client accepts, saying how long', async () => {
+    const fetch = fakeFetch(tooMany('120'));
+    const api = new ApiClient({ apiUrl: API, consumer, accessToken, userAgent: UA, fetch, sleep });
+    await expect(api.get({ action: 'query' })).rejects.toMatchObject({
+      code: 'http_error',
+      status: 429,
+      retryAfterS: 120,
+    });
+    expect(fetch.requests).toHaveLength(1);
+  });
+
+  it('should wait as Retry-After says (seconds or an HTTP date) and try again', async () => {
+    waits.length = 0;
+    const soon = new Date(Date.now() + 2000).toUTCString();
+    const fetch = fakeFetch(tooMany('1'), tooMany(soon), ok);
+    const api = new ApiClient({ apiUrl: API, consumer, accessToken, userAgent: UA, fetch, sleep });
+    await expect(api.get({ action: 'query' })).resolves.toEqual({ batchcomplete: true });
+    expect(waits[0]).toBe(1000);
+    expect(waits[1]).toBeGreaterThan(0);
+    expect(waits[1]).toBeLessThanOrEqual(2000);
+  });
+
+  it('should retry ratelimited only with a Retry-After, and say so when it gives up', async () => {
+    const told = fakeFetch(ratelimited('1'), ok);
+    const api = new ApiClient({ apiUrl: API, consumer, accessToken, userAgent: UA, fetch: told, sleep });
+    await expect(api.post({ action: 'edit', title: 'X', text: 'y', token: '+\\' })).resolves.toEqual({
+      batchcomplete: true,
+    });
+    const silent = fakeFetch(ratelimited(null), ok);
+    const api2 = new ApiClient({ apiUrl: API, consumer, accessToken, userAgent: UA, fetch: silent, sleep });
+    await expect(api2.get({ action: 'query' })).rejects.toMatchObject({
+      code: 'mediawiki',
+      mediawikiCode: 'ratelimited',
+      retryAfterS: null,
+    });
+    expect(silent.requests).toHaveLength(1);
+  });
+
+  it('should carry retryAfterS from a 429 at rest.php/oauth2/resource/profile too', async () => {
+    const fetch = fakeFetch(tooMany('30'));
+    await expect(fetchProfile(INDEX, TOKEN, { userAgent: UA, fetch })).rejects.toMatchObject({
+      status: 429,
+      retryAfterS: 30,
+    });
+  });
+});
