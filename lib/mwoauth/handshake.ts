@@ -10,7 +10,7 @@ import { type Identity, normaliseIssuer, verifyIdentityJwt } from './identity';
 import { specialOAuthError } from './mediawiki-errors';
 import { type RequestOptions, sendSigned } from './oauth-request';
 import { type AccessToken, type ConsumerToken, makeToken, type RequestToken, toToken } from './tokens';
-import { parseHttpUrl, parseMwUri } from './wiki-urls';
+import { languageParam, parseHttpUrl, parseMwUri } from './wiki-urls';
 
 // Moved to wiki-urls.ts (both protocols use it); still importable from here.
 export { parseMwUri } from './wiki-urls';
@@ -22,6 +22,12 @@ export interface InitiateOptions extends RequestOptions {
    * callback", and must start with the registered one (fixtures 23, 24*, 27*).
    */
   callback?: string;
+  /**
+   * The language of the wiki's authorize page (MediaWiki's `uselang`, added to redirectUrl), e.g.
+   * the one your own pages are in, so the consent screen speaks it too. Default: none (the wiki's
+   * and the user's preference decide).
+   */
+  uselang?: string | null;
 }
 
 export interface InitiateResult {
@@ -107,6 +113,7 @@ export async function initiate(
   try {
     const transport = resolveTransport(options);
     const callback = checkCallback(options.callback);
+    const uselang = languageParam(options.uselang, 'uselang');
     const { response } = await sendSigned(
       {
         method: 'POST',
@@ -134,6 +141,7 @@ export async function initiate(
       redirectUrl: specialOAuthUrl(mwUri, 'authorize', {
         oauth_token: answer.key,
         oauth_consumer_key: consumerToken.key,
+        ...(uselang === null ? {} : { uselang }),
       }),
       requestToken: makeToken(answer.key, answer.secret),
     };

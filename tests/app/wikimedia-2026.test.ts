@@ -322,6 +322,46 @@ describe("a sessionJwt of another user in a login's jar (Extension:OAuth a87d451
   });
 });
 
+describe('the consent screen in the language of our pages', () => {
+  it('should send uselang (1.0a) and ui_locales (2.0) from ?uselang, the language cookie or Accept-Language', async () => {
+    const devwiki = await startDevwiki({ consumers: [consumer, client], wikimedia: true });
+    try {
+      for (const [app, param] of [
+        [consumer, 'uselang'],
+        [client, 'ui_locales'],
+      ] as const) {
+        configureFor(devwiki, app);
+        const asked = async (path: string, headers: Record<string, string> = {}): Promise<string | null> => {
+          const response = await initiateRoute(request(path, null, { headers }));
+          expect(response.status).toBe(303);
+          return new URL(response.headers.get('location') ?? '').searchParams.get(param);
+        };
+        expect(await asked('/api/mwoauth/initiate?uselang=ar')).toBe('ar');
+        expect(await asked('/api/mwoauth/initiate', { 'accept-language': 'fr-CH, fr;q=0.9' })).toBe('fr');
+        expect(await asked('/api/mwoauth/initiate', { cookie: 'mwoauth_uselang=ar' })).toBe('ar');
+        expect(await asked('/api/mwoauth/initiate')).toBe('en');
+      }
+      // MediaWiki 1.47 (the Wikimedia-like devwiki) passes ui_locales on to Special:OAuth/approve.
+      configureFor(devwiki, client);
+      const started = await initiateRoute(request('/api/mwoauth/initiate?uselang=ar', null));
+      const login = await fetch(`${devwiki.indexUrl}?title=Special:UserLogin`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: 'wpName=Alice&wpPassword=x',
+        redirect: 'manual',
+      });
+      const wikiCookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+      const consent = await fetch(started.headers.get('location') ?? '', {
+        headers: { cookie: wikiCookie },
+        redirect: 'manual',
+      });
+      expect(new URL(consent.headers.get('location') ?? '').searchParams.get('uselang')).toBe('ar');
+    } finally {
+      await devwiki.close();
+    }
+  });
+});
+
 describe('NextRequest', () => {
   it('is what the harness hands proxy.ts', () => {
     expect(request('/profile', null)).toBeInstanceOf(NextRequest);

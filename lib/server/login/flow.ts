@@ -18,8 +18,12 @@ export interface LoginStart {
 
 export interface LoginFlow {
   readonly protocol: Credentials['protocol'];
-  /** initiate: 1.0a asks the wiki for a request token; 2.0 makes state + a PKCE verifier and asks nothing. */
-  start(deadline: WikiDeadline): Promise<LoginStart>;
+  /**
+   * initiate: 1.0a asks the wiki for a request token; 2.0 makes state + a PKCE verifier and asks
+   * nothing. `lang`: the language our pages are in, for the wiki's consent screen (1.0a `uselang`,
+   * 2.0 `ui_locales`); null: none sent.
+   */
+  start(deadline: WikiDeadline, lang?: string | null): Promise<LoginStart>;
   /** The key the wiki's redirect back names (oauth_token / state); null when absent or repeated. */
   callbackKey(query: URLSearchParams): string | null;
   /** callback: trade the verifier / code, then learn who logged in. */

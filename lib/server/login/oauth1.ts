@@ -94,9 +94,11 @@ export function oauth1Flow(config: OAuth1AppConfig): LoginFlow {
   return {
     protocol: '1.0a',
 
-    async start(deadline) {
+    async start(deadline, lang = null) {
       const { redirectUrl, requestToken } = await initiate(indexUrl, config.consumer, {
         callback: config.callback,
+        // Special:OAuth/authorize in the visitor's language, as any MediaWiki page takes it.
+        uselang: lang,
         ...wikiOptions(config, deadline),
       });
       return {

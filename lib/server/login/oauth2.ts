@@ -78,9 +78,11 @@ export function oauth2Flow(config: OAuth2AppConfig): LoginFlow {
 
     // No request to the wiki: state and the PKCE verifier are made here and kept in the handshake
     // cookie; the authorize URL carries the S256 challenge (o2-20).
-    async start() {
+    async start(_deadline, lang = null) {
       const { redirectUrl, state, codeVerifier } = await createAuthorization(indexUrl, client, {
         redirectUri,
+        // The consent screen in the visitor's language on MediaWiki 1.47+ (Extension:OAuth 5cc52b0b).
+        uiLocales: lang,
       });
       return { authorizeUrl: redirectUrl, key: state, handshake: { protocol: '2.0', state, codeVerifier } };
     },

@@ -4,7 +4,14 @@
 // Beside replay.test.ts and oauth2-replay.test.ts, which replay the recorded 1.39 exchanges.
 import { describe, expect, it } from 'vitest';
 import { CookieJar } from 'tough-cookie';
-import { ApiClient, fetchProfile, identify, MWOAuthError } from '../../../lib/mwoauth';
+import {
+  ApiClient,
+  createAuthorization,
+  fetchProfile,
+  identify,
+  initiate,
+  MWOAuthError,
+} from '../../../lib/mwoauth';
 import { fakeFetch } from '../../support/mwoauth-fake-fetch';
 
 const UA = 'next-mwoauth-tests/0.1 (https://example.org/next-mwoauth; tests@example.org)';
@@ -287,6 +294,45 @@ describe('rate limits: 429 and ratelimited, retried only as Retry-After allows',
     await expect(fetchProfile(INDEX, TOKEN, { userAgent: UA, fetch })).rejects.toMatchObject({
       status: 429,
       retryAfterS: 30,
+    });
+  });
+});
+
+/** The consent screen's language: `uselang` (any MediaWiki page) and `ui_locales` (Extension:OAuth 5cc52b0b, T412199). */
+describe('the language of the consent screen', () => {
+  it('should add uselang to the 1.0a authorize URL, and ui_locales to the 2.0 one', async () => {
+    const fetch = fakeFetch(
+      () =>
+        new Response('oauth_token=rt&oauth_token_secret=rs&oauth_callback_confirmed=true', { status: 200 }),
+    );
+    const consumer = { key: 'c0nsumer', secret: 'c0nsumer-secret' };
+    const started = await initiate(INDEX, consumer, { userAgent: UA, fetch, uselang: 'ar' });
+    expect(new URL(started.redirectUrl).searchParams.get('uselang')).toBe('ar');
+    expect(new URL(started.redirectUrl).searchParams.get('title')).toBe('Special:OAuth/authorize');
+
+    const client = { clientId: 'client', clientSecret: null };
+    const redirectUri = 'http://localhost:3000/api/mwoauth/callback';
+    const auth = await createAuthorization(INDEX, client, { redirectUri, uiLocales: 'ar fr' });
+    expect(new URL(auth.redirectUrl).searchParams.get('ui_locales')).toBe('ar fr');
+    const none = await createAuthorization(INDEX, client, { redirectUri });
+    expect(new URL(none.redirectUrl).searchParams.has('ui_locales')).toBe(false);
+  });
+
+  it('should refuse what is not a language tag, naming the option', async () => {
+    const client = { clientId: 'client', clientSecret: null };
+    const redirectUri = 'http://localhost:3000/api/mwoauth/callback';
+    await expect(
+      createAuthorization(INDEX, client, { redirectUri, uiLocales: 'ar&x=1' }),
+    ).rejects.toMatchObject({
+      code: 'invalid_argument',
+      message: expect.stringMatching(/^uiLocales must be/),
+    });
+    const consumer = { key: 'c0nsumer', secret: 'c0nsumer-secret' };
+    await expect(
+      initiate(INDEX, consumer, { userAgent: UA, uselang: 'ar fr', fetch: fakeFetch() }),
+    ).rejects.toMatchObject({
+      code: 'invalid_argument',
+      message: expect.stringMatching(/^uselang must be a language code/),
     });
   });
 });
