@@ -65,7 +65,12 @@ function checkCallback(callback: unknown): string {
   return callback;
 }
 
-/** key/secret from 'oauth_token=…&oauth_token_secret=…' or, with format=json, {"key","secret"} (fixture 26). */
+/**
+ * key/secret from 'oauth_token=…&oauth_token_secret=…' or, with format=json, any shape the wiki has
+ * sent: {"key","secret"} (REL1_39, fixture 26), {"oauth_token","oauth_token_secret",
+ * "oauth_callback_confirmed"} (Extension:OAuth fda4f89e, alone for a few days in June 2026), or
+ * both at once (f1d04200, b1abc60d: today's production). The RFC 5849 names win when both are there.
+ */
 function parseTokenAnswer(text: string, what: string): { key: string; secret: string; confirmed: boolean } {
   const body = text.trim();
   let key: unknown;
@@ -79,8 +84,12 @@ function parseTokenAnswer(text: string, what: string): { key: string; secret: st
       json = null;
     }
     if (typeof json === 'object' && json !== null) {
-      key = Reflect.get(json, 'key');
-      secret = Reflect.get(json, 'secret');
+      const named = (rfc: string, legacy: string): unknown => {
+        const value: unknown = Reflect.get(json, rfc);
+        return typeof value === 'string' && value !== '' ? value : Reflect.get(json, legacy);
+      };
+      key = named('oauth_token', 'key');
+      secret = named('oauth_token_secret', 'secret');
       confirmed = Reflect.get(json, 'oauth_callback_confirmed');
     }
   } else {

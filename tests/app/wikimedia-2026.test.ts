@@ -171,6 +171,19 @@ for (const mode of ['mediawiki-1.39', 'wikimedia'] as const) {
       expect((await sealedLogin(jar))?.username).toBe('Bob');
     });
 
+    it('should end the session with the revoked message when the user revoked the grant (refresh: 1.39 invalid_request, Wikimedia invalid_grant)', async () => {
+      const jar = await loggedIn('Grace');
+      devwiki.revoke('Grace', client.key);
+      const before = devwiki.requests.length;
+      const answer = await identifyRoute(request('/api/mwoauth/identify', jar));
+      jar.update(answer);
+      expect(answer.status).toBe(401);
+      expect(await answer.json()).toMatchObject({ error: 'revoked' });
+      expect(jar.cookies.has(LOGIN_COOKIE)).toBe(false);
+      // profile refused, one refresh refused, nothing more: no loop.
+      expect(devwiki.requests.slice(before).map((r) => r.endpoint)).toEqual(['profile', 'token']);
+    });
+
     it('should let the sandbox action save the edit: one refresh in place, no logout', async () => {
       const jar = await loggedIn('Carol');
       invalidate('Carol');

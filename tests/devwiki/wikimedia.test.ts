@@ -122,6 +122,28 @@ describe('the edge 401 for refused Bearer tokens (T419034; m3api-oauth2 be39075)
   });
 });
 
+describe('a refresh after the user revoked the grant (Extension:OAuth 2380caff, T336113)', () => {
+  it('should be 400 invalid_grant on the Wikimedia-like wiki, and 401 invalid_request on 1.39 (o2-15)', async () => {
+    for (const [options, status, error] of [
+      [{ wikimedia: true }, 400, 'invalid_grant'],
+      [{}, 401, 'invalid_request'],
+    ] as const) {
+      const w = await wiki(options);
+      const tokens = await login2(w, 'Alice');
+      w.revoke('Alice', O2.key);
+      const form = new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: tokens.refreshToken ?? '',
+        client_id: O2.key,
+        client_secret: O2.secret,
+      });
+      const refused = await fetch(`${w.restUrl}/oauth2/access_token`, { method: 'POST', body: form });
+      expect(refused.status).toBe(status);
+      expect(await refused.json()).toMatchObject({ error, hint: 'Token has been revoked' });
+    }
+  });
+});
+
 describe('token lifetimes (wmf-config: PT4H, P365D)', () => {
   it('should issue 4-hour access tokens and 365-day refresh tokens, and 1 hour / 1 minute by default', async () => {
     /** The access token's lifetime, bounded by the clock before and after the login. */

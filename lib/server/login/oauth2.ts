@@ -103,6 +103,7 @@ export function oauth2Flow(config: OAuth2AppConfig): LoginFlow {
         redirectUri,
         ...wikiOptions(config, deadline),
       });
+      // Who logged in: resource/profile's answer, never the access token's claims (see identify below).
       const profile = await fetchProfile(indexUrl, tokens.accessToken, wikiOptions(config, deadline));
       if (profile.suppressed) return 'suppressed';
       return { sub: profile.sub, username: profile.username, credentials: toCredentials(tokens) };

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { CookieJar } from 'tough-cookie';
 import {
   ApiClient,
+  complete,
   createAuthorization,
   fetchProfile,
   identify,
@@ -334,5 +335,54 @@ describe('the language of the consent screen', () => {
       code: 'invalid_argument',
       message: expect.stringMatching(/^uselang must be a language code/),
     });
+  });
+});
+
+/**
+ * OAuth 1.0a token answers with format=json: REL1_39's {"key","secret"} (fixture 26), the RFC 5849
+ * names alone (Extension:OAuth fda4f89e, June 2026), and both (f1d04200, b1abc60d).
+ */
+describe('the 1.0a token answer in JSON, in every shape production has sent', () => {
+  const consumer = { key: 'c0nsumer', secret: 'c0nsumer-secret' };
+  const requestToken = { key: 'rt', secret: 'rs' };
+  const callback = 'oauth_token=rt&oauth_verifier=v3r1f13r';
+  it.each([
+    ['REL1_39 (key/secret)', { key: 'at', secret: 'as' }],
+    [
+      'fda4f89e (oauth_token/oauth_token_secret)',
+      { oauth_token: 'at', oauth_token_secret: 'as', oauth_callback_confirmed: true },
+    ],
+    [
+      'f1d04200 and b1abc60d (both)',
+      {
+        oauth_token: 'at',
+        oauth_token_secret: 'as',
+        oauth_callback_confirmed: true,
+        key: 'at',
+        secret: 'as',
+      },
+    ],
+  ])('should read the access token from %s', async (_, body) => {
+    const fetch = fakeFetch(
+      () =>
+        new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } }),
+    );
+    const token = await complete(INDEX, consumer, requestToken, callback, { userAgent: UA, fetch });
+    expect({ key: token.key, secret: token.secret }).toEqual({ key: 'at', secret: 'as' });
+  });
+
+  it('should take the request token and the confirmation from the RFC 5849 shape at initiate', async () => {
+    const fetch = fakeFetch(
+      () =>
+        new Response(
+          JSON.stringify({ oauth_token: 'rt', oauth_token_secret: 'rs', oauth_callback_confirmed: true }),
+          {
+            status: 200,
+            headers: { 'content-type': 'application/json' },
+          },
+        ),
+    );
+    const started = await initiate(INDEX, consumer, { userAgent: UA, fetch });
+    expect(started.requestToken.key).toBe('rt');
   });
 });
