@@ -64,12 +64,13 @@ function routeUser(app: App, calls: UserCalls): RouteUser {
     // Each call has its deadline (MW_TIMEOUT_MS), shared with its one retry after a refresh.
     withWiki(task) {
       const deadline = startWikiDeadline(app.config);
-      return calls.call((credentials) => task(app.flow.api(credentials, deadline)), 'api');
+      return calls.call((credentials, jar) => task(app.flow.api(credentials, deadline, jar)), 'api');
     },
+    refusesToken: (error) => app.flow.verdict(error) !== 'keep',
     async identify() {
       const deadline = startWikiDeadline(app.config);
       return userProfileOf(
-        await calls.call((credentials) => app.flow.identify(credentials, deadline), 'identify'),
+        await calls.call((credentials, jar) => app.flow.identify(credentials, deadline, jar), 'identify'),
       );
     },
   };
@@ -123,6 +124,7 @@ export async function openRouteSession(ctx: RouteContext, request: NextRequest):
   const calls = await asUser(
     { flow: ctx.flow, store: ctx.store, session, to: recorder, deadline: startWikiDeadline(ctx.config) },
     login,
+    { wikiCookies: ctx.config.wikiCookies },
   );
   if (typeof calls === 'string') return opened({ kind: 'ended', reason: calls });
   return opened({ kind: 'user', user: routeUser(ctx, calls) });

@@ -296,6 +296,34 @@ export const FAILURES = {
     todo: 'nextmwoauth-failure-rate-limited-todo',
     action: null,
   },
+  /**
+   * The WIKI limited the rate of our requests (HTTP 429 past its Retry-After within the deadline,
+   * or the API error `ratelimited`), not the app's own login limit (`rate_limited`). todo's $1/$2:
+   * the minutes to wait, from Retry-After.
+   */
+  wiki_rate_limited: {
+    status: 429,
+    title: 'nextmwoauth-failure-wiki-rate-limited-title',
+    what: {
+      login: 'nextmwoauth-failure-wiki-rate-limited-what-login',
+      profile: 'nextmwoauth-failure-wiki-rate-limited-what-profile',
+      page: 'nextmwoauth-failure-wiki-rate-limited-what-page',
+    },
+    todo: 'nextmwoauth-failure-wiki-rate-limited-todo',
+    action: 'home',
+  },
+  /** The same, when the wiki said no Retry-After. */
+  wiki_rate_limited_unknown: {
+    status: 429,
+    title: 'nextmwoauth-failure-wiki-rate-limited-title',
+    what: {
+      login: 'nextmwoauth-failure-wiki-rate-limited-what-login',
+      profile: 'nextmwoauth-failure-wiki-rate-limited-what-profile',
+      page: 'nextmwoauth-failure-wiki-rate-limited-what-page',
+    },
+    todo: 'nextmwoauth-failure-wiki-rate-limited-todo-unknown',
+    action: 'home',
+  },
   /** The session store (Redis) did not answer in time or refused: AppError 'store_unavailable'. */
   store_unavailable: {
     status: 503,

@@ -65,9 +65,11 @@ export function oauth1Flow(config: OAuth1AppConfig): LoginFlow {
   return {
     protocol: '1.0a',
 
-    async start(deadline) {
+    async start(deadline, lang = null) {
       const { redirectUrl, requestToken } = await initiate(indexUrl, config.consumer, {
         callback: config.callback,
+        // Special:OAuth/authorize in the visitor's language, as any MediaWiki page takes it.
+        uselang: lang,
         ...wikiOptions(config, deadline),
       });
       return {
@@ -112,22 +114,23 @@ export function oauth1Flow(config: OAuth1AppConfig): LoginFlow {
     },
 
     // identify's verified JWT, as lib/mwoauth returns it (the JSON of /api/mwoauth/identify).
-    identify(credentials, deadline) {
-      return identify(
-        indexUrl,
-        config.consumer,
-        accessTokenOf(credentials),
-        identifyOptions(config, deadline),
-      );
+    identify(credentials, deadline, jar = null) {
+      return identify(indexUrl, config.consumer, accessTokenOf(credentials), {
+        ...identifyOptions(config, deadline),
+        cookieJar: jar,
+      });
     },
 
-    api(credentials, deadline) {
+    api(credentials, deadline, jar = null) {
       return deadlineApiClient(
         {
           apiUrl,
           consumer: config.consumer,
           accessToken: accessTokenOf(credentials),
           userAgent: config.userAgent,
+          // Wikimedia counts a 1.0a request as the user's (not the server's anonymous budget) only
+          // with the sessionJwt cookie it set (lib/server/wiki-cookies.ts).
+          cookieJar: jar,
           // A write or read done for a logged-in user must fail, not happen anonymously, if the
           // token stopped logging in (API assert=user).
           assert: 'user',

@@ -38,9 +38,13 @@ function isDeadRefreshToken(error: unknown): boolean {
  * The access token was refused: 401 access_denied at resource/profile (o2-10), api.php's
  * mwoauth-invalid-authorization with a Bearer token (o2-13: expired, revoked, or killed by a
  * refresh elsewhere: league/oauth2-server revokes the old access token when it rotates), and
- * assert=user failing. A refresh tells these apart: a revoked grant's refresh token is dead too.
+ * assert=user failing; on Wikimedia, the traffic layer's 401 with WWW-Authenticate
+ * error="invalid_token" on api.php and rest.php alike (T419034; lib/mwoauth edgeTokenError), which
+ * also comes long before expires_in when the user updated the app's authorization (Extension:OAuth
+ * 0bdc100a). A refresh tells these apart: a revoked grant's refresh token is dead too.
  */
 const EXPIRED_CODES = new Set([
+  'invalid_token',
   'access_denied',
   'mwoauth-invalid-authorization',
   'assertuserfailed',
@@ -74,9 +78,11 @@ export function oauth2Flow(config: OAuth2AppConfig): LoginFlow {
 
     // No request to the wiki: state and the PKCE verifier are made here and kept in the handshake
     // cookie; the authorize URL carries the S256 challenge (o2-20).
-    async start() {
+    async start(_deadline, lang = null) {
       const { redirectUrl, state, codeVerifier } = await createAuthorization(indexUrl, client, {
         redirectUri,
+        // The consent screen in the visitor's language on MediaWiki 1.47+ (Extension:OAuth 5cc52b0b).
+        uiLocales: lang,
       });
       return { authorizeUrl: redirectUrl, key: state, handshake: { protocol: '2.0', state, codeVerifier } };
     },
@@ -97,21 +103,29 @@ export function oauth2Flow(config: OAuth2AppConfig): LoginFlow {
         redirectUri,
         ...wikiOptions(config, deadline),
       });
+      // Who logged in: resource/profile's answer, never the access token's claims (see identify below).
       const profile = await fetchProfile(indexUrl, tokens.accessToken, wikiOptions(config, deadline));
       if (profile.suppressed) return 'suppressed';
       return { sub: profile.sub, username: profile.username, credentials: toCredentials(tokens) };
     },
 
-    identify(credentials, deadline) {
-      return fetchProfile(indexUrl, bearerOf(credentials).accessToken, wikiOptions(config, deadline));
+    // Who the user is comes from rest.php/oauth2/resource/profile, never from the access token: it is
+    // opaque to clients, and its `sub` changed form in production (Extension:OAuth acb25b54, T399199:
+    // `mw:CentralAuth::<id>`), which broke clients that read it.
+    identify(credentials, deadline, jar = null) {
+      return fetchProfile(indexUrl, bearerOf(credentials).accessToken, {
+        ...wikiOptions(config, deadline),
+        cookieJar: jar,
+      });
     },
 
-    api(credentials, deadline) {
+    api(credentials, deadline, jar = null) {
       return deadlineApiClient(
         {
           apiUrl,
           auth: { bearer: bearerOf(credentials).accessToken },
           userAgent: config.userAgent,
+          cookieJar: jar,
           // Fail, never act anonymously, once the token stops logging in.
           assert: 'user',
         },
