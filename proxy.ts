@@ -9,6 +9,7 @@ import { isStoreUnavailable, logError, unavailableResponse } from '@/lib/server/
 import { cookieRecorder, cookieWriter, type CookieRecorder } from '@/lib/server/session/cookies';
 import type { OpenSession } from '@/lib/server/session/store';
 import { startWikiDeadline } from '@/lib/server/wiki';
+import { askWikiCookies, wikiCookiesDue } from '@/lib/server/wiki-cookies';
 
 // Pages cannot set cookies (server components render after the headers may have been sent), so
 // this proxy does what a page would need a cookie for, before the page runs:
@@ -21,6 +22,8 @@ import { startWikiDeadline } from '@/lib/server/wiki';
 // - OAuth 2.0 credentials that expire within 60 s are refreshed here (once per refresh token at a
 //   time: the store's refreshOnce), and the new cookie goes to the page's request and to the
 //   response. A page never refreshes: the rotated refresh token would be lost (o2-15).
+// - an OAuth 1.0a login's wiki cookies (sessionJwt) are asked for when missing or about to expire
+//   (lib/server/wiki-cookies.ts), and stored the same way: a page cannot store what its calls get.
 // - SESSION_STORE=redis and Redis does not answer within its deadline: a request that carries a
 //   login cookie gets the 503 "login service unavailable" page from here (a page cannot answer
 //   503, and Next would turn the page's error into a 500; should Redis fail between here and the
@@ -48,22 +51,40 @@ async function sessionWrites(
     }
     return { writes, ended: false };
   }
-  const login = session.login;
-  const due = login === null ? null : refreshDueAt(login.credentials);
-  if (login === null || due === null || nowS() < due) return { writes, ended: false };
-  try {
-    const fresh = await freshLogin(
-      { flow: app.flow, store: app.store, session, to: writes, deadline: startWikiDeadline(app.config) },
-      login,
-    );
-    // Logged out meanwhile (another request of this browser): the cookie is cleared, and the page
-    // renders logged out; no notice, the user asked for it.
-    return { writes, ended: fresh.kind === 'ended' && fresh.reason === 'revoked' };
-  } catch (error) {
-    // The wiki down or slow: keep the session; the page's own call says what happened.
-    logError('token refresh', error);
-    return { writes, ended: false };
+  let login = session.login;
+  if (login === null) return { writes, ended: false };
+  const due = refreshDueAt(login.credentials);
+  if (due !== null && nowS() >= due) {
+    try {
+      const fresh = await freshLogin(
+        { flow: app.flow, store: app.store, session, to: writes, deadline: startWikiDeadline(app.config) },
+        login,
+      );
+      // Logged out meanwhile (another request of this browser): the cookie is cleared, and the page
+      // renders logged out; no notice, the user asked for it.
+      if (fresh.kind === 'ended') return { writes, ended: fresh.reason === 'revoked' };
+      login = fresh.login;
+    } catch (error) {
+      // The wiki down or slow: keep the session; the page's own call says what happened.
+      logError('token refresh', error);
+      return { writes, ended: false };
+    }
   }
+  // The wiki's cookies of an OAuth 1.0a login (its sessionJwt: Wikimedia's rate limits count the
+  // user's requests as the user's only with it), set or renewed here: the page cannot store them.
+  if (
+    app.config.wikiCookies &&
+    login.credentials.protocol === '1.0a' &&
+    wikiCookiesDue(login.wikiCookies ?? null)
+  ) {
+    try {
+      await askWikiCookies(app.flow, session, login, writes, startWikiDeadline(app.config));
+    } catch (error) {
+      // Saving failed (Redis down, the session ended meanwhile): the page goes on without them.
+      logError('wiki cookies', error);
+    }
+  }
+  return { writes, ended: false };
 }
 
 export async function proxy(request: NextRequest): Promise<NextResponse> {

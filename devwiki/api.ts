@@ -361,15 +361,26 @@ function checkAssert(req: WikiRequest, s: ApiSession): void {
 }
 
 export function api(ctx: WikiContext, req: WikiRequest, src: OAuthSources): WikiResponse {
+  let setCookie: string | null = null;
+  const withCookie = (response: WikiResponse): WikiResponse =>
+    setCookie === null
+      ? response
+      : { ...response, headers: { ...response.headers, 'Set-Cookie': setCookie } };
   try {
     const session = authenticate(ctx, req, src);
+    // Wikimedia-like mode: the sessionJwt cookie of OAuth 1.0a and owner-only requests (wikimedia.ts).
+    const jwt = ctx.wikimedia?.sessionCookie(ctx, req, session) ?? null;
+    if (jwt?.refusal != null) {
+      throw new ApiError('mwoauth-invalid-authorization-jwt', `Invalid 'sessionJwt' cookie: ${jwt.refusal}`);
+    }
+    setCookie = jwt?.setCookie ?? null;
     checkAssert(req, session);
     const action = param(req, 'action') ?? 'help';
-    if (action === 'query') return output(req, query(ctx, req, session), null);
-    if (action === 'edit') return output(req, edit(ctx, req, session), null);
+    if (action === 'query') return withCookie(output(req, query(ctx, req, session), null));
+    if (action === 'edit') return withCookie(output(req, edit(ctx, req, session), null));
     throw new ApiError('badvalue', `Unrecognized value for parameter "action": ${action}.`);
   } catch (err) {
-    if (err instanceof ApiError) return errorOutput(ctx, req, err);
+    if (err instanceof ApiError) return withCookie(errorOutput(ctx, req, err));
     throw err;
   }
 }

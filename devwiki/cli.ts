@@ -1,5 +1,5 @@
 // `npm run devwiki -- [--port N] [--consumers FILE] [--latency-ms N] [--fault ENDPOINT=KIND[:ARG]]…
-// [--access-token-ttl S] [--refresh-token-ttl S] [--other-wikis N]`: devwiki as a process.
+// [--access-token-ttl S] [--refresh-token-ttl S] [--other-wikis N] [--wikimedia]`: devwiki as a process.
 import { parseArgs } from 'node:util';
 import { ConsumersFileError, loadConsumersFile } from './consumers';
 import { MAX_OTHER_WIKIS } from './farm';
@@ -32,6 +32,9 @@ ${FAULT_FORMS}
   --other-wikis N   also serve N more wikis of the same farm (devwiki2, ...; default 0): they share
                     the users, consumers and tokens, each on its own port (--port + 1, ...; any
                     free one with --port 0), with its own pages and CSRF tokens
+  --wikimedia       behave as Wikimedia's wikis in 2026 (devwiki/wikimedia.ts): the edge's 401 and
+                    rate limits, sessionJwt cookies, ui_locales, 4-hour access and 365-day refresh
+                    tokens (default: the recorded MediaWiki 1.39)
   --quiet           do not log each request`;
 
 function fail(message: string): never {
@@ -159,7 +162,7 @@ async function banner(wiki: Devwiki, faults: readonly string[]): Promise<string>
     `  log in:    ${w.indexUrl}/Special:UserLogin  (makes your account there)`,
   ]);
   return [
-    `devwiki (a local development wiki, not a real one) at ${wiki.origin}${wiki.otherWikis.length > 0 ? `, wiki id ${wiki.wikiId}` : ''}`,
+    `devwiki (a local development wiki, not a real one) at ${wiki.origin}${wiki.otherWikis.length > 0 ? `, wiki id ${wiki.wikiId}` : ''}${wiki.wikimedia === null ? '' : ', Wikimedia-like mode'}`,
     `  index.php: ${wiki.indexUrl}`,
     `  api.php:   ${wiki.apiUrl}`,
     `  log in:    ${wiki.indexUrl}/Special:UserLogin  (Alice, Admin, Blocked or any new name; any password)`,
@@ -185,6 +188,7 @@ async function main(): Promise<void> {
         'access-token-ttl': { type: 'string' },
         'refresh-token-ttl': { type: 'string' },
         'other-wikis': { type: 'string' },
+        wikimedia: { type: 'boolean' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -235,6 +239,7 @@ async function main(): Promise<void> {
       accessTokenTtlS,
       refreshTokenTtlS,
       otherWikis: Array.from({ length: otherWikiCount }, (_, i) => ({ port: port === 0 ? 0 : port + i + 1 })),
+      wikimedia: values.wikimedia === true,
       log: values.quiet === true ? undefined : (line) => process.stdout.write(`[devwiki] ${line}\n`),
     });
   } catch (e) {

@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Pair } from './oauth1';
 import type { OAuth2Settings } from './oauth2';
 import type { Store } from './store';
+import type { WikimediaMode } from './wikimedia';
 import type { DevwikiForgery } from './types';
 
 export interface WikiContext {
@@ -17,6 +18,8 @@ export interface WikiContext {
   forgery: DevwikiForgery | null;
   /** The OAuth 2.0 signing key and token lifetimes (mutable: Devwiki.setTokenLifetimes). */
   oauth2: OAuth2Settings;
+  /** The Wikimedia-like mode (devwiki/wikimedia.ts), or null: the recorded 1.39 behaviour. */
+  wikimedia?: WikimediaMode | null;
 }
 
 export interface WikiRequest {

@@ -22,6 +22,7 @@ import {
   ownerOnlyToken,
   type OAuth2Settings,
 } from './oauth2';
+import { WIKIMEDIA_ACCESS_TOKEN_TTL_S, WIKIMEDIA_REFRESH_TOKEN_TTL_S, WikimediaMode } from './wikimedia';
 
 export type * from './types';
 
@@ -90,16 +91,23 @@ interface Shared {
   central: Store;
   /** Owner-only 2.0 clients' registration tokens, minted on first ask and the same afterwards. */
   ownerOnlyTokens: Map<number, Promise<string>>;
+  /** The Wikimedia-like edge (devwiki/wikimedia.ts), one for the farm as Wikimedia's is; null: 1.39. */
+  wikimedia: WikimediaMode | null;
 }
 
 /** Starts the central wiki, then the farm's other wikis (DevwikiOptions.otherWikis). */
 export async function startDevwiki(options: DevwikiOptions = {}): Promise<Devwiki> {
   const { centralId, others } = otherWikiSpecs(options);
   const now = options.now ?? Date.now;
+  const wikimedia =
+    options.wikimedia === undefined || options.wikimedia === false
+      ? null
+      : new WikimediaMode(options.wikimedia === true ? {} : options.wikimedia);
   const oauth2: OAuth2Settings = {
     keys: new OAuth2Keys(),
-    accessTokenTtlS: DEFAULT_ACCESS_TOKEN_TTL_S,
-    refreshTokenTtlS: DEFAULT_REFRESH_TOKEN_TTL_S,
+    // Wikimedia's wikis: 4 hours and 365 days (wmf-config); the recorded 1.39 wiki: 1 hour and 1 minute.
+    accessTokenTtlS: wikimedia === null ? DEFAULT_ACCESS_TOKEN_TTL_S : WIKIMEDIA_ACCESS_TOKEN_TTL_S,
+    refreshTokenTtlS: wikimedia === null ? DEFAULT_REFRESH_TOKEN_TTL_S : WIKIMEDIA_REFRESH_TOKEN_TTL_S,
   };
   applyLifetimes(oauth2, options);
   const consumers: DevwikiConsumer[] = structuredClone(options.consumers ?? defaultConsumers());
@@ -110,6 +118,7 @@ export async function startDevwiki(options: DevwikiOptions = {}): Promise<Devwik
     consumers,
     central: new Store(consumers, now()),
     ownerOnlyTokens: new Map(),
+    wikimedia,
   };
   const central = await startWiki(options, centralId, shared, null);
   try {
@@ -141,13 +150,13 @@ async function startWiki(
   shared: Shared,
   ownStore: Store | null,
 ): Promise<Devwiki> {
-  const { now, oauth2, consumers, ownerOnlyTokens } = shared;
+  const { now, oauth2, consumers, ownerOnlyTokens, wikimedia } = shared;
   const nowMs = (): number => now() + shared.offsetMs;
   const store = ownStore ?? shared.central;
   const faults = new Faults();
   const records: DevwikiRequestRecord[] = [];
   const state: ServerState = {
-    ctx: { store, origin: '', wikiId, nowMs, oauth2 },
+    ctx: { store, origin: '', wikiId, nowMs, oauth2, wikimedia },
     faults,
     records,
     latencyMs: options.latencyMs ?? 0,
@@ -314,6 +323,37 @@ async function startWiki(
       if (user === null) throw new Error(`devwiki.setUserOptions: "${username}" is not a valid user name`);
       user.options = { ...user.options, ...options };
     },
+    wikimedia:
+      wikimedia === null
+        ? null
+        : {
+            invalidateAccessTokens(username, clientId) {
+              const user = store.userByName(username);
+              const client = store.consumerByKey(clientId);
+              if (user === null || client === null || client.oauthVersion !== '2.0') {
+                throw new Error(
+                  `devwiki.wikimedia.invalidateAccessTokens: no such ${user === null ? `user "${username}"` : 'OAuth 2.0 client'}`,
+                );
+              }
+              return store.revokeOAuth2AccessTokens(user.id, client.id);
+            },
+            setBudgets: (budgets) => wikimedia.setBudgets(budgets),
+            sessionJwtFor(username) {
+              const user = store.ensureUser(username, nowMs());
+              if (user === null)
+                throw new Error(`devwiki.wikimedia.sessionJwtFor: "${username}" is not a valid user name`);
+              return wikimedia.sessionJwt({ ...state.ctx, forgery: null }, user);
+            },
+            get counted() {
+              return wikimedia.counted;
+            },
+            get refusals() {
+              return wikimedia.refusals;
+            },
+            get crossUserCookies() {
+              return wikimedia.crossUserCookies;
+            },
+          },
     // Once: closing the central wiki closes the others, which may have been closed already.
     close: () =>
       (closing ??= (async (): Promise<void> => {

@@ -368,14 +368,20 @@ async function refreshToken(
   form: Form,
   authorization: string | undefined,
 ): Promise<TokenAnswer> {
+  // The Wikimedia-like mode: 400 invalid_grant, as league/oauth2-server 8's invalidRefreshToken
+  // answers (a revoked grant's refresh: Extension:OAuth 2380caff, T336113); 1.39: o2-15's shape.
+  const refused = (hint: string): OAuth2Error =>
+    ctx.wikimedia == null
+      ? oauth2Errors.invalidRefreshToken(hint)
+      : new OAuth2Error(400, 'invalid_grant', hint, 'The refresh token is invalid.');
   const client = authenticateClient(ctx, form, authorization, 'refresh_token');
   const value = form.get('refresh_token');
   if (value === undefined || value === '') throw oauth2Errors.invalidRequest('refresh_token');
   const old = ctx.store.refreshToken(value);
-  if (old === null) throw oauth2Errors.invalidRefreshToken('Cannot decrypt the refresh token');
-  if (old.consumerId !== client.id) throw oauth2Errors.invalidRefreshToken('Token is not linked to client');
-  if (old.expires <= ctx.nowMs()) throw oauth2Errors.invalidRefreshToken('Token has expired');
-  if (old.revoked) throw oauth2Errors.invalidRefreshToken('Token has been revoked');
+  if (old === null) throw refused('Cannot decrypt the refresh token');
+  if (old.consumerId !== client.id) throw refused('Token is not linked to client');
+  if (old.expires <= ctx.nowMs()) throw refused('Token has expired');
+  if (old.revoked) throw refused('Token has been revoked');
   let scopes = old.scopes;
   const asked = form.get('scope');
   if (asked !== undefined && asked !== '') {
@@ -385,7 +391,7 @@ async function refreshToken(
     scopes = wanted;
   }
   const user = ctx.store.users.get(old.userId);
-  if (user === undefined) throw oauth2Errors.invalidRefreshToken('Token has been revoked');
+  if (user === undefined) throw refused('Token has been revoked');
   old.revoked = true;
   const oldAccess = ctx.store.oauth2AccessToken(old.accessJti);
   if (oldAccess !== null) oldAccess.revoked = true;

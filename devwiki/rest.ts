@@ -19,6 +19,7 @@ import * as pages from './pages';
 import { KNOWN_GRANTS, rightsUnderGrants } from './rights';
 import type { User } from './store';
 import type { DevwikiConsumer } from './types';
+import { uselangFromUiLocales } from './wikimedia';
 
 export const REST_AUTHORIZE = '/w/rest.php/oauth2/authorize';
 export const REST_TOKEN = '/w/rest.php/oauth2/access_token';
@@ -160,10 +161,13 @@ function validate(ctx: WikiContext, req: WikiRequest): AuthorizationRequest {
 export function authorize(ctx: WikiContext, req: WikiRequest): WikiResponse {
   const user = sessionOf(ctx, req)?.user ?? null;
   const cgi = queryCgi(req);
+  // Wikimedia-like mode (MediaWiki 1.47): ui_locales becomes the special pages' uselang (5cc52b0b).
+  const uselang = ctx.wikimedia == null ? null : uselangFromUiLocales(query(req, 'ui_locales'));
+  const lang = uselang === null ? '' : `&uselang=${phpUrlencode(uselang)}`;
   if (user === null) {
     const rest = `rest_url=${phpUrlencode(`${req.path}${cgi === '' ? '' : `?${cgi}`}`)}`;
     return redirect307(
-      `${ctx.origin}/w/index.php?title=Special:UserLogin&returnto=${phpUrlencode('Special:OAuth/rest redirect')}&returntoquery=${phpUrlencode(rest)}`,
+      `${ctx.origin}/w/index.php?title=Special:UserLogin&returnto=${phpUrlencode('Special:OAuth/rest redirect')}&returntoquery=${phpUrlencode(rest)}${lang}`,
     );
   }
   try {
@@ -191,7 +195,7 @@ export function authorize(ctx: WikiContext, req: WikiRequest): WikiResponse {
     return redirect307(
       `${ctx.origin}/w/index.php?title=Special:OAuth/approve&returnto=${phpUrlencode(req.path)}` +
         `&returntoquery=${phpUrlencode(cgi)}&client_id=${phpUrlencode(consumer.key)}&oauth_version=2` +
-        `&scope=${phpUrlencode(scopes.join(' '))}`,
+        `&scope=${phpUrlencode(scopes.join(' '))}${lang}`,
     );
   } catch (err) {
     if (err instanceof OAuth2Error) return errorPage(err, user);

@@ -228,8 +228,19 @@ export function createWikiServer(state: ServerState): Server {
     }
     const replaced = fault === null ? null : replacementResponse(fault, route.endpoint, route.rest === true);
     let response: WikiResponse;
+    // Wikimedia-like mode: the traffic layer answers first (devwiki/wikimedia.ts).
+    const edge =
+      replaced === null && (route.endpoint === 'api' || (route.rest === true && route.endpoint === 'profile'))
+        ? (state.ctx.wikimedia?.edge(
+            { ...state.ctx, forgery: null },
+            req,
+            incoming.socket.remoteAddress ?? '',
+          ) ?? null)
+        : null;
     if (replaced !== null) {
       response = replaced;
+    } else if (edge !== null) {
+      response = edge;
     } else {
       const forgery =
         fault?.kind === 'forged-identify' && route.endpoint === 'identify' ? fault.forgery : null;

@@ -377,6 +377,18 @@ export class Store {
     return true;
   }
 
+  /** Revokes the user's OAuth 2.0 access tokens of the client, not the refresh tokens (Extension:OAuth 0bdc100a). */
+  revokeOAuth2AccessTokens(userId: number, consumerId: number): number {
+    let revoked = 0;
+    for (const t of this.oauth2AccessTokens.values()) {
+      if (t.userId === userId && t.consumerId === consumerId && !t.revoked) {
+        t.revoked = true;
+        revoked++;
+      }
+    }
+    return revoked;
+  }
+
   // --- OAuth 2.0 codes and tokens -------------------------------------------------------------
 
   saveAuthCode(code: AuthCode, now: number): void {

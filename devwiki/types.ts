@@ -126,12 +126,52 @@ export interface DevwikiOptions {
    * consumers and authorizations; ids default to devwiki2, devwiki3, ..., ports to 0 (any free one).
    */
   otherWikis?: DevwikiOtherWikiOptions[];
+  /**
+   * Behave as Wikimedia's wikis do in 2026 (devwiki/wikimedia.ts): true or the mode's options.
+   * The token lifetimes then default to 4 hours and 365 days. Default: the recorded 1.39 behaviour.
+   */
+  wikimedia?: boolean | DevwikiWikimediaOptions;
 }
 
 export interface DevwikiOtherWikiOptions {
   wikiId?: string;
   /** Default 0 = a random free port. */
   port?: number;
+}
+
+/** A rate-limit budget of the Wikimedia-like edge: `requests` per `windowS` seconds. */
+export interface DevwikiRateBudget {
+  requests: number;
+  windowS: number;
+}
+
+/** The Wikimedia-like mode (devwiki/wikimedia.ts); every field optional. */
+export interface DevwikiWikimediaOptions {
+  /** Per client IP, for requests the edge cannot tie to a user. Default 500 per 3600 s. */
+  anonymousBudget?: DevwikiRateBudget;
+  /** Per user (a valid Bearer token, or an OAuth 1.0a request with a valid sessionJwt). Default 5000 per 3600 s. */
+  userBudget?: DevwikiRateBudget;
+  /** Lifetime of the sessionJwt cookie, whole seconds. Default 14400. */
+  sessionJwtTtlS?: number;
+}
+
+/** What tests and scripts can do with a devwiki in the Wikimedia-like mode. */
+export interface DevwikiWikimedia {
+  /**
+   * Invalidates the user's OAuth 2.0 access tokens for the client now, as updating an authorization
+   * does on Wikimedia (Extension:OAuth 0bdc100a): the refresh tokens keep working. Returns how many.
+   */
+  invalidateAccessTokens(username: string, clientId: string): number;
+  /** Replaces the budgets (and forgets what was counted). */
+  setBudgets(budgets: { anonymousBudget?: DevwikiRateBudget; userBudget?: DevwikiRateBudget }): void;
+  /** A valid sessionJwt naming `username` (to send as another user's cookie in tests). */
+  sessionJwtFor(username: string): string;
+  /** What the edge counted each request it let through against, in order. */
+  readonly counted: ReadonlyArray<{ kind: 'anonymous'; ip: string } | { kind: 'user'; userId: number }>;
+  /** How many requests the edge refused with 429. */
+  readonly refusals: number;
+  /** How many OAuth requests carried a sessionJwt naming another user than their token's (each refused). */
+  readonly crossUserCookies: number;
 }
 
 export interface DevwikiTokenLifetimes {
@@ -189,5 +229,7 @@ export interface Devwiki {
     username: string,
     options: { language?: string; gender?: 'male' | 'female' | 'unknown' },
   ): void;
+  /** The Wikimedia-like mode's controls; null in the default (1.39) mode. */
+  wikimedia: DevwikiWikimedia | null;
   close(): Promise<void>;
 }

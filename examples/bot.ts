@@ -13,6 +13,7 @@
 // token works on every wiki of the consumer's "Applicable project": MW_INDEX_URL names the wiki that
 // says who the bot is, MW_API_URL the api.php of the wiki to edit, e.g. Commons (farm-01, farm-10).
 import { parseArgs } from 'node:util';
+import { CookieJar } from 'tough-cookie';
 import {
   ApiClient,
   fetchProfile,
@@ -162,7 +163,9 @@ function hint(error: MWOAuthError, protocol: BotAuth['protocol']): string | null
         case 'mwoauthdatastore-access-token-not-found':
           return protocol === '2.0' ? REFUSED_2 : REFUSED_1;
         // OAuth 2.0's profile (rest.php/oauth2/resource/profile) refuses a bad, expired or revoked
-        // Bearer token with 401 access_denied (o2-10); api.php with mwoauth-invalid-authorization (o2-13).
+        // Bearer token with 401 access_denied (o2-10); api.php with mwoauth-invalid-authorization (o2-13);
+        // Wikimedia's traffic layer with 401 invalid_token (T419034). An owner-only token has no
+        // refresh token, so there is nothing to refresh: the token itself must be replaced.
         case 'access_denied':
         case 'invalid_token':
           return REFUSED_2;
@@ -195,13 +198,22 @@ function describeUser(me: UserProfile | SuppressedProfile): string {
   return `${me.username} (central user id ${me.sub}; grants: ${me.grants.join(', ')})`;
 }
 
+/**
+ * The bot's cookies, one jar for the process (it acts as one user): Wikimedia's wikis set a
+ * `sessionJwt` cookie on OAuth 1.0a and owner-only OAuth 2.0 answers, and count the bot's requests
+ * against its own rate-limit budget (not its IP's anonymous one) only when it comes back
+ * (Extension:OAuth a87d4516; https://www.mediawiki.org/wiki/Wikimedia_APIs/Rate_limits).
+ */
+const cookieJar = new CookieJar();
+
 /** Who the credentials act as: 1.0a's verified identify JWT, or 2.0's profile (over TLS; no JWT). */
 function whoAmI(config: BotConfig): Promise<UserProfile | SuppressedProfile> {
   const { auth } = config;
   if (auth.protocol === '2.0')
-    return fetchProfile(config.indexUrl, auth.bearer, { userAgent: config.userAgent });
+    return fetchProfile(config.indexUrl, auth.bearer, { userAgent: config.userAgent, cookieJar });
   return identify(config.indexUrl, auth.consumer, auth.accessToken, {
     userAgent: config.userAgent,
+    cookieJar,
     ...(config.issuer === null ? {} : { issuer: config.issuer }),
   });
 }
@@ -239,6 +251,7 @@ async function run(config: BotConfig, page: string | null, dryRun: boolean): Pro
     userAgent: config.userAgent,
     maxlag: 5,
     assert: 'user',
+    cookieJar,
   });
   const answer = await api.post({
     action: 'edit',

@@ -57,12 +57,27 @@ function appOrigin(): string {
 const DEV_REFRESH_TOKEN_TTL_S = 30 * 24 * 3600;
 
 /**
+ * DEVWIKI_MODE: empty or `mediawiki-1.39` (the recorded wiki, the default), or `wikimedia` (as
+ * Wikimedia's wikis behave in 2026: devwiki/wikimedia.ts; its own 365-day refresh tokens). Anything
+ * else stops with a message naming the two.
+ */
+function devwikiMode(): 'mediawiki-1.39' | 'wikimedia' {
+  const mode = (process.env.DEVWIKI_MODE ?? '').trim();
+  if (mode === '' || mode === 'mediawiki-1.39') return 'mediawiki-1.39';
+  if (mode === 'wikimedia') return 'wikimedia';
+  throw new Error(`DEVWIKI_MODE must be "wikimedia" or "mediawiki-1.39" (the default), not "${mode}".`);
+}
+
+/**
  * devwiki and a second wiki of its farm (devwiki2, on the next port), which share users, consumers and
  * tokens as Wikimedia's wikis do (devwiki/README.md): the app reaches it through MW_WIKIS.
  */
 async function startWiki(): Promise<Devwiki> {
   const consumers = defaultConsumers(`${appOrigin()}/api/mwoauth/callback`);
-  const options = { consumers, refreshTokenTtlS: DEV_REFRESH_TOKEN_TTL_S };
+  const options =
+    devwikiMode() === 'wikimedia'
+      ? { consumers, wikimedia: true }
+      : { consumers, refreshTokenTtlS: DEV_REFRESH_TOKEN_TTL_S };
   try {
     return await startDevwiki({ port: DEFAULT_PORT, otherWikis: [{ port: DEFAULT_PORT + 1 }], ...options });
   } catch (e) {
@@ -104,7 +119,7 @@ async function main(): Promise<void> {
       USER_AGENT: process.env.USER_AGENT || 'next-mwoauth-dev/0.1 (local development against devwiki)',
     };
     console.log(
-      `No MW_CONSUMER_KEY set: started devwiki at ${wiki.indexUrl} and pointed the app at it,\n` +
+      `No MW_CONSUMER_KEY set: started devwiki${wiki.wikimedia === null ? '' : ' (Wikimedia-like mode)'} at ${wiki.indexUrl} and pointed the app at it,\n` +
         `with a second wiki of its farm at ${wiki.otherWikis.map((w) => w.indexUrl).join(', ')} (MW_WIKIS).\n` +
         `Open ${appOrigin()} (not 127.0.0.1: the login comes back to localhost) and log in as Alice (any password).`,
     );

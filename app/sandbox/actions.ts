@@ -34,9 +34,10 @@ export async function appendToSandbox(formData: FormData): Promise<void> {
   // The login wiki, or one of MW_WIKIS: a changed form naming another is refused, nothing sent.
   const wiki = chosenWiki(formData.get('wiki'));
   if (wiki === null) redirect('/sandbox?error=unknownwiki');
-  const back = `/sandbox?wiki=${encodeURIComponent(wiki.name)}`;
+  // Back to the page of the wiki edited (the login wiki's needs no ?wiki=).
+  const back = wiki.home ? '/sandbox?' : `/sandbox?wiki=${encodeURIComponent(wiki.name)}&`;
   const line = cleanLine(formData.get('line'));
-  if (line === null) redirect(`${back}&error=invalid`);
+  if (line === null) redirect(`${back}error=invalid`);
   // The revision the page showed is that of the wiki it showed (`basewiki`), not of another.
   const base = formData.get('baserevid');
   const baserevid =
@@ -54,8 +55,8 @@ export async function appendToSandbox(formData: FormData): Promise<void> {
       { sub: user.sub, revid: result.revid, wiki: wiki.name },
       getConfig().session,
     );
-    redirect(`${back}&saved=${result.revid}`);
+    redirect(`${back}saved=${result.revid}`);
   }
   const key = result.mediawikiCode === null ? '' : `&key=${encodeURIComponent(result.mediawikiCode)}`;
-  redirect(`${back}&error=${result.outcome}${key}`);
+  redirect(`${back}error=${result.outcome}${key}`);
 }

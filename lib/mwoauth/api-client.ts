@@ -3,11 +3,13 @@
 // o2-12); the methods are the same. An access token authorized on one Wikimedia wiki works on all of
 // them, so any api.php URL may be given. format=json&formatversion=2 are added; POST bodies are
 // form-encoded (and, with 1.0a, signed: fixture 10).
-// Retries are bounded: maxlag errors and HTTP 429 (and, for GETs only, 503) are retried after
-// Retry-After while the wait fits in the call's deadline
+// Retries are bounded: maxlag errors, HTTP 429 and `ratelimited` with a Retry-After (and, for GETs
+// only, 503) are retried after Retry-After while the wait fits in the call's deadline; past that the
+// error carries `retryAfterS`
 // (https://www.mediawiki.org/wiki/Manual:Maxlag_parameter).
 import { MWOAuthError, redactSecrets } from './errors.ts';
 import {
+  type CookieJarOption,
   type Deadline,
   type HttpResponse,
   positiveNumber,
@@ -17,7 +19,13 @@ import {
   startDeadline,
   type Transport,
 } from './http.ts';
-import { apiError, htmlPageError, httpStatusError } from './mediawiki-errors.ts';
+import {
+  apiError,
+  edgeTokenError,
+  htmlPageError,
+  httpStatusError,
+  withRateLimit,
+} from './mediawiki-errors.ts';
 import {
   type Authorizer,
   bearerAuthorizer,
@@ -44,7 +52,7 @@ export type ApiAssert = 'user' | 'bot' | 'anon';
 export type ApiAuth =
   { readonly consumer: ConsumerToken; readonly accessToken: AccessToken } | { readonly bearer: string };
 
-export interface ApiClientOptions extends RequestOptions {
+export interface ApiClientOptions extends RequestOptions, CookieJarOption {
   /** The wiki's api.php, e.g. https://meta.wikimedia.org/w/api.php. */
   apiUrl: string;
   /** OAuth 1.0a `{ consumer, accessToken }` or OAuth 2.0 `{ bearer }`. Or give consumer and accessToken here. */
@@ -299,6 +307,8 @@ export class ApiClient {
       const url = new URL(this.apiUrl);
       if (method === 'GET') url.search = encoded.toString();
       const deadline = startDeadline(this.#transport.timeoutMs);
+      const jar = this.#options.cookieJar ?? null;
+      let jarCleared = false;
       for (let attempt = 0; ; attempt++) {
         // 1.0a: a fresh nonce and timestamp each attempt: the wiki refuses a nonce twice (fixture 18b).
         const { response } = await sendAuthorized(
@@ -307,9 +317,19 @@ export class ApiClient {
           this.#options,
           this.#transport,
           deadline,
+          jar,
         );
-        const outcome = this.#interpret(response);
-        if (!(outcome instanceof MWOAuthError)) return outcome;
+        const interpreted = this.#interpret(response);
+        if (!(interpreted instanceof MWOAuthError)) return interpreted;
+        const outcome = withRateLimit(interpreted, response);
+        // The jar's sessionJwt names another user than the token, or is not the wiki's (Extension:OAuth
+        // a87d4516): the SessionProvider refused before any module ran, so forget the jar and send
+        // once more without it; the wiki then sets the right one.
+        if (outcome.mediawikiCode === 'mwoauth-invalid-authorization-jwt' && jar !== null && !jarCleared) {
+          jarCleared = true;
+          await jar.removeAllCookies();
+          continue;
+        }
         const wait = this.#retryWait(method, response, outcome, attempt, deadline);
         if (wait === null) throw outcome;
         await (this.#options.sleep ?? realSleep)(wait);
@@ -321,6 +341,9 @@ export class ApiClient {
 
   /** The answer, or the error it carries. */
   #interpret(response: HttpResponse): ApiResponse | MWOAuthError {
+    // Wikimedia's traffic layer refuses an expired Bearer token before api.php runs (edgeTokenError).
+    const refused = edgeTokenError(response);
+    if (refused !== null) return refused;
     let json: unknown;
     try {
       json = JSON.parse(response.text);
@@ -361,9 +384,12 @@ export class ApiClient {
     attempt: number,
     deadline: Deadline,
   ): number | null {
+    // `ratelimited` (MediaWiki's $wgRateLimits, refused before the module acted) only when the wiki
+    // says how long to wait: API:Etiquette asks clients to back off, not to guess.
     const retriable =
       error.mediawikiCode === 'maxlag' ||
       response.status === 429 ||
+      (error.mediawikiCode === 'ratelimited' && retryAfterMs(response) !== null) ||
       (response.status === 503 && method === 'GET');
     if (!retriable || attempt >= this.#maxRetries) return null;
     const wait = retryAfterMs(response) ?? DEFAULT_RETRY_WAIT_MS;

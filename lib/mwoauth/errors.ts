@@ -55,6 +55,11 @@ export interface MWOAuthErrorOptions {
   mediawikiCode?: string | null;
   /** The HTTP status of the answer that caused the error, when there was one. */
   status?: number | null;
+  /**
+   * When the wiki limited the rate (HTTP 429, or the API error `ratelimited`): the seconds its
+   * Retry-After asked to wait before trying again, or null when it said none.
+   */
+  retryAfterS?: number | null;
   /** For `invalid_identity`: the failed check. */
   reason?: IdentityFailureReason | null;
   /**
@@ -82,6 +87,7 @@ export class MWOAuthError extends Error {
   readonly status: number | null;
   readonly reason: IdentityFailureReason | null;
   readonly contentType: string | null;
+  readonly retryAfterS: number | null;
 
   constructor(code: MWOAuthErrorCode, message: string, options: MWOAuthErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -90,6 +96,7 @@ export class MWOAuthError extends Error {
     this.status = options.status ?? null;
     this.reason = options.reason ?? null;
     this.contentType = options.contentType ?? null;
+    this.retryAfterS = options.retryAfterS ?? null;
     Object.defineProperty(this, MWOAUTH_ERROR_BRAND, { value: true, enumerable: false });
   }
 
@@ -107,6 +114,7 @@ export class MWOAuthError extends Error {
       status: this.status,
       reason: this.reason,
       contentType: this.contentType,
+      retryAfterS: this.retryAfterS,
     };
   }
 }
@@ -131,6 +139,7 @@ export function redactSecrets(error: unknown, secrets: readonly string[]): unkno
     status: error.status,
     reason: error.reason,
     contentType: error.contentType,
+    retryAfterS: error.retryAfterS,
     cause: error.cause,
   });
 }

@@ -5,12 +5,12 @@
 //   identify  -> POST index.php?title=Special:OAuth/identify   (who the user is, as a JWT)
 // `mwUri` is the wiki's index.php URL, e.g. https://meta.wikimedia.org/w/index.php.
 import { MWOAuthError, redactSecrets } from './errors.ts';
-import { checkRequestOptions, resolveTransport, startDeadline } from './http.ts';
+import { checkRequestOptions, type CookieJarOption, resolveTransport, startDeadline } from './http.ts';
 import { type Identity, normaliseIssuer, verifyIdentityJwt } from './identity.ts';
 import { specialOAuthError } from './mediawiki-errors.ts';
 import { type RequestOptions, sendSigned } from './oauth-request.ts';
 import { type AccessToken, type ConsumerToken, makeToken, type RequestToken, toToken } from './tokens.ts';
-import { parseHttpUrl, parseMwUri } from './wiki-urls.ts';
+import { languageParam, parseHttpUrl, parseMwUri } from './wiki-urls.ts';
 
 // Moved to wiki-urls.ts (both protocols use it); still importable from here.
 export { parseMwUri } from './wiki-urls.ts';
@@ -22,6 +22,12 @@ export interface InitiateOptions extends RequestOptions {
    * callback", and must start with the registered one (fixtures 23, 24*, 27*).
    */
   callback?: string;
+  /**
+   * The language of the wiki's authorize page (MediaWiki's `uselang`, added to redirectUrl), e.g.
+   * the one your own pages are in, so the consent screen speaks it too. Default: none (the wiki's
+   * and the user's preference decide).
+   */
+  uselang?: string | null;
 }
 
 export interface InitiateResult {
@@ -31,7 +37,7 @@ export interface InitiateResult {
   requestToken: RequestToken;
 }
 
-export interface IdentifyOptions extends RequestOptions {
+export interface IdentifyOptions extends RequestOptions, CookieJarOption {
   /** Seconds of clock skew allowed for exp/iat. Default 10. */
   leeway?: number;
   /**
@@ -59,7 +65,12 @@ function checkCallback(callback: unknown): string {
   return callback;
 }
 
-/** key/secret from 'oauth_token=…&oauth_token_secret=…' or, with format=json, {"key","secret"} (fixture 26). */
+/**
+ * key/secret from 'oauth_token=…&oauth_token_secret=…' or, with format=json, any shape the wiki has
+ * sent: {"key","secret"} (REL1_39, fixture 26), {"oauth_token","oauth_token_secret",
+ * "oauth_callback_confirmed"} (Extension:OAuth fda4f89e, alone for a few days in June 2026), or
+ * both at once (f1d04200, b1abc60d: today's production). The RFC 5849 names win when both are there.
+ */
 function parseTokenAnswer(text: string, what: string): { key: string; secret: string; confirmed: boolean } {
   const body = text.trim();
   let key: unknown;
@@ -73,8 +84,12 @@ function parseTokenAnswer(text: string, what: string): { key: string; secret: st
       json = null;
     }
     if (typeof json === 'object' && json !== null) {
-      key = Reflect.get(json, 'key');
-      secret = Reflect.get(json, 'secret');
+      const named = (rfc: string, legacy: string): unknown => {
+        const value: unknown = Reflect.get(json, rfc);
+        return typeof value === 'string' && value !== '' ? value : Reflect.get(json, legacy);
+      };
+      key = named('oauth_token', 'key');
+      secret = named('oauth_token_secret', 'secret');
       confirmed = Reflect.get(json, 'oauth_callback_confirmed');
     }
   } else {
@@ -107,6 +122,7 @@ export async function initiate(
   try {
     const transport = resolveTransport(options);
     const callback = checkCallback(options.callback);
+    const uselang = languageParam(options.uselang, 'uselang');
     const { response } = await sendSigned(
       {
         method: 'POST',
@@ -134,6 +150,7 @@ export async function initiate(
       redirectUrl: specialOAuthUrl(mwUri, 'authorize', {
         oauth_token: answer.key,
         oauth_consumer_key: consumerToken.key,
+        ...(uselang === null ? {} : { uselang }),
       }),
       requestToken: makeToken(answer.key, answer.secret),
     };
@@ -241,6 +258,7 @@ export async function identify(
       options,
       transport,
       startDeadline(transport.timeoutMs),
+      options.cookieJar ?? null,
     );
     const error = specialOAuthError(response, 'an identity JWT');
     if (error !== null) throw error;

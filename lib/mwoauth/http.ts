@@ -21,6 +21,34 @@ export interface HttpOptions {
   maxResponseBytes?: number;
 }
 
+/**
+ * Where the wiki's cookies for ONE user's requests are kept: what a request sends (`Cookie`) and
+ * what the answer sets (`Set-Cookie`). Wikimedia's wikis set a `sessionJwt` cookie on OAuth 1.0a
+ * and owner-only OAuth 2.0 requests, and count such requests against the user's rate-limit budget
+ * (not the anonymous, per-IP one) only when it is sent back (Extension:OAuth a87d4516, T417833).
+ * tough-cookie's `CookieJar` fits (`new CookieJar()`); give each user (each login) a jar of their
+ * own, never one shared by several: a `sessionJwt` naming another user makes the wiki refuse the
+ * request (mwoauth-invalid-authorization-jwt).
+ */
+export interface WikiCookieJar {
+  /** The `Cookie` header for a request to `url` ('' for none). */
+  getCookieString(url: string): Promise<string>;
+  /** Stores one `Set-Cookie` header value the answer from `url` carried. */
+  setCookie(cookie: string, url: string): Promise<unknown>;
+  /** Forgets every cookie (after mwoauth-invalid-authorization-jwt). */
+  removeAllCookies(): Promise<void>;
+}
+
+/** The `cookieJar` option of the calls made for a logged-in user (ApiClient, identify, fetchProfile). */
+export interface CookieJarOption {
+  /**
+   * The user's cookie jar (WikiCookieJar): its cookies go with each request, and the cookies the
+   * wiki sets are stored in it. Default: none (no cookie sent or kept). Never given to the
+   * handshake's requests (initiate, complete, the OAuth 2.0 token endpoint).
+   */
+  cookieJar?: WikiCookieJar | null;
+}
+
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
 
@@ -30,6 +58,8 @@ export interface HttpRequest {
   headers: Record<string, string>;
   /** A form-encoded body, sent as application/x-www-form-urlencoded. */
   body?: URLSearchParams | null;
+  /** The user's cookie jar: read for the `Cookie` header, given the answer's `Set-Cookie`s. */
+  cookies?: WikiCookieJar | null;
 }
 
 export interface HttpResponse {
@@ -204,6 +234,11 @@ export async function send(
     return networkError(url, cause);
   };
   const headers: Record<string, string> = { ...request.headers, 'User-Agent': transport.userAgent };
+  const jar = request.cookies ?? null;
+  if (jar !== null) {
+    const cookie = await jar.getCookieString(request.url);
+    if (cookie !== '') headers.Cookie = cookie;
+  }
   let body: string | undefined;
   if (request.body) {
     body = request.body.toString();
@@ -225,6 +260,11 @@ export async function send(
       ]);
     } catch (cause) {
       throw failed(cause);
+    }
+    if (jar !== null) {
+      // A cookie the jar refuses (another domain, a public suffix, malformed) is dropped, as a browser does.
+      for (const set of response.headers.getSetCookie())
+        await jar.setCookie(set, request.url).catch(() => undefined);
     }
     const declared = Number(response.headers.get('content-length'));
     if (Number.isFinite(declared) && declared > transport.maxResponseBytes) {

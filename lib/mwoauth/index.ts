@@ -19,7 +19,7 @@ export type { IdentifyOptions, InitiateOptions, InitiateResult } from './handsha
 export { Handshaker } from './handshaker.ts';
 export type { HandshakerOptions } from './handshaker.ts';
 export { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS } from './http.ts';
-export type { FetchLike, HttpOptions } from './http.ts';
+export type { CookieJarOption, FetchLike, HttpOptions, WikiCookieJar } from './http.ts';
 export {
   DEFAULT_LEEWAY_S,
   IDENTIFY_JWT_LIFETIME_S,
@@ -46,6 +46,7 @@ export { createAuthorization } from './oauth2/authorize.ts';
 export type { CreateAuthorizationOptions, OAuth2Authorization } from './oauth2/authorize.ts';
 export type { OAuth2Client } from './oauth2/client.ts';
 export { fetchProfile } from './oauth2/profile.ts';
+export type { ProfileOptions } from './oauth2/profile.ts';
 export { clientCredentials, exchangeCode, makeOAuth2Tokens, refreshTokens } from './oauth2/token.ts';
 export type {
   ExchangeCodeOptions,

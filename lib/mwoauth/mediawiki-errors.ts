@@ -289,3 +289,61 @@ export function apiError(
     { mediawikiCode: code, status: response.status },
   );
 }
+
+/**
+ * RFC 6750 §3's `error="invalid_token"` in a WWW-Authenticate header, quoted or not, spelled as the
+ * RFC spells it (case-sensitive, no space around '='), starting a parameter. Not a full parser of
+ * challenges, as in m3api-oauth2 be39075: the header of a 401 that names this error is the edge's.
+ */
+const INVALID_TOKEN_PARAM = /(?:^|[\s,])error=(?:"invalid_token"|invalid_token)(?=$|[\s,])/;
+
+/**
+ * Wikimedia's traffic layer answers an OAuth 2.0 access token it refuses (expired, or invalidated
+ * early because the user changed the app's authorization: Extension:OAuth 0bdc100a, T433732) itself,
+ * before MediaWiki sees the request: HTTP 401 with `WWW-Authenticate: Bearer …, error="invalid_token"`
+ * (T419034; m3api-oauth2 commit be39075, "Wikimedia production no longer responds to requests with
+ * expired access tokens with an mwoauth-invalid-authorization API error"), on api.php and rest.php
+ * alike. It is the same fact as api.php's mwoauth-invalid-authorization for a Bearer token (o2-13):
+ * an MWOAuthError `mediawiki` with mediawikiCode `invalid_token` and status 401, so that callers treat
+ * it as an expired token (refresh once, retry once). Null for any other answer.
+ */
+export function edgeTokenError(response: HttpResponse): MWOAuthError | null {
+  if (response.status !== 401) return null;
+  const challenge = response.headers.get('www-authenticate');
+  if (challenge === null || !INVALID_TOKEN_PARAM.test(challenge)) return null;
+  return new MWOAuthError(
+    'mediawiki',
+    'The wiki refused the OAuth 2.0 access token (HTTP 401, WWW-Authenticate error="invalid_token"): it has ' +
+      'expired or was invalidated (the user changed or revoked the authorization). Get a new one with ' +
+      'refreshTokens and retry once; if that fails, log the user in again.',
+    { mediawikiCode: 'invalid_token', status: 401 },
+  );
+}
+
+/** Retry-After (seconds, or an HTTP date) as whole seconds from now; null when absent or unreadable. */
+export function retryAfterSeconds(response: HttpResponse): number | null {
+  const value = response.headers.get('retry-after')?.trim() ?? null;
+  if (value === null) return null;
+  if (/^\d+$/.test(value)) return Number(value);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+/**
+ * `error` with `retryAfterS` when the answer limited the rate: HTTP 429 (RFC 6585 §4; Wikimedia's
+ * global API rate limits since 2026, wikitech-l 2026-03-02) or the API error `ratelimited`
+ * (MediaWiki's own $wgRateLimits); else `error` as it is.
+ */
+export function withRateLimit(error: MWOAuthError, response: HttpResponse): MWOAuthError {
+  if (response.status !== 429 && error.mediawikiCode !== 'ratelimited') return error;
+  const retryAfterS = retryAfterSeconds(response);
+  const wait = retryAfterS === null ? '' : ` Retry after ${retryAfterS} s.`;
+  return new MWOAuthError(error.code, `${error.message} The wiki is limiting the rate of requests.${wait}`, {
+    mediawikiCode: error.mediawikiCode,
+    status: error.status,
+    reason: error.reason,
+    contentType: error.contentType,
+    retryAfterS,
+    cause: error.cause,
+  });
+}

@@ -4,7 +4,14 @@
 // access token as a Bearer header (fixtures o2-09, o2-11, o2-12). Shared by the handshake
 // functions, ApiClient and the OAuth 2.0 profile.
 import { MWOAuthError } from './errors.ts';
-import { type Deadline, type HttpOptions, type HttpResponse, send, type Transport } from './http.ts';
+import {
+  type Deadline,
+  type HttpOptions,
+  type HttpResponse,
+  send,
+  type Transport,
+  type WikiCookieJar,
+} from './http.ts';
 import { type ExtraOAuthParams, generateNonce, signRequest } from './sign.ts';
 import type { ConsumerToken, OAuthToken } from './tokens.ts';
 
@@ -118,6 +125,7 @@ export async function sendAuthorized(
   options: RequestOptions,
   transport: Transport,
   deadline: Deadline,
+  cookies: WikiCookieJar | null = null,
 ): Promise<AuthorizedResponse> {
   const { header, nonce } = authorizer.authorize(call, options);
   const response = await send(
@@ -126,6 +134,7 @@ export async function sendAuthorized(
       url: call.url,
       headers: { Authorization: header, Accept: 'application/json, text/plain;q=0.9, */*;q=0.1' },
       body: call.body ?? null,
+      cookies,
     },
     transport,
     deadline,
@@ -145,12 +154,13 @@ export interface SignedResponse {
   nonce: string;
 }
 
-/** One OAuth 1.0a signed request (the handshake's steps). */
+/** One OAuth 1.0a signed request (the handshake's steps; `cookies` only for identify, a logged-in request). */
 export async function sendSigned(
   call: SignedCall,
   options: RequestOptions,
   transport: Transport,
   deadline: Deadline,
+  cookies: WikiCookieJar | null = null,
 ): Promise<SignedResponse> {
   const { response, nonce } = await sendAuthorized(
     call,
@@ -158,6 +168,7 @@ export async function sendSigned(
     options,
     transport,
     deadline,
+    cookies,
   );
   return { response, nonce: nonce ?? '' };
 }

@@ -74,3 +74,27 @@ export function restUrlFor(mwUri: string, restUrl: string | undefined): string {
 export function oauth2Endpoint(restUrl: string, path: string): string {
   return `${restUrl}/oauth2/${path}`;
 }
+
+/** A BCP 47-like language tag as MediaWiki takes them (en, fr, ar, zh-hant, de-formal). */
+const LANGUAGE_TAG = /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$/;
+
+/**
+ * The language the wiki's consent screen should speak: `uselang` for Special:OAuth/authorize (any
+ * MediaWiki page takes it) or OAuth 2.0's `ui_locales` (one tag or several, space-separated,
+ * preferred first; MediaWiki 1.47+ maps the first it knows to uselang: Extension:OAuth 5cc52b0b,
+ * T412199; older wikis ignore it). Null or undefined: none sent; anything else not a language tag
+ * is refused, naming the option.
+ */
+export function languageParam(value: unknown, option: 'uselang' | 'uiLocales'): string | null {
+  if (value === undefined || value === null) return null;
+  const tags = typeof value === 'string' ? value.split(' ') : [];
+  const many = option === 'uiLocales';
+  if (tags.length === 0 || (!many && tags.length > 1) || !tags.every((tag) => LANGUAGE_TAG.test(tag))) {
+    throw new MWOAuthError(
+      'invalid_argument',
+      `${option} must be ${many ? 'language tags separated by spaces, e.g. "ar fr"' : 'a language code, e.g. "ar"'} ` +
+        `(got ${JSON.stringify(value)}).`,
+    );
+  }
+  return tags.join(' ');
+}

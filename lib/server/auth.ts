@@ -98,7 +98,18 @@ export async function requireUserForAction(path: string): Promise<WikiUser> {
   // Revoked: logged out with the home page's message; logged out meanwhile: log in again.
   if (fresh.kind === 'ended') redirect(fresh.reason === 'revoked' ? '/?notice=revoked' : loginPath(path));
   const login: LoginSession = fresh.login;
-  return wikiUser(login, app.flow, app.config, toRevocationCheck(path));
+  // An action can write the session: a token the wiki refuses as expired is refreshed here, and the
+  // call made again, instead of a trip through the revocation check (which would lose the form).
+  return wikiUser(login, app.flow, app.config, toRevocationCheck(path), {
+    refresh: (current) =>
+      freshLogin(
+        { flow: app.flow, store: app.store, session, to: writer, deadline: startWikiDeadline(app.config) },
+        current,
+        { force: true },
+      ),
+    // What the wiki renewed (its sessionJwt) goes into the session with the action's answer.
+    saveCookies: (current, cookies) => session.save(writer, current.credentials, cookies),
+  });
 }
 
 /** Whether a cookie a server action sets must be Secure (origin.ts secureCookiesForAction). */

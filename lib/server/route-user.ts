@@ -68,8 +68,9 @@ function routeUser(app: App, calls: UserCalls): RouteUser {
     async withWiki(task, options) {
       const where = on(options); // refused here, before any request, when not allowed
       const deadline = startWikiDeadline(app.config);
-      return calls.call((credentials) => task(app.flow.api(credentials, deadline, where)), 'api');
+      return calls.call((credentials, jar) => task(app.flow.api(credentials, deadline, jar, where)), 'api');
     },
+    refusesToken: (error) => app.flow.verdict(error) !== 'keep',
     async identify(options) {
       const where = on(options);
       const deadline = startWikiDeadline(app.config);
@@ -77,7 +78,7 @@ function routeUser(app: App, calls: UserCalls): RouteUser {
       // wiki's identify confirms it before the session ends (login/as-user.ts confirmRevoked).
       return userProfileOf(
         await calls.call(
-          (credentials) => app.flow.identify(credentials, deadline, where),
+          (credentials, jar) => app.flow.identify(credentials, deadline, jar, where),
           where.wiki.home ? 'identify' : 'api',
         ),
       );
@@ -133,6 +134,7 @@ export async function openRouteSession(ctx: RouteContext, request: NextRequest):
   const calls = await asUser(
     { flow: ctx.flow, store: ctx.store, session, to: recorder, deadline: startWikiDeadline(ctx.config) },
     login,
+    { wikiCookies: ctx.config.wikiCookies },
   );
   if (typeof calls === 'string') return opened({ kind: 'ended', reason: calls });
   return opened({ kind: 'user', user: routeUser(ctx, calls) });

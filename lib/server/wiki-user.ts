@@ -1,11 +1,19 @@
 import 'server-only';
-import { userProfileOf, type ApiClient, type SuppressedProfile, type UserProfile } from 'mwoauth';
+import {
+  userProfileOf,
+  type ApiClient,
+  type SuppressedProfile,
+  type UserProfile,
+  type WikiCookieJar,
+} from 'mwoauth';
 import type { AppConfig } from './config';
 import { AppError } from './errors';
 import { wikiCalls, type WikiChoice } from './farm';
 import type { LoginFlow, SessionVerdict } from './login/flow';
+import type { FreshLogin } from './login/fresh';
 import type { LoginSession } from './session/store';
 import { startWikiDeadline, type WikiDeadline } from './wiki/deadline';
+import { LoginJar, type WikiCookies } from './wiki-cookies';
 
 // What pages and actions are handed: the user, who can call the wiki, but no token and no protocol
 // (python-mwoauth's `mwapi_session()`; REVIEW.md §2.3). auth.ts makes the ones pages get.
@@ -29,6 +37,23 @@ export interface WikiUser {
    * `{ wiki }`: as that wiki of MW_WIKIS sees them (its groups and rights; 1.0a: its identify).
    */
   identify(options?: WikiChoice): Promise<UserProfile | SuppressedProfile>;
+  /**
+   * True when `error` is the wiki refusing this login's token (the flow's verdict is not 'keep'). A
+   * task that catches the wiki's errors itself must rethrow these: withWiki refreshes and retries
+   * them (server actions) or hands them to `onEnded`.
+   */
+  refusesToken(error: unknown): boolean;
+}
+
+/**
+ * What a WikiUser may write (server actions; a page can write nothing: its cookie writes would be
+ * lost, and proxy.ts keeps its wiki cookies fresh instead). `refresh`: a token the wiki refused as
+ * expired is refreshed once, forced (login/fresh.ts freshLogin), and the call made once more.
+ * `saveCookies`: the wiki's cookies changed during a call; store them in the session.
+ */
+export interface WikiUserWrites {
+  refresh?(current: LoginSession): Promise<FreshLogin>;
+  saveCookies?(current: LoginSession, cookies: WikiCookies): Promise<LoginSession>;
 }
 
 /** What a WikiUser does by default when the wiki ended the session: AppError `session_ended`. */
@@ -40,20 +65,71 @@ function throwSessionEnded(verdict: SessionVerdict): never {
  * A WikiUser for `login`. When a call fails in a way the flow says ends the session, `onEnded` is
  * called instead of the error being thrown (pages and actions: a redirect through
  * /api/mwoauth/revoked, which checks with the wiki and clears the cookie; default: AppError
- * `session_ended`). Each withWiki() or identify() has a deadline of its own.
+ * `session_ended`). With `writes.refresh` (server actions), a token refused as expired (OAuth 2.0: expired
+ * early, or refused by Wikimedia's edge with error="invalid_token") is first refreshed once and the
+ * call made once more; refused again, `onEnded` ('revoked'): never a loop. Each withWiki() or
+ * identify() has a deadline of its own.
  */
 export function wikiUser(
   login: LoginSession,
   flow: LoginFlow,
   config: AppConfig,
   onEnded: (verdict: SessionVerdict) => never = throwSessionEnded,
+  writes: WikiUserWrites = {},
 ): WikiUser {
-  async function guarded<T>(run: (deadline: WikiDeadline) => Promise<T>): Promise<T> {
+  // The login in use: a refresh during this request replaces it for the calls after it.
+  let current = login;
+  // This login's wiki cookies, for every call of this request (WIKI_COOKIES=off: none).
+  let jar: Promise<LoginJar> | null = null;
+  const jarNow = (): Promise<LoginJar> | null =>
+    config.wikiCookies ? (jar ??= LoginJar.open(login.wikiCookies)) : null;
+
+  /** Stores what the wiki changed in the jar, where this WikiUser may write; a failure only logs. */
+  async function keepCookies(): Promise<void> {
+    const open = jarNow();
+    if (open === null || writes.saveCookies === undefined) return;
+    const loginJar = await open;
+    const changed = await loginJar.changed();
+    if (changed === null) return;
     try {
-      return await run(startWikiDeadline(config));
+      current = await writes.saveCookies(current, changed);
+      loginJar.markSaved(changed);
+    } catch (error) {
+      console.error(
+        `[mwoauth] saving the wiki's cookies failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
+  async function attempt<T>(
+    run: (now: LoginSession, deadline: WikiDeadline, cookies: WikiCookieJar | null) => Promise<T>,
+  ): Promise<T> {
+    const open = jarNow();
+    try {
+      return await run(current, startWikiDeadline(config), open === null ? null : (await open).jar);
+    } finally {
+      await keepCookies();
+    }
+  }
+
+  async function guarded<T>(
+    run: (now: LoginSession, deadline: WikiDeadline, cookies: WikiCookieJar | null) => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await attempt(run);
     } catch (error) {
       const verdict = flow.verdict(error);
-      if (verdict !== 'keep') onEnded(verdict);
+      if (verdict === 'keep') throw error;
+      if (verdict !== 'expired' || writes.refresh === undefined) onEnded(verdict);
+    }
+    const fresh = await writes.refresh(current);
+    if (fresh.kind === 'ended') onEnded('revoked');
+    current = fresh.login;
+    try {
+      return await attempt(run);
+    } catch (error) {
+      // Refused even with a token fresh from the wiki: the session is of no use.
+      if (flow.verdict(error) !== 'keep') onEnded('revoked');
       throw error;
     }
   }
@@ -64,13 +140,16 @@ export function wikiUser(
     username: login.username,
     async withWiki(task, options) {
       const where = on(options); // refused here, before any request, when not allowed
-      return guarded(async (deadline) => task(flow.api(login.credentials, deadline, where)));
+      return guarded(async (now, deadline, cookies) =>
+        task(flow.api(now.credentials, deadline, cookies, where)),
+      );
     },
     async identify(options) {
       const where = on(options);
-      return guarded(async (deadline) =>
-        userProfileOf(await flow.identify(login.credentials, deadline, where)),
+      return guarded(async (now, deadline, cookies) =>
+        userProfileOf(await flow.identify(now.credentials, deadline, cookies, where)),
       );
     },
+    refusesToken: (error) => flow.verdict(error) !== 'keep',
   };
 }

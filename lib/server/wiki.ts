@@ -4,7 +4,13 @@ import { getConfig, isProduction } from './config';
 import { AppError } from './errors';
 import { homeWiki, NO_LOCAL_ACCOUNT, WRONG_WIKI, type WikiTarget } from './farm';
 import type { Failure } from './failure-page';
-import { failure, type FailureKind, type FailureOptions, type FailureTask } from './failures/catalogue';
+import {
+  counted,
+  failure,
+  type FailureKind,
+  type FailureOptions,
+  type FailureTask,
+} from './failures/catalogue';
 import { english, type Translator } from './i18n';
 
 // What the wiki's errors mean to a user. The deadline of a request is in wiki/deadline.ts; what
@@ -103,10 +109,33 @@ export function describeWikiError(
   t: Translator = english(),
   wikis?: FailureWikis,
 ): Failure {
+  const limited = rateLimit(error);
+  if (limited !== undefined) {
+    // Not a login problem: the way on is to wait, so the action leads home, not to a new login.
+    const details = developmentDetails(error);
+    if (limited === null) return failure('wiki_rate_limited_unknown', t, { task, details });
+    return failure('wiki_rate_limited', t, {
+      task,
+      details,
+      todo: counted(t, Math.max(1, Math.ceil(limited / 60))),
+    });
+  }
   const farm = error instanceof MWOAuthError ? farmFailure(error, t, wikis) : null;
   if (farm !== null) return farm;
   const [kind, options] = describe(error);
   return failure(kind, t, { ...options, task, href: loginHref, details: developmentDetails(error) });
+}
+
+/**
+ * The wiki limiting the rate of our requests (lib/mwoauth retried as far as Retry-After and the
+ * deadline allowed): the seconds its Retry-After asked for, null when it said none; undefined for
+ * any other error. HTTP 429 comes from Wikimedia's global API rate limits (wikitech-l 2026-03-02),
+ * `ratelimited` from MediaWiki's own $wgRateLimits.
+ */
+export function rateLimit(error: unknown): number | null | undefined {
+  if (!(error instanceof MWOAuthError)) return undefined;
+  if (error.status !== 429 && error.mediawikiCode !== 'ratelimited') return undefined;
+  return error.retryAfterS;
 }
 
 const OAUTH2_CLIENT_CODES = new Set([

@@ -320,3 +320,20 @@ describe('examples/bot.ts on another wiki of the farm (MW_API_URL)', () => {
     }
   });
 });
+
+describe('examples/bot.ts against the Wikimedia-like devwiki (its own cookie jar)', () => {
+  it("should edit with the sessionJwt the wiki set, counted in its user's budget, not its IP's", async () => {
+    // One anonymous API request per minute: getToken's, which gets the cookie; the edit then carries it.
+    const wm = await startDevwiki({ wikimedia: { anonymousBudget: { requests: 1, windowS: 60 } } });
+    try {
+      const run = await runBot({ ...botEnv(), MW_INDEX_URL: wm.indexUrl });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      expect(wm.readPage('User:Admin/sandbox')?.user).toBe('Admin');
+      expect(wm.wikimedia?.counted.map((c) => c.kind)).toEqual(['anonymous', 'user']);
+      expect(wm.wikimedia?.refusals).toBe(0);
+    } finally {
+      await wm.close();
+    }
+  });
+});

@@ -7,7 +7,7 @@
 import * as oauth from 'oauth4webapi';
 import { MWOAuthError } from '../errors.ts';
 import type { HttpResponse } from '../http.ts';
-import { htmlPageError, httpStatusError } from '../mediawiki-errors.ts';
+import { edgeTokenError, htmlPageError, httpStatusError, withRateLimit } from '../mediawiki-errors.ts';
 
 /** Which request an answer belongs to: the same error code means different things in each. */
 export type OAuth2Step =
@@ -129,11 +129,16 @@ function parseJson(text: string): unknown {
  * 2xx answer that carries none.
  */
 export function answerError(response: HttpResponse, step: OAuth2Step): MWOAuthError | null {
+  // resource/profile is Bearer-authorized: Wikimedia's traffic layer refuses an expired token itself.
+  if (step === 'profile') {
+    const refused = edgeTokenError(response);
+    if (refused !== null) return refused;
+  }
   const fromBody = oauth2Error(parseJson(response.text), response.status, step);
   if (fromBody !== null) return fromBody;
   if (/^\s*</.test(response.text)) return htmlPageError(response, `an answer to ${stepName(step)}`);
   if (response.status < 200 || response.status >= 300) {
-    return httpStatusError(response, `an answer to ${stepName(step)}`);
+    return withRateLimit(httpStatusError(response, `an answer to ${stepName(step)}`), response);
   }
   return null;
 }

@@ -5,12 +5,15 @@
 // userInfoRequest expects: a client, a `sub` to compare, application/json); the Bearer header is
 // the Authorizer ApiClient uses, and the deadline, body cap and User-Agent are http.ts's.
 import { MWOAuthError, redactSecrets } from '../errors.ts';
-import { checkRequestOptions, resolveTransport, startDeadline } from '../http.ts';
+import { checkRequestOptions, type CookieJarOption, resolveTransport, startDeadline } from '../http.ts';
 import { readUserProfile, type SuppressedProfile, type UserProfile } from '../identity.ts';
 import { bearerAuthorizer, sendAuthorized } from '../oauth-request.ts';
 import { oauth2Endpoint, restUrlFor } from '../wiki-urls.ts';
 import { answerError } from './errors.ts';
 import type { OAuth2RequestOptions } from './token.ts';
+
+/** fetchProfile's options: a logged-in request, so it may carry the user's cookie jar. */
+export interface ProfileOptions extends OAuth2RequestOptions, CookieJarOption {}
 
 function profileFieldError(name: string, expected: string): MWOAuthError {
   return new MWOAuthError(
@@ -27,7 +30,7 @@ function profileFieldError(name: string, expected: string): MWOAuthError {
 export async function fetchProfile(
   mwUri: string,
   accessToken: string,
-  options: OAuth2RequestOptions,
+  options: ProfileOptions,
 ): Promise<UserProfile | SuppressedProfile> {
   options = checkRequestOptions(options, 'fetchProfile');
   const authorizer = bearerAuthorizer(accessToken);
@@ -40,6 +43,7 @@ export async function fetchProfile(
       options,
       transport,
       startDeadline(transport.timeoutMs),
+      options.cookieJar ?? null,
     );
     const error = answerError(response, 'profile');
     if (error !== null) throw error;

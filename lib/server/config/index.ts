@@ -8,6 +8,7 @@ import {
   readRateLimit,
   readTrustProxy,
   readUserAgent,
+  readWikiCookies,
   readWikiTimeout,
   type RateLimitConfig,
 } from './server';
@@ -55,6 +56,7 @@ export const CONFIG_VARIABLES = [
   'SESSION_STORE',
   'REDIS_URL',
   'REDIS_KEY_PREFIX',
+  'WIKI_COOKIES',
   'NODE_ENV',
 ] as const;
 
@@ -95,6 +97,8 @@ interface CommonConfig {
    * where the login lives (lib/server/app.ts picks the store). The URL prints redacted.
    */
   readonly store: StoreConfig;
+  /** `WIKI_COOKIES` (default on): keep the wiki's cookies per login (lib/server/wiki-cookies.ts). */
+  readonly wikiCookies: boolean;
   /** `NODE_ENV=production`: stricter checks, and no error details on pages. */
   readonly production: boolean;
 }
@@ -132,6 +136,7 @@ export function readConfig(env: Env = process.env): AppConfig {
   const initiateRateLimit = readRateLimit(env, problems);
   const trustProxy = readTrustProxy(env, problems);
   const store = readStoreConfig(env, problems);
+  const wikiCookies = readWikiCookies(env, problems);
 
   if (problems.length > 0 || wiki === null || session === null) {
     const list = problems.map((p) => `  - ${p}`).join('\n');
@@ -152,6 +157,7 @@ export function readConfig(env: Env = process.env): AppConfig {
     initiateRateLimit,
     trustProxy,
     store,
+    wikiCookies,
     production,
   };
   return printedAs(config, () => ({

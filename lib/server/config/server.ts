@@ -138,3 +138,18 @@ export function readTrustProxy(env: Env, problems: string[]): boolean {
   );
   return false;
 }
+
+/**
+ * `WIKI_COOKIES`: `on` (the default) keeps the cookies the wiki sets (its `sessionJwt`) per login
+ * and sends them back with that login's requests (lib/server/wiki-cookies.ts); `off` keeps none:
+ * on Wikimedia, every OAuth 1.0a request then counts against the server's anonymous per-IP budget.
+ */
+export function readWikiCookies(env: Env, problems: string[]): boolean {
+  const raw = env.WIKI_COOKIES?.trim().toLowerCase() ?? '';
+  if (raw === '' || raw === 'on') return true;
+  if (raw === 'off') return false;
+  problems.push(
+    'WIKI_COOKIES must be "on" (the default: keep the wiki\'s cookies per login, as Wikimedia\'s rate limits need) or "off".',
+  );
+  return true;
+}

@@ -297,6 +297,34 @@ export const FAILURES = {
     action: null,
   },
   /**
+   * The WIKI limited the rate of our requests (HTTP 429 past its Retry-After within the deadline,
+   * or the API error `ratelimited`), not the app's own login limit (`rate_limited`). todo's $1/$2:
+   * the minutes to wait, from Retry-After.
+   */
+  wiki_rate_limited: {
+    status: 429,
+    title: 'nextmwoauth-failure-wiki-rate-limited-title',
+    what: {
+      login: 'nextmwoauth-failure-wiki-rate-limited-what-login',
+      profile: 'nextmwoauth-failure-wiki-rate-limited-what-profile',
+      page: 'nextmwoauth-failure-wiki-rate-limited-what-page',
+    },
+    todo: 'nextmwoauth-failure-wiki-rate-limited-todo',
+    action: 'home',
+  },
+  /** The same, when the wiki said no Retry-After. */
+  wiki_rate_limited_unknown: {
+    status: 429,
+    title: 'nextmwoauth-failure-wiki-rate-limited-title',
+    what: {
+      login: 'nextmwoauth-failure-wiki-rate-limited-what-login',
+      profile: 'nextmwoauth-failure-wiki-rate-limited-what-profile',
+      page: 'nextmwoauth-failure-wiki-rate-limited-what-page',
+    },
+    todo: 'nextmwoauth-failure-wiki-rate-limited-todo-unknown',
+    action: 'home',
+  },
+  /**
    * Another wiki of the farm refused the consumer: it is registered for other wikis only (its
    * "Applicable project"; farm-14, farm-15). what's $1: the wiki called, $2: the login wiki;
    * todo's $1: the login wiki, $2: the wiki called. The action (href required) proposes a new

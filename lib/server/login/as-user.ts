@@ -1,6 +1,8 @@
 import 'server-only';
+import type { WikiCookieJar } from 'mwoauth';
 import { AppError } from '../errors';
 import type { LoginSession } from '../session/store';
+import { LoginJar } from '../wiki-cookies';
 import type { Credentials } from './credentials';
 import { freshLogin, type FreshContext } from './fresh';
 
@@ -24,21 +26,50 @@ export interface UserCalls {
   /** Why the session ended during this request (it is ended, its cookie cleared on ctx.to); null while it lives. */
   readonly ended: EndedReason | null;
   /**
-   * `run` with the current credentials; throws AppError 'session_ended' once the session is over
-   * (and ends it). Any other failure is thrown as it is and the session kept.
+   * `run` with the current credentials and this login's wiki cookies (null with WIKI_COOKIES=off;
+   * what the wiki changed in them is saved to ctx.to after each run); throws AppError
+   * 'session_ended' once the session is over (and ends it). Any other failure is thrown as it is
+   * and the session kept.
    */
-  call<T>(run: (credentials: Credentials) => Promise<T>, kind: CallKind): Promise<T>;
+  call<T>(
+    run: (credentials: Credentials, jar: WikiCookieJar | null) => Promise<T>,
+    kind: CallKind,
+  ): Promise<T>;
 }
 
 function sessionEnded(): AppError {
   return new AppError('session_ended', 'The wiki ended this session: log in again.');
 }
 
-/** The user's calls for the session `login` belongs to, or why it ended while being refreshed. */
-export async function asUser(ctx: FreshContext, login: LoginSession): Promise<UserCalls | EndedReason> {
+/**
+ * The user's calls for the session `login` belongs to, or why it ended while being refreshed.
+ * `wikiCookies`: the calls get this login's wiki cookies (lib/server/wiki-cookies.ts).
+ */
+export async function asUser(
+  ctx: FreshContext,
+  login: LoginSession,
+  options: { readonly wikiCookies?: boolean } = {},
+): Promise<UserCalls | EndedReason> {
   const first = await freshLogin(ctx, login);
   if (first.kind === 'ended') return first.reason;
   let current = first.login;
+  const jar = options.wikiCookies === true ? await LoginJar.open(login.wikiCookies) : null;
+
+  /** `run`, then whatever the wiki changed in the jar saved with the session. */
+  async function withJar<T>(
+    run: (credentials: Credentials, jar: WikiCookieJar | null) => Promise<T>,
+    credentials: Credentials,
+  ): Promise<T> {
+    try {
+      return await run(credentials, jar === null ? null : jar.jar);
+    } finally {
+      const changed = jar === null ? null : await jar.changed();
+      if (jar !== null && changed !== null && ended === null) {
+        current = await ctx.session.save(ctx.to, current.credentials, changed);
+        jar.markSaved(changed);
+      }
+    }
+  }
   let refreshed = first.refreshed;
   let ended: EndedReason | null = null;
   /** This request's forced refresh: at most one, whichever call was refused first makes it. */
@@ -74,7 +105,7 @@ export async function asUser(ctx: FreshContext, login: LoginSession): Promise<Us
   async function confirmRevoked(error: unknown, kind: CallKind): Promise<never> {
     if (kind === 'identify') return end('revoked');
     try {
-      await ctx.flow.identify(current.credentials, ctx.deadline);
+      await ctx.flow.identify(current.credentials, ctx.deadline, jar === null ? null : jar.jar);
     } catch (check) {
       if (ctx.flow.verdict(check) !== 'keep') return end('revoked');
     }
@@ -91,12 +122,15 @@ export async function asUser(ctx: FreshContext, login: LoginSession): Promise<Us
     get ended() {
       return ended;
     },
-    async call<T>(run: (credentials: Credentials) => Promise<T>, kind: CallKind): Promise<T> {
+    async call<T>(
+      run: (credentials: Credentials, jar: WikiCookieJar | null) => Promise<T>,
+      kind: CallKind,
+    ): Promise<T> {
       if (ended !== null) throw sessionEnded();
       const used = current;
       const afterForced = forced !== null && used !== first.login;
       try {
-        return await run(used.credentials);
+        return await withJar(run, used.credentials);
       } catch (error) {
         const verdict = ctx.flow.verdict(error);
         if (verdict === 'keep') throw error;
@@ -106,7 +140,7 @@ export async function asUser(ctx: FreshContext, login: LoginSession): Promise<Us
       }
       const fresh = await refreshAfterRefusal();
       try {
-        return await run(fresh.credentials);
+        return await withJar(run, fresh.credentials);
       } catch (error) {
         // Refused even fresh from a refresh: the session is of no use, and another try would loop.
         if (ctx.flow.verdict(error) !== 'keep') return end('revoked');

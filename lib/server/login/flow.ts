@@ -1,5 +1,5 @@
 import 'server-only';
-import type { ApiClient, SuppressedProfile, UserProfile } from 'mwoauth';
+import type { ApiClient, SuppressedProfile, UserProfile, WikiCookieJar } from 'mwoauth';
 import type { WikiTarget } from '../farm';
 import type { TokenCache, WikiDeadline } from '../wiki/deadline';
 import type { Credentials, Handshake, NewLogin } from './credentials';
@@ -30,8 +30,12 @@ export interface LoginStart {
 
 export interface LoginFlow {
   readonly protocol: Credentials['protocol'];
-  /** initiate: 1.0a asks the wiki for a request token; 2.0 makes state + a PKCE verifier and asks nothing. */
-  start(deadline: WikiDeadline): Promise<LoginStart>;
+  /**
+   * initiate: 1.0a asks the wiki for a request token; 2.0 makes state + a PKCE verifier and asks
+   * nothing. `lang`: the language our pages are in, for the wiki's consent screen (1.0a `uselang`,
+   * 2.0 `ui_locales`); null: none sent.
+   */
+  start(deadline: WikiDeadline, lang?: string | null): Promise<LoginStart>;
   /** The key the wiki's redirect back names (oauth_token / state); null when absent or repeated. */
   callbackKey(query: URLSearchParams): string | null;
   /** callback: trade the verifier / code, then learn who logged in. */
@@ -41,16 +45,21 @@ export interface LoginFlow {
     deadline: WikiDeadline,
   ): Promise<NewLogin | 'suppressed'>;
   /**
-   * Who the user is, asked of the wiki now: identify's verified JWT (1.0a) or resource/profile (2.0);
-   * of another wiki of the farm with `on.wiki` (its identify there: iss is that wiki's, farm-07).
+   * Who the user is, asked of the wiki now: identify's verified JWT (1.0a) or resource/profile (2.0).
+   * `jar`: this login's wiki cookies (lib/server/wiki-cookies.ts), sent and updated; null: none.
+   * Another wiki of the farm with `on.wiki` (its identify there: iss is that wiki's, farm-07).
    */
   identify(
     credentials: Credentials,
     deadline: WikiDeadline,
+    jar?: WikiCookieJar | null,
     on?: WikiCall,
   ): Promise<UserProfile | SuppressedProfile>;
-  /** api.php as the user (signed, or Bearer), assert=user; another wiki's api.php with `on.wiki`. */
-  api(credentials: Credentials, deadline: WikiDeadline, on?: WikiCall): ApiClient;
+  /**
+   * api.php as the user (signed, or Bearer), assert=user, with this login's wiki cookies (`jar`: the
+   * jar holds each wiki's by host, so another wiki gets its own); another wiki's api.php with `on.wiki`.
+   */
+  api(credentials: Credentials, deadline: WikiDeadline, jar?: WikiCookieJar | null, on?: WikiCall): ApiClient;
   /** 2.0: new credentials from the refresh token (the old one dies: o2-15). 1.0a: returns them unchanged. */
   refresh(credentials: Credentials, deadline: WikiDeadline): Promise<Credentials>;
   /** What a failed wiki call means for the session (1.0a: fixtures 13, 14, 33b; 2.0: o2-10, o2-13, o2-15). */

@@ -66,9 +66,11 @@ export function oauth1Flow(config: OAuth1AppConfig): LoginFlow {
   return {
     protocol: '1.0a',
 
-    async start(deadline) {
+    async start(deadline, lang = null) {
       const { redirectUrl, requestToken } = await initiate(indexUrl, config.consumer, {
         callback: config.callback,
+        // Special:OAuth/authorize in the visitor's language, as any MediaWiki page takes it.
+        uselang: lang,
         ...wikiOptions(config, deadline),
       });
       return {
@@ -115,18 +117,16 @@ export function oauth1Flow(config: OAuth1AppConfig): LoginFlow {
     // identify's verified JWT, as lib/mwoauth returns it (the JSON of /api/mwoauth/identify). On
     // another wiki of the farm: that wiki's Special:OAuth/identify, whose iss is that wiki's own
     // $wgCanonicalServer, the origin lib/mwoauth expects of its index.php (farm-07).
-    identify(credentials, deadline, on = {}) {
+    identify(credentials, deadline, jar = null, on = {}) {
       const wiki = on.wiki ?? null;
       const home = wiki === null || wiki.home;
-      return identify(
-        home ? indexUrl : wiki.indexUrl,
-        config.consumer,
-        accessTokenOf(credentials),
-        home ? identifyOptions(config, deadline) : wikiOptions(config, deadline),
-      );
+      return identify(home ? indexUrl : wiki.indexUrl, config.consumer, accessTokenOf(credentials), {
+        ...(home ? identifyOptions(config, deadline) : wikiOptions(config, deadline)),
+        cookieJar: jar,
+      });
     },
 
-    api(credentials, deadline, on = {}) {
+    api(credentials, deadline, jar = null, on = {}) {
       return deadlineApiClient(
         {
           // Another wiki's api.php: the request is signed for its URL (farm-01).
@@ -134,6 +134,9 @@ export function oauth1Flow(config: OAuth1AppConfig): LoginFlow {
           consumer: config.consumer,
           accessToken: accessTokenOf(credentials),
           userAgent: config.userAgent,
+          // Wikimedia counts a 1.0a request as the user's (not the server's anonymous budget) only
+          // with the sessionJwt cookie it set (lib/server/wiki-cookies.ts).
+          cookieJar: jar,
           // A write or read done for a logged-in user must fail, not happen anonymously, if the
           // token stopped logging in (API assert=user).
           assert: 'user',

@@ -4,6 +4,7 @@ import {
   exchangeCode,
   fetchProfile,
   type ApiClient,
+  type WikiCookieJar,
   MWOAuthError,
   refreshTokens,
   type OAuth2Tokens,
@@ -40,9 +41,13 @@ function isDeadRefreshToken(error: unknown): boolean {
  * The access token was refused: 401 access_denied at resource/profile (o2-10), api.php's
  * mwoauth-invalid-authorization with a Bearer token (o2-13: expired, revoked, or killed by a
  * refresh elsewhere: league/oauth2-server revokes the old access token when it rotates), and
- * assert=user failing. A refresh tells these apart: a revoked grant's refresh token is dead too.
+ * assert=user failing; on Wikimedia, the traffic layer's 401 with WWW-Authenticate
+ * error="invalid_token" on api.php and rest.php alike (T419034; lib/mwoauth edgeTokenError), which
+ * also comes long before expires_in when the user updated the app's authorization (Extension:OAuth
+ * 0bdc100a). A refresh tells these apart: a revoked grant's refresh token is dead too.
  */
 const EXPIRED_CODES = new Set([
+  'invalid_token',
   'access_denied',
   'mwoauth-invalid-authorization',
   'assertuserfailed',
@@ -72,13 +77,20 @@ export function oauth2Flow(config: OAuth2AppConfig): LoginFlow {
   const { indexUrl, apiUrl } = config.wiki;
   const { client, redirectUri } = config;
 
-  function apiClient(credentials: Credentials, deadline: WikiDeadline, on: WikiCall = {}): ApiClient {
+  function apiClient(
+    credentials: Credentials,
+    deadline: WikiDeadline,
+    jar: WikiCookieJar | null = null,
+    on: WikiCall = {},
+  ): ApiClient {
     return deadlineApiClient(
       {
         // Another wiki's api.php takes the same Bearer token (farm-10, farm-11).
         apiUrl: on.wiki?.apiUrl ?? apiUrl,
         auth: { bearer: bearerOf(credentials).accessToken },
         userAgent: config.userAgent,
+        // This login's wiki cookies (lib/server/wiki-cookies.ts); the jar sends each host its own.
+        cookieJar: jar,
         // Fail, never act anonymously, once the token stops logging in.
         assert: 'user',
       },
@@ -91,9 +103,11 @@ export function oauth2Flow(config: OAuth2AppConfig): LoginFlow {
 
     // No request to the wiki: state and the PKCE verifier are made here and kept in the handshake
     // cookie; the authorize URL carries the S256 challenge (o2-20).
-    async start() {
+    async start(_deadline, lang = null) {
       const { redirectUrl, state, codeVerifier } = await createAuthorization(indexUrl, client, {
         redirectUri,
+        // The consent screen in the visitor's language on MediaWiki 1.47+ (Extension:OAuth 5cc52b0b).
+        uiLocales: lang,
       });
       return { authorizeUrl: redirectUrl, key: state, handshake: { protocol: '2.0', state, codeVerifier } };
     },
@@ -114,19 +128,26 @@ export function oauth2Flow(config: OAuth2AppConfig): LoginFlow {
         redirectUri,
         ...wikiOptions(config, deadline),
       });
+      // Who logged in: resource/profile's answer, never the access token's claims (see identify below).
       const profile = await fetchProfile(indexUrl, tokens.accessToken, wikiOptions(config, deadline));
       if (profile.suppressed) return 'suppressed';
       return { sub: profile.sub, username: profile.username, credentials: toCredentials(tokens) };
     },
 
-    async identify(credentials, deadline, on = {}) {
+    // Who the user is comes from rest.php/oauth2/resource/profile, never from the access token: it is
+    // opaque to clients, and its `sub` changed form in production (Extension:OAuth acb25b54, T399199:
+    // `mw:CentralAuth::<id>`), which broke clients that read it.
+    async identify(credentials, deadline, jar = null, on = {}) {
       const wiki = on.wiki ?? null;
       const accessToken = bearerOf(credentials).accessToken;
       if (wiki === null || wiki.home)
-        return fetchProfile(indexUrl, accessToken, wikiOptions(config, deadline));
+        return fetchProfile(indexUrl, accessToken, { ...wikiOptions(config, deadline), cookieJar: jar });
       try {
         // That wiki's rest.php/oauth2/resource/profile: the central wiki's token works there (farm-12).
-        return await fetchProfile(wiki.indexUrl, accessToken, wikiOptions(config, deadline));
+        return await fetchProfile(wiki.indexUrl, accessToken, {
+          ...wikiOptions(config, deadline),
+          cookieJar: jar,
+        });
       } catch (error) {
         // For a user without a local account there, REL1_39's profile handler fails with HTTP 500
         // (a TypeError; _facts.json farm.user_without_local_account.oauth2_profile_endpoint), which
@@ -134,7 +155,7 @@ export function oauth2Flow(config: OAuth2AppConfig): LoginFlow {
         if (!(error instanceof MWOAuthError) || error.code !== 'http_error' || error.status !== 500)
           throw error;
         try {
-          await apiClient(credentials, deadline, on).get({ action: 'query', meta: 'userinfo' });
+          await apiClient(credentials, deadline, jar, on).get({ action: 'query', meta: 'userinfo' });
         } catch (why) {
           if (isFarmRefusal(why)) throw why;
         }

@@ -6,6 +6,7 @@ import { AppError } from '../errors';
 import { refreshTokenOf, type Credentials, type NewLogin } from '../login/credentials';
 import type { CookieReader, CookieWriter } from './cookies';
 import { loginRecord, toLoginSession } from './login-record';
+import { onlySessionJwt } from '../wiki-cookies';
 import { MAX_COOKIE_VALUE_LENGTH, seal, sealExpiryMs, unsealOrNull } from './seal';
 import { LOGIN_COOKIE, LOGIN_TTL_S, type LoginSession, type OpenSession, type SessionStore } from './store';
 
@@ -25,6 +26,7 @@ function nowS(): number {
 
 function deepFrozen(login: LoginSession): LoginSession {
   Object.freeze(login.credentials);
+  if (login.wikiCookies != null) Object.freeze(login.wikiCookies.list);
   return Object.freeze(login);
 }
 
@@ -99,8 +101,18 @@ async function writeLogin(
   login: LoginSession,
   config: SessionConfig,
   ttlS: number,
-): Promise<void> {
-  const value = await seal(loginRecord(login), config, ttlS, 'login-cookie');
+): Promise<LoginSession> {
+  let value = await seal(loginRecord(login), config, ttlS, 'login-cookie');
+  // The wiki's cookies give way before the login does: first all but sessionJwt (the one the rate
+  // limits read), then that too (requests then count as anonymous on Wikimedia, but work).
+  const cookies = login.wikiCookies ?? null;
+  if (value.length > MAX_COOKIE_VALUE_LENGTH && cookies !== null && cookies.list.length > 0) {
+    for (const fewer of [onlySessionJwt(cookies), { ...cookies, list: [] }]) {
+      login = { ...login, wikiCookies: fewer };
+      value = await seal(loginRecord(login), config, ttlS, 'login-cookie');
+      if (value.length <= MAX_COOKIE_VALUE_LENGTH) break;
+    }
+  }
   if (value.length > MAX_COOKIE_VALUE_LENGTH) {
     // unsealOrNull reads a longer value as "logged out" (and browsers drop cookies over 4 KB): the
     // user would be logged out at the next request, silently. OAuth 2.0 tokens grow with the
@@ -115,6 +127,7 @@ async function writeLogin(
   }
   // iron-session's own convention: the cookie expires a minute before the seal does.
   to.set(LOGIN_COOKIE, value, ttlS - 60);
+  return login;
 }
 
 /** The credentials as sealed: plain fields, the 1.0a token redacting again (makeToken). */
@@ -219,20 +232,35 @@ function isEnded(refreshToken: string | null): boolean {
 /** The sealed-cookie session store (SESSION_STORE=cookie, the default). */
 export function cookieStore(config: SessionConfig): SessionStore {
   function opened(raw: string | null, login: LoginSession | null): OpenSession {
+    /** What this request saved last: a later save starts from it (a refresh, then the wiki's cookies). */
+    let latest = login;
     return {
       login,
       stale: raw !== null && login === null,
-      async save(to, credentials) {
-        if (login === null) throw new Error('OpenSession.save: there is no login to save.');
+      async save(to, credentials, wikiCookies) {
+        if (login === null || latest === null)
+          throw new Error('OpenSession.save: there is no login to save.');
         if (isEnded(refreshTokenOf(login.credentials)) || isEnded(refreshTokenOf(credentials))) {
           // Logged out since this request read its cookie: clear it, never write it again.
           if (raw !== null) globalMap<CachedLogin>(LOGIN_CACHE_KEY).delete(raw);
           to.set(LOGIN_COOKIE, '', 0);
           throw new AppError('session_ended', 'This session was logged out while its tokens were refreshed.');
         }
-        const saved: LoginSession = { ...login, credentials: copyCredentials(credentials) };
+        const { wikiCookies: previous = null, ...rest } = latest;
+        const cookies = wikiCookies === undefined ? previous : wikiCookies;
+        const next: LoginSession = {
+          ...rest,
+          credentials: copyCredentials(credentials),
+          ...(cookies === null ? {} : { wikiCookies: cookies }),
+        };
         // The login keeps its week from loggedInAt: a refresh does not make it last longer.
-        await writeLogin(to, saved, config, Math.max(61, saved.loggedInAt + LOGIN_TTL_S - nowS()));
+        const saved = await writeLogin(
+          to,
+          next,
+          config,
+          Math.max(61, next.loggedInAt + LOGIN_TTL_S - nowS()),
+        );
+        latest = saved;
         return saved;
       },
       async end(to) {
@@ -263,8 +291,7 @@ export function cookieStore(config: SessionConfig): SessionStore {
         credentials: copyCredentials(login.credentials),
         loggedInAt: nowS(),
       };
-      await writeLogin(to, created, config, LOGIN_TTL_S);
-      return created;
+      return writeLogin(to, created, config, LOGIN_TTL_S);
     },
 
     async endAll() {

@@ -3,6 +3,7 @@ import { field, isTime, nonEmptyString } from '../narrow';
 import { makeToken } from 'mwoauth';
 import type { Credentials } from '../login/credentials';
 import type { LoginSession } from './store';
+import { toWikiCookies, wikiCookiesRecord } from '../wiki-cookies';
 
 // A login as it is sealed (in the cookie, or as a Redis value) and read back. What comes back is
 // `unknown` until narrowed here, field by field (STYLE.md §5): a seal of another kind (handshake,
@@ -42,7 +43,9 @@ export function toLoginSession(value: unknown): LoginSession | null {
   if (!nonEmptyString(sub) || !nonEmptyString(username) || credentials === null || !isTime(loggedInAt)) {
     return null;
   }
-  return { sub, username, credentials, loggedInAt };
+  // The wiki's cookies (issue 18): absent in records sealed before them, and dropped if unreadable.
+  const wikiCookies = toWikiCookies(field(value, 'wikiCookies') ?? null);
+  return { sub, username, credentials, loggedInAt, ...(wikiCookies === null ? {} : { wikiCookies }) };
 }
 
 /** The plain object sealed for credentials (only these fields: nothing a caller added rides along). */
@@ -60,5 +63,7 @@ export function credentialsRecord(c: Credentials): object {
 /** The plain object sealed for `login`. */
 export function loginRecord(login: LoginSession): object {
   const credentials = credentialsRecord(login.credentials);
-  return { sub: login.sub, username: login.username, credentials, loggedInAt: login.loggedInAt };
+  const record = { sub: login.sub, username: login.username, credentials, loggedInAt: login.loggedInAt };
+  const cookies = login.wikiCookies ?? null;
+  return cookies === null ? record : { ...record, wikiCookies: wikiCookiesRecord(cookies) };
 }

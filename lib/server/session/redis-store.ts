@@ -14,6 +14,7 @@ import type { CookieReader, CookieWriter } from './cookies';
 import { credentialsRecord, loginRecord, toCredentials, toLoginSession } from './login-record';
 import { MAX_REDIS_VALUE_LENGTH, seal, unsealOrNull } from './seal';
 import { LOGIN_COOKIE, LOGIN_TTL_S, type LoginSession, type OpenSession, type SessionStore } from './store';
+import type { WikiCookies } from '../wiki-cookies';
 
 // The Redis session store (issue 12; REVIEW.md §2.2–2.3). The login cookie holds only a sealed
 // random id; the login itself lives in Redis, sealed, for LOGIN_TTL_S. So a logout is final (the
@@ -166,12 +167,26 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
   const inFlight = new Map<string, Promise<Credentials>>();
 
   function openSession(sid: string | null, login: LoginSession | null, stale: boolean): OpenSession {
+    /** What this request saved last: a later save starts from it (a refresh, then the wiki's cookies). */
+    let latest = login;
     return {
       login,
       stale,
-      async save(to: CookieWriter, credentials: Credentials): Promise<LoginSession> {
-        if (sid === null || login === null) throw new Error('save() needs a logged-in session.');
-        const next: LoginSession = { ...login, credentials };
+      async save(
+        to: CookieWriter,
+        credentials: Credentials,
+        wikiCookies?: WikiCookies | null,
+      ): Promise<LoginSession> {
+        if (sid === null || login === null || latest === null)
+          throw new Error('save() needs a logged-in session.');
+        const { wikiCookies: previous = null, ...rest } = latest;
+        const cookies = wikiCookies === undefined ? previous : wikiCookies;
+        const next: LoginSession = {
+          ...rest,
+          credentials,
+          ...(cookies === null ? {} : { wikiCookies: cookies }),
+        };
+        latest = next;
         const remainingS = login.loggedInAt + LOGIN_TTL_S - nowS();
         if (remainingS <= 0) {
           await this.end(to);

@@ -1,5 +1,6 @@
 import 'server-only';
 import type { Credentials, NewLogin } from '../login/credentials';
+import type { WikiCookies } from '../wiki-cookies';
 import type { CookieReader, CookieWriter } from './cookies';
 
 // The session store: one interface, one implementation a store (session/cookie-store.ts, the
@@ -15,6 +16,8 @@ export const LOGIN_TTL_S = 7 * 24 * 3600;
 export interface LoginSession extends NewLogin {
   /** Seconds since the epoch. */
   readonly loggedInAt: number;
+  /** The wiki's cookies of this login (lib/server/wiki-cookies.ts); absent or null: none kept yet. */
+  readonly wikiCookies?: WikiCookies | null;
 }
 
 /** The login a request carries, opened once; its writes go to the response. */
@@ -24,11 +27,13 @@ export interface OpenSession {
   /** A cookie was sent but is unusable (bad seal, expired, deleted in Redis): end() clears it. */
   readonly stale: boolean;
   /**
-   * Same session, new credentials (after a refresh): a new seal, or the Redis record rewritten. A
-   * session logged out since this request opened it (a logout racing the refresh) is not written
-   * again: its cookie is cleared and AppError 'session_ended' thrown, by every store alike.
+   * Same session, new credentials (after a refresh) and, when given, the wiki's cookies (else the
+   * ones it holds): a new seal, or the Redis record rewritten. Each save starts from the previous
+   * save of this request, so a refresh and a cookie update in one request both stay. A session
+   * logged out since this request opened it (a logout racing the refresh) is not written again: its
+   * cookie is cleared and AppError 'session_ended' thrown, by every store alike.
    */
-  save(to: CookieWriter, credentials: Credentials): Promise<LoginSession>;
+  save(to: CookieWriter, credentials: Credentials, wikiCookies?: WikiCookies | null): Promise<LoginSession>;
   /** Logout, revocation, a stale cookie: the cookie cleared and, in Redis, the record deleted. */
   end(to: CookieWriter): Promise<void>;
 }

@@ -45,6 +45,7 @@ describe('MWOAuthError across copies of the module', () => {
       status: 400,
       reason: null,
       contentType: null,
+      retryAfterS: null,
     });
   });
 });

@@ -22,7 +22,9 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
   if (limited !== null) return limited;
   const next = safeNext(request.nextUrl.searchParams.get('next'));
   try {
-    const started = await ctx.flow.start(startWikiDeadline(config));
+    // The wiki's consent screen in the language our pages are in (?uselang, its cookie, the wiki's
+    // preference cookie, Accept-Language: the same choice).
+    const started = await ctx.flow.start(startWikiDeadline(config), translatorFor(request).lang);
     const { pending } = await readPendingLogins(request.cookies, config.session);
     const response = seeOther(started.authorizeUrl);
     await writePendingLogins(
