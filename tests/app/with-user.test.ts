@@ -372,7 +372,12 @@ describe.each(MATRIX)('withUser (OAuth $protocol, $store store)', ({ protocol, s
         { force: true },
       );
       expect(fresh).toEqual({ kind: 'ended', reason: 'logged_out' });
-      expect(writes.writes).toEqual([[LOGIN_COOKIE, '', 0]]);
+      // Only ever cleared (fresh.ts ends the session once more, harmlessly, for the Redis successor
+      // case of session/redis-store.ts): never the refreshed login written back.
+      expect(writes.writes.length).toBeGreaterThan(0);
+      expect(
+        writes.writes.every((write) => write[0] === LOGIN_COOKIE && write[1] === '' && write[2] === 0),
+      ).toBe(true);
     });
   }
 });
