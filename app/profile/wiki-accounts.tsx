@@ -76,7 +76,8 @@ export function WikiAccounts({
                       key="user"
                       href={`${account.wiki.indexUrl}?title=${encodeURIComponent(`User:${account.name}`)}`}
                     >
-                      {account.name}
+                      {/* A wiki's user name may hold bidi controls: isolated (app/layout.tsx). */}
+                      <bdi>{account.name}</bdi>
                     </a>,
                     <strong key="wiki" dir="ltr">
                       {account.wiki.name}
