@@ -41,7 +41,7 @@ function appReads(): Map<string, string[]> {
   const sources = [
     ...files(join(ROOT, 'app')),
     ...files(join(ROOT, 'lib')).filter((f) => !f.includes(`${join('lib', 'mwoauth')}`)),
-    ...['proxy.ts', 'instrumentation.ts', 'next.config.ts'].map((f) => join(ROOT, f)),
+    ...['proxy.ts', 'instrumentation.ts', 'next.config.mjs'].map((f) => join(ROOT, f)),
   ];
   const add = (name: string, file: string): void => {
     where.set(name, [...(where.get(name) ?? []), file]);
