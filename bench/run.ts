@@ -1,5 +1,5 @@
 // npm run bench [-- --smoke] [-- --markdown] [-- --only NAME[,NAME]]: runs every section (or the named
-// ones: handlers, latency, bytes, footprint, micro, redis, wikimedia) (BENCHMARKS.md says what each
+// ones: handlers, latency, bytes, footprint, micro, redis, wikimedia, farm) (BENCHMARKS.md says what each
 // measures) and prints one table: section, row, value, budget, verdict; then the notes and the
 // machine. A missed budget is reported, not fatal (these machines are noisy): the exit status is
 // non-zero only when a section breaks, so CI's smoke (--smoke: every section, briefly) catches rot.
@@ -22,6 +22,7 @@ const SECTIONS: ReadonlyArray<{ name: string; load: () => Promise<SectionModule>
   { name: 'micro', load: () => import('./micro') },
   { name: 'redis', load: () => import('./redis') },
   { name: 'wikimedia', load: () => import('./wikimedia') },
+  { name: 'farm', load: () => import('./farm') },
 ];
 
 function versionOf(pkg: string): string {

@@ -8,6 +8,10 @@
 // OAuth 1.0a (the default) signs every request with four values; OAuth 2.0 (MW_OAUTH_VERSION=2.0)
 // sends one access token as a Bearer header (it never expires for owner-only clients: o2-21).
 // See examples/README.md for registering one.
+//
+// On a wiki farm (Wikimedia's: the consumer registered on meta.wikimedia.org), the same owner-only
+// token works on every wiki of the consumer's "Applicable project": MW_INDEX_URL names the wiki that
+// says who the bot is, MW_API_URL the api.php of the wiki to edit, e.g. Commons (farm-01, farm-10).
 import { parseArgs } from 'node:util';
 import { CookieJar } from 'tough-cookie';
 import {
@@ -28,7 +32,9 @@ const USAGE = `Usage: npx tsx examples/bot.ts [--page TITLE] [--dry-run]
 
 Environment (examples/README.md):
   MW_INDEX_URL                          the wiki's index.php, e.g. https://test.wikipedia.org/w/index.php
-  MW_API_URL                            optional: its api.php (default: beside index.php)
+  MW_API_URL                            optional: the api.php to edit on (default: beside index.php);
+                                        another wiki of the same farm takes the same token, e.g.
+                                        https://commons.wikimedia.org/w/api.php
   MW_ISSUER                             optional: its canonical server, when not the origin of MW_INDEX_URL
   MW_OAUTH_VERSION                      optional: 1.0a (the default) or 2.0, as the consumer was registered
   MW_CONSUMER_KEY, MW_CONSUMER_SECRET   1.0a: the owner-only consumer's key and secret (2.0: not needed)
@@ -163,6 +169,12 @@ function hint(error: MWOAuthError, protocol: BotAuth['protocol']): string | null
         case 'access_denied':
         case 'invalid_token':
           return REFUSED_2;
+        // Another wiki of the farm (MW_API_URL): the consumer is for other wikis only, or the
+        // owner has no account there yet (farm-14, farm-17).
+        case 'mwoauth-invalid-authorization-wrong-wiki':
+          return 'The consumer may not be used on the wiki of MW_API_URL: its "Applicable project" is another wiki. Register an owner-only consumer for that wiki or for all projects (*).';
+        case 'mwoauth-invalid-authorization-invalid-user':
+          return 'The owner has no account on the wiki of MW_API_URL yet: log in there once in a browser, then run the bot again.';
         case 'permissiondenied':
           return 'The consumer lacks a grant: it needs "Edit existing pages" and "Create, edit, and move pages".';
         case 'protectedpage':
@@ -208,7 +220,12 @@ function whoAmI(config: BotConfig): Promise<UserProfile | SuppressedProfile> {
 
 async function run(config: BotConfig, page: string | null, dryRun: boolean): Promise<number> {
   const me = await whoAmI(config);
-  console.log(`Acting as ${describeUser(me)} on ${new URL(config.indexUrl).host}.`);
+  // The wiki to edit: MW_API_URL's, which may be another wiki of the farm than MW_INDEX_URL's.
+  const editHost = new URL(config.apiUrl).host;
+  const whoHost = new URL(config.indexUrl).host;
+  console.log(
+    `Acting as ${describeUser(me)} on ${whoHost}${editHost === whoHost ? '' : `, editing on ${editHost}`}.`,
+  );
   if (me.suppressed) {
     console.error('examples/bot.ts: a suppressed account cannot edit.');
     return 1;
@@ -255,7 +272,9 @@ async function run(config: BotConfig, page: string | null, dryRun: boolean): Pro
     console.log(`${title} is unchanged (the wiki saw nothing new).`);
     return 0;
   }
-  console.log(`Saved ${title}: revision ${result.newrevid}, ${config.indexUrl}?oldid=${result.newrevid}`);
+  // The revision is the edited wiki's: its index.php, beside MW_API_URL (MW_INDEX_URL's when the same host).
+  const editIndex = editHost === whoHost ? config.indexUrl : new URL('index.php', config.apiUrl).href;
+  console.log(`Saved ${title}: revision ${result.newrevid}, ${editIndex}?oldid=${result.newrevid}`);
   return 0;
 }
 

@@ -11,11 +11,13 @@ import {
   shouldRememberWikiLanguage,
   type Translator,
 } from '@/lib/server/i18n';
-import { loadProfile } from '@/lib/server/profile';
+import { allowedWikis, homeWiki } from '@/lib/server/farm';
+import { loadProfile, loadWikiAccounts } from '@/lib/server/profile';
 import { LogoutButton } from '../_components/logout-button';
 import { Message } from '../_components/message';
 import { WikiFailure } from '../_components/wiki-failure';
 import { rich } from '../_components/rich';
+import { WikiAccounts } from './wiki-accounts';
 
 export async function generateMetadata(): Promise<Metadata> {
   const t = await pageTranslator();
@@ -67,7 +69,14 @@ export default async function ProfilePage({
 }): Promise<ReactNode> {
   const user = await requireUser('/profile');
   const config = getConfig();
-  const profile = await loadProfile(user);
+  // The login wiki and every wiki of MW_WIKIS asked at once: about one round trip, however many.
+  const [profile, accounts] = await Promise.all([
+    loadProfile(user),
+    loadWikiAccounts(
+      user,
+      allowedWikis(config).filter((w) => !w.home),
+    ),
+  ]);
   // A revoked token: the session must end, which only a route handler can do (it clears the cookie).
   if (profile.kind === 'revoked') redirect('/api/mwoauth/revoked');
   const t = await pageTranslator();
@@ -163,6 +172,7 @@ export default async function ProfilePage({
             : no}
         </Fact>
       </dl>
+      <WikiAccounts t={t} accounts={accounts} home={homeWiki(config)} />
       <h2>{t.t('nextmwoauth-profile-sessions-heading')}</h2>
       {/* Only a store on a server can find and end the user's other sessions (store.endAll). */}
       {getApp().store.canEndAll ? (

@@ -5,6 +5,10 @@ import type { ReactNode } from 'react';
 import { requireUser } from '@/lib/server/auth';
 import { getConfig } from '@/lib/server/config';
 import { counted } from '@/lib/server/failures/catalogue';
+import { allowedWikis, homeWiki, isWikiNotAllowed, resolveWiki, type WikiTarget } from '@/lib/server/farm';
+import type { AppConfig } from '@/lib/server/config';
+import { MWOAuthError } from 'mwoauth';
+import { describeWikiError } from '@/lib/server/wiki';
 import { pageTranslator, type MessageKey } from '@/lib/server/i18n';
 import {
   isSandboxOutcome,
@@ -34,7 +38,28 @@ const OUTCOME_MESSAGES: Readonly<Record<SandboxOutcome, MessageKey>> = {
   permissiondenied: 'nextmwoauth-sandbox-error-permissiondenied',
   unreachable: 'nextmwoauth-sandbox-error-unreachable',
   failed: 'nextmwoauth-sandbox-error-failed',
+  unknownwiki: 'nextmwoauth-sandbox-error-unknownwiki',
+  // These two are the failures another wiki of the farm gives (lib/server/farm.ts): the page shows
+  // the catalogue's texts for them, which name the wiki and the way forward.
+  wrongwiki: 'nextmwoauth-failure-wrong-wiki-title',
+  nolocalaccount: 'nextmwoauth-failure-no-local-account-title',
 };
+
+/** The refusals of another wiki of the farm, as the MediaWiki code the catalogue describes. */
+const FARM_OUTCOMES: Partial<Readonly<Record<SandboxOutcome, string>>> = {
+  wrongwiki: 'mwoauth-invalid-authorization-wrong-wiki',
+  nolocalaccount: 'mwoauth-invalid-authorization-invalid-user',
+};
+
+/** The wiki the page is for (`?wiki=`, a host of the list): the login wiki when absent or unknown. */
+function pageWiki(config: AppConfig, wiki: string | null): WikiTarget {
+  try {
+    return resolveWiki(config, { wiki });
+  } catch (error) {
+    if (isWikiNotAllowed(error)) return homeWiki(config);
+    throw error;
+  }
+}
 
 type SearchParams = Record<string, string | string[] | undefined>;
 
@@ -51,15 +76,17 @@ export default async function SandboxPage({
   const user = await requireUser('/sandbox');
   const config = getConfig();
   const params = await searchParams;
+  const wiki = pageWiki(config, one(params, 'wiki'));
+  const wikis = allowedWikis(config);
   const title = sandboxTitle(user.username);
-  const pageUrl = `${config.wiki.indexUrl}?title=${encodeURIComponent(title)}`;
+  const pageUrl = `${wiki.indexUrl}?title=${encodeURIComponent(title)}`;
 
   // The revision the user is looking at, sent back with the edit so a change made meanwhile is an
   // edit conflict rather than silently built upon.
   // A session the wiki ended redirects from inside withWiki; any other failure: no base revision.
   let baserevid: number | null = null;
   try {
-    baserevid = await user.withWiki((api) => latestRevision(api, title));
+    baserevid = await user.withWiki((api) => latestRevision(api, title), { wiki: wiki.apiUrl });
   } catch (error) {
     unstable_rethrow(error);
   }
@@ -70,14 +97,32 @@ export default async function SandboxPage({
     one(params, 'saved'),
     await readSandboxFlash(await cookies(), config.session),
     user.sub,
+    wiki.name,
   );
   const t = await pageTranslator();
   const error = one(params, 'error');
   // Only `invalid` has a parameter (the longest line); the others ignore it.
+  const outcome = error !== null && isSandboxOutcome(error) ? error : null;
+  const farmCode = outcome === null ? undefined : FARM_OUTCOMES[outcome];
+  const farmFailure =
+    farmCode === undefined
+      ? null
+      : describeWikiError(
+          new MWOAuthError('mediawiki', farmCode, { mediawikiCode: farmCode }),
+          undefined,
+          undefined,
+          t,
+          {
+            wiki,
+            home: homeWiki(config),
+          },
+        );
   const errorText =
-    error !== null && isSandboxOutcome(error)
-      ? t.t(OUTCOME_MESSAGES[error], ...counted(t, MAX_LINE_LENGTH))
-      : null;
+    outcome === null
+      ? null
+      : farmFailure === null
+        ? t.t(OUTCOME_MESSAGES[outcome], ...counted(t, MAX_LINE_LENGTH))
+        : `${farmFailure.title}. ${farmFailure.what} ${farmFailure.todo}`;
   const key = one(params, 'key');
   const errorKey = key !== null && /^[a-z0-9-]{1,80}$/.test(key) ? key : null;
 
@@ -90,7 +135,7 @@ export default async function SandboxPage({
             {rich(
               t,
               'nextmwoauth-sandbox-saved',
-              <a key="rev" href={`${config.wiki.indexUrl}?oldid=${revid}`}>
+              <a key="rev" href={`${wiki.indexUrl}?oldid=${revid}`}>
                 {t.t('nextmwoauth-sandbox-saved-link', revid)}
               </a>,
             )}
@@ -101,6 +146,12 @@ export default async function SandboxPage({
         <Message type="error">
           <p>
             {errorText}
+            {farmFailure?.action ? (
+              <>
+                {' '}
+                <a href={farmFailure.action.href}>{farmFailure.action.label}</a>
+              </>
+            ) : null}
             {errorKey === null ? null : (
               <>
                 {' '}
@@ -119,11 +170,23 @@ export default async function SandboxPage({
           <a key="page" href={pageUrl}>
             <bdi>{title}</bdi>
           </a>,
-          config.wiki.name,
+          wiki.name,
         )}
       </p>
       <form action={appendToSandbox}>
         {baserevid === null ? null : <input type="hidden" name="baserevid" value={baserevid} />}
+        <input type="hidden" name="basewiki" value={wiki.name} />
+        <div className="field">
+          <label htmlFor="wiki">{t.t('nextmwoauth-sandbox-wiki-label')}</label>
+          {/* The login wiki and MW_WIKIS: the same login edits on each (lib/server/farm.ts). */}
+          <select id="wiki" name="wiki" defaultValue={wiki.name} dir="ltr">
+            {wikis.map((w) => (
+              <option key={w.apiUrl} value={w.name}>
+                {w.name}
+              </option>
+            ))}
+          </select>
+        </div>
         <div className="field">
           <label htmlFor="line">{t.t('nextmwoauth-sandbox-line-label')}</label>
           <input

@@ -13,6 +13,11 @@ export const APP_ERROR_CODES = [
    * `problems` says what to change. Never stored: it would read back as "logged out".
    */
   'session_too_large',
+  /**
+   * A WikiUser was asked to call a wiki that is neither the login wiki nor in MW_WIKIS
+   * (lib/server/farm.ts resolveWiki): refused before any request; `problems` names MW_WIKIS.
+   */
+  'wiki_not_allowed',
 ] as const;
 
 export type AppErrorCode = (typeof APP_ERROR_CODES)[number];

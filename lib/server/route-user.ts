@@ -11,6 +11,7 @@ import { fromOrigin, secureCookiesFor } from './origin';
 import { forLog } from './log';
 import { contextFor, logError, PRIVATE_NO_STORE, type RouteContext } from './routes';
 import { cookieRecorder, cookieWriter, type CookieWriter } from './session/cookies';
+import { wikiCalls } from './farm';
 import { startWikiDeadline } from './wiki/deadline';
 import type { WikiUser } from './wiki-user';
 
@@ -48,6 +49,8 @@ export interface OpenRoute {
 }
 
 function routeUser(app: App, calls: UserCalls): RouteUser {
+  // The wiki of each call, checked (MW_WIKIS), and each wiki's tokens for this request.
+  const on = wikiCalls(app.config);
   return {
     get sub() {
       return calls.login.sub;
@@ -62,15 +65,22 @@ function routeUser(app: App, calls: UserCalls): RouteUser {
       return calls.ended;
     },
     // Each call has its deadline (MW_TIMEOUT_MS), shared with its one retry after a refresh.
-    withWiki(task) {
+    async withWiki(task, options) {
+      const where = on(options); // refused here, before any request, when not allowed
       const deadline = startWikiDeadline(app.config);
-      return calls.call((credentials, jar) => task(app.flow.api(credentials, deadline, jar)), 'api');
+      return calls.call((credentials, jar) => task(app.flow.api(credentials, deadline, jar, where)), 'api');
     },
     refusesToken: (error) => app.flow.verdict(error) !== 'keep',
-    async identify() {
+    async identify(options) {
+      const where = on(options);
       const deadline = startWikiDeadline(app.config);
+      // Another wiki's identify refusing the token counts as an API call's refusal: the login
+      // wiki's identify confirms it before the session ends (login/as-user.ts confirmRevoked).
       return userProfileOf(
-        await calls.call((credentials, jar) => app.flow.identify(credentials, deadline, jar), 'identify'),
+        await calls.call(
+          (credentials, jar) => app.flow.identify(credentials, deadline, jar, where),
+          where.wiki.home ? 'identify' : 'api',
+        ),
       );
     },
   };

@@ -12,10 +12,11 @@ export const FLASH_COOKIE = 'mwoauth_flash';
 /** The sandbox's "Saved" lasts a minute: long enough for the redirect after the edit, no more. */
 export const FLASH_TTL_S = 60;
 
-/** What the sandbox flash cookie says: the user `sub` has just saved revision `revid`. */
+/** What the sandbox flash cookie says: the user `sub` has just saved revision `revid` on `wiki` (its host). */
 export interface SandboxFlash {
   readonly sub: string;
   readonly revid: number;
+  readonly wiki: string;
 }
 
 /** Seals the sandbox's outcome for FLASH_TTL_S (the server action sets it before its redirect). */
@@ -24,7 +25,12 @@ export async function writeSandboxFlash(
   flash: SandboxFlash,
   secrets: SessionConfig,
 ): Promise<void> {
-  const value = await seal({ sub: flash.sub, revid: flash.revid }, secrets, FLASH_TTL_S, 'sandbox-flash');
+  const value = await seal(
+    { sub: flash.sub, revid: flash.revid, wiki: flash.wiki },
+    secrets,
+    FLASH_TTL_S,
+    'sandbox-flash',
+  );
   to.set(FLASH_COOKIE, value, FLASH_TTL_S);
 }
 
@@ -39,7 +45,9 @@ export async function readSandboxFlash(
   if (typeof data !== 'object' || data === null) return null;
   const sub = field(data, 'sub');
   const revid = field(data, 'revid');
+  const wiki = field(data, 'wiki');
   if (
+    typeof wiki !== 'string' ||
     typeof sub !== 'string' ||
     sub === '' ||
     typeof revid !== 'number' ||
@@ -48,5 +56,5 @@ export async function readSandboxFlash(
   ) {
     return null;
   }
-  return { sub, revid };
+  return { sub, revid, wiki };
 }

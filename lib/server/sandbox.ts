@@ -1,5 +1,6 @@
 import 'server-only';
 import { MWOAuthError, type ApiClient } from 'mwoauth';
+import { NO_LOCAL_ACCOUNT, WRONG_WIKI, type WikiTarget } from './farm';
 import type { SandboxFlash } from './sandbox-flash';
 import { plainText } from './plain-text';
 import { isBlocked } from './wiki';
@@ -24,6 +25,12 @@ export const SANDBOX_OUTCOMES = [
   'permissiondenied',
   'unreachable',
   'failed',
+  /** The form named a wiki that is neither the login wiki nor one of MW_WIKIS (nothing was sent). */
+  'unknownwiki',
+  /** The wiki chosen refused the consumer (its Applicable project: lib/server/farm.ts). */
+  'wrongwiki',
+  /** The user has no account on the wiki chosen yet. */
+  'nolocalaccount',
 ] as const;
 
 export type SandboxOutcome = (typeof SANDBOX_OUTCOMES)[number];
@@ -50,11 +57,16 @@ export function cleanLine(value: unknown): string | null {
 /**
  * The revision to announce as saved, or null. `/sandbox?saved=<revid>` alone proves nothing (anyone
  * can send such a link); the sealed flash cookie the server action set must say that this user
- * (`sub`) saved that very revision within the last minute.
+ * (`sub`) saved that very revision on that very wiki (`wiki`, its host) within the last minute.
  */
-export function savedRevision(param: string | null, flash: SandboxFlash | null, sub: string): number | null {
+export function savedRevision(
+  param: string | null,
+  flash: SandboxFlash | null,
+  sub: string,
+  wiki: string,
+): number | null {
   if (param === null || flash === null || !/^\d{1,12}$/.test(param)) return null;
-  return flash.sub === sub && flash.revid === Number(param) ? flash.revid : null;
+  return flash.sub === sub && flash.wiki === wiki && flash.revid === Number(param) ? flash.revid : null;
 }
 
 /** The outcome for an API error code (ApiEditPage, and the block and protection messages). */
@@ -62,6 +74,8 @@ export function outcomeFor(error: unknown): SandboxOutcome {
   if (!(error instanceof MWOAuthError)) return 'failed';
   if (error.code === 'timeout' || error.code === 'network') return 'unreachable';
   const code = error.mediawikiCode ?? '';
+  if (code === WRONG_WIKI) return 'wrongwiki';
+  if (code === NO_LOCAL_ACCOUNT) return 'nolocalaccount';
   if (code === 'editconflict') return 'editconflict';
   if (isBlocked(error)) return 'blocked';
   if (/^(protectedpage|cascadeprotected|protectedtitle|protectednamespace)/.test(code))
@@ -82,28 +96,32 @@ export async function latestRevision(api: ApiClient, title: string): Promise<num
 }
 
 /**
- * Appends `line` to `user`'s sandbox with a CSRF token (action=edit needs one even with OAuth:
- * fixtures 09, 10), both calls in one withWiki (one MW_TIMEOUT_MS). `baserevid` is the revision the
- * user saw: if the page changed since and MediaWiki cannot merge, it answers editconflict instead of
- * overwriting. An error that ends the session never comes back as an outcome: withWiki handles it
- * as the flow says (a page or action's user is sent to the revocation check, a route handler's
- * gets AppError 'session_ended'), whichever the protocol; the wiki's other refusals are outcomes.
+ * Appends `line` to `user`'s sandbox on `wiki` (default the login wiki; one of MW_WIKIS otherwise)
+ * with a CSRF token of that wiki (action=edit needs one even with OAuth: fixtures 09, 10; another
+ * wiki's is badtoken: farm-06), both calls in one withWiki (one MW_TIMEOUT_MS). The wiki tags the
+ * edit with the consumer there too (farm-04). `baserevid` is the revision the user saw: if the page
+ * changed since and MediaWiki cannot merge, it answers editconflict instead of overwriting. An error
+ * that ends the session never comes back as an outcome: withWiki handles it as the flow says (a
+ * page or action's user is sent to the revocation check); the wiki's other refusals are outcomes.
  */
 export async function appendToSandboxPage(
   user: WikiUser,
   line: string,
   baserevid: number | null,
+  wiki: WikiTarget | null = null,
 ): Promise<SandboxResult> {
   try {
-    const answer = await user.withWiki(async (api) =>
-      api.post({
-        action: 'edit',
-        title: sandboxTitle(user.username),
-        appendtext: `\n* ${line}`,
-        summary: 'Sandbox edit through next-mwoauth',
-        baserevid,
-        token: await api.getToken('csrf'),
-      }),
+    const answer = await user.withWiki(
+      async (api) =>
+        api.post({
+          action: 'edit',
+          title: sandboxTitle(user.username),
+          appendtext: `\n* ${line}`,
+          summary: 'Sandbox edit through next-mwoauth',
+          baserevid,
+          token: await api.getToken('csrf'),
+        }),
+      { wiki: wiki?.apiUrl ?? null },
     );
     const edit = isRecord(answer.edit) ? answer.edit : null;
     if (edit !== null && typeof edit.newrevid === 'number') return { ok: true, revid: edit.newrevid };

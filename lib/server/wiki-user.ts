@@ -8,6 +8,7 @@ import {
 } from 'mwoauth';
 import type { AppConfig } from './config';
 import { AppError } from './errors';
+import { wikiCalls, type WikiChoice } from './farm';
 import type { LoginFlow, SessionVerdict } from './login/flow';
 import type { FreshLogin } from './login/fresh';
 import type { LoginSession } from './session/store';
@@ -23,10 +24,19 @@ export interface WikiUser {
   /**
    * Runs `task` against api.php as this user (assert=user), all its calls within one MW_TIMEOUT_MS.
    * A session the wiki ended (revoked) does not return: see `onEnded` of wikiUser().
+   *
+   * `{ wiki }` (an api.php URL, or its host): another wiki of the farm, one of MW_WIKIS, with the
+   * same token and the same rules; any other wiki is refused before a request is made (AppError
+   * `wiki_not_allowed`, naming MW_WIKIS). Tokens (getToken) come from and are kept for the wiki
+   * called, for the rest of this request. That wiki's own refusals (the consumer not registered for
+   * it, no local account yet: lib/server/farm.ts) are thrown as they are; the login goes on.
    */
-  withWiki<T>(task: (api: ApiClient) => Promise<T>): Promise<T>;
-  /** Who the user is, asked of the wiki now (verified); a session the wiki ended does not return. */
-  identify(): Promise<UserProfile | SuppressedProfile>;
+  withWiki<T>(task: (api: ApiClient) => Promise<T>, options?: WikiChoice): Promise<T>;
+  /**
+   * Who the user is, asked of the wiki now (verified); a session the wiki ended does not return.
+   * `{ wiki }`: as that wiki of MW_WIKIS sees them (its groups and rights; 1.0a: its identify).
+   */
+  identify(options?: WikiChoice): Promise<UserProfile | SuppressedProfile>;
   /**
    * True when `error` is the wiki refusing this login's token (the flow's verdict is not 'keep'). A
    * task that catches the wiki's errors itself must rethrow these: withWiki refreshes and retries
@@ -123,15 +133,23 @@ export function wikiUser(
       throw error;
     }
   }
+  // The wiki of each call, checked, and each wiki's tokens for this WikiUser's request.
+  const on = wikiCalls(config);
   return {
     sub: login.sub,
     username: login.username,
-    withWiki: (task) =>
-      guarded(async (now, deadline, cookies) => task(flow.api(now.credentials, deadline, cookies))),
-    identify: () =>
-      guarded(async (now, deadline, cookies) =>
-        userProfileOf(await flow.identify(now.credentials, deadline, cookies)),
-      ),
+    async withWiki(task, options) {
+      const where = on(options); // refused here, before any request, when not allowed
+      return guarded(async (now, deadline, cookies) =>
+        task(flow.api(now.credentials, deadline, cookies, where)),
+      );
+    },
+    async identify(options) {
+      const where = on(options);
+      return guarded(async (now, deadline, cookies) =>
+        userProfileOf(await flow.identify(now.credentials, deadline, cookies, where)),
+      );
+    },
     refusesToken: (error) => flow.verdict(error) !== 'keep',
   };
 }

@@ -1,7 +1,8 @@
 import 'server-only';
 import { MWOAuthError } from 'mwoauth';
-import { isProduction } from './config';
+import { getConfig, isProduction } from './config';
 import { AppError } from './errors';
+import { homeWiki, NO_LOCAL_ACCOUNT, WRONG_WIKI, type WikiTarget } from './farm';
 import type { Failure } from './failure-page';
 import {
   counted,
@@ -60,17 +61,53 @@ export type WikiTask = FailureTask;
 
 const START_AGAIN_HREF = '/api/mwoauth/initiate';
 
+/** The wikis a failure speaks of: the one called, and the login wiki. */
+export interface FailureWikis {
+  readonly wiki: Pick<WikiTarget, 'name' | 'indexUrl'>;
+  readonly home: Pick<WikiTarget, 'name' | 'indexUrl'>;
+}
+
+/**
+ * The failures only another wiki of the farm gives (lib/server/farm.ts): the texts name that wiki
+ * and the login wiki, and the way forward is on one of them, not a new login (the login is good).
+ */
+function farmFailure(error: MWOAuthError, t: Translator, wikis: FailureWikis | undefined): Failure | null {
+  const code = error.mediawikiCode;
+  if (error.code !== 'mediawiki' || (code !== WRONG_WIKI && code !== NO_LOCAL_ACCOUNT)) return null;
+  // Without `wikis`, the call was the login wiki's (its consumer not for its own wiki).
+  const { wiki, home } = wikis ?? { wiki: homeWiki(getConfig()), home: homeWiki(getConfig()) };
+  const details = developmentDetails(error);
+  if (code === WRONG_WIKI) {
+    return failure('wrong_wiki', t, {
+      what: [wiki.name, home.name],
+      todo: [home.name, wiki.name],
+      href: `${home.indexUrl}?title=Special:OAuthConsumerRegistration/propose`,
+      mediawikiCode: code,
+      details,
+    });
+  }
+  return failure('no_local_account', t, {
+    what: [wiki.name],
+    todo: [wiki.name, home.name],
+    href: wiki.indexUrl,
+    mediawikiCode: code,
+    details,
+  });
+}
+
 /**
  * What a failed call to the wiki means to the user, for the failure page, in the language of `t`
  * (default English). `loginHref` restarts the login (with its `next`). Only fixed texts and
  * MediaWiki's error key are shown in production: an error's own message may quote the wiki's HTML
- * and is for the server log (in development it is added as `details`).
+ * and is for the server log (in development it is added as `details`). `wikis`: the wiki called and
+ * the login wiki, for a call to another wiki of the farm (default: the login wiki for both).
  */
 export function describeWikiError(
   error: unknown,
   loginHref: string = START_AGAIN_HREF,
   task: WikiTask = 'login',
   t: Translator = english(),
+  wikis?: FailureWikis,
 ): Failure {
   const limited = rateLimit(error);
   if (limited !== undefined) {
@@ -83,6 +120,8 @@ export function describeWikiError(
       todo: counted(t, Math.max(1, Math.ceil(limited / 60))),
     });
   }
+  const farm = error instanceof MWOAuthError ? farmFailure(error, t, wikis) : null;
+  if (farm !== null) return farm;
   const [kind, options] = describe(error);
   return failure(kind, t, { ...options, task, href: loginHref, details: developmentDetails(error) });
 }

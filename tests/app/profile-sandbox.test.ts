@@ -184,10 +184,10 @@ describe('the sandbox edit', () => {
 });
 
 describe('the "Saved" message', () => {
-  const flash = { sub: '3', revid: 123 };
+  const flash = { sub: '3', revid: 123, wiki: 'meta.wikimedia.org' };
 
   it('should show the revision the flash cookie says this user just saved', () => {
-    expect(savedRevision('123', flash, '3')).toBe(123);
+    expect(savedRevision('123', flash, '3', 'meta.wikimedia.org')).toBe(123);
   });
 
   it.each([
@@ -197,6 +197,11 @@ describe('the "Saved" message', () => {
     ['a value that is not a revision id', '12x', flash, '3'],
     ['no saved parameter', null, flash, '3'],
   ])('should not say Saved for %s', (_what, param, cookie, sub) => {
-    expect(savedRevision(param, cookie, sub)).toBeNull();
+    expect(savedRevision(param, cookie, sub, 'meta.wikimedia.org')).toBeNull();
+  });
+
+  it('should not say Saved on another wiki than the one the revision was saved on', () => {
+    // Revision ids are per wiki: the same number on another wiki is another edit.
+    expect(savedRevision('123', flash, '3', 'commons.wikimedia.org')).toBeNull();
   });
 });

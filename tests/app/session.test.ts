@@ -316,17 +316,25 @@ describe('the sandbox flash cookie', () => {
   it('should carry who saved which revision for 60 s, sealed and HttpOnly', async () => {
     const config = sessionConfig(CURRENT);
     const jar = new Jar();
-    await writeSandboxFlash(cookieWriter(jar, true), { sub: '3', revid: 42 }, config);
+    await writeSandboxFlash(
+      cookieWriter(jar, true),
+      { sub: '3', revid: 42, wiki: 'meta.wikimedia.org' },
+      config,
+    );
     expect(FLASH_TTL_S).toBe(60);
     expect(jar.attributes.get(FLASH_COOKIE)).toMatchObject({ httpOnly: true, secure: true, maxAge: 60 });
     expect(jar.values.get(FLASH_COOKIE)).toMatch(/^Fe26\.2\*/);
-    expect(await readSandboxFlash(jar, config)).toEqual({ sub: '3', revid: 42 });
+    expect(await readSandboxFlash(jar, config)).toEqual({ sub: '3', revid: 42, wiki: 'meta.wikimedia.org' });
   });
 
   it("should be gone once its minute (and iron's minute of clock skew) is over", async () => {
     const config = sessionConfig(CURRENT);
     const jar = new Jar();
-    await writeSandboxFlash(cookieWriter(jar, true), { sub: '3', revid: 42 }, config);
+    await writeSandboxFlash(
+      cookieWriter(jar, true),
+      { sub: '3', revid: 42, wiki: 'meta.wikimedia.org' },
+      config,
+    );
     vi.useFakeTimers({ now: Date.now() + 121_000 });
     expect(await readSandboxFlash(jar, config)).toBeNull();
   });

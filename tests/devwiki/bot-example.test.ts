@@ -33,7 +33,8 @@ let wiki: Devwiki;
 let bearer: string;
 
 beforeAll(async () => {
-  wiki = await startDevwiki();
+  // A farm: the second wiki is where the farm tests send the edit (MW_API_URL).
+  wiki = await startDevwiki({ otherWikis: [{}] });
   bearer = await wiki.ownerOnlyAccessToken(ownerOnly2.key);
 });
 
@@ -234,6 +235,89 @@ describe('examples/bot.ts with MW_OAUTH_VERSION=2.0', () => {
     );
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('Acting as Admin');
+  });
+});
+
+describe('examples/bot.ts on another wiki of the farm (MW_API_URL)', () => {
+  const second = (): Devwiki => {
+    const other = wiki.otherWikis[0];
+    if (other === undefined) throw new Error('devwiki started no second wiki');
+    return other;
+  };
+
+  it.each(['1.0a', '2.0'] as const)(
+    "should edit the second wiki's page with the same owner-only token (OAuth %s), and say where",
+    async (protocol) => {
+      const other = second();
+      const title = `User:Admin/farm sandbox ${protocol}`;
+      const env =
+        protocol === '2.0'
+          ? {
+              MW_OAUTH_VERSION: '2.0',
+              MW_INDEX_URL: wiki.indexUrl,
+              MW_ACCESS_TOKEN: bearer,
+              USER_AGENT: 'next-mwoauth-example-bot-test/1.0 (tests/devwiki; nobody@example.org)',
+            }
+          : botEnv();
+      const before = other.requests.length;
+      const run = await runBot({ ...env, MW_API_URL: other.apiUrl }, ['--page', title]);
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      const saved = other.readPage(title);
+      expect(saved).toMatchObject({ user: 'Admin', tags: [] });
+      // Not on the wiki that said who the bot is.
+      expect(wiki.readPage(title)).toBeNull();
+      expect(run.stdout).toContain(
+        `on ${new URL(wiki.origin).host}, editing on ${new URL(other.origin).host}.`,
+      );
+      expect(run.stdout).toContain(
+        `Saved ${title}: revision ${saved?.revid}, ${other.indexUrl}?oldid=${saved?.revid}`,
+      );
+      // The second wiki's own CSRF token, then the edit.
+      expect(other.requests.slice(before).map((r) => r.action)).toEqual(['query', 'edit']);
+    },
+  );
+
+  it("should name the consumer's Applicable project when it is registered for the central wiki only", async () => {
+    if (ownerOnly?.accessToken === undefined) throw new Error('devwiki has no owner-only consumer');
+    const centralOnly = {
+      ...ownerOnly,
+      id: 9,
+      name: 'owner-only bot, central wiki only',
+      key: 'dec0dedec0dedec0dedec0de00000009',
+      secret: 'dec0dedec0dedec0dedec0dedec0dedec0de0009',
+      accessToken: {
+        key: 'dec0dedec0dedec0dedec0de000000a9',
+        secret: 'dec0dedec0dedec0dedec0dedec0dedec0de00a9',
+      },
+      wiki: 'devwiki',
+    };
+    const farm = await startDevwiki({ consumers: [centralOnly], otherWikis: [{}] });
+    try {
+      const other = farm.otherWikis[0];
+      if (other === undefined) throw new Error('devwiki started no second wiki');
+      const run = await runBot(
+        {
+          MW_INDEX_URL: farm.indexUrl,
+          MW_API_URL: other.apiUrl,
+          MW_CONSUMER_KEY: centralOnly.key,
+          MW_CONSUMER_SECRET: centralOnly.secret,
+          MW_ACCESS_TOKEN: centralOnly.accessToken.key,
+          MW_ACCESS_SECRET: centralOnly.accessToken.secret,
+          USER_AGENT: 'next-mwoauth-example-bot-test/1.0 (tests/devwiki; nobody@example.org)',
+        },
+        ['--page', 'User:Admin/refused'],
+      );
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(
+        /^examples\/bot\.ts failed \[mediawiki: mwoauth-invalid-authorization-wrong-wiki\]/,
+      );
+      expect(run.stderr).toContain('its "Applicable project" is another wiki');
+      expect(other.readPage('User:Admin/refused')).toBeNull();
+      expect(run.stdout + run.stderr).not.toContain(centralOnly.accessToken.secret);
+    } finally {
+      await farm.close();
+    }
   });
 });
 

@@ -170,7 +170,7 @@ describe('the keyboard', () => {
     const page = await app.context.newPage();
     await logIn(page, 'Alice');
     await page.goto(`${app.origin}/sandbox?uselang=en`);
-    const controls = await page.locator('a[href], button, input:not([type=hidden])').count();
+    const controls = await page.locator('a[href], button, select, input:not([type=hidden])').count();
     const reached: string[] = [];
     for (let i = 0; i < controls + 2; i++) {
       await page.keyboard.press('Tab');

@@ -125,7 +125,10 @@ export interface E2EServerOptions extends StartNextOptions {
   consumer?: DevwikiConsumer;
   /** More consumers registered on devwiki beside `consumer` (another app's, to switch to). */
   otherConsumers?: DevwikiConsumer[];
-  /** devwiki's options besides its consumers, e.g. `{ latencyMs: 100 }` for a distant wiki. */
+  /**
+   * devwiki's options besides its consumers, e.g. `{ latencyMs: 100 }` for a distant wiki, or
+   * `{ otherWikis: [{}] }` for a farm (MW_WIKIS is then set to the other wikis' api.php).
+   */
   devwiki?: Omit<DevwikiOptions, 'consumers'>;
 }
 
@@ -449,7 +452,15 @@ export async function startE2EServer(options: E2EServerOptions = {}): Promise<E2
         },
       },
       userAgent: 'next-mwoauth-e2e/1.0 (tests/e2e; nobody@example.org)',
-      env: { INITIATE_RATE_LIMIT: 'off', ...(oauth2 ? { MW_OAUTH_VERSION: '2.0' } : {}), ...options.env },
+      env: {
+        INITIATE_RATE_LIMIT: 'off',
+        ...(oauth2 ? { MW_OAUTH_VERSION: '2.0' } : {}),
+        // A farm (devwiki's otherWikis): the app may call each of its other wikis, as `npm run dev` sets.
+        ...(devwiki.otherWikis.length === 0
+          ? {}
+          : { MW_WIKIS: devwiki.otherWikis.map((w) => w.apiUrl).join(',') }),
+        ...options.env,
+      },
       port: options.port,
       dir: options.dir,
       ...startNextOptions(options),

@@ -15,6 +15,7 @@ import {
 import { readStoreConfig, type StoreConfig } from './redis';
 import { readSessionSecrets, type SessionConfig } from './session';
 import { readWiki, type WikiConfig } from './wiki';
+import { readWikis, type FarmWiki } from './wikis';
 
 // The app's configuration, read from the environment and validated in ONE place (STYLE.md §7),
 // one file a concern beside this one. It is read lazily, at request time, so `next build` works
@@ -33,12 +34,14 @@ export {
 export { redactedRedisUrl, type StoreConfig } from './redis';
 export { MIN_SECRET_LENGTH, passwordIdFor, type SessionConfig } from './session';
 export type { WikiConfig } from './wiki';
+export type { FarmWiki } from './wikis';
 
 /** Every environment variable the configuration reads: getConfig's cache key (a new one goes here). */
 export const CONFIG_VARIABLES = [
   'MW_INDEX_URL',
   'MW_API_URL',
   'MW_ISSUER',
+  'MW_WIKIS',
   'MW_CONSUMER_KEY',
   'MW_CONSUMER_SECRET',
   'MW_CALLBACK',
@@ -59,6 +62,11 @@ export const CONFIG_VARIABLES = [
 
 interface CommonConfig {
   readonly wiki: WikiConfig;
+  /**
+   * `MW_WIKIS`: the other wikis of the farm the app may call as the user (WikiUser.withWiki's
+   * `wiki`), in the order listed; [] when unset. The login wiki is always allowed and never listed.
+   */
+  readonly wikis: readonly FarmWiki[];
   readonly session: SessionConfig;
   /** Sent with every request to the wiki (Wikimedia User-Agent policy). */
   readonly userAgent: string;
@@ -119,6 +127,7 @@ export function readConfig(env: Env = process.env): AppConfig {
   const production = isProduction(env);
 
   const wiki = readWiki(env, problems);
+  const wikis = readWikis(env, production, wiki, problems);
   const oauth = readOAuth(env, problems);
   const session = readSessionSecrets(env.SESSION_SECRET, problems);
   const userAgent = readUserAgent(env, production, problems);
@@ -139,6 +148,7 @@ export function readConfig(env: Env = process.env): AppConfig {
   }
   const config: AppConfig = {
     wiki,
+    wikis,
     ...oauth,
     session,
     userAgent,

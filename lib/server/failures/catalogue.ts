@@ -17,7 +17,7 @@ export type FailureTask = 'login' | 'profile' | 'page';
 /** A message for each task, when the text speaks of what was stopped. */
 type PerTask = { readonly [task in FailureTask]: MessageKey };
 
-type ActionKind = 'login-again' | 'login' | 'home';
+type ActionKind = 'login-again' | 'login' | 'home' | 'visit-wiki' | 'propose-consumer';
 
 interface CatalogueEntry {
   readonly status: number;
@@ -324,6 +324,31 @@ export const FAILURES = {
     todo: 'nextmwoauth-failure-wiki-rate-limited-todo-unknown',
     action: 'home',
   },
+  /**
+   * Another wiki of the farm refused the consumer: it is registered for other wikis only (its
+   * "Applicable project"; farm-14, farm-15). what's $1: the wiki called, $2: the login wiki;
+   * todo's $1: the login wiki, $2: the wiki called. The action (href required) proposes a new
+   * consumer version on the login wiki's Special:OAuthConsumerRegistration.
+   */
+  wrong_wiki: {
+    status: 403,
+    title: 'nextmwoauth-failure-wrong-wiki-title',
+    what: 'nextmwoauth-failure-wrong-wiki-what',
+    todo: 'nextmwoauth-failure-wrong-wiki-todo',
+    action: 'propose-consumer',
+  },
+  /**
+   * Another wiki of the farm does not know the user yet (no local account: farm-17, farm-18).
+   * what's $1: the wiki called; todo's $1: the wiki called, $2: the login wiki. The action (href
+   * required) opens the wiki called.
+   */
+  no_local_account: {
+    status: 403,
+    title: 'nextmwoauth-failure-no-local-account-title',
+    what: 'nextmwoauth-failure-no-local-account-what',
+    todo: 'nextmwoauth-failure-no-local-account-todo',
+    action: 'visit-wiki',
+  },
   /** The session store (Redis) did not answer in time or refused: AppError 'store_unavailable'. */
   store_unavailable: {
     status: 503,
@@ -340,6 +365,8 @@ const ACTION_LABELS: Readonly<Record<ActionKind, MessageKey>> = {
   'login-again': 'nextmwoauth-action-login-again',
   login: 'nextmwoauth-login',
   home: 'nextmwoauth-action-home',
+  'visit-wiki': 'nextmwoauth-action-visit-wiki',
+  'propose-consumer': 'nextmwoauth-action-propose-consumer',
 };
 
 /** Where a failure's action leads when the caller does not say: a new login, or home. */
@@ -347,6 +374,9 @@ const ACTION_HREFS: Readonly<Record<ActionKind, string>> = {
   'login-again': '/api/mwoauth/initiate',
   login: '/api/mwoauth/initiate',
   home: '/',
+  // Always given by the caller (describeWikiError): the wiki to visit, the registration page.
+  'visit-wiki': '/',
+  'propose-consumer': '/',
 };
 
 export interface FailureOptions {

@@ -1,6 +1,7 @@
 import 'server-only';
 import { complete, identify, initiate, MWOAuthError, type AccessToken, type IdentifyOptions } from 'mwoauth';
 import type { OAuth1AppConfig } from '../config';
+import { isFarmRefusal } from '../farm';
 import { deadlineApiClient, wikiOptions, type WikiDeadline } from '../wiki/deadline';
 import type { Credentials } from './credentials';
 import type { LoginFlow, SessionVerdict } from './flow';
@@ -113,18 +114,23 @@ export function oauth1Flow(config: OAuth1AppConfig): LoginFlow {
       };
     },
 
-    // identify's verified JWT, as lib/mwoauth returns it (the JSON of /api/mwoauth/identify).
-    identify(credentials, deadline, jar = null) {
-      return identify(indexUrl, config.consumer, accessTokenOf(credentials), {
-        ...identifyOptions(config, deadline),
+    // identify's verified JWT, as lib/mwoauth returns it (the JSON of /api/mwoauth/identify). On
+    // another wiki of the farm: that wiki's Special:OAuth/identify, whose iss is that wiki's own
+    // $wgCanonicalServer, the origin lib/mwoauth expects of its index.php (farm-07).
+    identify(credentials, deadline, jar = null, on = {}) {
+      const wiki = on.wiki ?? null;
+      const home = wiki === null || wiki.home;
+      return identify(home ? indexUrl : wiki.indexUrl, config.consumer, accessTokenOf(credentials), {
+        ...(home ? identifyOptions(config, deadline) : wikiOptions(config, deadline)),
         cookieJar: jar,
       });
     },
 
-    api(credentials, deadline, jar = null) {
+    api(credentials, deadline, jar = null, on = {}) {
       return deadlineApiClient(
         {
-          apiUrl,
+          // Another wiki's api.php: the request is signed for its URL (farm-01).
+          apiUrl: on.wiki?.apiUrl ?? apiUrl,
           consumer: config.consumer,
           accessToken: accessTokenOf(credentials),
           userAgent: config.userAgent,
@@ -136,6 +142,7 @@ export function oauth1Flow(config: OAuth1AppConfig): LoginFlow {
           assert: 'user',
         },
         deadline,
+        on.tokens,
       );
     },
 
@@ -144,6 +151,9 @@ export function oauth1Flow(config: OAuth1AppConfig): LoginFlow {
     },
 
     verdict(error): SessionVerdict {
+      // Another wiki of the farm refusing the consumer or a user it does not know yet: the token is
+      // good (lib/server/farm.ts).
+      if (isFarmRefusal(error)) return 'keep';
       if (isRevoked(error)) return 'revoked';
       return typeof error === 'object' && error !== null && foreignSessions.has(error) ? 'revoked' : 'keep';
     },

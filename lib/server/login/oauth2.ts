@@ -3,14 +3,17 @@ import {
   createAuthorization,
   exchangeCode,
   fetchProfile,
+  type ApiClient,
+  type WikiCookieJar,
   MWOAuthError,
   refreshTokens,
   type OAuth2Tokens,
 } from 'mwoauth';
 import type { OAuth2AppConfig } from '../config';
-import { deadlineApiClient, wikiOptions } from '../wiki/deadline';
+import { isFarmRefusal } from '../farm';
+import { deadlineApiClient, wikiOptions, type WikiDeadline } from '../wiki/deadline';
 import type { Credentials } from './credentials';
-import type { LoginFlow, SessionVerdict } from './flow';
+import type { LoginFlow, SessionVerdict, WikiCall } from './flow';
 
 // The login flow for OAuth 2.0 (Extension:OAuth's rest.php/oauth2/*; fixtures o2-01 to o2-23):
 // authorization code with state and PKCE S256 (always, confidential clients too), the code
@@ -73,6 +76,28 @@ function toCredentials(tokens: OAuth2Tokens): Credentials {
 export function oauth2Flow(config: OAuth2AppConfig): LoginFlow {
   const { indexUrl, apiUrl } = config.wiki;
   const { client, redirectUri } = config;
+
+  function apiClient(
+    credentials: Credentials,
+    deadline: WikiDeadline,
+    jar: WikiCookieJar | null = null,
+    on: WikiCall = {},
+  ): ApiClient {
+    return deadlineApiClient(
+      {
+        // Another wiki's api.php takes the same Bearer token (farm-10, farm-11).
+        apiUrl: on.wiki?.apiUrl ?? apiUrl,
+        auth: { bearer: bearerOf(credentials).accessToken },
+        userAgent: config.userAgent,
+        // This login's wiki cookies (lib/server/wiki-cookies.ts); the jar sends each host its own.
+        cookieJar: jar,
+        // Fail, never act anonymously, once the token stops logging in.
+        assert: 'user',
+      },
+      deadline,
+      on.tokens,
+    );
+  }
   return {
     protocol: '2.0',
 
@@ -112,26 +137,33 @@ export function oauth2Flow(config: OAuth2AppConfig): LoginFlow {
     // Who the user is comes from rest.php/oauth2/resource/profile, never from the access token: it is
     // opaque to clients, and its `sub` changed form in production (Extension:OAuth acb25b54, T399199:
     // `mw:CentralAuth::<id>`), which broke clients that read it.
-    identify(credentials, deadline, jar = null) {
-      return fetchProfile(indexUrl, bearerOf(credentials).accessToken, {
-        ...wikiOptions(config, deadline),
-        cookieJar: jar,
-      });
+    async identify(credentials, deadline, jar = null, on = {}) {
+      const wiki = on.wiki ?? null;
+      const accessToken = bearerOf(credentials).accessToken;
+      if (wiki === null || wiki.home)
+        return fetchProfile(indexUrl, accessToken, { ...wikiOptions(config, deadline), cookieJar: jar });
+      try {
+        // That wiki's rest.php/oauth2/resource/profile: the central wiki's token works there (farm-12).
+        return await fetchProfile(wiki.indexUrl, accessToken, {
+          ...wikiOptions(config, deadline),
+          cookieJar: jar,
+        });
+      } catch (error) {
+        // For a user without a local account there, REL1_39's profile handler fails with HTTP 500
+        // (a TypeError; _facts.json farm.user_without_local_account.oauth2_profile_endpoint), which
+        // cannot be told from a fault; its api.php can: ask it, and throw its refusal if it has one.
+        if (!(error instanceof MWOAuthError) || error.code !== 'http_error' || error.status !== 500)
+          throw error;
+        try {
+          await apiClient(credentials, deadline, jar, on).get({ action: 'query', meta: 'userinfo' });
+        } catch (why) {
+          if (isFarmRefusal(why)) throw why;
+        }
+        throw error;
+      }
     },
 
-    api(credentials, deadline, jar = null) {
-      return deadlineApiClient(
-        {
-          apiUrl,
-          auth: { bearer: bearerOf(credentials).accessToken },
-          userAgent: config.userAgent,
-          cookieJar: jar,
-          // Fail, never act anonymously, once the token stops logging in.
-          assert: 'user',
-        },
-        deadline,
-      );
-    },
+    api: apiClient,
 
     async refresh(credentials, deadline) {
       const current = bearerOf(credentials);
@@ -148,6 +180,9 @@ export function oauth2Flow(config: OAuth2AppConfig): LoginFlow {
 
     verdict(error): SessionVerdict {
       if (typeof error !== 'object' || error === null) return 'keep';
+      // Another wiki of the farm refusing the consumer or a user it does not know yet: the token is
+      // good (lib/server/farm.ts); a refresh would not change that.
+      if (isFarmRefusal(error)) return 'keep';
       if (deadRefreshTokens.has(error) || foreignSessions.has(error)) return 'revoked';
       if (
         error instanceof MWOAuthError &&

@@ -55,26 +55,54 @@ export function wikiOptions(
 }
 
 /**
+ * Tokens (csrf, watch, …) of ONE wiki, by type: each wiki of a farm has its own, and refuses
+ * another's as badtoken (farm-05, farm-06). A WikiUser keeps one per wiki for its request
+ * (lib/server/wiki-user.ts), so a task that edits twice fetches the token once.
+ */
+export type TokenCache = Map<string, string>;
+
+/**
  * An ApiClient whose every call (get, post, and so getToken and queryAll) is given what is left of
  * `deadline` when it starts, not when the client was made: a task handed one client (WikiUser's
- * withWiki) still spends one MW_TIMEOUT_MS on all its calls together.
+ * withWiki) still spends one MW_TIMEOUT_MS on all its calls together. With `tokens`, getToken
+ * answers from that wiki's cache; a badtoken answer empties it.
  */
 class DeadlineApiClient extends ApiClient {
   readonly #options: ApiClientOptions;
   readonly #deadline: WikiDeadline;
+  readonly #tokens: TokenCache | null;
 
-  constructor(options: ApiClientOptions, deadline: WikiDeadline) {
+  constructor(options: ApiClientOptions, deadline: WikiDeadline, tokens: TokenCache | null) {
     super({ ...options, timeoutMs: deadline.remainingMs() });
     this.#options = options;
     this.#deadline = deadline;
+    this.#tokens = tokens;
   }
 
   override async get(params: ApiParams, options: ApiCallOptions = {}): Promise<ApiResponse> {
-    return this.#now().get(params, options);
+    return this.#forgetStaleTokens(this.#now().get(params, options));
   }
 
   override async post(params: ApiParams, options: ApiCallOptions = {}): Promise<ApiResponse> {
-    return this.#now().post(params, options);
+    return this.#forgetStaleTokens(this.#now().post(params, options));
+  }
+
+  override async getToken(type: string = 'csrf'): Promise<string> {
+    const cached = this.#tokens?.get(type);
+    if (cached !== undefined) return cached;
+    const token = await super.getToken(type);
+    this.#tokens?.set(type, token);
+    return token;
+  }
+
+  /** A token the wiki no longer takes (its session changed) is not offered again. */
+  async #forgetStaleTokens(call: Promise<ApiResponse>): Promise<ApiResponse> {
+    try {
+      return await call;
+    } catch (error) {
+      if (error instanceof MWOAuthError && error.mediawikiCode === 'badtoken') this.#tokens?.clear();
+      throw error;
+    }
   }
 
   #now(): ApiClient {
@@ -82,7 +110,15 @@ class DeadlineApiClient extends ApiClient {
   }
 }
 
-/** `new ApiClient(options)`, each call bounded by what is left of `deadline` (see DeadlineApiClient). */
-export function deadlineApiClient(options: ApiClientOptions, deadline: WikiDeadline): ApiClient {
-  return new DeadlineApiClient(options, deadline);
+/**
+ * `new ApiClient(options)`, each call bounded by what is left of `deadline`, its tokens from
+ * `tokens` when given: the cache of the wiki `options.apiUrl` names, never another's (see
+ * DeadlineApiClient).
+ */
+export function deadlineApiClient(
+  options: ApiClientOptions,
+  deadline: WikiDeadline,
+  tokens: TokenCache | null = null,
+): ApiClient {
+  return new DeadlineApiClient(options, deadline, tokens);
 }
