@@ -239,6 +239,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
         username: login.username,
         credentials: login.credentials,
         loggedInAt: nowS(),
+        ...(login.wikiCookies == null ? {} : { wikiCookies: login.wikiCookies }),
       };
       const value = await seal(loginRecord(record), secrets, LOGIN_TTL_S);
       const index = indexKey(currentKeyedHash(secrets, 'sub', login.sub));
