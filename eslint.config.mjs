@@ -5,7 +5,16 @@ import nextTs from 'eslint-config-next/typescript';
 export default defineConfig([
   ...nextVitals,
   ...nextTs,
-  globalIgnores(['**/.next/**', 'out/**', 'build/**', 'next-env.d.ts', 'test-results/**', 'coverage/**']),
+  globalIgnores([
+    '**/.next/**',
+    'lib/mwoauth/dist/**',
+    'lib/mwoauth/.api-*/**',
+    'out/**',
+    'build/**',
+    'next-env.d.ts',
+    'test-results/**',
+    'coverage/**',
+  ]),
   {
     // lib/mwoauth is a framework-free client any Node script can use (STYLE.md §1):
     // no Next, no React, no 'server-only', no process.env; fetch and configuration are parameters.
@@ -26,8 +35,15 @@ export default defineConfig([
           patterns: [
             { group: ['next/*'], message: 'lib/mwoauth must not depend on Next.' },
             {
-              group: ['@/*', '**/devwiki/**'],
+              group: ['@/*', '**/devwiki/**', 'mwoauth'],
               message: 'lib/mwoauth uses relative imports within itself only.',
+            },
+            {
+              // The package is compiled by tsc to ESM that plain Node runs (lib/mwoauth/tsconfig.json):
+              // Node needs each relative import's file name, and tsc rewrites './x.ts' to './x.js'.
+              regex: String.raw`^\.\.?/(?!.*\.ts$)`,
+              message:
+                "Name the file: './errors.ts', not './errors' or './errors.js' (lib/mwoauth/tsconfig.json).",
             },
           ],
         },
@@ -39,7 +55,7 @@ export default defineConfig([
     },
   },
   {
-    // examples/ are scripts a bot author copies: they use lib/mwoauth through a relative path, and
+    // examples/ are scripts a bot author copies: they use the mwoauth package (lib/mwoauth), and
     // nothing of the app (Next, React, lib/server) or of the tests (devwiki).
     files: ['examples/**'],
     rules: {
@@ -57,7 +73,7 @@ export default defineConfig([
             {
               group: ['@/*', '**/devwiki', '**/devwiki/**', '**/lib/server', '**/lib/server/**'],
               message:
-                "examples import lib/mwoauth by a relative path ('../lib/mwoauth'), and nothing of the app or tests.",
+                'examples import the mwoauth package (lib/mwoauth) by name, and nothing of the app or tests.',
             },
           ],
         },

@@ -5,8 +5,11 @@
 export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME !== 'nodejs') return;
   if (process.env.NEXT_PHASE === 'phase-production-build') return;
-  // Requests Next would mishandle before proxy.ts runs (TRACE, `OPTIONS *`, absolute-form targets).
-  (await import('./lib/server/early-guard')).installEarlyGuard();
+  // Requests Next would mishandle before proxy.ts runs (TRACE, `OPTIONS *`, absolute-form targets;
+  // in production every upgrade: `next dev`'s hot reload is a WebSocket, the built app serves none).
+  (await import('./lib/server/early-guard')).installEarlyGuard({
+    refuseUpgrades: process.env.NODE_ENV === 'production',
+  });
   if (process.env.NODE_ENV !== 'production') return;
   const { checkConfigAtStartup } = await import('./lib/server/startup');
   checkConfigAtStartup();

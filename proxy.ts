@@ -1,6 +1,6 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { getApp, type App } from '@/lib/server/app';
-import { resolveLanguage, USELANG_COOKIE, USELANG_HEADER, USELANG_MAX_AGE_S } from '@/lib/server/i18n';
+import { resolveLanguage, USELANG_COOKIE, USELANG_MAX_AGE_S } from '@/lib/server/i18n';
 import { refreshDueAt } from '@/lib/server/login/credentials';
 import { freshLogin } from '@/lib/server/login/fresh';
 import { publicOrigin, secureCookiesFor } from '@/lib/server/origin';
@@ -13,8 +13,10 @@ import { askWikiCookies, wikiCookiesDue } from '@/lib/server/wiki-cookies';
 
 // Pages cannot set cookies (server components render after the headers may have been sent), so
 // this proxy does what a page would need a cookie for, before the page runs:
-// - `?uselang=xx`: the language it resolves to is passed to the page in USELANG_HEADER (a layout
-//   has no searchParams; one the browser sent is dropped) and remembered in USELANG_COOKIE;
+// - `?uselang=xx`: the language it resolves to is remembered in USELANG_COOKIE, and set in the
+//   page's own request cookies (a layout has no searchParams), as if the browser had sent it. No
+//   internal request header carries it: one was believed, sent by the browser itself, on the paths
+//   this proxy does not run on (a 404 under /api/, /favicon.icoX);
 // - a login cookie that does not unseal (tampered, expired, another secret, garbage) means "logged
 //   out", and it is cleared: the page sees no cookie, and the response deletes it;
 // - OAuth 2.0 credentials that expire within 60 s are refreshed here (once per refresh token at a
@@ -55,12 +57,8 @@ async function sessionWrites(
   if (due !== null && nowS() >= due) {
     try {
       const fresh = await freshLogin(
-        app.flow,
-        app.store,
-        session,
+        { flow: app.flow, store: app.store, session, to: writes, deadline: startWikiDeadline(app.config) },
         login,
-        writes,
-        startWikiDeadline(app.config),
       );
       // Logged out meanwhile (another request of this browser): the cookie is cleared, and the page
       // renders logged out; no notice, the user asked for it.
@@ -136,10 +134,8 @@ export async function proxy(request: NextRequest): Promise<NextResponse> {
       if (maxAgeS === 0) request.cookies.delete(name);
       else request.cookies.set(name, value);
     }
-    const headers = new Headers(request.headers);
-    headers.delete(USELANG_HEADER);
-    if (uselang !== null) headers.set(USELANG_HEADER, uselang);
-    response = NextResponse.next({ request: { headers } });
+    if (uselang !== null) request.cookies.set(USELANG_COOKIE, uselang);
+    response = NextResponse.next({ request: { headers: new Headers(request.headers) } });
   }
   writes.replay(cookieWriter(response.cookies, secure));
   if (uselang !== null) {

@@ -10,7 +10,16 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 // runs one.
 export default defineConfig({
   resolve: {
-    alias: { '@/': `${root}/` },
+    alias: [
+      // '@/lib/mwoauth' (imports written before lib/mwoauth was the 'mwoauth' package): its index.ts,
+      // not the folder, whose package.json would serve dist/. tsconfig.json's paths do the same.
+      { find: /^@\/lib\/mwoauth$/, replacement: `${root}/lib/mwoauth/index.ts` },
+      { find: '@/', replacement: `${root}/` },
+    ],
+    // 'mwoauth' is the workspace package in lib/mwoauth: tests run its TypeScript source, as the app
+    // does, through tsconfig.json's `paths` (without them, node_modules/mwoauth would serve dist/,
+    // which only `npm run build -w mwoauth` makes). tests/unit/mwoauth-package.test.ts tests dist/.
+    tsconfigPaths: true,
   },
   test: {
     projects: [

@@ -2,6 +2,8 @@ import type { Metadata, Viewport } from 'next';
 import type { ReactNode } from 'react';
 import { LANGUAGE_CODES, LANGUAGES, pageTranslator } from '@/lib/server/i18n';
 import { loginPath } from '@/lib/server/safe-next';
+import { ErrorTextsProvider } from './_components/error-texts';
+import { errorTextsFor } from './_components/error-texts-for';
 import { getSiteState } from './_components/site';
 import { LogoutButton } from './_components/logout-button';
 import { rich } from './_components/rich';
@@ -29,10 +31,19 @@ async function UserBox(): Promise<ReactNode> {
       </a>
     );
   }
+  // A user name (like the wiki's other text) may be right-to-left or hold bidirectional controls
+  // (U+202E, an unclosed U+2067); <bdi> keeps it from reordering the message around it (HTML's
+  // bidi isolation). Every page shows user names so.
   return (
     <>
       <span className="muted">
-        {rich(t, 'nextmwoauth-logged-in-as', <strong key="name">{site.user.username}</strong>)}
+        {rich(
+          t,
+          'nextmwoauth-logged-in-as',
+          <strong key="name">
+            <bdi>{site.user.username}</bdi>
+          </strong>,
+        )}
       </span>
       <LogoutButton />
     </>
@@ -93,7 +104,9 @@ export default async function RootLayout({ children }: { children: ReactNode }):
             </div>
           </div>
         </header>
-        <main id="content">{children}</main>
+        <main id="content">
+          <ErrorTextsProvider texts={errorTextsFor(t)}>{children}</ErrorTextsProvider>
+        </main>
         <footer className="site-footer">
           <div className="wrap">
             <p>

@@ -68,7 +68,7 @@ export default async function HomePage({
     return (
       <>
         {noticeBox}
-        <h1>{t.t('nextmwoauth-home-hello', user.username)}</h1>
+        <h1>{rich(t, 'nextmwoauth-home-hello', <bdi key="name">{user.username}</bdi>)}</h1>
         <p>{rich(t, 'nextmwoauth-home-logged-in', <strong key="wiki">{config.wiki.name}</strong>)}</p>
         <ul>
           <li>

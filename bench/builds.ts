@@ -110,7 +110,7 @@ export const floorStandaloneBuild = once(() => buildStandalone(floorCopy(), 'nex
 
 /** The app's standalone build (its .next/standalone), from a copy of its sources: section 4. */
 export const appStandaloneBuild = once(() =>
-  buildStandalone(copyProject(ROOT, APP_SOURCES), 'next.config.ts'),
+  buildStandalone(copyProject(ROOT, APP_SOURCES), 'next.config.mjs'),
 );
 
 /**

@@ -8,7 +8,7 @@ import { appStandaloneBuild, floorStandaloneBuild, startFloor } from './builds';
 import { formatBytes, formatMs, median, ratio } from './format';
 import { LoadGenerator, type LoadRequest } from './load';
 import { loginCookie } from './login';
-import { treeRss } from './proc';
+import { treeCpuMs, treeRss } from './proc';
 import type { BenchOptions, Row, Section } from './report';
 
 /** Issue 6: the standalone output, with the static files it needs beside it, at most 20 MB (SI). */
@@ -99,6 +99,8 @@ async function load(
 interface Memory {
   idle: number;
   loaded: number;
+  /** The server tree's CPU (ms) over the load, per request. */
+  cpuMsPerRequest: number;
 }
 
 interface Figures {
@@ -113,8 +115,9 @@ async function memory(generator: LoadGenerator, server: Started, requests: numbe
   await load(generator, server.origin, paths, cookie, paths.length);
   await sleep(1000);
   const idle = treeRss(server.pid);
+  const cpuBefore = treeCpuMs(server.pid);
   const loaded = await peakRss(server.pid, load(generator, server.origin, paths, cookie, requests));
-  return { idle, loaded };
+  return { idle, loaded, cpuMsPerRequest: (treeCpuMs(server.pid) - cpuBefore) / requests };
 }
 
 /** A started server, what to load it with, and how to end it. */
@@ -243,6 +246,10 @@ export async function run(options: BenchOptions): Promise<Section> {
           `RSS peak under load: ${how}`,
           `${formatBytes(ours.memory.loaded)} (floor ${formatBytes(base.memory.loaded)}, ${ratio(ours.memory.loaded, base.memory.loaded)})`,
         ),
+        info(
+          `CPU per request of that load: ${how}`,
+          `${formatMs(ours.memory.cpuMsPerRequest)} (floor ${formatMs(base.memory.cpuMsPerRequest)}, ${ratio(ours.memory.cpuMsPerRequest, base.memory.cpuMsPerRequest)})`,
+        ),
       );
     }
     return {
@@ -250,7 +257,7 @@ export async function run(options: BenchOptions): Promise<Section> {
       rows,
       notes: [
         "Standalone output: the app's sources copied to a temporary directory (node_modules hard-linked), built " +
-          "with `output: 'standalone'` through a wrapper config that spreads next.config.ts, so the worktree's " +
+          "with `output: 'standalone'` through a wrapper config that spreads next.config.mjs, so the worktree's " +
           '.next and tsconfig.json stay untouched. sharp and @img/* are excluded from the trace ' +
           '(outputFileTracingExcludes): next/image is unused. The figure is the bytes of every regular file ' +
           '(apparent size) of .next/standalone plus .next/static, which must be copied beside server.js to serve; ' +
@@ -262,7 +269,9 @@ export async function run(options: BenchOptions): Promise<Section> {
           `of rest. Under load: the peak, sampled every 25 ms, of ${plan.requests} GETs, ${CONCURRENCY} in flight ` +
           'from the load-generator process (as in section 1): ' +
           "the app's / and /profile logged in as Alice and GET /api/mwoauth/identify (both ask devwiki, which runs " +
-          "in the bench's process and is not counted); the floor's / and /api/noop.",
+          "in the bench's process and is not counted); the floor's / and /api/noop. CPU per request: the " +
+          "server tree's utime + stime (/proc) over that load, divided by its requests (the app's requests do " +
+          "more than the floor's: a login cookie to unseal, a wiki to ask).",
       ],
     };
   } finally {

@@ -8,7 +8,7 @@
 // profile), and the refresh's cost: a /profile whose access token is due (proxy.ts refreshes it
 // first) beside one whose token is not, in server time and in the server's CPU.
 import type { Devwiki } from '@/devwiki';
-import { fetchProfile, identify } from '@/lib/mwoauth';
+import { fetchProfile, identify } from 'mwoauth';
 import { startE2EServer, type E2EServer } from '@/tests/support/e2e-app';
 import { accessTokenFor } from '@/tests/support/app-harness';
 import { formatMs, median, ratioVerdict } from './format';

@@ -4,7 +4,7 @@
 // guard is the empty module Next gives server code (`node --conditions=react-server`).
 import { createSecretKey } from 'node:crypto';
 import { jwtVerify } from 'jose';
-import { generateNonce, signRequest, verifyIdentityJwt } from '@/lib/mwoauth';
+import { generateNonce, signRequest, verifyIdentityJwt } from 'mwoauth';
 import { passwordIdFor, type SessionConfig } from '@/lib/server/config';
 import type { NewLogin } from '@/lib/server/login/credentials';
 import { cookieStore, LOGIN_CACHE_SIZE } from '@/lib/server/session/cookie-store';

@@ -4,7 +4,7 @@
 // callback-is-prefix for 2.0), and tokens got by lib/mwoauth itself for the round-trip figure.
 import type { DevwikiConsumer, DevwikiOptions } from '@/devwiki';
 import type { Devwiki } from '@/devwiki';
-import { createAuthorization, exchangeCode, type OAuth2Tokens } from '@/lib/mwoauth';
+import { createAuthorization, exchangeCode, type OAuth2Tokens } from 'mwoauth';
 import { freePort, startE2EServer, type E2EServer } from '@/tests/support/e2e-app';
 
 export const BENCH_USER_AGENT = 'next-mwoauth-bench/1.0 (bench; nobody@example.org)';

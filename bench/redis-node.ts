@@ -6,9 +6,9 @@
 import { passwordIdFor, type SessionConfig } from '@/lib/server/config';
 import type { NewLogin } from '@/lib/server/login/credentials';
 import { createRedisConnection } from '@/lib/server/redis/connection';
-import { cookieStore, LOGIN_CACHE_SIZE, LOGIN_COOKIE } from '@/lib/server/session/cookie-store';
+import { cookieStore, LOGIN_CACHE_SIZE } from '@/lib/server/session/cookie-store';
 import { createRedisStore } from '@/lib/server/session/redis-store';
-import type { SessionStore } from '@/lib/server/session/store';
+import { LOGIN_COOKIE, type SessionStore } from '@/lib/server/session/store';
 import { measure, type MicroPlan, type OpFigure } from './micro-protocol';
 
 export interface RedisNodeResult {

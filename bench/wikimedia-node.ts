@@ -8,7 +8,8 @@ import { passwordIdFor, readConfig, type SessionConfig } from '@/lib/server/conf
 import type { LoginFlow } from '@/lib/server/login/flow';
 import { oauth1Flow } from '@/lib/server/login/oauth1';
 import { oauth2Flow } from '@/lib/server/login/oauth2';
-import { cookieStore, LOGIN_COOKIE, LOGIN_TTL_S } from '@/lib/server/session/cookie-store';
+import { cookieStore } from '@/lib/server/session/cookie-store';
+import { LOGIN_COOKIE, LOGIN_TTL_S } from '@/lib/server/session/store';
 import { WikiDeadline } from '@/lib/server/wiki';
 import { LoginJar, type WikiCookies } from '@/lib/server/wiki-cookies';
 import { productionSizedSessionJwt } from '@/tests/support/session-jwt';

@@ -8,30 +8,12 @@ import type { OAuthSources } from './oauth1';
 import { verifyAccessRequest } from './oauth-server';
 import { OAuth2Error, verifyBearer } from './oauth2';
 import { rightsUnderGrants } from './rights';
-import { hex, normalizeTitle, type Page, type Revision, type User } from './store';
-import type { DevwikiConsumer } from './types';
-
-/** Who is asking: a user through a consumer, or nobody. */
-interface ApiSession {
-  user: User | null;
-  consumer: DevwikiConsumer | null;
-  rights: readonly string[];
-}
+import { runQuery } from './api-lists';
+import { ApiError, type ApiSession, type Json } from './api-types';
+import { farmRefusal } from './farm';
+import { hex, type Page, type Revision, type User } from './store';
 
 const ANON_RIGHTS: readonly string[] = ['createaccount', 'read', 'writeapi'];
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-class ApiError extends Error {
-  constructor(
-    readonly code: string,
-    readonly info: string,
-    readonly extra: Record<string, Json> = {},
-  ) {
-    super(info);
-    this.name = 'ApiError';
-  }
-}
 
 const API_HEADERS = {
   'X-Content-Type-Options': 'nosniff',
@@ -137,7 +119,11 @@ function authenticate(ctx: WikiContext, req: WikiRequest, src: OAuthSources): Ap
   if (header !== undefined) {
     for (const strategy of STRATEGIES) {
       const session = strategy(ctx, header, src);
-      if (session !== null) return session;
+      if (session === null) continue;
+      // Another wiki of the farm: the consumer's wiki, then the user's local account (farm-14, farm-17).
+      const refusal = farmRefusal(ctx, session.consumer, session.user, 'api');
+      if (refusal !== null) throw new ApiError(refusal.key, refusal.text);
+      return session;
     }
   }
   return { user: null, consumer: null, rights: ANON_RIGHTS };
@@ -234,64 +220,34 @@ function revisionJson(
   return r;
 }
 
-/** prop=revisions for `titles` (the latest revision, or rvlimit of them, newest first). */
-function revisions(ctx: WikiContext, req: WikiRequest): { pages: Json[]; normalized: Json[] } {
+/**
+ * prop=revisions of one page: the latest revision; with rvlimit (MediaWiki's "enumeration mode")
+ * that many, newest first from rvcontinue, and the revision the next batch starts with (farm-04).
+ */
+function pageRevisions(req: WikiRequest, page: Page): { revisions: Json[]; next: Revision | null } {
   const props = new Set(
     list(req, 'rvprop').length === 0 ? ['ids', 'timestamp', 'flags', 'comment', 'user'] : list(req, 'rvprop'),
   );
   const slots = param(req, 'rvslots') !== null;
   const fv2 = param(req, 'formatversion') === '2' || param(req, 'formatversion') === 'latest';
-  const limit = Math.max(1, Math.min(50, Number(param(req, 'rvlimit') ?? '1') || 1));
-  const pages: Json[] = [];
-  const normalized: Json[] = [];
-  for (const raw of list(req, 'titles')) {
-    const { title, ns } = normalizeTitle(raw);
-    if (title !== raw) normalized.push({ fromencoded: false, from: raw, to: title });
-    const page: Page | null = ctx.store.page(title);
-    if (page === null || page.revisions.length === 0) {
-      pages.push({ ns, title, missing: true });
-      continue;
-    }
-    const revs = page.revisions.slice(-limit).reverse();
-    pages.push({
-      pageid: page.id,
-      ns: page.ns,
-      title: page.title,
-      revisions: revs.map((r) => revisionJson(r, props, slots, fv2)),
-    });
-  }
-  return { pages, normalized };
+  const rvlimit = param(req, 'rvlimit');
+  const limit = rvlimit === null ? 1 : Math.max(1, Math.min(50, Number(rvlimit) || 1));
+  const from = Number((param(req, 'rvcontinue') ?? '').split('|')[1] ?? '');
+  const newestFirst = page.revisions
+    .filter((r) => !Number.isInteger(from) || from === 0 || r.revid <= from)
+    .reverse();
+  const revs = newestFirst.slice(0, limit);
+  return {
+    revisions: revs.map((r) => revisionJson(r, props, slots, fv2)),
+    next: rvlimit === null ? null : (newestFirst[limit] ?? null),
+  };
 }
 
 function query(ctx: WikiContext, req: WikiRequest, s: ApiSession): { [key: string]: Json } {
-  const q: { [key: string]: Json } = {};
-  const metas = list(req, 'meta');
-  for (const meta of metas) {
-    if (meta === 'userinfo') q.userinfo = userinfo(ctx, req, s);
-    else if (meta === 'tokens') q.tokens = tokens(ctx, req, s);
-    else throw new ApiError('badvalue', `Unrecognized value for parameter "meta": ${meta}.`);
-  }
-  const props = list(req, 'prop');
-  if (props.length > 0 || list(req, 'titles').length > 0) {
-    for (const prop of props) {
-      if (prop !== 'revisions')
-        throw new ApiError('badvalue', `Unrecognized value for parameter "prop": ${prop}.`);
-    }
-    const { pages, normalized } = props.includes('revisions')
-      ? revisions(ctx, req)
-      : { pages: list(req, 'titles').map((t) => ({ ...pageStub(ctx, t) })), normalized: [] };
-    if (normalized.length > 0) q.normalized = normalized;
-    q.pages = pages;
-  }
-  return { batchcomplete: true, query: q };
-}
-
-function pageStub(ctx: WikiContext, raw: string): { [key: string]: Json } {
-  const { title, ns } = normalizeTitle(raw);
-  const page = ctx.store.page(title);
-  return page === null || page.revisions.length === 0
-    ? { ns, title, missing: true }
-    : { pageid: page.id, ns: page.ns, title: page.title };
+  return runQuery(ctx, req, s, {
+    meta: { userinfo: () => userinfo(ctx, req, s), tokens: () => tokens(ctx, req, s) },
+    revisions: (page) => pageRevisions(req, page),
+  });
 }
 
 /**
@@ -352,6 +308,8 @@ function edit(ctx: WikiContext, req: WikiRequest, s: ApiSession): { [key: string
   const old = latest?.content ?? '';
   const content = text ?? `${prependtext ?? ''}${old}${appendtext ?? ''}`;
   const page = ctx.store.ensurePage(rawTitle);
+  // The API watches what a user edits (watchlist=preferences, "watched": true in fixture 10).
+  ctx.store.watch(user, page.title);
   if (latest !== null && content === old) {
     return {
       edit: {

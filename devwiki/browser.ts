@@ -9,6 +9,14 @@ import * as pages from './pages';
 import type { Session, User } from './store';
 
 export const SESSION_COOKIE = 'devwiki_session';
+
+/**
+ * Each wiki of a farm has its own session cookie (realwiki_* and realcommons_* on the recorded farm):
+ * browsers share cookies across the ports of one host. The default wiki id gives SESSION_COOKIE.
+ */
+function sessionCookie(ctx: WikiContext): string {
+  return `${ctx.wikiId}_session`;
+}
 const OAUTH1_SUBTITLE = 'Allows usage of OAuth 1.0a for API authorization';
 /** Special:OAuth's subtitle on the 2.0 approve page (o2-03). */
 const OAUTH2_SUBTITLE = 'Allows usage of OAuth 1.0a and OAuth 2.0 for API authorization';
@@ -32,7 +40,7 @@ function redirect(location: string, extra: Record<string, string | string[]> = {
 }
 
 export function sessionOf(ctx: WikiContext, req: WikiRequest): { session: Session; user: User } | null {
-  const id = req.cookies.get(SESSION_COOKIE);
+  const id = req.cookies.get(sessionCookie(ctx));
   if (id === undefined) return null;
   const session = ctx.store.session(id);
   if (session === null) return null;
@@ -77,21 +85,23 @@ export function login(ctx: WikiContext, req: WikiRequest): WikiResponse {
     const error = 'That is not a valid user name: use letters and spaces, without # < > [ ] | { } / @ or :.';
     return html(pages.loginPage({ returnto, returntoquery, warning: false, error, name }));
   }
+  // Logging in on a wiki of the farm makes the user's local account there (farm-21).
+  ctx.store.attachLocalAccount(user);
   const session = ctx.store.createSession(user);
   const target =
     returnto === ''
       ? `${ctx.origin}/w/index.php/Main_Page`
       : `${ctx.origin}/w/index.php?title=${phpUrlencode(returnto)}${returntoquery === '' ? '' : `&${returntoquery}`}`;
   return redirect(target, {
-    'Set-Cookie': `${SESSION_COOKIE}=${session.id}; Path=/; HttpOnly; SameSite=Lax`,
+    'Set-Cookie': `${sessionCookie(ctx)}=${session.id}; Path=/; HttpOnly; SameSite=Lax`,
   });
 }
 
 export function logout(ctx: WikiContext, req: WikiRequest): WikiResponse {
-  const id = req.cookies.get(SESSION_COOKIE);
+  const id = req.cookies.get(sessionCookie(ctx));
   if (id !== undefined) ctx.store.endSession(id);
   return redirect(`${ctx.origin}/w/index.php/Main_Page`, {
-    'Set-Cookie': `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`,
+    'Set-Cookie': `${sessionCookie(ctx)}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`,
   });
 }
 

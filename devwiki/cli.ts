@@ -1,7 +1,8 @@
 // `npm run devwiki -- [--port N] [--consumers FILE] [--latency-ms N] [--fault ENDPOINT=KIND[:ARG]]…
-// [--access-token-ttl S] [--refresh-token-ttl S] [--wikimedia]`: devwiki as a process.
+// [--access-token-ttl S] [--refresh-token-ttl S] [--other-wikis N] [--wikimedia]`: devwiki as a process.
 import { parseArgs } from 'node:util';
 import { ConsumersFileError, loadConsumersFile } from './consumers';
+import { MAX_OTHER_WIKIS } from './farm';
 import {
   DEFAULT_PORT,
   startDevwiki,
@@ -28,6 +29,9 @@ const USAGE = `usage: npm run devwiki -- [--port N] [--consumers FILE] [--latenc
 ${FAULT_FORMS}
   --access-token-ttl S   OAuth 2.0 access tokens live S seconds (default 3600)
   --refresh-token-ttl S  OAuth 2.0 refresh tokens live S seconds (default 60, as MediaWiki 1.39)
+  --other-wikis N   also serve N more wikis of the same farm (devwiki2, ...; default 0): they share
+                    the users, consumers and tokens, each on its own port (--port + 1, ...; any
+                    free one with --port 0), with its own pages and CSRF tokens
   --wikimedia       behave as Wikimedia's wikis in 2026 (devwiki/wikimedia.ts): the edge's 401 and
                     rate limits, sessionJwt cookies, ui_locales, 4-hour access and 365-day refresh
                     tokens (default: the recorded MediaWiki 1.39)
@@ -152,14 +156,21 @@ async function banner(wiki: Devwiki, faults: readonly string[]): Promise<string>
     lines.push(`      grants: ${c.grants.join(', ')}`);
     return lines;
   };
+  const others = wiki.otherWikis.flatMap((w) => [
+    `another wiki of the farm, ${w.wikiId}, at ${w.origin}  (same users, consumers and tokens)`,
+    `  api.php:   ${w.apiUrl}`,
+    `  log in:    ${w.indexUrl}/Special:UserLogin  (makes your account there)`,
+  ]);
   return [
-    `devwiki (a local development wiki, not a real one) at ${wiki.origin}${wiki.wikimedia === null ? '' : ', Wikimedia-like mode'}`,
+    `devwiki (a local development wiki, not a real one) at ${wiki.origin}${wiki.otherWikis.length > 0 ? `, wiki id ${wiki.wikiId}` : ''}${wiki.wikimedia === null ? '' : ', Wikimedia-like mode'}`,
     `  index.php: ${wiki.indexUrl}`,
     `  api.php:   ${wiki.apiUrl}`,
     `  log in:    ${wiki.indexUrl}/Special:UserLogin  (Alice, Admin, Blocked or any new name; any password)`,
     `  rest.php:  ${wiki.restUrl}  (OAuth 2.0: /oauth2/authorize, /oauth2/access_token, /oauth2/resource/profile)`,
     'consumers (local development credentials):',
     ...(await Promise.all(wiki.consumers.map(consumer))).flat(),
+    ...others,
+    ...(others.length === 0 ? [] : [`MW_WIKIS=${wiki.otherWikis.map((w) => w.apiUrl).join(',')}`]),
     ...(faults.length === 0 ? [] : [`faults: ${faults.join(', ')}`]),
     '',
   ].join('\n');
@@ -176,6 +187,7 @@ async function main(): Promise<void> {
         fault: { type: 'string', multiple: true },
         'access-token-ttl': { type: 'string' },
         'refresh-token-ttl': { type: 'string' },
+        'other-wikis': { type: 'string' },
         wikimedia: { type: 'boolean' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean' },
@@ -193,6 +205,12 @@ async function main(): Promise<void> {
   const latencyMs = integer(values['latency-ms'], '--latency-ms', 0);
   const accessTokenTtlS = ttl(values['access-token-ttl'], '--access-token-ttl');
   const refreshTokenTtlS = ttl(values['refresh-token-ttl'], '--refresh-token-ttl');
+  const otherWikiCount = integer(values['other-wikis'], '--other-wikis', 0);
+  if (otherWikiCount > MAX_OTHER_WIKIS) {
+    fail(`devwiki: --other-wikis must be from 0 to ${MAX_OTHER_WIKIS}, not ${otherWikiCount}\n${USAGE}`);
+  }
+  if (port !== 0 && port + otherWikiCount > 65535)
+    fail(`devwiki: --port ${port} leaves no ports for --other-wikis`);
   const faultSpecs = values.fault ?? [];
   const faults = faultSpecs.map((spec) => {
     const parsed = parseFault(spec);
@@ -220,13 +238,16 @@ async function main(): Promise<void> {
       latencyMs,
       accessTokenTtlS,
       refreshTokenTtlS,
+      otherWikis: Array.from({ length: otherWikiCount }, (_, i) => ({ port: port === 0 ? 0 : port + i + 1 })),
       wikimedia: values.wikimedia === true,
       log: values.quiet === true ? undefined : (line) => process.stdout.write(`[devwiki] ${line}\n`),
     });
   } catch (e) {
     const code = e instanceof Error && 'code' in e ? e.code : null;
     if (code === 'EADDRINUSE')
-      fail(`devwiki: port ${port} is in use; pick another with --port N (0 = any free port)`);
+      fail(
+        `devwiki: port ${port}${otherWikiCount > 0 ? ` (or one of the next ${otherWikiCount})` : ''} is in use; pick another with --port N (0 = any free port)`,
+      );
     throw e;
   }
   for (const { endpoint, fault } of faults) wiki.setFault(endpoint, fault);

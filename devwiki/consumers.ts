@@ -213,6 +213,12 @@ export function validateConsumers(data: unknown, file: string): DevwikiConsumer[
         problems.push(`${at}: "accessToken" must be {"key": "...", "secret": "..."} with non-empty strings`);
       }
     }
+    // The "Applicable project": a wiki id of the farm (checked when devwiki starts) or "*".
+    if (raw.wiki !== undefined) {
+      if (typeof raw.wiki === 'string' && /^(\*|[a-z][a-z0-9_-]{0,63})$/.test(raw.wiki))
+        consumer.wiki = raw.wiki;
+      else problems.push(`${at}: "wiki" must be a wiki id such as "devwiki", or "*" for every wiki`);
+    }
     if (oauth2 && consumer.accessToken !== undefined) {
       problems.push(
         `${at}: an OAuth 2.0 client takes no "accessToken": devwiki makes an owner-only one's (see the banner)`,

@@ -10,6 +10,8 @@ export interface WikiContext {
   store: Store;
   /** $wgServer = $wgCanonicalServer, e.g. http://127.0.0.1:8181 */
   origin: string;
+  /** WikiMap::getCurrentWikiId() ($wgDBname): 'devwiki', or the id a farm gave it (devwiki/farm.ts). */
+  wikiId: string;
   /** The wiki's clock in ms (the injected clock plus any offset). */
   nowMs(): number;
   /** Set when tests asked identify to forge its JWT. */

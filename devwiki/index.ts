@@ -2,6 +2,7 @@
 // Never imported by app/ or lib/ (eslint.config.mjs enforces it). See devwiki/README.md.
 import type { AddressInfo } from 'node:net';
 import { defaultConsumers } from './consumers';
+import { otherWikiSpecs } from './farm';
 import { Faults } from './faults';
 import { createWikiServer, type ServerState } from './server';
 import { normalizeTitle, Store } from './store';
@@ -81,7 +82,22 @@ function applyLifetimes(settings: OAuth2Settings, lifetimes: DevwikiTokenLifetim
 /** The most redirects approve() follows inside devwiki (2.0: authorize -> approve -> authorize). */
 const MAX_WIKI_REDIRECTS = 5;
 
+/** What the wikis of one farm share (devwiki/farm.ts): the clock, the OAuth 2.0 keys, the central store. */
+interface Shared {
+  now: () => number;
+  offsetMs: number;
+  oauth2: OAuth2Settings;
+  consumers: DevwikiConsumer[];
+  central: Store;
+  /** Owner-only 2.0 clients' registration tokens, minted on first ask and the same afterwards. */
+  ownerOnlyTokens: Map<number, Promise<string>>;
+  /** The Wikimedia-like edge (devwiki/wikimedia.ts), one for the farm as Wikimedia's is; null: 1.39. */
+  wikimedia: WikimediaMode | null;
+}
+
+/** Starts the central wiki, then the farm's other wikis (DevwikiOptions.otherWikis). */
 export async function startDevwiki(options: DevwikiOptions = {}): Promise<Devwiki> {
+  const { centralId, others } = otherWikiSpecs(options);
   const now = options.now ?? Date.now;
   const wikimedia =
     options.wikimedia === undefined || options.wikimedia === false
@@ -94,14 +110,53 @@ export async function startDevwiki(options: DevwikiOptions = {}): Promise<Devwik
     refreshTokenTtlS: wikimedia === null ? DEFAULT_REFRESH_TOKEN_TTL_S : WIKIMEDIA_REFRESH_TOKEN_TTL_S,
   };
   applyLifetimes(oauth2, options);
-  let offsetMs = 0;
-  const nowMs = (): number => now() + offsetMs;
   const consumers: DevwikiConsumer[] = structuredClone(options.consumers ?? defaultConsumers());
-  const store = new Store(consumers, nowMs());
+  const shared: Shared = {
+    now,
+    offsetMs: 0,
+    oauth2,
+    consumers,
+    central: new Store(consumers, now()),
+    ownerOnlyTokens: new Map(),
+    wikimedia,
+  };
+  const central = await startWiki(options, centralId, shared, null);
+  try {
+    for (const other of others) {
+      const log = options.log;
+      const wiki = await startWiki(
+        {
+          ...options,
+          port: other.port,
+          log: log === undefined ? undefined : (line) => log(`${other.wikiId}: ${line}`),
+        },
+        other.wikiId,
+        shared,
+        new Store(consumers, now(), shared.central),
+      );
+      central.otherWikis.push(wiki);
+    }
+  } catch (e) {
+    await central.close();
+    throw e;
+  }
+  return central;
+}
+
+/** One wiki of the farm: the central one (`ownStore` null) or another with a store of its own. */
+async function startWiki(
+  options: DevwikiOptions,
+  wikiId: string,
+  shared: Shared,
+  ownStore: Store | null,
+): Promise<Devwiki> {
+  const { now, oauth2, consumers, ownerOnlyTokens, wikimedia } = shared;
+  const nowMs = (): number => now() + shared.offsetMs;
+  const store = ownStore ?? shared.central;
   const faults = new Faults();
   const records: DevwikiRequestRecord[] = [];
   const state: ServerState = {
-    ctx: { store, origin: '', nowMs, oauth2, wikimedia },
+    ctx: { store, origin: '', wikiId, nowMs, oauth2, wikimedia },
     faults,
     records,
     latencyMs: options.latencyMs ?? 0,
@@ -124,8 +179,8 @@ export async function startDevwiki(options: DevwikiOptions = {}): Promise<Devwik
   const origin = `http://127.0.0.1:${port}`;
   state.ctx.origin = origin;
   const indexUrl = `${origin}/w/index.php`;
-  /** Owner-only 2.0 clients' registration tokens, minted on first ask and the same afterwards. */
-  const ownerOnlyTokens = new Map<number, Promise<string>>();
+  const otherWikis: Devwiki[] = [];
+  let closing: Promise<void> | null = null;
 
   /** GETs `url` with the cookie, following redirects that stay inside devwiki; the last answer. */
   async function follow(url: string, cookie: string): Promise<{ page: Response; url: string }> {
@@ -189,6 +244,18 @@ export async function startDevwiki(options: DevwikiOptions = {}): Promise<Devwik
   }
 
   const devwiki: Devwiki = {
+    wikiId,
+    otherWikis,
+    hasLocalAccount(username) {
+      const user = store.userByName(username);
+      return user !== null && store.hasLocalAccount(user);
+    },
+    createLocalAccount(username) {
+      const user = store.ensureUser(username, nowMs());
+      if (user === null)
+        throw new Error(`devwiki.createLocalAccount: "${username}" is not a valid user name`);
+      store.attachLocalAccount(user);
+    },
     origin,
     indexUrl,
     apiUrl: `${origin}/w/api.php`,
@@ -196,7 +263,7 @@ export async function startDevwiki(options: DevwikiOptions = {}): Promise<Devwik
     consumers,
     setFault: (endpoint, fault) => faults.set(endpoint, fault),
     setClockOffset: (seconds) => {
-      offsetMs = seconds * 1000;
+      shared.offsetMs = seconds * 1000;
     },
     approve,
     revoke(username, consumerKey) {
@@ -287,13 +354,17 @@ export async function startDevwiki(options: DevwikiOptions = {}): Promise<Devwik
               return wikimedia.crossUserCookies;
             },
           },
+    // Once: closing the central wiki closes the others, which may have been closed already.
     close: () =>
-      new Promise<void>((resolve, reject) => {
-        for (const t of state.timers) clearTimeout(t);
-        state.timers.clear();
-        server.close((err) => (err === undefined ? resolve() : reject(err)));
-        server.closeAllConnections();
-      }),
+      (closing ??= (async (): Promise<void> => {
+        await Promise.all(otherWikis.map((w) => w.close()));
+        await new Promise<void>((resolve, reject) => {
+          for (const t of state.timers) clearTimeout(t);
+          state.timers.clear();
+          server.close((err) => (err === undefined ? resolve() : reject(err)));
+          server.closeAllConnections();
+        });
+      })()),
   };
   return devwiki;
 }

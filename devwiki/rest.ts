@@ -3,6 +3,7 @@
 import { mwTimestamp, phpUrlencode, type WikiContext, type WikiRequest } from './context';
 import type { WikiResponse } from './faults';
 import { sessionOf } from './browser';
+import { profileRefusal } from './farm';
 import { WikiMessage } from './messages';
 import { matchesPrefix } from './oauth-server';
 import {
@@ -230,6 +231,8 @@ export async function accessToken(ctx: WikiContext, req: WikiRequest): Promise<W
 export function profile(ctx: WikiContext, req: WikiRequest): WikiResponse {
   try {
     const { user, scopes } = verifyBearer(ctx, req.headers.authorization);
+    const refused = profileRefusal(ctx, user);
+    if (refused !== null) return refused;
     const body: Record<string, unknown> = {
       sub: String(user.id),
       username: user.name,

@@ -56,6 +56,8 @@ export const GRANT_RIGHTS: Readonly<Record<string, readonly string[]>> = {
   protect: [...EDITPAGE, 'editprotected', 'protect'],
   blockusers: ['block', 'blockemail'],
   privateinfo: ['viewmyprivateinfo'],
+  viewmywatchlist: ['viewmywatchlist'],
+  editviewmywatchlist: ['editmywatchlist', 'viewmywatchlist'],
   'mwoauth-authonly': [],
   'mwoauth-authonlyprivate': [],
 }; // prettier-ignore
@@ -93,6 +95,8 @@ export const GRANT_LABELS: Readonly<Record<string, string>> = {
   protect: 'Protect and unprotect pages',
   blockusers: 'Block and unblock users',
   privateinfo: 'Access your private information (email address, real name)',
+  viewmywatchlist: 'View your watchlist',
+  editviewmywatchlist: 'Edit your watchlist',
   'mwoauth-authonly': 'Verify your identity only',
   'mwoauth-authonlyprivate': 'Verify your identity, with your real name and email address',
 };
@@ -106,6 +110,8 @@ export const GRANT_GROUPS: Readonly<Record<string, string>> = {
   protect: 'Perform administrative actions',
   blockusers: 'Perform administrative actions',
   privateinfo: 'Access private information',
+  viewmywatchlist: 'Interact with your watchlist',
+  editviewmywatchlist: 'Interact with your watchlist',
   'mwoauth-authonly': 'Identity',
   'mwoauth-authonlyprivate': 'Identity',
 };

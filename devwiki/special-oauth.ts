@@ -2,6 +2,7 @@
 // bodies, content types and headers of the recorded wiki (fixtures 01, 05, 07, 21-26f, 29*).
 import { nowSeconds, param, mwTimestamp, type WikiContext, type WikiRequest } from './context';
 import type { WikiResponse } from './faults';
+import { farmRefusal } from './farm';
 import { forgeIdentifyJwt, signIdentifyJwt, type IdentifyClaims } from './jwt';
 import { WikiError, type WikiMessage } from './messages';
 import { oauthParam, type OAuthSources } from './oauth1';
@@ -78,6 +79,9 @@ export async function identify(ctx: WikiContext, src: OAuthSources): Promise<Wik
   let verified;
   try {
     verified = verifyAccessRequest(ctx, src);
+    // Another wiki of the farm: the user's local account, then the consumer's wiki (farm-15, farm-18).
+    const refusal = farmRefusal(ctx, verified.consumer, verified.user, 'identify');
+    if (refusal !== null) throw new WikiError(refusal);
   } catch (err) {
     if (err instanceof WikiError) return errorResponse(err.wikiMessage, 'json');
     throw err;

@@ -1,5 +1,7 @@
 // devwiki's state, all in memory: users, consumers, request tokens, authorizations (access tokens),
 // nonces, browser sessions, pages and revisions. Times are ms since epoch by the wiki's clock.
+// In a farm (devwiki/farm.ts) each wiki has its own Store, and the other wikis' Stores share the
+// central wiki's users, consumers, authorizations and tokens (see the constructor).
 import { createHmac, randomBytes } from 'node:crypto';
 import { ADMIN_GROUPS, ADMIN_RIGHTS, USER_GROUPS, USER_RIGHTS } from './rights';
 import type { DevwikiConsumer } from './types';
@@ -166,16 +168,42 @@ export class Store {
   private readonly authCodes = new Map<string, AuthCode>();
   private readonly oauth2AccessTokens = new Map<string, OAuth2AccessToken>();
   private readonly refreshTokens = new Map<string, OAuth2RefreshToken>();
-  private nextUserId = 5;
-  private nextAcceptanceId = 1;
+  /** Ids of what the farm shares (user_id, oaac_id, bl_id), shared with the central wiki's store. */
+  private readonly ids = { user: 5, acceptance: 1, block: 1 };
+  /** user_editcount of the shared user table: edits on every wiki of the farm (fixture farm-01). */
+  private readonly editCounts = new Map<number, number>();
+  /** Ids of users with a local account here; null on the central wiki, which holds the user table. */
+  private readonly localUsers: Set<number> | null = null;
+  /** Titles each user watches on this wiki (edits watch the page: `watched: true`, fixture 10). */
+  private readonly watchlists = new Map<number, Set<string>>();
   private nextPageId = 1;
   private nextRevId = 1;
-  private nextBlockId = 1;
   /** Keys the per-user CSRF tokens; new each run. */
   private readonly tokenSalt = hex(16);
 
-  constructor(consumers: DevwikiConsumer[], now: number) {
+  /**
+   * `central`: this store is another wiki of `central`'s farm (Extension:OAuth's
+   * $wgMWOAuthCentralWiki with $wgMWOAuthSharedUserIDs and a shared user table, as the recorded farm:
+   * tests/fixtures/mediawiki-1.39-oauth/_facts.json "farm"). It shares the users, consumers,
+   * request tokens, authorizations, OAuth 2.0 codes and tokens, and edit counts; it keeps its own
+   * pages, browser sessions, CSRF tokens (farm-06), nonces (per wiki there) and local accounts:
+   * the users the central wiki has now get one here, later ones when they log in here (farm-21).
+   */
+  constructor(consumers: DevwikiConsumer[], now: number, central: Store | null = null) {
     this.consumers = consumers;
+    if (central !== null) {
+      this.users = central.users;
+      this.requestTokens = central.requestTokens;
+      this.usedRequestTokens = central.usedRequestTokens;
+      this.acceptances = central.acceptances;
+      this.authCodes = central.authCodes;
+      this.oauth2AccessTokens = central.oauth2AccessTokens;
+      this.refreshTokens = central.refreshTokens;
+      this.ids = central.ids;
+      this.editCounts = central.editCounts;
+      this.localUsers = new Set(central.users.keys());
+      return;
+    }
     this.addUser(1, 'Admin', ADMIN_GROUPS, ADMIN_RIGHTS, 'admin@example.org', now);
     this.addUser(3, 'Alice', USER_GROUPS, USER_RIGHTS, 'alice@example.org', now);
     const blocked = this.addUser(2, 'Blocked', USER_GROUPS, USER_RIGHTS, 'blocked@example.org', now);
@@ -186,8 +214,8 @@ export class Store {
       if (!c.ownerOnly || (c.accessToken === undefined && !oauth2) || c.owner === undefined) continue;
       const owner = this.ensureUser(c.owner, now);
       if (owner === null) continue;
-      this.acceptances.set(this.nextAcceptanceId, {
-        id: this.nextAcceptanceId++,
+      this.acceptances.set(this.ids.acceptance, {
+        id: this.ids.acceptance++,
         userId: owner.id,
         consumerId: c.id,
         accessKey: c.accessToken?.key ?? hex(16),
@@ -235,12 +263,12 @@ export class Store {
     if (existing !== null) return existing;
     const name = normalizeUserName(raw);
     if (name === null) return null;
-    return this.addUser(this.nextUserId++, name, USER_GROUPS, USER_RIGHTS, '', now);
+    return this.addUser(this.ids.user++, name, USER_GROUPS, USER_RIGHTS, '', now);
   }
 
   block(user: User, now: number): void {
     user.block ??= {
-      id: this.nextBlockId++,
+      id: this.ids.block++,
       by: 'Admin',
       byId: 1,
       reason: 'devwiki demo block',
@@ -324,7 +352,7 @@ export class Store {
       return existing;
     }
     const acceptance: Acceptance = {
-      id: this.nextAcceptanceId++,
+      id: this.ids.acceptance++,
       userId: user.id,
       consumerId: consumer.id,
       accessKey: hex(16),
@@ -474,12 +502,42 @@ export class Store {
       content,
     };
     page.revisions.push(rev);
+    this.editCounts.set(user.id, this.editCount(user) + 1);
     return rev;
   }
 
   editCount(user: User): number {
-    let n = 0;
-    for (const p of this.pages.values()) for (const r of p.revisions) if (r.userid === user.id) n++;
-    return n;
+    return this.editCounts.get(user.id) ?? 0;
+  }
+
+  // --- local accounts and watchlists ------------------------------------------------------------
+
+  /**
+   * Whether the user has an account on this wiki: CentralAuth's "attached" (the recorded farm's
+   * RealwikiFarmIdLookup). Without one, Extension:OAuth REL1_39 refuses the user's requests here
+   * with mwoauth-invalid-authorization-invalid-user (fixtures farm-17, farm-18).
+   */
+  hasLocalAccount(user: User): boolean {
+    return this.localUsers === null || this.localUsers.has(user.id);
+  }
+
+  /** Logging in on a wiki makes the local account (farm-21). */
+  attachLocalAccount(user: User): void {
+    this.localUsers?.add(user.id);
+  }
+
+  watch(user: User, title: string): void {
+    const titles = this.watchlists.get(user.id) ?? new Set<string>();
+    titles.add(normalizeTitle(title).title);
+    this.watchlists.set(user.id, titles);
+  }
+
+  watchedTitles(user: User): ReadonlySet<string> {
+    return this.watchlists.get(user.id) ?? new Set<string>();
+  }
+
+  /** Every page of this wiki, in no particular order. */
+  allPages(): Page[] {
+    return [...this.pages.values()];
   }
 }

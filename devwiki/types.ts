@@ -32,6 +32,12 @@ export interface DevwikiConsumer {
   owner?: string;
   /** 1.0a owner-only consumers only. */
   accessToken?: { key: string; secret: string };
+  /**
+   * The "Applicable project" (oarc_wiki): the id of the one wiki of the farm its tokens work on, or
+   * '*' (left out) for every wiki. Elsewhere api.php and identify answer
+   * mwoauth-invalid-authorization-wrong-wiki (fixtures farm-13 ... farm-15).
+   */
+  wiki?: string;
 }
 
 /** The endpoints a fault can be set on; '*' means every request. */
@@ -113,11 +119,24 @@ export interface DevwikiOptions {
   accessTokenTtlS?: number;
   /** OAuth 2.0 refresh token lifetime ($wgOAuth2RefreshTokenTTL), whole seconds. Default 60 (PT1M, o2-15). */
   refreshTokenTtlS?: number;
+  /** This (central) wiki's id, WikiMap::getCurrentWikiId(): named in wrong-wiki errors. Default 'devwiki'. */
+  wikiId?: string;
+  /**
+   * More wikis of the same farm (devwiki/farm.ts), each on its own port, sharing this wiki's users,
+   * consumers and authorizations; ids default to devwiki2, devwiki3, ..., ports to 0 (any free one).
+   */
+  otherWikis?: DevwikiOtherWikiOptions[];
   /**
    * Behave as Wikimedia's wikis do in 2026 (devwiki/wikimedia.ts): true or the mode's options.
    * The token lifetimes then default to 4 hours and 365 days. Default: the recorded 1.39 behaviour.
    */
   wikimedia?: boolean | DevwikiWikimediaOptions;
+}
+
+export interface DevwikiOtherWikiOptions {
+  wikiId?: string;
+  /** Default 0 = a random free port. */
+  port?: number;
 }
 
 /** A rate-limit budget of the Wikimedia-like edge: `requests` per `windowS` seconds. */
@@ -161,6 +180,17 @@ export interface DevwikiTokenLifetimes {
 }
 
 export interface Devwiki {
+  /** WikiMap::getCurrentWikiId(): 'devwiki' (or DevwikiOptions.wikiId), 'devwiki2', ... */
+  wikiId: string;
+  /**
+   * The farm's other wikis (DevwikiOptions.otherWikis), each a Devwiki with its own origin, pages,
+   * requests and faults; [] on those wikis and on a devwiki alone. Closing the central wiki closes them.
+   */
+  otherWikis: Devwiki[];
+  /** Whether the user has an account on this wiki (always on the central wiki; farm-17). */
+  hasLocalAccount(username: string): boolean;
+  /** Makes the user's account on this wiki, as logging in there once does (farm-21). */
+  createLocalAccount(username: string): void;
   /** http://127.0.0.1:<port>: $wgServer and $wgCanonicalServer (the JWT iss; the signature base-string host). */
   origin: string;
   /** origin + '/w/index.php' */

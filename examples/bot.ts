@@ -18,7 +18,7 @@ import {
   type ApiAuth,
   type SuppressedProfile,
   type UserProfile,
-} from '../lib/mwoauth';
+} from 'mwoauth';
 
 const USAGE = `Usage: npx tsx examples/bot.ts [--page TITLE] [--dry-run]
 

@@ -1,32 +1,10 @@
-// What every response must carry and how large a request body to a page may be: read by
-// next.config.ts (loaded by Node before anything is built, so this file imports nothing) and by
-// lib/server (proxy.ts's checks and the request guard that answers before Next does).
-
-/** Sent with every response, pages and route handlers alike. */
-export const SECURITY_HEADERS: ReadonlyArray<{ readonly key: string; readonly value: string }> = [
-  // Browsers must not guess a content type (an uploaded or echoed text read as HTML or script).
-  { key: 'X-Content-Type-Options', value: 'nosniff' },
-  // No framing: the log-in and log-out buttons must not be clickjacked. CSP frame-ancestors for
-  // current browsers, X-Frame-Options for old ones.
-  { key: 'Content-Security-Policy', value: "frame-ancestors 'none'" },
-  { key: 'X-Frame-Options', value: 'DENY' },
-  // Our URLs can carry a `next` path; other sites need not see it.
-  { key: 'Referrer-Policy', value: 'same-origin' },
-];
-
-/**
- * The largest body a page accepts (bytes). The only page POST is the sandbox form's server action:
- * a line of at most 200 characters (800 UTF-8 bytes) and the action's fields, about 1 KB as
- * multipart. proxy.ts answers 413 above this; serverActions.bodySizeLimit is the same value, so
- * Next's own limit is never what a visitor meets.
- */
-export const PAGE_BODY_LIMIT = 16 * 1024;
-
-/**
- * How much of a page request's body Next copies for proxy.ts (`experimental.proxyClientMaxBodySize`,
- * default 10 MB, held in memory while the request is open: next/dist/server/body-streams.js). Next
- * stops copying without an error at this size, so it is PAGE_BODY_LIMIT plus one socket read
- * (64 KiB, Node's largest): a body over PAGE_BODY_LIMIT always shows proxy.ts more than
- * PAGE_BODY_LIMIT bytes before the copy stops, and proxy.ts refuses it.
- */
-export const PROXY_BODY_COPY_LIMIT = PAGE_BODY_LIMIT + 64 * 1024;
+// What every response must carry and how large a request body may be, for lib/server and the
+// tests. The values live in http-policy.mjs, JavaScript, which next.config.mjs imports too.
+export {
+  bodyLimitFor,
+  PAGE_BODY_LIMIT,
+  PROXY_BODY_COPY_LIMIT,
+  ROUTE_BODY_LIMIT,
+  ROUTE_PREFIX,
+  SECURITY_HEADERS,
+} from './http-policy.mjs';

@@ -68,6 +68,10 @@ function devwikiMode(): 'mediawiki-1.39' | 'wikimedia' {
   throw new Error(`DEVWIKI_MODE must be "wikimedia" or "mediawiki-1.39" (the default), not "${mode}".`);
 }
 
+/**
+ * devwiki and a second wiki of its farm (devwiki2, on the next port), which share users, consumers and
+ * tokens as Wikimedia's wikis do (devwiki/README.md): the app reaches it through MW_WIKIS.
+ */
 async function startWiki(): Promise<Devwiki> {
   const consumers = defaultConsumers(`${appOrigin()}/api/mwoauth/callback`);
   const options =
@@ -75,10 +79,10 @@ async function startWiki(): Promise<Devwiki> {
       ? { consumers, wikimedia: true }
       : { consumers, refreshTokenTtlS: DEV_REFRESH_TOKEN_TTL_S };
   try {
-    return await startDevwiki({ port: DEFAULT_PORT, ...options });
+    return await startDevwiki({ port: DEFAULT_PORT, otherWikis: [{ port: DEFAULT_PORT + 1 }], ...options });
   } catch (e) {
     if (e instanceof Error && 'code' in e && e.code === 'EADDRINUSE')
-      return startDevwiki({ port: 0, ...options });
+      return startDevwiki({ port: 0, otherWikis: [{ port: 0 }], ...options });
     throw e;
   }
 }
@@ -107,13 +111,16 @@ async function main(): Promise<void> {
       MW_CONSUMER_KEY: app.key,
       MW_CONSUMER_SECRET: app.secret,
       MW_CALLBACK: app.callbackUrl,
+      // The other wikis the app may call as the user: comma-separated api.php URLs.
+      MW_WIKIS: wiki.otherWikis.map((w) => w.apiUrl).join(','),
       // A fresh secret per run: sessions from an earlier run simply no longer unseal. `||`, not
       // `??`: a .env.local copied from .env.example has SESSION_SECRET= (empty).
       SESSION_SECRET: process.env.SESSION_SECRET || randomBytes(32).toString('hex'),
       USER_AGENT: process.env.USER_AGENT || 'next-mwoauth-dev/0.1 (local development against devwiki)',
     };
     console.log(
-      `No MW_CONSUMER_KEY set: started devwiki${wiki.wikimedia === null ? '' : ' (Wikimedia-like mode)'} at ${wiki.indexUrl} and pointed the app at it.\n` +
+      `No MW_CONSUMER_KEY set: started devwiki${wiki.wikimedia === null ? '' : ' (Wikimedia-like mode)'} at ${wiki.indexUrl} and pointed the app at it,\n` +
+        `with a second wiki of its farm at ${wiki.otherWikis.map((w) => w.indexUrl).join(', ')} (MW_WIKIS).\n` +
         `Open ${appOrigin()} (not 127.0.0.1: the login comes back to localhost) and log in as Alice (any password).`,
     );
   }

@@ -1,7 +1,6 @@
 import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
 import type { ReactNode } from 'react';
-import { MWOAuthError } from '@/lib/mwoauth';
 import { getApp } from '@/lib/server/app';
 import { requireUser } from '@/lib/server/auth';
 import { getConfig } from '@/lib/server/config';
@@ -13,9 +12,9 @@ import {
   type Translator,
 } from '@/lib/server/i18n';
 import { loadProfile } from '@/lib/server/profile';
-import { describeWikiError } from '@/lib/server/wiki';
 import { LogoutButton } from '../_components/logout-button';
 import { Message } from '../_components/message';
+import { WikiFailure } from '../_components/wiki-failure';
 import { rich } from '../_components/rich';
 
 export async function generateMetadata(): Promise<Metadata> {
@@ -74,35 +73,13 @@ export default async function ProfilePage({
   const t = await pageTranslator();
 
   if (profile.kind !== 'ok') {
-    const described =
-      profile.kind === 'error'
-        ? describeWikiError(profile.error, undefined, 'profile', t)
-        : failure('suppressed_profile', t);
-    if (profile.kind === 'error' && !(profile.error instanceof MWOAuthError)) {
-      console.error('[mwoauth] profile failed:', profile.error);
-    }
     return (
       <>
         <h1>{t.t('nextmwoauth-profile-title')}</h1>
-        <Message type="error">
-          <p>
-            <strong>{described.title}.</strong> {described.what}
-          </p>
-        </Message>
-        <p>{described.todo}</p>
-        <p>
-          <a href="/profile">{t.t('nextmwoauth-profile-try-again')}</a>
-        </p>
-        {described.mediawikiCode === null ? null : (
-          <p className="muted">
-            {rich(t, 'nextmwoauth-mediawiki-error-key', <code key="key">{described.mediawikiCode}</code>)}
-          </p>
-        )}
-        {described.details === undefined || described.details === null ? null : (
-          <details className="muted">
-            <summary>{t.t('nextmwoauth-details-summary')}</summary>
-            <pre>{described.details}</pre>
-          </details>
+        {profile.kind === 'error' ? (
+          <WikiFailure error={profile.error} task="profile" retry="/profile" />
+        ) : (
+          <WikiFailure failure={failure('suppressed_profile', t)} retry="/profile" />
         )}
       </>
     );
@@ -132,12 +109,16 @@ export default async function ProfilePage({
 
   return (
     <>
-      <h1>{identity.username}</h1>
+      <h1>
+        <bdi>{identity.username}</bdi>
+      </h1>
       {blocked ? (
         <Message type="warning">
           <p>
             {t.t('nextmwoauth-profile-blocked', config.wiki.name)}
-            {info?.block?.reason ? ` ${t.t('nextmwoauth-profile-block-reason', info.block.reason)}` : ''}
+            {info?.block?.reason ? (
+              <> {rich(t, 'nextmwoauth-profile-block-reason', <bdi key="reason">{info.block.reason}</bdi>)}</>
+            ) : null}
           </p>
         </Message>
       ) : null}
@@ -150,7 +131,9 @@ export default async function ProfilePage({
         )}
       </p>
       <dl className="facts">
-        <Fact term={t.t('nextmwoauth-profile-username')}>{identity.username}</Fact>
+        <Fact term={t.t('nextmwoauth-profile-username')}>
+          <bdi>{identity.username}</bdi>
+        </Fact>
         <Fact term={t.t('nextmwoauth-profile-groups')}>
           <Chips items={identity.groups.filter((g) => g !== '*')} empty={none} />
         </Fact>
@@ -182,7 +165,7 @@ export default async function ProfilePage({
       </dl>
       <h2>{t.t('nextmwoauth-profile-sessions-heading')}</h2>
       {/* Only a store on a server can find and end the user's other sessions (store.endAll). */}
-      {getApp().store.kind === 'redis' ? (
+      {getApp().store.canEndAll ? (
         <>
           <p>{t.t('nextmwoauth-profile-sessions-everywhere')}</p>
           <div className="actions">

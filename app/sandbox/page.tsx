@@ -117,7 +117,7 @@ export default async function SandboxPage({
           t,
           'nextmwoauth-sandbox-intro',
           <a key="page" href={pageUrl}>
-            {title}
+            <bdi>{title}</bdi>
           </a>,
           config.wiki.name,
         )}
@@ -139,7 +139,7 @@ export default async function SandboxPage({
           />
         </div>
         <button type="submit" className="primary">
-          {t.t('nextmwoauth-sandbox-submit', title)}
+          {rich(t, 'nextmwoauth-sandbox-submit', <bdi key="page">{title}</bdi>)}
         </button>
       </form>
     </>

@@ -7,7 +7,7 @@
 // only, 503) are retried after Retry-After while the wait fits in the call's deadline; past that the
 // error carries `retryAfterS`
 // (https://www.mediawiki.org/wiki/Manual:Maxlag_parameter).
-import { MWOAuthError, redactSecrets } from './errors';
+import { MWOAuthError, redactSecrets } from './errors.ts';
 import {
   type CookieJarOption,
   type Deadline,
@@ -18,17 +18,23 @@ import {
   sleep as realSleep,
   startDeadline,
   type Transport,
-} from './http';
-import { apiError, edgeTokenError, htmlPageError, httpStatusError, withRateLimit } from './mediawiki-errors';
+} from './http.ts';
+import {
+  apiError,
+  edgeTokenError,
+  htmlPageError,
+  httpStatusError,
+  withRateLimit,
+} from './mediawiki-errors.ts';
 import {
   type Authorizer,
   bearerAuthorizer,
   oauth1Authorizer,
   type RequestOptions,
   sendAuthorized,
-} from './oauth-request';
-import { type AccessToken, type ConsumerToken, toToken } from './tokens';
-import { parseHttpUrl } from './wiki-urls';
+} from './oauth-request.ts';
+import { type AccessToken, type ConsumerToken, toToken } from './tokens.ts';
+import { parseHttpUrl } from './wiki-urls.ts';
 
 /** A parameter value: lists are joined with '|' (or U+001F when a value holds '|'); true is sent as ''; false, null and undefined are left out. */
 export type ApiParamValue = string | number | boolean | readonly (string | number)[] | null | undefined;

@@ -4,16 +4,16 @@
 //   complete  -> POST index.php?title=Special:OAuth/token      (access token)
 //   identify  -> POST index.php?title=Special:OAuth/identify   (who the user is, as a JWT)
 // `mwUri` is the wiki's index.php URL, e.g. https://meta.wikimedia.org/w/index.php.
-import { MWOAuthError, redactSecrets } from './errors';
-import { checkRequestOptions, type CookieJarOption, resolveTransport, startDeadline } from './http';
-import { type Identity, normaliseIssuer, verifyIdentityJwt } from './identity';
-import { specialOAuthError } from './mediawiki-errors';
-import { type RequestOptions, sendSigned } from './oauth-request';
-import { type AccessToken, type ConsumerToken, makeToken, type RequestToken, toToken } from './tokens';
-import { languageParam, parseHttpUrl, parseMwUri } from './wiki-urls';
+import { MWOAuthError, redactSecrets } from './errors.ts';
+import { checkRequestOptions, type CookieJarOption, resolveTransport, startDeadline } from './http.ts';
+import { type Identity, normaliseIssuer, verifyIdentityJwt } from './identity.ts';
+import { specialOAuthError } from './mediawiki-errors.ts';
+import { type RequestOptions, sendSigned } from './oauth-request.ts';
+import { type AccessToken, type ConsumerToken, makeToken, type RequestToken, toToken } from './tokens.ts';
+import { languageParam, parseHttpUrl, parseMwUri } from './wiki-urls.ts';
 
 // Moved to wiki-urls.ts (both protocols use it); still importable from here.
-export { parseMwUri } from './wiki-urls';
+export { parseMwUri } from './wiki-urls.ts';
 
 export interface InitiateOptions extends RequestOptions {
   /**

@@ -1,11 +1,11 @@
 // python-mwoauth's Handshaker: the wiki, the consumer and the options bound once, so a web app
 // calls handshaker.initiate() / .complete(requestToken, query) / .identify(accessToken).
-import { MWOAuthError } from './errors';
-import { complete, identify, initiate, type InitiateResult, parseMwUri } from './handshake';
-import { checkRequestOptions } from './http';
-import { type Identity, normaliseIssuer } from './identity';
-import type { RequestOptions } from './oauth-request';
-import { type AccessToken, type ConsumerToken, type RequestToken, toToken } from './tokens';
+import { MWOAuthError } from './errors.ts';
+import { complete, identify, initiate, type InitiateResult, parseMwUri } from './handshake.ts';
+import { checkRequestOptions } from './http.ts';
+import { type Identity, normaliseIssuer } from './identity.ts';
+import type { RequestOptions } from './oauth-request.ts';
+import { type AccessToken, type ConsumerToken, type RequestToken, toToken } from './tokens.ts';
 
 export interface HandshakerOptions extends RequestOptions {
   /** oauth_callback for initiate: 'oob' (default, the registered callback) or a URL under it. */

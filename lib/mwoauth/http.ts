@@ -1,7 +1,7 @@
 // The one place a request leaves: an injectable fetch, a required User-Agent, an overall deadline
 // that covers connecting, the headers AND the body (a wiki that trickles a byte a second cannot hang
 // the caller), and a cap on the body size (a 50 MB answer cannot exhaust memory).
-import { MWOAuthError } from './errors';
+import { MWOAuthError } from './errors.ts';
 
 /** What the library needs of fetch; `globalThis.fetch` fits. */
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;

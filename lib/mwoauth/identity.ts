@@ -5,7 +5,7 @@
 // older than that lifetime plus leeway; the claims present and typed; nonce = the oauth_nonce
 // actually sent (mwoauth checks that too).
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import { MWOAuthError, type IdentityFailureReason } from './errors';
+import { MWOAuthError, type IdentityFailureReason } from './errors.ts';
 
 /** Extension:OAuth sets exp = iat + 100 (SpecialMWOAuth::outputJWT; fixture 07). */
 export const IDENTIFY_JWT_LIFETIME_S = 100;
@@ -84,6 +84,30 @@ export interface SuppressedProfile {
 
 /** The verified identify JWT. Check `suppressed` before reading `username`. */
 export type Identity = VisibleIdentity | SuppressedIdentity;
+
+/**
+ * The user fields of an identity, without 1.0a's protocol claims (iss, aud, iat, exp, nonce): what
+ * both protocols report, for an app that must answer the same whichever it was configured with.
+ */
+export function userProfileOf(
+  identity: Identity | UserProfile | SuppressedProfile,
+): UserProfile | SuppressedProfile {
+  if (identity.suppressed) return { suppressed: true, sub: identity.sub, blocked: true };
+  return {
+    suppressed: false,
+    sub: identity.sub,
+    username: identity.username,
+    editcount: identity.editcount,
+    confirmed_email: identity.confirmed_email,
+    blocked: identity.blocked,
+    registered: identity.registered,
+    groups: identity.groups,
+    rights: identity.rights,
+    grants: identity.grants,
+    realname: identity.realname,
+    email: identity.email,
+  };
+}
 
 export interface VerifyIdentityOptions {
   /** The consumer secret (HS256 key). */

@@ -5,8 +5,8 @@
 // - the same with &format=json, and Special:OAuth/identify: HTTP 200 JSON {"error": <key>, "message"} [12, 13, 26b];
 // - api.php: a MediaWiki-API-Error header and {"error": {"code", "info"}} [14-19];
 // - HTML pages: MediaWiki's 'Application Connection Error' page [28b], or a proxy's error page.
-import { MWOAuthError, type MWOAuthErrorCode } from './errors';
-import type { HttpResponse } from './http';
+import { MWOAuthError, type MWOAuthErrorCode } from './errors.ts';
+import type { HttpResponse } from './http.ts';
 
 /** MediaWiki's HTML escaping (htmlspecialchars with ENT_QUOTES) undone; &amp; last, so '&amp;lt;' stays '&lt;'. */
 function decodeEntities(text: string): string {

@@ -3,7 +3,7 @@
 // OAuth 1.0a signs each request (a fresh nonce and the current timestamp), OAuth 2.0 sends its
 // access token as a Bearer header (fixtures o2-09, o2-11, o2-12). Shared by the handshake
 // functions, ApiClient and the OAuth 2.0 profile.
-import { MWOAuthError } from './errors';
+import { MWOAuthError } from './errors.ts';
 import {
   type Deadline,
   type HttpOptions,
@@ -11,9 +11,9 @@ import {
   send,
   type Transport,
   type WikiCookieJar,
-} from './http';
-import { type ExtraOAuthParams, generateNonce, signRequest } from './sign';
-import type { ConsumerToken, OAuthToken } from './tokens';
+} from './http.ts';
+import { type ExtraOAuthParams, generateNonce, signRequest } from './sign.ts';
+import type { ConsumerToken, OAuthToken } from './tokens.ts';
 
 /** Options of every function that talks to the wiki. */
 export interface RequestOptions extends HttpOptions {

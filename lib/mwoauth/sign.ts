@@ -9,12 +9,12 @@
 // reference client (mwoauth + requests-oauthlib) sends them.
 import { createHmac, randomBytes } from 'node:crypto';
 import OAuth from 'oauth-1.0a';
-import { MWOAuthError } from './errors';
-import { type ConsumerToken, type OAuthToken, toToken } from './tokens';
-import { parseHttpUrl } from './wiki-urls';
+import { MWOAuthError } from './errors.ts';
+import { type ConsumerToken, type OAuthToken, toToken } from './tokens.ts';
+import { parseHttpUrl } from './wiki-urls.ts';
 
 // Moved to wiki-urls.ts (both protocols use it); still importable from here.
-export { parseHttpUrl } from './wiki-urls';
+export { parseHttpUrl } from './wiki-urls.ts';
 
 /** OAuth protocol parameters besides the standard ones: `oauth_callback` (initiate), `oauth_verifier` (token). */
 export interface ExtraOAuthParams {

@@ -3,7 +3,7 @@
 // revokes it in Special:OAuthManageMyGrants). All three are plain `{ key, secret }` pairs so a
 // session can store them as JSON; the objects this module makes also print their secret as
 // `[redacted]` in String(), template literals and util.inspect (STYLE.md §11).
-import { MWOAuthError } from './errors';
+import { MWOAuthError } from './errors.ts';
 
 export interface OAuthToken {
   readonly key: string;

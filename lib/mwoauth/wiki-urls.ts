@@ -1,6 +1,6 @@
 // The wiki's URLs, for both protocols: index.php (OAuth 1.0a's Special:OAuth pages, `mwUri`) and
 // rest.php beside it (OAuth 2.0's rest.php/oauth2/* endpoints: _facts.json "oauth2").
-import { MWOAuthError } from './errors';
+import { MWOAuthError } from './errors.ts';
 
 /** Parses `url`, or throws `invalid_url` naming it (instead of a TypeError/URIError from deep inside). */
 export function parseHttpUrl(url: string, what: string): URL {

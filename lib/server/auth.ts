@@ -5,6 +5,7 @@ import { cache } from 'react';
 import { getApp, type App } from './app';
 import { getConfig } from './config';
 import { isStoreUnavailable } from './errors';
+import { forLog, LOG_MESSAGE_MAX } from './log';
 import { freshLogin } from './login/fresh';
 import { secureCookiesForAction } from './origin';
 import { UNAVAILABLE_PATH } from './routes';
@@ -16,9 +17,12 @@ import { wikiUser, type WikiUser } from './wiki-user';
 
 export type { WikiUser };
 
-// For pages and server actions (route handlers read the session from their Request: see
-// lib/server/routes.ts). Every protected page calls requireUser() itself, so protection does not
-// depend on a proxy matcher that a refactor could bypass.
+// The tool author's entry points: requireUser() for pages, requireUserForAction() for server
+// actions, withUser() for route handlers (lib/server/route-user.ts). Every protected page calls
+// requireUser() itself, so protection does not depend on a proxy matcher that a refactor could
+// bypass.
+
+export { withUser } from './route-user';
 
 /**
  * Where a page or an action sends the browser when the wiki refused the session's token: a page
@@ -45,7 +49,7 @@ const currentSession = cache(async (): Promise<Current> => {
   } catch (error) {
     // Redis failed after proxy.ts read the session: a page cannot answer 503, the route can.
     if (isStoreUnavailable(error)) {
-      console.error(`[mwoauth] session failed: ${error.message}`);
+      console.error(`[mwoauth] session failed: ${forLog(error.message, LOG_MESSAGE_MAX)}`);
       redirect(UNAVAILABLE_PATH);
     }
     throw error;
@@ -82,17 +86,13 @@ export async function requireUserForAction(path: string): Promise<WikiUser> {
   let fresh;
   try {
     fresh = await freshLogin(
-      app.flow,
-      app.store,
-      session,
+      { flow: app.flow, store: app.store, session, to: writer, deadline: startWikiDeadline(app.config) },
       session.login,
-      writer,
-      startWikiDeadline(app.config),
     );
   } catch (error) {
     // Redis failed during the refresh (its lock, or saving the new tokens): the 503 page, not a 500.
     if (!isStoreUnavailable(error)) throw error;
-    console.error(`[mwoauth] session refresh failed: ${error.message}`);
+    console.error(`[mwoauth] session refresh failed: ${forLog(error.message, LOG_MESSAGE_MAX)}`);
     redirect(UNAVAILABLE_PATH);
   }
   // Revoked: logged out with the home page's message; logged out meanwhile: log in again.
@@ -102,9 +102,11 @@ export async function requireUserForAction(path: string): Promise<WikiUser> {
   // call made again, instead of a trip through the revocation check (which would lose the form).
   return wikiUser(login, app.flow, app.config, toRevocationCheck(path), {
     refresh: (current) =>
-      freshLogin(app.flow, app.store, session, current, writer, startWikiDeadline(app.config), {
-        force: true,
-      }),
+      freshLogin(
+        { flow: app.flow, store: app.store, session, to: writer, deadline: startWikiDeadline(app.config) },
+        current,
+        { force: true },
+      ),
     ended: (reason) => redirect(reason === 'revoked' ? '/?notice=revoked' : loginPath(path)),
     // What the wiki renewed (its sessionJwt) goes into the session with the action's answer.
     saveCookies: (current, cookies) => session.save(writer, current.credentials, cookies),

@@ -1,12 +1,13 @@
 import 'server-only';
 import { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { PAGE_BODY_LIMIT, SECURITY_HEADERS } from '@/lib/http-policy';
+import { Duplex } from 'node:stream';
+import { bodyLimitFor, SECURITY_HEADERS } from '@/lib/http-policy';
 import { renderFailurePage, type Failure } from './failure-page';
 import { failure } from './failures/catalogue';
 import { english, translatorForHeaders, type Translator } from './i18n';
-import { forLog } from './request-guard';
+import { forLog } from './log';
 
-// Requests Next mishandles before proxy.ts or any header rule of next.config.ts runs
+// Requests Next mishandles before proxy.ts or any header rule of next.config.mjs runs
 // (next/dist/server/lib/router-server.js, lib/router-utils/resolve-routes.js), answered here first:
 //
 // - an absolute-form target (`GET http://evil.example/profile`): Next "normalises" the `//` into a
@@ -15,15 +16,24 @@ import { forLog } from './request-guard';
 // - `OPTIONS *` (asterisk-form): Next fails with "Invalid URL", a 500 and a stack trace in the log.
 // - TRACE and TRACK: the web Request class refuses them, so Next fails building the proxy's request:
 //   a 500 without the security headers, and a stack trace in the log.
-// - a declared body over PAGE_BODY_LIMIT (no form or route of ours takes one; logout reads 4 KB at
-//   most): Next sends proxy.ts's answer only once the whole body has arrived (getCloneableBody's
+// - a declared body over its limit (lib/http-policy.ts bodyLimitFor: PAGE_BODY_LIMIT for pages,
+//   ROUTE_BODY_LIMIT for the route handlers under /api/; logout reads 4 KB at most): Next sends
+//   proxy.ts's answer only once the whole body has arrived (getCloneableBody's
 //   finalize() awaits the request's end, next/dist/server/body-streams.js) and replaces a
 //   `Connection: close` of ours, so a half-sent body would hold its connection for 300 s (Node's
 //   requestTimeout). Answered here, the connection ends within LINGER_MS. Chunked bodies, whose size is
-//   known only at their end, are left to Next's copy limit (next.config.ts) and proxy.ts's 413.
+//   known only at their end, are left to Next's copy limit (next.config.mjs) and proxy.ts's 413.
 //
-// Next offers no hook that runs first, so register() (instrumentation.ts) wraps the 'request'
-// event of Node's http.Server, in this process only. Every other request passes untouched.
+// - in production, every request Node hands over as an upgrade (`Connection: Upgrade` with any
+//   `Upgrade:`, RFC 9110 §7.8): such a request skips the 'request' event, so none of the above, and
+//   reaches Next's upgrade listener (next/dist/server/lib/router-server.js), which left the socket
+//   of a TRACE, PUT, a declared 20 MB body or the HMR path open for good (CLOSE-WAIT once the client
+//   left: Node applies no timeout to a socket it has handed over), until the process ran out of file
+//   descriptors. The built app serves no WebSocket, so each gets a short 400 and its connection ends
+//   (refuseUpgrade). `next dev` keeps them: its hot reload is a WebSocket (/_next/hmr).
+//
+// Next offers no hook that runs first, so register() (instrumentation.ts) wraps the 'request' and
+// 'upgrade' events of Node's http.Server, in this process only. Every other request passes untouched.
 
 /** Why Next must not see this request, as the answer to give; null for every ordinary request. */
 export function earlyRefusal(
@@ -34,8 +44,9 @@ export function earlyRefusal(
 ): Failure | null {
   if (method === 'TRACE' || method === 'TRACK') return failure('trace', t, { what: [method] });
   if (target === undefined || !target.startsWith('/')) return failure('not_a_path', t);
-  if (contentLength !== undefined && !(Number(contentLength) <= PAGE_BODY_LIMIT)) {
-    return failure('too_large', t, { what: [t.number(PAGE_BODY_LIMIT / 1024)] });
+  const limit = bodyLimitFor(target);
+  if (contentLength !== undefined && !(Number(contentLength) <= limit)) {
+    return failure('too_large', t, { what: [t.number(limit / 1024)] });
   }
   return null;
 }
@@ -85,19 +96,66 @@ function lingeringClose(req: IncomingMessage): void {
   socket.once('close', () => clearTimeout(timer));
 }
 
+/** The whole answer to an upgrade: no page (the client asked for another protocol, not a page). */
+const UPGRADE_REFUSAL = 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
+
+/**
+ * Refuses a request Node handed over as an upgrade, on its raw socket: Node has stopped parsing it
+ * and removed its own error and timeout listeners, so the socket is ours to end. The 400 is written
+ * with a FIN, whatever the client still sends (a declared body) is read and dropped, and the socket
+ * is destroyed LINGER_MS later at the latest, as lingeringClose does for requests.
+ */
+function refuseUpgrade(req: IncomingMessage, socket: Duplex): void {
+  console.warn(
+    `[request] 400 for ${forLog(req.method ?? null)} ${forLog(req.url ?? null)} (Upgrade: ${forLog(req.headers.upgrade ?? null)}): refused before Next`,
+  );
+  // A reset from a client already gone must not become an uncaught 'error' (Node removed its listener).
+  socket.on('error', () => undefined);
+  socket.resume();
+  socket.end(UPGRADE_REFUSAL);
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
+
 const INSTALLED = Symbol.for('next-mwoauth.early-guard');
 
-/** Wraps http.Server's 'request' event once per process (register() may run more than once). */
-export function installEarlyGuard(): void {
+export interface EarlyGuardOptions {
+  /**
+   * Refuse every upgrade request (production: the app serves no WebSocket); false lets them through
+   * to Next (`next dev`, whose hot reload is a WebSocket).
+   */
+  refuseUpgrades: boolean;
+}
+
+/**
+ * Wraps http.Server's 'request' and 'upgrade' events once per process (register() may run more
+ * than once).
+ */
+export function installEarlyGuard({ refuseUpgrades }: EarlyGuardOptions): void {
   const proto: Server = Server.prototype;
   if (Reflect.get(proto, INSTALLED) === true) return;
   Reflect.set(proto, INSTALLED, true);
   const emit = proto.emit;
   proto.emit = function guardedEmit(this: Server, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'upgrade' && refuseUpgrades) {
+      const [req, socket] = args;
+      if (req instanceof IncomingMessage && socket instanceof Duplex) {
+        refuseUpgrade(req, socket);
+        return true;
+      }
+    }
     if (event === 'request') {
       const [req, res] = args;
       if (req instanceof IncomingMessage && res instanceof ServerResponse) {
-        const refusal = earlyRefusal(req.method, req.url, req.headers['content-length'], translatorOf(req));
+        const { method, url } = req;
+        const length = req.headers['content-length'];
+        // The visitor's translator (Headers, Accept-Language, a banana) only for a refusal: every
+        // ordinary request passes through here.
+        const refusal =
+          earlyRefusal(method, url, length) === null
+            ? null
+            : earlyRefusal(method, url, length, translatorOf(req));
         if (refusal !== null) {
           answer(req, res, refusal);
           return true;

@@ -52,3 +52,11 @@ export class AppError extends Error {
 export function isStoreUnavailable(error: unknown): error is AppError {
   return error instanceof AppError && error.code === 'store_unavailable';
 }
+
+/**
+ * Whether `error` says the session is over: the wiki ended it (a WikiUser's call, AppError
+ * 'session_ended'), or a store refused to write it again because it was logged out meanwhile.
+ */
+export function isSessionEnded(error: unknown): error is AppError {
+  return error instanceof AppError && error.code === 'session_ended';
+}

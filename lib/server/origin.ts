@@ -34,3 +34,14 @@ export function secureCookiesForAction(appOrigin: string | null, host: string | 
     return true; // not a host name at all: Secure, the safe side
   }
 }
+
+/**
+ * Whether a state-changing request comes from our own pages (logout, server actions, withUser's
+ * POST): the Origin, scheme included, must be ours; without an Origin, Sec-Fetch-Site must say
+ * same-origin. Browsers send Origin with every POST. Next's own server-action check compares the
+ * host only, so an `http://` Origin passed for an `https://` APP_URL.
+ */
+export function fromOrigin(sentOrigin: string | null, secFetchSite: string | null, ours: string): boolean {
+  if (sentOrigin !== null) return sentOrigin === ours;
+  return secFetchSite === 'same-origin';
+}

@@ -1,8 +1,9 @@
 import 'server-only';
 import { unstable_rethrow } from 'next/navigation';
-import type { UserProfile } from '@/lib/mwoauth';
+import type { UserProfile } from 'mwoauth';
 import { parseUserInfo, USERINFO_PROPS, type UserInfo } from './userinfo';
-import { isSessionEnded, type WikiUser } from './wiki-user';
+import { isSessionEnded } from './errors';
+import type { WikiUser } from './wiki-user';
 
 export type ProfileResult =
   | { readonly kind: 'ok'; readonly identity: UserProfile; readonly info: UserInfo | null }

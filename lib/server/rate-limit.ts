@@ -7,6 +7,7 @@ import { AppError } from './errors';
 import { failureResponse } from './failure-page';
 import { counted, failure } from './failures/catalogue';
 import { translatorForHeaders } from './i18n';
+import { forLog, LOG_MESSAGE_MAX } from './log';
 
 // A per-client limit on starting logins. Each GET /api/mwoauth/initiate makes the wiki create and
 // keep a request token for 600 s (_facts.json "request_token_lifetime_s"), signed with our consumer:
@@ -139,7 +140,7 @@ export async function limitInitiate(headers: Headers, app: App): Promise<NextRes
     decision = await initiateLimiter.take(clientKey(headers, config.trustProxy));
   } catch (error) {
     if (!(error instanceof AppError) || error.code !== 'store_unavailable') throw error;
-    console.error(`[mwoauth] initiate rate limit failed: ${error.message}`);
+    console.error(`[mwoauth] initiate rate limit failed: ${forLog(error.message, LOG_MESSAGE_MAX)}`);
     return failureResponse(failure('store_unavailable', t));
   }
   if (decision.allowed) return null;

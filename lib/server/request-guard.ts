@@ -6,30 +6,14 @@ import { getConfig } from './config';
 import { failureResponse, type Failure } from './failure-page';
 import { failure } from './failures/catalogue';
 import { translatorFor } from './i18n';
+import { forLog } from './log';
+import { fromOrigin } from './origin';
 
 // Checks proxy.ts makes before a page runs (the route handlers under /api/ check their own methods,
 // bodies and origins). Each refusal is a failure page with fixed text and one log line.
 
 /** The methods pages serve: GET and HEAD to read, POST for the server actions (forms). */
 export const PAGE_METHODS: readonly string[] = ['GET', 'HEAD', 'POST'];
-
-/**
- * Whether a state-changing request comes from our own pages, as logout decides it: the Origin,
- * scheme included, must be ours; without an Origin, Sec-Fetch-Site must say same-origin. Browsers
- * send Origin with every POST. Next's own server-action check compares the host only, so an
- * `http://` Origin passed for an `https://` APP_URL.
- */
-export function fromOrigin(sentOrigin: string | null, secFetchSite: string | null, ours: string): boolean {
-  if (sentOrigin !== null) return sentOrigin === ours;
-  return secFetchSite === 'same-origin';
-}
-
-/** An untrusted value as it may be logged: printable ASCII, at most 100 characters. */
-export function forLog(value: string | null): string {
-  if (value === null) return '(none)';
-  const clean = value.replace(/[^\x20-\x7e]/g, '?');
-  return clean.length > 100 ? `${clean.slice(0, 100)}…` : clean;
-}
 
 function refuse(request: NextRequest, failure: Failure, reason: string): NextResponse {
   console.warn(

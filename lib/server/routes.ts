@@ -3,13 +3,14 @@ import { NextResponse, type NextRequest } from 'next/server';
 import { getApp, type App } from './app';
 import { describeWikiError } from './wiki';
 import { failureResponse, type Failure } from './failure-page';
-import { MWOAuthError } from '@/lib/mwoauth';
+import { MWOAuthError } from 'mwoauth';
 import { AppError, isStoreUnavailable } from './errors';
 import { publicOrigin, secureCookiesFor } from './origin';
 import { cookieWriter, type CookieWriter } from './session/cookies';
 import type { OpenSession } from './session/store';
 import { failure } from './failures/catalogue';
 import { translatorFor } from './i18n';
+import { errorForLog, forLog, LOG_MESSAGE_MAX } from './log';
 
 // Shared by the /api/mwoauth/* route handlers, which stay thin (STYLE.md §2).
 
@@ -33,6 +34,11 @@ export function routeContext(request: NextRequest): RouteContext | NextResponse 
     logError('configuration', error);
     return failureResponse(describeWikiError(error, undefined, 'login', translatorFor(request)));
   }
+  return contextFor(app, request);
+}
+
+/** The route context of `request` for `app`. */
+export function contextFor(app: App, request: NextRequest): RouteContext {
   const origin = publicOrigin(app.config.appOrigin, request.nextUrl.origin);
   const secure = secureCookiesFor(origin);
   return { ...app, origin, writer: (response) => cookieWriter(response.cookies, secure) };
@@ -76,17 +82,17 @@ export function seeOther(url: URL | string): NextResponse {
 
 /**
  * Logs a failure for whoever runs the app: the code, MediaWiki's key and the message (which
- * lib/mwoauth has already cleared of secrets), never a token or a cookie.
+ * lib/mwoauth has already cleared of secrets), never a token or a cookie. The key and the message
+ * may quote the wiki's answer or a callback's query, so they are cleaned (forLog): one line, bounded.
  */
 export function logError(step: string, error: unknown): void {
   if (error instanceof MWOAuthError) {
-    console.error(
-      `[mwoauth] ${step} failed: ${error.code}${error.mediawikiCode === null ? '' : ` (${error.mediawikiCode})`}: ${error.message}`,
-    );
+    const key = error.mediawikiCode === null ? '' : ` (${forLog(error.mediawikiCode, 64)})`;
+    console.error(`[mwoauth] ${step} failed: ${error.code}${key}: ${forLog(error.message, LOG_MESSAGE_MAX)}`);
   } else if (error instanceof AppError) {
-    console.error(`[mwoauth] ${step} failed: ${error.message}`);
+    console.error(`[mwoauth] ${step} failed: ${forLog(error.message, LOG_MESSAGE_MAX)}`);
   } else {
-    console.error(`[mwoauth] ${step} failed unexpectedly:`, error);
+    console.error(`[mwoauth] ${step} failed unexpectedly: ${errorForLog(error)}`);
   }
 }
 

@@ -24,7 +24,7 @@ export async function writeSandboxFlash(
   flash: SandboxFlash,
   secrets: SessionConfig,
 ): Promise<void> {
-  const value = await seal({ sub: flash.sub, revid: flash.revid }, secrets, FLASH_TTL_S);
+  const value = await seal({ sub: flash.sub, revid: flash.revid }, secrets, FLASH_TTL_S, 'sandbox-flash');
   to.set(FLASH_COOKIE, value, FLASH_TTL_S);
 }
 
@@ -35,7 +35,7 @@ export async function readSandboxFlash(
 ): Promise<SandboxFlash | null> {
   const raw = from.get(FLASH_COOKIE)?.value;
   if (raw === undefined || raw === '') return null;
-  const data = await unsealOrNull(raw, secrets);
+  const data = await unsealOrNull(raw, secrets, 'sandbox-flash');
   if (typeof data !== 'object' || data === null) return null;
   const sub = field(data, 'sub');
   const revid = field(data, 'revid');

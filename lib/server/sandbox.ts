@@ -1,9 +1,9 @@
 import 'server-only';
-import { MWOAuthError, type ApiClient } from '@/lib/mwoauth';
+import { MWOAuthError, type ApiClient } from 'mwoauth';
 import type { SandboxFlash } from './sandbox-flash';
-import { isRevoked } from './login/oauth1';
 import { plainText } from './plain-text';
 import { isBlocked } from './wiki';
+import type { WikiUser } from './wiki-user';
 
 // The sandbox demo: append a line to User:<name>/sandbox through the API, as the user.
 
@@ -35,12 +35,7 @@ export function isSandboxOutcome(value: string): value is SandboxOutcome {
 
 export type SandboxResult =
   | { readonly ok: true; readonly revid: number }
-  | {
-      readonly ok: false;
-      readonly revoked: boolean;
-      readonly outcome: SandboxOutcome;
-      readonly mediawikiCode: string | null;
-    };
+  | { readonly ok: false; readonly outcome: SandboxOutcome; readonly mediawikiCode: string | null };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -87,39 +82,34 @@ export async function latestRevision(api: ApiClient, title: string): Promise<num
 }
 
 /**
- * Appends `line` to the user's sandbox with a CSRF token (action=edit needs one even with OAuth:
- * fixtures 09, 10). `baserevid` is the revision the user saw: if the page changed since and
- * MediaWiki cannot merge, it answers editconflict instead of overwriting. `api` gives the client for
- * each of the two calls (apiClientFor with the request's WikiDeadline, so both share one deadline).
+ * Appends `line` to `user`'s sandbox with a CSRF token (action=edit needs one even with OAuth:
+ * fixtures 09, 10), both calls in one withWiki (one MW_TIMEOUT_MS). `baserevid` is the revision the
+ * user saw: if the page changed since and MediaWiki cannot merge, it answers editconflict instead of
+ * overwriting. An error that ends the session never comes back as an outcome: withWiki handles it
+ * as the flow says (a page or action's user is sent to the revocation check, a route handler's
+ * gets AppError 'session_ended'), whichever the protocol; the wiki's other refusals are outcomes.
  */
 export async function appendToSandboxPage(
-  api: () => ApiClient,
-  username: string,
+  user: WikiUser,
   line: string,
   baserevid: number | null,
-  /** Errors to throw rather than report (WikiUser.refusesToken: its withWiki refreshes and retries them). */
-  passOn: (error: unknown) => boolean = () => false,
 ): Promise<SandboxResult> {
   try {
-    const token = await api().getToken('csrf');
-    const answer = await api().post({
-      action: 'edit',
-      title: sandboxTitle(username),
-      appendtext: `\n* ${line}`,
-      summary: 'Sandbox edit through next-mwoauth',
-      baserevid,
-      token,
-    });
+    const answer = await user.withWiki(async (api) =>
+      api.post({
+        action: 'edit',
+        title: sandboxTitle(user.username),
+        appendtext: `\n* ${line}`,
+        summary: 'Sandbox edit through next-mwoauth',
+        baserevid,
+        token: await api.getToken('csrf'),
+      }),
+    );
     const edit = isRecord(answer.edit) ? answer.edit : null;
     if (edit !== null && typeof edit.newrevid === 'number') return { ok: true, revid: edit.newrevid };
-    return { ok: false, revoked: false, outcome: 'failed', mediawikiCode: null };
+    return { ok: false, outcome: 'failed', mediawikiCode: null };
   } catch (error) {
-    if (!(error instanceof MWOAuthError) || passOn(error)) throw error;
-    return {
-      ok: false,
-      revoked: isRevoked(error),
-      outcome: outcomeFor(error),
-      mediawikiCode: error.mediawikiCode,
-    };
+    if (!(error instanceof MWOAuthError)) throw error;
+    return { ok: false, outcome: outcomeFor(error), mediawikiCode: error.mediawikiCode };
   }
 }

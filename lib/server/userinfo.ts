@@ -1,5 +1,5 @@
 import 'server-only';
-import type { ApiResponse } from '@/lib/mwoauth';
+import type { ApiResponse } from 'mwoauth';
 
 // action=query&meta=userinfo, as the user (fixture 08). The answer is `unknown` until narrowed.
 

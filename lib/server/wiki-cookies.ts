@@ -1,6 +1,6 @@
 import 'server-only';
 import { type Cookie, CookieJar } from 'tough-cookie';
-import type { ApiClient, WikiCookieJar } from '@/lib/mwoauth';
+import type { ApiClient, WikiCookieJar } from 'mwoauth';
 import { field } from './narrow';
 import { WikiDeadline } from './wiki/deadline';
 

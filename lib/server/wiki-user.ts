@@ -1,5 +1,11 @@
 import 'server-only';
-import type { ApiClient, SuppressedProfile, UserProfile, WikiCookieJar } from '@/lib/mwoauth';
+import {
+  userProfileOf,
+  type ApiClient,
+  type SuppressedProfile,
+  type UserProfile,
+  type WikiCookieJar,
+} from 'mwoauth';
 import type { AppConfig } from './config';
 import { AppError } from './errors';
 import type { LoginFlow, SessionVerdict } from './login/flow';
@@ -129,12 +135,9 @@ export function wikiUser(
     withWiki: (task) =>
       guarded(async (now, deadline, cookies) => task(flow.api(now.credentials, deadline, cookies))),
     identify: () =>
-      guarded(async (now, deadline, cookies) => flow.identify(now.credentials, deadline, cookies)),
+      guarded(async (now, deadline, cookies) =>
+        userProfileOf(await flow.identify(now.credentials, deadline, cookies)),
+      ),
     refusesToken: (error) => flow.verdict(error) !== 'keep',
   };
-}
-
-/** True for the AppError a WikiUser throws by default when the wiki ended the session. */
-export function isSessionEnded(error: unknown): boolean {
-  return error instanceof AppError && error.code === 'session_ended';
 }

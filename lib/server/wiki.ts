@@ -1,5 +1,5 @@
 import 'server-only';
-import { MWOAuthError } from '@/lib/mwoauth';
+import { MWOAuthError } from 'mwoauth';
 import { isProduction } from './config';
 import { AppError } from './errors';
 import type { Failure } from './failure-page';
@@ -109,6 +109,8 @@ const OAUTH2_CLIENT_CODES = new Set([
 /** The catalogue's kind of failure for `error`, with its MediaWiki key and parameters. */
 function describe(error: unknown): [FailureKind, FailureOptions] {
   if (error instanceof AppError) {
+    // Redis did not answer (or answered an error): an outage to retry later, not a setting to fix.
+    if (error.code === 'store_unavailable') return ['store_unavailable', {}];
     return isProduction()
       ? ['config_production', {}]
       : ['config_development', { todo: [error.problems.join(' ')] }];

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MWOAuthError } from '@/lib/mwoauth';
+import { MWOAuthError } from 'mwoauth';
 import { AppError } from '@/lib/server/errors';
 import { failureResponse, renderFailurePage } from '@/lib/server/failure-page';
 import { isRevoked } from '@/lib/server/login/oauth1';

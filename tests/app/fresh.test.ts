@@ -5,7 +5,8 @@ import type { Credentials, NewLogin } from '@/lib/server/login/credentials';
 import type { LoginFlow } from '@/lib/server/login/flow';
 import { freshLogin } from '@/lib/server/login/fresh';
 import { oauth1Flow } from '@/lib/server/login/oauth1';
-import { cookieStore, LOGIN_COOKIE } from '@/lib/server/session/cookie-store';
+import { cookieStore } from '@/lib/server/session/cookie-store';
+import { LOGIN_COOKIE } from '@/lib/server/session/store';
 import { cookieWriter } from '@/lib/server/session/cookies';
 import { startWikiDeadline } from '@/lib/server/wiki';
 import { APP_ORIGIN, SESSION_SECRET } from '@/tests/support/app-harness';
@@ -73,12 +74,8 @@ describe('freshLogin', () => {
     const session = await store.open(jar);
     if (session.login === null) return null;
     const result = await freshLogin(
-      flow,
-      store,
-      session,
+      { flow, store, session, to: cookieWriter(jar, false), deadline: startWikiDeadline(config) },
       session.login,
-      cookieWriter(jar, false),
-      startWikiDeadline(config),
     );
     return result.kind === 'fresh' ? result.login.credentials : 'ended';
   }

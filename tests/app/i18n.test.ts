@@ -71,11 +71,14 @@ describe('i18n/*.json', () => {
     expect(keysOf(qqq).filter((k) => !enKeys.includes(k))).toEqual([]);
   });
 
+  // A translation may lack keys (a new message is English and qqq.json only until translatewiki.net
+  // fills the gap: banana-i18n shows English meanwhile, tested below), but never has an empty or
+  // unknown one.
   it.each(LANGUAGE_CODES.filter((c) => c !== 'en'))(
-    'should translate every key into %s, and nothing else',
+    'should translate into %s only keys English has, none empty',
     (code) => {
       const file = readJson(`${code}.json`);
-      expect(enKeys.filter((k) => typeof file[k] !== 'string' || file[k] === '')).toEqual([]);
+      expect(keysOf(file).filter((k) => typeof file[k] !== 'string' || file[k] === '')).toEqual([]);
       expect(keysOf(file).filter((k) => !enKeys.includes(k))).toEqual([]);
     },
   );
@@ -85,11 +88,13 @@ describe('i18n/*.json', () => {
     (code) => {
       const source = messageSource(code);
       const english = messageSource('en');
-      const mismatched = enKeys.filter((k) => {
-        const translated = shownParams(source[k] ?? '');
-        const original = shownParams(english[k] ?? '');
-        return translated.join() !== original.join();
-      });
+      const mismatched = enKeys
+        .filter((k) => k in source)
+        .filter((k) => {
+          const translated = shownParams(source[k] ?? '');
+          const original = shownParams(english[k] ?? '');
+          return translated.join() !== original.join();
+        });
       expect(mismatched).toEqual([]);
     },
   );

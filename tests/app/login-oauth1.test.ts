@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevwiki, type Devwiki } from '@/devwiki';
-import { MWOAuthError } from '@/lib/mwoauth';
+import { MWOAuthError } from 'mwoauth';
 import type { OAuth1AppConfig as AppConfig } from '@/lib/server/config';
 import { readOAuth1Config } from '@/tests/support/oauth1-config';
 import type { Credentials } from '@/lib/server/login/credentials';

@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevwiki, type Devwiki } from '@/devwiki';
-import { createAuthorization, exchangeCode, type OAuth2Tokens } from '@/lib/mwoauth';
+import { createAuthorization, exchangeCode, type OAuth2Tokens } from 'mwoauth';
 import { readConfig, type OAuth2AppConfig } from '@/lib/server/config';
 import type { Credentials } from '@/lib/server/login/credentials';
 import { oauth2Flow } from '@/lib/server/login/oauth2';
 import { loadProfile } from '@/lib/server/profile';
 import { appendToSandboxPage, latestRevision } from '@/lib/server/sandbox';
 import type { LoginSession } from '@/lib/server/session/store';
-import { startWikiDeadline } from '@/lib/server/wiki';
 import { wikiUser, type WikiUser } from '@/lib/server/wiki-user';
 import {
   APP_ORIGIN,
@@ -99,15 +98,10 @@ describe('loadProfile with OAuth 2.0', () => {
 });
 
 describe('the sandbox edit with OAuth 2.0', () => {
-  function apiFor(tokens: OAuth2Tokens): () => ReturnType<ReturnType<typeof oauth2Flow>['api']> {
-    const api = oauth2Flow(config).api(credentialsOf(tokens), startWikiDeadline(config));
-    return () => api;
-  }
-
   it('should append a line as the user with a Bearer token, tagged with the client (o2-12b)', async () => {
-    const api = apiFor(await tokensFor('Alice'));
-    const base = await latestRevision(api(), 'User:Alice/sandbox');
-    const result = await appendToSandboxPage(api, 'Alice', 'a line through OAuth 2.0', base);
+    const user = userFor(await tokensFor('Alice'), 'Alice');
+    const base = await user.withWiki((api) => latestRevision(api, 'User:Alice/sandbox'));
+    const result = await appendToSandboxPage(user, 'a line through OAuth 2.0', base);
     expect(result.ok).toBe(true);
     const saved = await readRevisionThroughApi(devwiki.apiUrl, 'User:Alice/sandbox');
     expect(saved).toMatchObject({ user: 'Alice', revid: result.ok ? result.revid : -1 });
@@ -116,27 +110,27 @@ describe('the sandbox edit with OAuth 2.0', () => {
   });
 
   it('should report a block and a protected page', async () => {
-    expect(await appendToSandboxPage(apiFor(await tokensFor('Blocked')), 'Blocked', 'x', null)).toMatchObject(
-      {
-        ok: false,
-        revoked: false,
-        outcome: 'blocked',
-      },
-    );
+    expect(
+      await appendToSandboxPage(userFor(await tokensFor('Blocked'), 'Blocked'), 'x', null),
+    ).toMatchObject({
+      ok: false,
+      outcome: 'blocked',
+    });
     devwiki.protectPage('User:Grace/sandbox');
-    expect(await appendToSandboxPage(apiFor(await tokensFor('Grace')), 'Grace', 'x', null)).toMatchObject({
+    expect(await appendToSandboxPage(userFor(await tokensFor('Grace'), 'Grace'), 'x', null)).toMatchObject({
       ok: false,
       outcome: 'protectedpage',
       mediawikiCode: 'protectedpage',
     });
   });
 
-  it('should report a revoked token as revoked (the action then asks /api/mwoauth/revoked)', async () => {
+  it("should leave a revoked token to withWiki's session handling, not report it as an outcome", async () => {
     const tokens = await tokensFor('Heidi');
     devwiki.revoke('Heidi', client.key);
-    expect(await appendToSandboxPage(apiFor(tokens), 'Heidi', 'x', null)).toMatchObject({
-      ok: false,
-      revoked: true,
+    // The flow's verdict, not a list of 1.0a codes: the user's onEnded runs (here the default,
+    // AppError session_ended; requireUserForAction's user redirects to the revocation check).
+    await expect(appendToSandboxPage(userFor(tokens, 'Heidi'), 'x', null)).rejects.toMatchObject({
+      code: 'session_ended',
     });
   });
 });

@@ -10,10 +10,9 @@ import {
   MAX_LINE_LENGTH,
   savedRevision,
 } from '@/lib/server/sandbox';
-import { apiClientFor, oauth1Flow } from '@/lib/server/login/oauth1';
+import { oauth1Flow } from '@/lib/server/login/oauth1';
 import type { LoginSession } from '@/lib/server/session/store';
 import { wikiUser, type WikiUser } from '@/lib/server/wiki-user';
-import { startWikiDeadline } from '@/lib/server/wiki';
 import {
   accessTokenFor,
   APP_ORIGIN,
@@ -45,14 +44,14 @@ afterAll(async () => {
 });
 
 /** What requireUser() hands /profile for a user holding `accessToken` (here: no redirect). */
-function userFor(accessToken: { key: string; secret: string }): WikiUser {
+function userFor(accessToken: { key: string; secret: string }, username = 'test', with_ = config): WikiUser {
   const login: LoginSession = {
     sub: '0',
-    username: 'test',
+    username,
     credentials: { protocol: '1.0a', accessToken },
     loggedInAt: 1,
   };
-  return wikiUser(login, oauth1Flow(config), config);
+  return wikiUser(login, oauth1Flow(with_), with_);
 }
 
 describe('loadProfile', () => {
@@ -95,17 +94,16 @@ describe('loadProfile', () => {
 
 describe('the sandbox edit', () => {
   it('should append a line as the user, tagged with the consumer, and return the new revision', async () => {
-    const token = await accessTokenFor(devwiki, consumer, 'Alice');
-    const api = apiClientFor(config, token);
-    const base = await latestRevision(api, 'User:Alice/sandbox');
-    const result = await appendToSandboxPage(() => api, 'Alice', 'first line', base);
+    const user = userFor(await accessTokenFor(devwiki, consumer, 'Alice'), 'Alice');
+    const base = await user.withWiki((api) => latestRevision(api, 'User:Alice/sandbox'));
+    const result = await appendToSandboxPage(user, 'first line', base);
     expect(result.ok).toBe(true);
     // Read back through the wiki's API, as anyone would see it.
     const saved = await readRevisionThroughApi(devwiki.apiUrl, 'User:Alice/sandbox');
     expect(saved).toMatchObject({ user: 'Alice', revid: result.ok ? result.revid : -1 });
     expect(saved?.tags).toContain(`OAuth CID: ${consumer.id}`);
     expect(saved?.content.split('\n')).toContain('* first line');
-    expect(await latestRevision(api, 'User:Alice/sandbox')).toBe(saved?.revid);
+    expect(await user.withWiki((api) => latestRevision(api, 'User:Alice/sandbox'))).toBe(saved?.revid);
   });
 
   it('should spend one deadline on the token and the edit together, not one each', async () => {
@@ -116,13 +114,12 @@ describe('the sandbox edit', () => {
       SESSION_SECRET,
       MW_TIMEOUT_MS: '2000',
     });
-    const token = await accessTokenFor(devwiki, consumer, 'Ivan');
+    const user = userFor(await accessTokenFor(devwiki, consumer, 'Ivan'), 'Ivan', slow);
     // Each API answer takes 1.5 s: the token fits in the 2 s deadline, the edit then cannot.
     devwiki.setFault('api', { kind: 'latency', ms: 1500 });
     try {
-      const deadline = startWikiDeadline(slow);
       const started = performance.now();
-      const result = await appendToSandboxPage(() => apiClientFor(slow, token, deadline), 'Ivan', 'x', null);
+      const result = await appendToSandboxPage(user, 'x', null);
       const elapsed = performance.now() - started;
       expect(result).toMatchObject({ ok: false, outcome: 'unreachable' });
       expect(elapsed).toBeLessThan(2000 + 1000);
@@ -132,10 +129,10 @@ describe('the sandbox edit', () => {
   });
 
   it('should report an edit conflict when the page changed since the user saw it', async () => {
-    const api = apiClientFor(config, await accessTokenFor(devwiki, consumer, 'Frank'));
-    const seen = await latestRevision(api, 'User:Frank/sandbox');
-    expect(await appendToSandboxPage(() => api, 'Frank', 'one', seen)).toMatchObject({ ok: true });
-    expect(await appendToSandboxPage(() => api, 'Frank', 'two', seen === null ? 1 : seen)).toMatchObject({
+    const user = userFor(await accessTokenFor(devwiki, consumer, 'Frank'), 'Frank');
+    const seen = await user.withWiki((api) => latestRevision(api, 'User:Frank/sandbox'));
+    expect(await appendToSandboxPage(user, 'one', seen)).toMatchObject({ ok: true });
+    expect(await appendToSandboxPage(user, 'two', seen === null ? 1 : seen)).toMatchObject({
       ok: false,
       outcome: 'editconflict',
       mediawikiCode: 'editconflict',
@@ -143,10 +140,9 @@ describe('the sandbox edit', () => {
   });
 
   it('should report a block', async () => {
-    const api = apiClientFor(config, await accessTokenFor(devwiki, consumer, 'Blocked'));
-    expect(await appendToSandboxPage(() => api, 'Blocked', 'x', null)).toMatchObject({
+    const user = userFor(await accessTokenFor(devwiki, consumer, 'Blocked'), 'Blocked');
+    expect(await appendToSandboxPage(user, 'x', null)).toMatchObject({
       ok: false,
-      revoked: false,
       outcome: 'blocked',
       mediawikiCode: 'blocked',
     });
@@ -154,21 +150,18 @@ describe('the sandbox edit', () => {
 
   it('should report a protected page', async () => {
     devwiki.protectPage('User:Grace/sandbox');
-    const api = apiClientFor(config, await accessTokenFor(devwiki, consumer, 'Grace'));
-    expect(await appendToSandboxPage(() => api, 'Grace', 'x', null)).toMatchObject({
+    const user = userFor(await accessTokenFor(devwiki, consumer, 'Grace'), 'Grace');
+    expect(await appendToSandboxPage(user, 'x', null)).toMatchObject({
       ok: false,
       outcome: 'protectedpage',
       mediawikiCode: 'protectedpage',
     });
   });
 
-  it('should report a revoked token as revoked', async () => {
-    const api = apiClientFor(config, await accessTokenFor(devwiki, consumer, 'Heidi'));
+  it("should leave a revoked token to withWiki's session handling, not report it as an outcome", async () => {
+    const user = userFor(await accessTokenFor(devwiki, consumer, 'Heidi'), 'Heidi');
     devwiki.revoke('Heidi', consumer.key);
-    expect(await appendToSandboxPage(() => api, 'Heidi', 'x', null)).toMatchObject({
-      ok: false,
-      revoked: true,
-    });
+    await expect(appendToSandboxPage(user, 'x', null)).rejects.toMatchObject({ code: 'session_ended' });
   });
 
   it.each([

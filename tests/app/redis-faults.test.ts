@@ -1,14 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeToken } from '@/lib/mwoauth';
+import { makeToken } from 'mwoauth';
 import { AppError } from '@/lib/server/errors';
 import {
   createRedisConnection,
   REDIS_DEADLINE_MS,
   type RedisConnection,
 } from '@/lib/server/redis/connection';
-import { LOGIN_COOKIE } from '@/lib/server/session/cookie-store';
 import { createRedisStore } from '@/lib/server/session/redis-store';
-import type { SessionStore } from '@/lib/server/session/store';
+import { LOGIN_COOKIE, type SessionStore } from '@/lib/server/session/store';
 import { startRedis, type TestRedis } from '@/tests/support/redis-server';
 import { sessionConfig } from '@/tests/support/session-config';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { PAGE_BODY_LIMIT, PROXY_BODY_COPY_LIMIT } from '@/lib/http-policy';
+import { PAGE_BODY_LIMIT, PROXY_BODY_COPY_LIMIT, ROUTE_BODY_LIMIT } from '@/lib/http-policy';
 import { earlyRefusal } from '@/lib/server/early-guard';
-import { fromOrigin } from '@/lib/server/request-guard';
+import { fromOrigin } from '@/lib/server/origin';
 
 // The pure halves of the request checks (tests/security/hardening.test.ts sends them over HTTP).
 
@@ -32,6 +32,11 @@ describe('earlyRefusal', () => {
     ['POST', '/sandbox', String(PAGE_BODY_LIMIT + 1), 413],
     ['PUT', '/', '20000000', 413],
     ['POST', '/', 'garbage', 413],
+    // Route handlers take more (a JSON body of wikitext), up to their own named limit.
+    ['POST', '/api/mine', String(PAGE_BODY_LIMIT + 1), null],
+    ['POST', '/api/mine', String(ROUTE_BODY_LIMIT), null],
+    ['POST', '/api/mine', String(ROUTE_BODY_LIMIT + 1), 413],
+    ['POST', '/apiary', String(PAGE_BODY_LIMIT + 1), 413],
   ])('should answer %s %s (Content-Length %s) with %s', (method, target, length, status) => {
     expect(earlyRefusal(method, target, length)?.status ?? null).toBe(status);
   });

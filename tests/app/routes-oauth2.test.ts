@@ -9,7 +9,8 @@ import { GET as revokedRoute } from '@/app/api/mwoauth/revoked/route';
 import { AppError } from '@/lib/server/errors';
 import { toLoginSession } from '@/lib/server/session/login-record';
 import { describeWikiError } from '@/lib/server/wiki';
-import { cookieStore, LOGIN_COOKIE } from '@/lib/server/session/cookie-store';
+import { cookieStore } from '@/lib/server/session/cookie-store';
+import { LOGIN_COOKIE } from '@/lib/server/session/store';
 import { cookieWriter } from '@/lib/server/session/cookies';
 import { HANDSHAKE_COOKIE } from '@/lib/server/session/handshakes';
 import { unsealOrNull } from '@/lib/server/session/seal';
@@ -68,7 +69,7 @@ const refreshes = (): number => count('token', 'refresh_token');
 async function sealedLogin(jar: CookieJar): Promise<ReturnType<typeof toLoginSession>> {
   const raw = jar.cookies.get(LOGIN_COOKIE);
   if (raw === undefined) return null;
-  return toLoginSession(await unsealOrNull(raw, sessionConfig(SESSION_SECRET)));
+  return toLoginSession(await unsealOrNull(raw, sessionConfig(SESSION_SECRET), 'login-cookie'));
 }
 
 async function bearerOf(jar: CookieJar): Promise<{

@@ -6,9 +6,9 @@ import { NextRequest } from 'next/server';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SessionConfig } from '@/lib/server/config';
 import { sessionConfig } from '@/tests/support/session-config';
-import { cookieStore, LOGIN_CACHE_SIZE, LOGIN_COOKIE, LOGIN_TTL_S } from '@/lib/server/session/cookie-store';
+import { cookieStore, LOGIN_CACHE_SIZE } from '@/lib/server/session/cookie-store';
 import type { CookieReader } from '@/lib/server/session/cookies';
-import type { LoginSession } from '@/lib/server/session/store';
+import { LOGIN_COOKIE, LOGIN_TTL_S, type LoginSession } from '@/lib/server/session/store';
 import { configureFor, testConsumer } from '@/tests/support/app-harness';
 
 const unseals = vi.hoisted(() => ({ count: 0 }));

@@ -1,13 +1,15 @@
-import { sealData, unsealData } from 'iron-session';
+import { sealData } from 'iron-session';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Credentials, NewLogin } from '@/lib/server/login/credentials';
-import { cookieStore, LOGIN_COOKIE, REFRESH_SUCCESSOR_TTL_MS } from '@/lib/server/session/cookie-store';
+import { cookieStore, REFRESH_SUCCESSOR_TTL_MS } from '@/lib/server/session/cookie-store';
+import { LOGIN_COOKIE } from '@/lib/server/session/store';
 import { cookieWriter, type CookieAttributes } from '@/lib/server/session/cookies';
 import { HANDSHAKE_COOKIE, readPendingLogins } from '@/lib/server/session/handshakes';
+import { seal, unsealOrNull } from '@/lib/server/session/seal';
 import { sessionConfig } from '@/tests/support/session-config';
 
 // The cookie store as a SessionStore (session/store.ts), beyond what tests/app/session.test.ts
-// checks of the cookie itself: upgrades from the shape sealed before the seams, save, end, and
+// checks of the cookie itself: seals made before issue 17 (one-time logout), save, end, and
 // refreshOnce's single flight.
 
 const SECRET = 'k8Jz2QvR4mWc7XpL9sTbN3yFhD6gAeU1';
@@ -52,7 +54,7 @@ describe('the cookie store', () => {
     const jar = new Jar();
     const store = cookieStore(config);
     const created = await store.create(await store.open(jar), cookieWriter(jar, true), alice);
-    const sealed: unknown = await unsealData(jar.values.get(LOGIN_COOKIE) ?? '', { password });
+    const sealed: unknown = await unsealOrNull(jar.values.get(LOGIN_COOKIE) ?? '', config, 'login-cookie');
     expect(sealed).toEqual({
       sub: '3',
       username: 'Alice',
@@ -62,37 +64,45 @@ describe('the cookie store', () => {
     expect((await store.open(jar)).login).toMatchObject(alice);
   });
 
-  it('should still read a login sealed in the shape before the seams, as OAuth 1.0a credentials', async () => {
-    const jar = new Jar();
-    const legacy = { sub: '3', username: 'Alice', accessToken: token, loggedInAt: 1_700_000_000 };
-    jar.values.set(LOGIN_COOKIE, await sealData(legacy, { password, ttl: 3600 }));
-    const session = await cookieStore(config).open(jar);
-    expect(session.stale).toBe(false);
-    expect(session.login).toEqual({
+  // Issue 17: seals are made with keys derived per purpose from SESSION_SECRET (seal.ts), so a
+  // login sealed before (with SESSION_SECRET itself) is logged out once, in either shape.
+  it('should log out, once, a login sealed with SESSION_SECRET itself (before purpose-separated keys)', async () => {
+    const current = {
       sub: '3',
       username: 'Alice',
       credentials: { protocol: '1.0a', accessToken: token },
       loggedInAt: 1_700_000_000,
-    });
+    };
+    const legacy = { sub: '3', username: 'Alice', accessToken: token, loggedInAt: 1_700_000_000 };
+    for (const old of [current, legacy]) {
+      const jar = new Jar();
+      jar.values.set(LOGIN_COOKIE, await sealData(old, { password, ttl: 3600 }));
+      const session = await cookieStore(config).open(jar);
+      expect({ login: session.login, stale: session.stale }).toEqual({ login: null, stale: true });
+    }
   });
 
-  it('should refuse a legacy-shaped login whose token is incomplete', async () => {
+  it("should no longer read a login in the shape before the seams, even sealed with today's key", async () => {
     const jar = new Jar();
-    const legacy = { sub: '3', username: 'Alice', accessToken: { key: 'k' }, loggedInAt: 1_700_000_000 };
-    jar.values.set(LOGIN_COOKIE, await sealData(legacy, { password, ttl: 3600 }));
+    const legacy = { sub: '3', username: 'Alice', accessToken: token, loggedInAt: 1_700_000_000 };
+    jar.values.set(LOGIN_COOKIE, await seal(legacy, config, 3600, 'login-cookie'));
     const session = await cookieStore(config).open(jar);
     expect({ login: session.login, stale: session.stale }).toEqual({ login: null, stale: true });
   });
 
-  it('should still read a login in progress sealed in the shape before the seams', async () => {
+  it('should drop a login in progress sealed with SESSION_SECRET itself (before purpose-separated keys)', async () => {
     const jar = new Jar();
     const startedAt = Math.floor(Date.now() / 1000);
-    const legacy = { pending: [{ requestToken: token, next: '/sandbox', startedAt }] };
-    jar.values.set(HANDSHAKE_COOKIE, await sealData(legacy, { password, ttl: 600 }));
-    const read = await readPendingLogins(jar, config);
-    expect(read.pending).toEqual([
-      { key: token.key, handshake: { protocol: '1.0a', requestToken: token }, next: '/sandbox', startedAt },
-    ]);
+    const before = {
+      pending: [
+        { key: token.key, handshake: { protocol: '1.0a', requestToken: token }, next: '/', startedAt },
+      ],
+    };
+    jar.values.set(HANDSHAKE_COOKIE, await sealData(before, { password, ttl: 600 }));
+    expect(await readPendingLogins(jar, config)).toEqual({ pending: [], stale: true });
+    // The same entry sealed for its purpose is read: only the key differs.
+    jar.values.set(HANDSHAKE_COOKIE, await seal(before, config, 600, 'handshake-cookie'));
+    expect((await readPendingLogins(jar, config)).pending).toHaveLength(1);
   });
 
   it('should refuse a login in progress whose key is not the one its handshake names', async () => {
@@ -101,7 +111,7 @@ describe('the cookie store', () => {
     const forged = {
       pending: [{ key: 'other', handshake: { protocol: '1.0a', requestToken: token }, next: '/', startedAt }],
     };
-    jar.values.set(HANDSHAKE_COOKIE, await sealData(forged, { password, ttl: 600 }));
+    jar.values.set(HANDSHAKE_COOKIE, await seal(forged, config, 600, 'handshake-cookie'));
     expect(await readPendingLogins(jar, config)).toEqual({ pending: [], stale: true });
   });
 
@@ -137,7 +147,7 @@ describe('the cookie store', () => {
 
   it('should say it cannot end every session of a user, and that it needs nothing to be healthy', async () => {
     const store = cookieStore(config);
-    expect(store.kind).toBe('cookie');
+    expect(store.canEndAll).toBe(false);
     expect(await store.endAll('3')).toBeNull();
     expect(await store.check()).toBeNull();
   });

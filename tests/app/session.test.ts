@@ -1,12 +1,11 @@
 import { inspect } from 'node:util';
-import { sealData, unsealData } from 'iron-session';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { sessionConfig } from '@/tests/support/session-config';
 import type { SessionConfig } from '@/lib/server/config';
 import type { NewLogin } from '@/lib/server/login/credentials';
 import { secureCookiesFor } from '@/lib/server/origin';
 import { FLASH_COOKIE, FLASH_TTL_S, readSandboxFlash, writeSandboxFlash } from '@/lib/server/sandbox-flash';
-import { cookieStore, LOGIN_COOKIE } from '@/lib/server/session/cookie-store';
+import { cookieStore } from '@/lib/server/session/cookie-store';
 import { cookieWriter, type CookieAttributes } from '@/lib/server/session/cookies';
 import {
   HANDSHAKE_COOKIE,
@@ -17,7 +16,8 @@ import {
   writePendingLogins,
   type PendingLogin,
 } from '@/lib/server/session/handshakes';
-import type { LoginSession } from '@/lib/server/session/store';
+import { LOGIN_COOKIE, type LoginSession } from '@/lib/server/session/store';
+import { seal, unsealOrNull } from '@/lib/server/session/seal';
 
 const CURRENT = 'k8Jz2QvR4mWc7XpL9sTbN3yFhD6gAeU1';
 const OLD = 'Yq5Lr8Nw2Tz4Vb7Xc1Md3Kf6Hj9Gp0Sa';
@@ -132,9 +132,7 @@ describe('the login cookie', () => {
     const again = new Jar();
     if (user === null) throw new Error('no user');
     await writeLoginSession(again, user, config, true);
-    const sealed: unknown = await unsealData(again.values.get(LOGIN_COOKIE) ?? '', {
-      password: config.passwords,
-    });
+    const sealed: unknown = await unsealOrNull(again.values.get(LOGIN_COOKIE) ?? '', config, 'login-cookie');
     expect(sealed).toMatchObject({ credentials: { accessToken: aliceToken } });
   });
 
@@ -191,10 +189,9 @@ describe('the login cookie', () => {
 
   it('should treat a well-sealed value of the wrong shape as logged out', async () => {
     const config = sessionConfig(CURRENT);
-    const password = { [config.currentPasswordId]: CURRENT };
     for (const data of [{}, { sub: 3, username: 'Alice' }, { ...alice, accessToken: 'x' }, ['Alice']]) {
       const jar = new Jar();
-      jar.values.set(LOGIN_COOKIE, await sealData(data, { password }));
+      jar.values.set(LOGIN_COOKIE, await seal(data, config, 3600, 'login-cookie'));
       expect(await readLoginSession(jar, config)).toEqual({ value: null, clear: true });
     }
   });
@@ -283,13 +280,21 @@ describe('the handshake cookie', () => {
   it('should re-check next when reading, so a forged entry cannot redirect off-site', async () => {
     const config = sessionConfig(CURRENT);
     const jar = new Jar();
+    const requestToken = token(1);
     const forged = {
-      pending: [{ requestToken: token(1), next: '//evil.example', startedAt: Math.floor(Date.now() / 1000) }],
+      pending: [
+        {
+          key: requestToken.key,
+          handshake: {
+            protocol: '1.0a',
+            requestToken: { key: requestToken.key, secret: requestToken.secret },
+          },
+          next: '//evil.example',
+          startedAt: Math.floor(Date.now() / 1000),
+        },
+      ],
     };
-    jar.values.set(
-      HANDSHAKE_COOKIE,
-      await sealData(forged, { password: { [config.currentPasswordId]: CURRENT } }),
-    );
+    jar.values.set(HANDSHAKE_COOKIE, await seal(forged, config, 600, 'handshake-cookie'));
     expect((await readHandshakes(jar, config)).value[0]?.next).toBe('/');
   });
 

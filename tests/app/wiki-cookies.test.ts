@@ -2,7 +2,8 @@
 // tough-cookie jar per request, and what the cookie store does when they do not fit.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { NewLogin } from '@/lib/server/login/credentials';
-import { cookieStore, LOGIN_COOKIE } from '@/lib/server/session/cookie-store';
+import { cookieStore } from '@/lib/server/session/cookie-store';
+import { LOGIN_COOKIE } from '@/lib/server/session/store';
 import { cookieWriter } from '@/lib/server/session/cookies';
 import { MAX_COOKIE_VALUE_LENGTH } from '@/lib/server/session/seal';
 import { LoginJar, RENEW_MARGIN_S, wikiCookiesDue, type WikiCookies } from '@/lib/server/wiki-cookies';

@@ -15,7 +15,8 @@ import { GET as revokedRoute } from '@/app/api/mwoauth/revoked/route';
 import { appendToSandbox } from '@/app/sandbox/actions';
 import { requireUser } from '@/lib/server/auth';
 import { loadProfile, type ProfileResult } from '@/lib/server/profile';
-import { cookieStore, LOGIN_COOKIE } from '@/lib/server/session/cookie-store';
+import { cookieStore } from '@/lib/server/session/cookie-store';
+import { LOGIN_COOKIE } from '@/lib/server/session/store';
 import { toLoginSession } from '@/lib/server/session/login-record';
 import { unsealOrNull } from '@/lib/server/session/seal';
 import { translator } from '@/lib/server/i18n';
@@ -89,7 +90,7 @@ async function logIn(devwiki: Devwiki, jar: CookieJar, username: string): Promis
 
 async function sealedLogin(jar: CookieJar): Promise<ReturnType<typeof toLoginSession>> {
   return toLoginSession(
-    await unsealOrNull(jar.cookies.get(LOGIN_COOKIE) ?? '', sessionConfig(SESSION_SECRET)),
+    await unsealOrNull(jar.cookies.get(LOGIN_COOKIE) ?? '', sessionConfig(SESSION_SECRET), 'login-cookie'),
   );
 }
 

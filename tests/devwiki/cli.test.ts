@@ -55,7 +55,7 @@ describe('the consumers file', () => {
       'consumer 2: "name" must be a non-empty string',
       'consumer 2: "callbackIsPrefix" must be true or false',
       'consumer 2: "callbackUrl" must be an absolute URL such as http://localhost:3000/api/mwoauth/callback',
-      'consumer 2: unknown grant(s) fly; known: basic, highvolume, editpage, editprotected, createeditmovepage, protect, blockusers, privateinfo, mwoauth-authonly, mwoauth-authonlyprivate',
+      'consumer 2: unknown grant(s) fly; known: basic, highvolume, editpage, editprotected, createeditmovepage, protect, blockusers, privateinfo, viewmywatchlist, editviewmywatchlist, mwoauth-authonly, mwoauth-authonlyprivate',
       'consumer 2: an owner-only consumer needs "owner" (a user name) and "accessToken" ({key, secret})',
       'consumer 3: must be an object',
       'two consumers share the same key: a',
@@ -292,6 +292,37 @@ describe('npm run devwiki', () => {
     expect(await page.text()).toContain('My tool');
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+});
+
+describe('npm run devwiki -- --other-wikis N', () => {
+  it('should serve a farm: each wiki on its own port, listed in the banner with MW_WIKIS', async () => {
+    const child = spawn(tsx, [cli, '--port', '0', '--other-wikis', '2', '--quiet'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    let wikis = '';
+    for await (const line of createInterface({ input: child.stdout })) {
+      if (line.startsWith('MW_WIKIS=')) {
+        wikis = line.slice('MW_WIKIS='.length);
+        break;
+      }
+    }
+    const urls = wikis.split(',');
+    expect(urls).toHaveLength(2);
+    for (const url of urls) {
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/w\/api\.php$/);
+      const r = await fetch(`${url}?action=query&meta=userinfo&format=json&formatversion=2`);
+      expect(await r.json()).toMatchObject({ query: { userinfo: { anon: true } } });
+    }
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it('should refuse more other wikis than it serves, with exit status 2', () => {
+    const r = spawnSync(tsx, [cli, '--port', '0', '--other-wikis', '10'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--other-wikis must be from 0 to 9');
   });
 });
 

@@ -138,7 +138,7 @@ const STANDARD_OAUTH = new Set([
 /** Not replayed, each with the reason. Everything else in oauth1FixtureNames() is. */
 const SKIPPED: Record<string, string> = {
   '11-api-edit-attribution-and-tag':
-    'it also queries list=recentchanges with query continuation, which devwiki does not implement; the ' +
+    'it also queries list=recentchanges, which devwiki does not implement (it warns "Unrecognized value"); the ' +
     "'OAuth CID: <id>' tag it records is checked through prop=revisions in api.test.ts",
 };
 
@@ -272,7 +272,7 @@ function shape(v: unknown): unknown {
 /**
  * MediaWiki writes `batchcomplete` when nothing is left to fetch and a `continue` block otherwise; the
  * recorded wiki had older revisions to page through (fixture 31d), devwiki's fresh one has none. Both
- * are left out of the comparison: devwiki does not implement query continuation.
+ * are left out of the comparison (continuation itself: tests/devwiki/api-lists.test.ts, farm.test.ts).
  */
 function withoutContinue(v: unknown): unknown {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;

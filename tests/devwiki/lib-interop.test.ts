@@ -2,7 +2,7 @@
 // identify, and ApiClient userinfo + csrf + edit; and the wiki's errors reaching the caller typed.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultConsumers, startDevwiki, type Devwiki } from '../../devwiki';
-import { ApiClient, complete, identify, initiate, isMWOAuthError, makeToken } from '../../lib/mwoauth';
+import { ApiClient, complete, identify, initiate, isMWOAuthError, makeToken } from 'mwoauth';
 
 const [APP, , BOT] = defaultConsumers();
 if (APP === undefined || BOT === undefined) throw new Error('defaults');

@@ -12,7 +12,7 @@ import {
   signRequest,
   type AccessToken,
   type OAuth2Tokens,
-} from '../../lib/mwoauth';
+} from 'mwoauth';
 
 const [APP, , BOT, O2] = defaultConsumers();
 if (APP === undefined || BOT === undefined || O2 === undefined) throw new Error('defaults');

@@ -4,7 +4,7 @@ import { startE2EServer, type E2EServer } from '@/tests/support/e2e-app';
 
 // The app behind a reverse proxy (Toolforge): the browser's pages come from APP_URL, while the
 // requests reach `next start` with an internal Host. Next's server-action CSRF check compares the
-// Origin with the Host, so next.config.ts must allow APP_URL's host, and no other.
+// Origin with the Host, so next.config.mjs must allow APP_URL's host, and no other.
 
 const PUBLIC_ORIGIN = 'https://tool.example.org';
 

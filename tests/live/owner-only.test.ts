@@ -13,7 +13,7 @@ import {
   type ApiResponse,
   type SuppressedProfile,
   type UserProfile,
-} from '@/lib/mwoauth';
+} from 'mwoauth';
 import { ownerOnlyConfig, skipLine } from './env';
 
 const config = ownerOnlyConfig();

@@ -360,3 +360,56 @@ describe('forged OAuth 2.0 callbacks', () => {
     expect(loginCookieSet(reply) ?? '').toBe('');
   });
 });
+
+// Issue 17, from the third outside review (finding 4): anyone can start a login, so anyone holds a
+// `state` of their own, and the callback's `error` and `error_description` went to the server log as
+// they came: a line break forged whole log lines, ANSI escapes and U+202E rewrote what a terminal
+// shows.
+describe('the log (round 3, finding 4)', () => {
+  /** Control characters, DEL, C1, and the bidirectional controls; the log's own line breaks apart. */
+  const CONTROLS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
+
+  it('should log a forged callback error as one clean line, with the code `invalid`', async () => {
+    const browser = new Browser(app, secrets);
+    const start = await browser.send('/api/mwoauth/initiate');
+    const state = start.location?.searchParams.get('state') ?? '';
+    expect(state).not.toBe('');
+    const logBefore = app.serverLog();
+    const reply = await browser.send(
+      q([
+        ['state', state],
+        ['code', 'x'],
+        [
+          'error',
+          'access_denied\n[mwoauth] callback failed: FORGED\u001b[31m red \u202e\r\n[request] FORGED too',
+        ],
+        [
+          'error_description',
+          'x\n[redis] 127.0.0.1:6379 unavailable: FORGED\u2028\u0085[mwoauth] FORGED\u0000',
+        ],
+      ]),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const lines = app
+      .serverLog()
+      .slice(logBefore.length)
+      .split('\n')
+      .filter((l) => l !== '');
+    console.log(
+      `[security] callback-forgery (OAuth 2.0): a forged callback error logged as ${JSON.stringify(lines)}`,
+    );
+    expect(
+      lines.filter(
+        (l) => /FORGED/.test(l) && !l.startsWith('[mwoauth] callback failed: mediawiki (invalid)'),
+      ),
+    ).toEqual([]);
+    expect(lines.filter((l) => CONTROLS.test(l))).toEqual([]);
+    // The page shows the key as `invalid` too (it escaped the forged one, shown to its sender only).
+    expect(reply.status).toBe(502);
+    expect(reply.body).toContain('<code>invalid</code>');
+    expect(reply.body).not.toContain('FORGED');
+    expect(lines.filter((l) => l.startsWith('[mwoauth] callback failed: mediawiki (invalid)'))).toHaveLength(
+      1,
+    );
+  });
+});

@@ -1,6 +1,4 @@
-import { sealData } from 'iron-session';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { passwordIdFor } from '@/lib/server/config';
 import { startE2EServer, type E2EServer } from '@/tests/support/e2e-app';
 import {
   Browser,
@@ -54,29 +52,27 @@ const q = (pairs: Array<[string, string]>): string => `${CALLBACK}?${new URLSear
 
 /** Re-seals the browser's handshake cookie with its logins started `ageS` seconds ago. */
 async function ageHandshake(browser: Browser, ageS: number): Promise<void> {
-  const data = await secrets.unseal(browser.jar.cookies.get(HANDSHAKE_COOKIE) ?? '');
+  const data = await secrets.unseal(browser.jar.cookies.get(HANDSHAKE_COOKIE) ?? '', 'handshake-cookie');
   const list: unknown = typeof data === 'object' && data !== null ? Reflect.get(data, 'pending') : null;
   if (!Array.isArray(list) || list.length === 0) throw new Error('no handshake to age');
   const startedAt = Math.floor(Date.now() / 1000) - ageS;
   const aged = list.map((p: unknown) => ({ ...(typeof p === 'object' ? p : {}), startedAt }));
-  const sealed = await sealData(
-    { pending: aged },
-    { password: { [passwordIdFor(app.sessionSecret)]: app.sessionSecret }, ttl: 3600 },
-  );
+  const sealed = await secrets.seal({ pending: aged }, 'handshake-cookie', 3600);
   browser.jar.cookies.set(HANDSHAKE_COOKIE, sealed);
 }
 
 /** Re-seals the browser's handshake cookie as it was, but with a seal that expired 10 minutes ago. */
 async function expireSeal(browser: Browser): Promise<void> {
-  const data = await secrets.unseal(browser.jar.cookies.get(HANDSHAKE_COOKIE) ?? '');
+  const data = await secrets.unseal(browser.jar.cookies.get(HANDSHAKE_COOKIE) ?? '', 'handshake-cookie');
   const now = Date.now();
   // iron dates the seal's expiry from Date.now(): seal "20 minutes ago" with the 600 s lifetime.
   const clock = vi.spyOn(Date, 'now').mockReturnValue(now - 20 * 60_000);
   try {
-    const sealed = await sealData(typeof data === 'object' && data !== null ? data : {}, {
-      password: { [passwordIdFor(app.sessionSecret)]: app.sessionSecret },
-      ttl: 600,
-    });
+    const sealed = await secrets.seal(
+      typeof data === 'object' && data !== null ? data : {},
+      'handshake-cookie',
+      600,
+    );
     browser.jar.cookies.set(HANDSHAKE_COOKIE, sealed);
   } finally {
     clock.mockRestore();

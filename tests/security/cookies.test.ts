@@ -1,7 +1,9 @@
 import { sealData } from 'iron-session';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { passwordIdFor } from '@/lib/server/config';
+import { seal } from '@/lib/server/session/seal';
 import type { E2EServer } from '@/tests/support/e2e-app';
+import { sessionConfig } from '@/tests/support/session-config';
 import {
   Browser,
   expectCleanLog,
@@ -167,7 +169,7 @@ function suite(protocol: Protocol): void {
 
   /** Seals with another secret, or with ours around data of the wrong shape. */
   async function otherSeals(): Promise<string[]> {
-    const ours = { [passwordIdFor(app.sessionSecret)]: app.sessionSecret };
+    const ours = sessionConfig(app.sessionSecret);
     const theirs = { 1: 'another-secret-of-at-least-32-characters-0123456789' };
     const shapes: unknown[] = [
       {},
@@ -223,8 +225,23 @@ function suite(protocol: Protocol): void {
     ];
     const seals: string[] = [];
     for (const data of shapes) {
-      seals.push(await sealData(data as object, { password: ours, ttl: 3600 }));
+      // Sealed as the app seals each of its cookies (seal.ts): the shape alone must refuse them.
+      for (const purpose of ['login-cookie', 'handshake-cookie'] as const)
+        seals.push(await seal(data as object, ours, 3600, purpose));
     }
+    // A well-formed login sealed with SESSION_SECRET itself, as before issue 17 (a one-time logout).
+    const before = {
+      sub: '3',
+      username: 'Alice',
+      credentials: { protocol: '1.0a', accessToken: { key: 'k', secret: 's' } },
+      loggedInAt: Math.floor(Date.now() / 1000),
+    };
+    seals.push(
+      await sealData(before, {
+        password: { [passwordIdFor(app.sessionSecret)]: app.sessionSecret },
+        ttl: 3600,
+      }),
+    );
     seals.push(
       await sealData(
         { sub: '3', username: 'Alice', accessToken: { key: 'k', secret: 's' }, loggedInAt: 1 },
@@ -500,7 +517,7 @@ function suite(protocol: Protocol): void {
       expect(fresh).not.toBe(planted);
       await expect(victim.whoAmI()).resolves.toBe('Alice');
       const home = await victim.send('/');
-      expect(home.body).toMatch(/<h1>Hello, (<!-- -->)?Alice<\/h1>/);
+      expect(home.body).toMatch(/<h1>Hello, (<!-- -->)?<bdi>Alice<\/bdi><\/h1>/);
       expect(home.body).not.toContain('Mallory');
 
       // A planted cookie the browser keeps beside ours (set for a parent domain): browsers send the

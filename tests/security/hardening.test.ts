@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAGE_BODY_LIMIT } from '@/lib/http-policy';
 import { freePort, startE2EServer, type E2EServer } from '@/tests/support/e2e-app';
-import { Browser, crashesIn, expectCleanLog, Secrets, type Reply } from './support';
+import { Browser, crashesIn, expectCleanLog, Secrets, send, type Reply } from './support';
 
 // Issue 14, from the outside review (../shared/SECURITY-REVIEW.md, findings 1, 3–7, 10, 11): page
 // bodies are not buffered, page POSTs must come from our whole origin, pages answer only the
@@ -313,5 +313,160 @@ describe('the sandbox line (finding 11)', () => {
     // NEL is a line break (a space); the others are removed.
     expect(saved).toContain('ab[31mc defghi');
     expect(saved).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+  });
+});
+
+// Issue 17, from the third outside review (finding 3): a request Node delivers as 'upgrade'
+// (`Connection: Upgrade` + `Upgrade: …`) skipped the early guard and reached Next's upgrade
+// listener, which left its socket open in CLOSE-WAIT for good (TRACE, a declared 20 MB body, PUT,
+// the HMR path), until the server ran out of file descriptors.
+
+/** The server's TCP sockets (file descriptors it holds) whose peer is one of `clientPorts`: their states. */
+function serverSocketsTo(clientPorts: ReadonlySet<number>): string[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${app.pid}/fd`)) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/${app.pid}/fd/${fd}`);
+    } catch {
+      continue; // closed meanwhile
+    }
+    const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+    if (inode !== undefined) inodes.add(inode);
+  }
+  const states: string[] = [];
+  for (const file of ['tcp', 'tcp6']) {
+    for (const line of readFileSync(`/proc/${app.pid}/net/${file}`, 'utf8').split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      const localPort = Number.parseInt((fields[1] ?? '').split(':')[1] ?? '', 16);
+      const remotePort = Number.parseInt((fields[2] ?? '').split(':')[1] ?? '', 16);
+      if (localPort !== port || !clientPorts.has(remotePort) || !inodes.has(fields[9] ?? '')) continue;
+      states.push(TCP_STATES[fields[3] ?? ''] ?? `state ${fields[3]}`);
+    }
+  }
+  return states;
+}
+
+/** The states of include/net/tcp_states.h, as /proc/net/tcp writes them. */
+const TCP_STATES: Record<string, string> = {
+  '01': 'ESTABLISHED',
+  '04': 'FIN_WAIT1',
+  '05': 'FIN_WAIT2',
+  '06': 'TIME_WAIT',
+  '07': 'CLOSE',
+  '08': 'CLOSE_WAIT',
+  '09': 'LAST_ACK',
+  '0B': 'CLOSING',
+};
+
+/**
+ * Sends `request` on its own connection, waits for the first bytes of an answer (or half a second:
+ * some got none), then closes the connection as `nc -q0` did; the status seen, or 0; its local port.
+ */
+function upgradeAndHangUp(request: string): Promise<{ status: number; clientPort: number }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let status = 0;
+    const done = (): void => {
+      clearTimeout(timer);
+      const clientPort = socket.localPort ?? 0;
+      socket.destroy();
+      resolve({ status, clientPort });
+    };
+    const timer = setTimeout(done, 500);
+    socket.on('error', reject);
+    socket.once('data', (d: Buffer) => {
+      status = Number(/^HTTP\/1\.1 (\d{3})/.exec(d.toString('latin1'))?.[1] ?? 0);
+      done();
+    });
+    socket.write(request);
+  });
+}
+
+describe('requests delivered as upgrades (round 3, finding 3)', () => {
+  it('should answer every upgrade with a 400 and leave no socket open, without a stack trace', async () => {
+    const upgrade = 'Connection: Upgrade\r\nUpgrade: websocket\r\n';
+    const host = `Host: localhost:${port}\r\n`;
+    const requests: Record<string, string> = {
+      'TRACE /': `TRACE / HTTP/1.1\r\n${host}${upgrade}\r\n`,
+      'POST /profile, Content-Length 20 MB': `POST /profile HTTP/1.1\r\n${host}${upgrade}Content-Type: application/octet-stream\r\nContent-Length: 20000000\r\n\r\n${'a'.repeat(10_000)}`,
+      'PUT /profile': `PUT /profile HTTP/1.1\r\n${host}${upgrade}Content-Length: 0\r\n\r\n`,
+      'GET /_next/webpack-hmr': `GET /_next/webpack-hmr HTTP/1.1\r\n${host}${upgrade}Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+      // Next 16's hot-reload path (next dev's only; the built server has no listener on it).
+      'GET /_next/hmr': `GET /_next/hmr HTTP/1.1\r\n${host}${upgrade}Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+    };
+    const logBefore = app.serverLog();
+    const clientPorts = new Set<number>();
+    const statuses: string[] = [];
+    for (const [name, request] of Object.entries(requests)) {
+      for (let i = 0; i < 5; i++) {
+        const { status, clientPort } = await upgradeAndHangUp(request);
+        clientPorts.add(clientPort);
+        statuses.push(`${name}: ${status}`);
+      }
+    }
+    // The server ends each connection at once, and destroys it at the latest LINGER_MS (2 s) later.
+    let left = serverSocketsTo(clientPorts);
+    for (let i = 0; i < 25 && left.length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      left = serverSocketsTo(clientPorts);
+    }
+    const added = app.serverLog().slice(logBefore.length);
+    console.log(
+      `[security] hardening: ${clientPorts.size} upgrade requests, the client gone: ${left.length} sockets left open by the server (${JSON.stringify(left)}); answers ${JSON.stringify(statuses)}`,
+    );
+    expect(left).toEqual([]);
+    expect(crashesIn(added)).toEqual([]);
+    for (const answer of statuses) expect(answer).toMatch(/: 400$/);
+    // The server still serves.
+    const health = await fetch(`${app.origin}/healthz`, { signal: AbortSignal.timeout(5000) });
+    expect(health.status).toBe(200);
+  });
+});
+
+// Issue 17, the third review's Info item 7: the language a page is shown in came from an internal
+// request header (`x-mwoauth-uselang`) that proxy.ts set, and removed when a browser sent it, only
+// on the paths its matcher covers; elsewhere (a 404 under /api/, /favicon.icoX, /_next/staticX) the
+// browser's own header was believed.
+
+describe('the internal language header (round 3, Info 7)', () => {
+  const PATHS = ['/', '/no-such-page', '/api/anything', '/favicon.icoX', '/_next/staticX'];
+  const langOf = (body: string): string | undefined => /<html[^>]* lang="([^"]+)"/.exec(body)?.[1];
+
+  it('should ignore an x-mwoauth-uselang a client sends, on every path', async () => {
+    for (const path of PATHS) {
+      const reply = await send(app, path, { headers: { 'x-mwoauth-uselang': 'ar' } });
+      expect(langOf(reply.body), `${path} (${reply.status})`).toBe('en');
+    }
+  });
+
+  it('should still show those pages in the language the visitor chose (?uselang=, its cookie)', async () => {
+    for (const path of PATHS) {
+      const reply = await send(app, path, { cookie: 'mwoauth_uselang=ar' });
+      expect(langOf(reply.body), `${path} (${reply.status})`).toBe('ar');
+    }
+    const chosen = await send(app, '/?uselang=fr', { cookie: 'mwoauth_uselang=ar' });
+    expect(langOf(chosen.body)).toBe('fr');
+  });
+});
+
+// Issue 17, the third review's Info item 7: a user name may hold right-to-left letters and
+// bidirectional controls (U+202E, an unterminated U+2067; devwiki accepts them, as some wikis'
+// older accounts have them); shown as plain text, it reorders the rest of the line around it.
+
+describe('user names (round 3, Info 7)', () => {
+  it('should show a user name only bidi-isolated (<bdi>), on every page that shows it', async () => {
+    const name = 'Mallory \u2067عربي\u202eRLO';
+    const mallory = new Browser(app, secrets);
+    expect((await mallory.logIn(name, '/')).status).toBe(303);
+    for (const path of ['/', '/profile', '/sandbox']) {
+      const reply = await mallory.send(path);
+      expect(reply.status, path).toBe(200);
+      // The HTML a browser lays out (the scripts carry React's copy of the same tree).
+      const html = reply.body.replace(/<script\b[\s\S]*?<\/script>/g, '');
+      const isolated = html.match(/<bdi>[^<]*<\/bdi>/g) ?? [];
+      expect(isolated.filter((b) => b.includes(name)).length, path).toBeGreaterThan(0);
+      expect(html.replace(/<bdi>[^<]*<\/bdi>/g, ''), path).not.toContain('\u202e');
+    }
   });
 });

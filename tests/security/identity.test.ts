@@ -81,7 +81,7 @@ describe('forged identify answers', () => {
     expect(JSON.parse(identify.body)).not.toHaveProperty('username');
     expect(loginCookieSet(identify)).toBeNull();
     const profile = await alice.send('/profile');
-    const profileShowsUser = /<h1>Alice<\/h1>/.test(profile.body);
+    const profileShowsUser = /<h1><bdi>Alice<\/bdi><\/h1>/.test(profile.body);
     expect(profileShowsUser).toBe(false);
     expect(profile.body).toContain('could not be verified');
 

@@ -204,7 +204,7 @@ function suite(protocol: Protocol): void {
         const checks: Array<[keyof typeof missing, boolean]> = [
           ['nosniff', h.get('x-content-type-options') === 'nosniff'],
           ['framing', framing],
-          // The value next.config.ts sets: our URLs (with ?next=) go to no other site.
+          // The value next.config.mjs sets: our URLs (with ?next=) go to no other site.
           ['referrer', h.get('referrer-policy') === 'same-origin'],
           ['poweredBy', !h.has('x-powered-by')],
         ];

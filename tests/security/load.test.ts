@@ -78,8 +78,8 @@ describe(`${USERS} users at once`, () => {
       if (typeof sub === 'string') subs.add(sub);
       const mine =
         username === f.username &&
-        f.profile.body.includes(`<h1>${f.username}</h1>`) &&
-        /<h1>Hello, (<!-- -->)?([^<]+)<\/h1>/.exec(f.home.body)?.[2] === f.username;
+        f.profile.body.includes(`<h1><bdi>${f.username}</bdi></h1>`) &&
+        /<h1>Hello, (<!-- -->)?<bdi>([^<]+)<\/bdi><\/h1>/.exec(f.home.body)?.[2] === f.username;
       const foreign = [f.profile.body, f.home.body, f.identify.body].some((body) =>
         others(f).some((name) => body.includes(name)),
       );

@@ -105,7 +105,7 @@ describe('ten page requests at once with one session at expiry', () => {
     expect(refreshes).toBe(1);
     for (const reply of replies) {
       expect(reply.status).toBe(200);
-      expect(reply.body).toMatch(/<h1[^>]*>Alice<\/h1>/);
+      expect(reply.body).toMatch(/<h1[^>]*><bdi>Alice<\/bdi><\/h1>/);
     }
     // Every answer stores the rotated refresh token (the old one is dead on the wiki).
     expect(withNewCookie).toBe(PARALLEL);
@@ -115,7 +115,7 @@ describe('ten page requests at once with one session at expiry', () => {
     const late = await send(app, '/profile', { cookie });
     await expectNoTokenIn([late]);
     expect(isLogout(late)).toBe(false);
-    expect(late.body).toMatch(/<h1[^>]*>Alice<\/h1>/);
+    expect(late.body).toMatch(/<h1[^>]*><bdi>Alice<\/bdi><\/h1>/);
     expect(loginCookieSet(late) ?? '').not.toBe('');
     expect(refreshRequests() - before).toBe(1);
     console.log(
@@ -195,7 +195,7 @@ describe('a logout racing requests that refresh', () => {
     );
     expect(setAgain).toBe(0);
     for (const reply of late) {
-      expect(reply.body).not.toMatch(/<h1[^>]*>Alice<\/h1>/);
+      expect(reply.body).not.toMatch(/<h1[^>]*><bdi>Alice<\/bdi><\/h1>/);
       if (reply.location !== null) expect(reply.location.search).not.toContain('notice=revoked');
     }
   });
@@ -280,7 +280,7 @@ describe('a refresh that cannot happen now, and a token the wiki refused early',
       const replies = await Promise.all(Array.from({ length: 3 }, () => browser.send('/profile')));
       for (const reply of replies) {
         expect(reply.status).toBe(200);
-        expect(reply.body).toMatch(/<h1[^>]*>Alice<\/h1>/);
+        expect(reply.body).toMatch(/<h1[^>]*><bdi>Alice<\/bdi><\/h1>/);
         expect(loginCookieSet(reply)).toBeNull();
       }
     } finally {
@@ -312,7 +312,7 @@ describe('a refresh that cannot happen now, and a token the wiki refused early',
     expect(loginCookieSet(check) ?? '').not.toBe('');
     const again = await browser.send('/profile');
     expect(again.status).toBe(200);
-    expect(again.body).toMatch(/<h1[^>]*>Alice<\/h1>/);
+    expect(again.body).toMatch(/<h1[^>]*><bdi>Alice<\/bdi><\/h1>/);
     expect(refreshRequests() - before).toBe(1);
   });
 });

@@ -1,25 +1,32 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevwiki, type Devwiki } from '@/devwiki';
-import { LOGIN_COOKIE } from '@/lib/server/session/cookie-store';
+import { LOGIN_COOKIE } from '@/lib/server/session/store';
+import { HANDSHAKE_COOKIE } from '@/lib/server/session/handshakes';
 import { CookieJar } from '@/tests/support/app-harness';
 import { E2E_CONSUMER, ensureBuilt, freePort, startAppServer, type AppServer } from '@/tests/support/e2e-app';
 import { startFrontProxy, type FrontProxy } from '@/tests/support/front-proxy';
 import { startRedis, type TestRedis } from '@/tests/support/redis-server';
 import { sessionConfig } from '@/tests/support/session-config';
 import { unsealOrNull } from '@/lib/server/session/seal';
+import { sessionIdHash } from '@/lib/server/redis/keys';
 
 // SESSION_STORE=redis with two `next start` instances behind one front proxy (a load balancer),
 // sharing one Redis and one devwiki (issue 12): a session made on one instance is used on the
 // other, a logout on one is final on the other, "log out everywhere" ends every browser's session,
 // and Redis faults (stopped, hung) end in 503s within the deadline and recover without a restart.
 // The figures of the fault cases are printed ([redis-faults] lines) for SECURITY.md.
+// Issue 17: another tool that writes to the shared Redis copies one user's record under another's
+// key, or writes data of the wrong type there; instance C (cookie store, the same SESSION_SECRET)
+// is sent a Redis record as its login cookie.
 
 let redis: TestRedis;
 let devwiki: Devwiki;
 let front: FrontProxy;
 let a: AppServer;
 let b: AppServer;
+/** A cookie-store instance sharing A's and B's SESSION_SECRET (issue 17: seals per purpose). */
+let c: AppServer;
 /** The public origin (APP_URL): the front proxy, by the name the consumer's callback prefix allows. */
 let publicOrigin: string;
 const SECRET = randomBytes(32).toString('base64');
@@ -51,11 +58,19 @@ beforeAll(async () => {
         INITIATE_RATE_LIMIT: 'off',
       },
     });
-  [a, b] = await Promise.all([start(portA), start(portB)]);
+  [a, b, c] = await Promise.all([
+    start(portA),
+    start(portB),
+    startAppServer({
+      wiki: { indexUrl: devwiki.indexUrl, consumer: E2E_CONSUMER },
+      userAgent: 'next-mwoauth-e2e/1.0 (tests/e2e cookie; nobody@example.org)',
+      env: { SESSION_SECRET: SECRET, INITIATE_RATE_LIMIT: 'off' },
+    }),
+  ]);
 }, 600_000);
 
 afterAll(async () => {
-  await Promise.all([a?.close(), b?.close()]);
+  await Promise.all([a?.close(), b?.close(), c?.close()]);
   await front?.close();
   await devwiki?.close();
   await redis?.stop();
@@ -90,6 +105,18 @@ function copyOf(jar: CookieJar): CookieJar {
   const copy = new CookieJar();
   for (const [name, value] of jar.cookies) copy.cookies.set(name, value);
   return copy;
+}
+
+/** The raw session id the jar's login cookie carries (Redis holds only its SHA-256). */
+async function sessionIdOf(jar: CookieJar): Promise<string> {
+  const opened = await unsealOrNull(
+    jar.cookies.get(LOGIN_COOKIE) ?? '',
+    sessionConfig(SECRET),
+    'session-id-cookie',
+  );
+  const sid: unknown = opened === null ? null : Reflect.get(Object(opened), 'sid');
+  if (typeof sid !== 'string') throw new Error('the jar holds no Redis login cookie');
+  return sid;
 }
 
 async function identify(jar: CookieJar, via: Instance): Promise<{ status: number; body: unknown }> {
@@ -165,11 +192,15 @@ describe('two instances, one Redis', () => {
     const keys = await redis.dump();
     const sessionRecords = keys.filter((k) => k.type === 'string' && k.ttlMs > 0);
     expect(sessionRecords.length).toBeGreaterThan(0);
-    // The record holds the access token, sealed: unseal it with the secret to know what to look for.
+    // The record holds the access token, sealed: unseal it with the secret and the session id (in
+    // the cookie only: seal.ts) to know what to look for.
     const secrets = sessionConfig(SECRET);
+    const sid = await sessionIdOf(jar);
     const tokens: string[] = [];
-    for (const record of sessionRecords) {
-      const opened = await unsealOrNull(record.value, secrets);
+    for (const record of sessionRecords.filter((k) => k.key.endsWith(`s:${sessionIdHash(sid)}`))) {
+      const opened = await unsealOrNull(record.value, secrets, 'redis-record', sid);
+      // Without the session id, the secret alone opens nothing (a leaked SESSION_SECRET and a dump).
+      expect(await unsealOrNull(record.value, secrets, 'redis-record', 'x'.repeat(43))).toBeNull();
       const credentials: unknown = opened === null ? null : Reflect.get(Object(opened), 'credentials');
       const token: unknown = credentials === null ? null : Reflect.get(Object(credentials), 'accessToken');
       for (const part of ['key', 'secret']) {
@@ -195,6 +226,149 @@ describe('two instances, one Redis', () => {
       // Every key under the derived, unguessable prefix.
       expect(key).toMatch(/^mwoauth:[0-9a-f]{24}:/);
     }
+  });
+});
+
+/** The Redis key of the jar's session record (the cookie's session id, hashed: redis/keys.ts). */
+async function recordKeyOf(jar: CookieJar): Promise<string> {
+  const sid = sessionIdHash(await sessionIdOf(jar));
+  const key = (await redis.dump()).find((k) => k.key.endsWith(`:s:${sid}`))?.key;
+  if (key === undefined) throw new Error("the jar's session has no record in Redis");
+  return key;
+}
+
+/** Requests devwiki has had so far (every call the app makes to the wiki is one). */
+const wikiCalls = (): number => devwiki.requests.length;
+
+/** Whether the response deleted the login cookie (Max-Age=0). */
+function clearsLoginCookie(response: Response): boolean {
+  return response.headers
+    .getSetCookie()
+    .some((line) => line.startsWith(`${LOGIN_COOKIE}=;`) && /max-age=0/i.test(line));
+}
+
+describe('a Redis value opens only the session it was written for (issue 17)', () => {
+  it("should log Mallory out, with no wiki call, when Alice's record is copied under Mallory's key", async () => {
+    const alice = await logIn('CopyAlice', 'a', 'a');
+    const mallory = await logIn('CopyMallory', 'b', 'b');
+    const [aliceKey, malloryKey] = [await recordKeyOf(alice), await recordKeyOf(mallory)];
+    expect(
+      await redis.command(['SET', malloryKey, String(await redis.command(['GET', aliceKey])), 'KEEPTTL']),
+    ).toBe('OK');
+
+    const calls = wikiCalls();
+    const response = await send(mallory, 'a', '/api/mwoauth/identify');
+    expect({ status: response.status, body: await response.json() }).toEqual({
+      status: 401,
+      body: expect.objectContaining({ error: 'not_logged_in' }),
+    });
+    expect(clearsLoginCookie(response)).toBe(true);
+    expect(wikiCalls()).toBe(calls);
+    expect(await redis.command(['EXISTS', malloryKey])).toBe(0);
+    // The pages render logged out too, and Alice's own session is untouched.
+    const page = await send(mallory, 'b', '/profile');
+    expect(page.status).toBe(307);
+    expect((await identify(alice, 'b')).body).toMatchObject({ username: 'CopyAlice' });
+  });
+
+  it("should log Alice out (no fixation) when Mallory's record is copied under Alice's key", async () => {
+    const alice = await logIn('FixAlice', 'a', 'b');
+    const mallory = await logIn('FixMallory', 'b', 'a');
+    const [aliceKey, malloryKey] = [await recordKeyOf(alice), await recordKeyOf(mallory)];
+    await redis.command(['SET', aliceKey, String(await redis.command(['GET', malloryKey])), 'KEEPTTL']);
+
+    const calls = wikiCalls();
+    const response = await send(alice, 'b', '/api/mwoauth/identify');
+    expect(response.status).toBe(401);
+    expect(clearsLoginCookie(response)).toBe(true);
+    expect(wikiCalls()).toBe(calls);
+    expect(await redis.command(['EXISTS', aliceKey])).toBe(0);
+    expect(alice.cookies.has(LOGIN_COOKIE)).toBe(false);
+    expect((await identify(mallory, 'a')).body).toMatchObject({ username: 'FixMallory' });
+  });
+
+  it('should refuse a Redis record, and a handshake cookie, sent as the login cookie of a cookie-store instance with the same secret', async () => {
+    const alice = await logIn('CrossAlice', 'a', 'a');
+    const record = String(await redis.command(['GET', await recordKeyOf(alice)]));
+    const calls = wikiCalls();
+    const asCookie = new CookieJar();
+    asCookie.cookies.set(LOGIN_COOKIE, record);
+    const response = await asCookie.send(new URL('/api/mwoauth/identify', c.origin));
+    expect(response.status).toBe(401);
+    expect(clearsLoginCookie(response)).toBe(true);
+    expect(wikiCalls()).toBe(calls);
+
+    // A login in progress on C, its handshake cookie sent back as C's login cookie.
+    const starting = new CookieJar();
+    const initiate = await starting.send(new URL('/api/mwoauth/initiate?next=/', c.origin));
+    expect(initiate.status).toBe(303);
+    const handshake = starting.cookies.get(HANDSHAKE_COOKIE) ?? '';
+    expect(handshake).not.toBe('');
+    const swapped = new CookieJar();
+    swapped.cookies.set(LOGIN_COOKIE, handshake);
+    expect((await swapped.send(new URL('/api/mwoauth/identify', c.origin))).status).toBe(401);
+    // And A's login cookie (a sealed session id) is no login on C either.
+    const idCookie = new CookieJar();
+    idCookie.cookies.set(LOGIN_COOKIE, alice.cookies.get(LOGIN_COOKIE) ?? '');
+    expect((await idCookie.send(new URL('/api/mwoauth/identify', c.origin))).status).toBe(401);
+  });
+});
+
+describe('corrupt data in Redis is logged out, not an outage (issue 17)', () => {
+  it('should log out a browser whose record was replaced by a list: 401, cookie cleared, key deleted, logged as corrupt', async () => {
+    const jar = await logIn('ListedUser', 'a', 'a');
+    const key = await recordKeyOf(jar);
+    await redis.command(['DEL', key]);
+    await redis.command(['RPUSH', key, 'a']);
+    const response = await send(jar, 'b', '/api/mwoauth/identify');
+    expect(response.status).toBe(401);
+    expect(clearsLoginCookie(response)).toBe(true);
+    expect(await redis.command(['EXISTS', key])).toBe(0);
+    expect(b.serverLog()).toMatch(/\[redis\] 127\.0\.0\.1:\d+: corrupt data \(read session\): a list/);
+    expect(b.serverLog()).not.toMatch(/unavailable: answered WRONGTYPE/);
+  });
+
+  it('should log in a user whose index key another tool overwrote with a string, leaving no orphan record', async () => {
+    // The index key is an HMAC of the user id: the test learns it from the user's first login.
+    const first = await logIn('IndexedUser', 'a', 'a');
+    const idHash = sessionIdHash(await sessionIdOf(first));
+    const index = (await redis.dump()).find(
+      (k) => k.type === 'set' && k.value.split('\n').includes(idHash),
+    )?.key;
+    if (index === undefined) throw new Error('no index key for the first session');
+    await redis.command(['DEL', index]);
+    await redis.command(['SET', index, 'x']);
+    const records = async (): Promise<number> =>
+      (await redis.dump()).filter((k) => k.key.includes(':s:')).length;
+    const before = await records();
+    const again = await logIn('IndexedUser', 'b', 'b');
+    expect((await identify(again, 'a')).body).toMatchObject({ username: 'IndexedUser' });
+    expect(await records()).toBe(before + 1);
+    expect(await redis.command(['TYPE', index])).toBe('set');
+  });
+
+  it('should answer the 503 page, not "not configured", when Redis cannot store the new session at the callback', async () => {
+    const jar = new CookieJar();
+    const initiate = await send(jar, 'a', '/api/mwoauth/initiate?next=/profile');
+    const back = await devwiki.approve(initiate.headers.get('location') ?? '', 'PausedUser');
+    const records = async (): Promise<number> =>
+      (await redis.dump()).filter((k) => k.key.includes(':s:')).length;
+    const before = await records();
+    await redis.command(['CLIENT', 'PAUSE', '2500', 'WRITE']);
+    let done: Response;
+    try {
+      done = await send(jar, 'a', back);
+    } finally {
+      await redis.command(['CLIENT', 'UNPAUSE']);
+    }
+    const html = await done.text();
+    expect(done.status).toBe(503);
+    expect(done.headers.get('retry-after')).toBe('30');
+    expect(html).not.toMatch(/not configured/i);
+    expect(jar.cookies.has(LOGIN_COOKIE)).toBe(false);
+    // The write the deadline gave up on was not carried out later: no record without a cookie.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await records()).toBe(before);
   });
 });
 

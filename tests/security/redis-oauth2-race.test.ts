@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConsumers, startDevwiki, type Devwiki, type DevwikiConsumer } from '@/devwiki';
-import { LOGIN_COOKIE } from '@/lib/server/session/cookie-store';
+import { LOGIN_COOKIE } from '@/lib/server/session/store';
 import { CookieJar } from '@/tests/support/app-harness';
 import { ensureBuilt, freePort, startAppServer, type AppServer } from '@/tests/support/e2e-app';
 import { startFrontProxy, type FrontProxy } from '@/tests/support/front-proxy';

@@ -1,13 +1,14 @@
 // Shared by tests/security: a browser stand-in (cookie jar + fetch, redirects not followed) talking
 // to the built app over real HTTP, the login walk through devwiki, a seeded PRNG, bounded
 // concurrency, and the secrets of a run (unsealed from the cookies the app set) to scan for.
-import { unsealData } from 'iron-session';
 import { expect } from 'vitest';
 import type { DevwikiConsumer } from '@/devwiki';
-import { passwordIdFor } from '@/lib/server/config';
-import { LOGIN_COOKIE } from '@/lib/server/session/cookie-store';
+import type { SessionConfig } from '@/lib/server/config';
+import { LOGIN_COOKIE } from '@/lib/server/session/store';
 import { HANDSHAKE_COOKIE } from '@/lib/server/session/handshakes';
+import { seal, unsealOrNull, type SealPurpose } from '@/lib/server/session/seal';
 import { CookieJar, type SetCookie } from '@/tests/support/app-harness';
+import { sessionConfig } from '@/tests/support/session-config';
 import { freePort, startE2EServer, type E2EServer, type E2EServerOptions } from '@/tests/support/e2e-app';
 
 export { HANDSHAKE_COOKIE, LOGIN_COOKIE };
@@ -35,12 +36,12 @@ export interface SendInit {
 /** The secrets of a run: none may appear in a page, an asset or a log. */
 export class Secrets {
   readonly #named = new Map<string, string>();
-  readonly #passwords: Record<string, string>;
+  readonly #session: SessionConfig;
 
   constructor(app: E2EServer) {
     this.#named.set(app.sessionSecret, 'SESSION_SECRET');
     this.#named.set(app.consumer.secret, 'the consumer secret');
-    this.#passwords = { [passwordIdFor(app.sessionSecret)]: app.sessionSecret };
+    this.#session = sessionConfig(app.sessionSecret);
   }
 
   add(value: string, name: string): void {
@@ -70,7 +71,7 @@ export class Secrets {
   async learnFrom(setCookies: readonly SetCookie[]): Promise<void> {
     for (const c of setCookies) {
       if ((c.name !== LOGIN_COOKIE && c.name !== HANDSHAKE_COOKIE) || c.value === '') continue;
-      const data = await this.unseal(c.value);
+      const data = await this.unseal(c.value, c.name === LOGIN_COOKIE ? 'login-cookie' : 'handshake-cookie');
       for (const token of tokensIn(data)) {
         this.add(token.secret, `${token.kind} secret #${this.size}`);
         if (token.kind === 'access token') this.add(token.key, `access token key #${this.size}`);
@@ -78,14 +79,14 @@ export class Secrets {
     }
   }
 
-  /** A cookie value as the app would read it (null when it does not unseal). */
-  async unseal(value: string): Promise<unknown> {
-    try {
-      const data = await unsealData<unknown>(value, { password: this.#passwords });
-      return typeof data === 'object' && data !== null && Object.keys(data).length > 0 ? data : null;
-    } catch {
-      return null;
-    }
+  /** A cookie value as the app would read it for `purpose` (null when it does not unseal). */
+  async unseal(value: string, purpose: SealPurpose): Promise<unknown> {
+    return unsealOrNull(value, this.#session, purpose);
+  }
+
+  /** `data` sealed as the app seals it for `purpose` (lib/server/session/seal.ts). */
+  async seal(data: object, purpose: SealPurpose, ttlS: number): Promise<string> {
+    return seal(data, this.#session, ttlS, purpose);
   }
 }
 

@@ -296,7 +296,7 @@ function suite(protocol: Protocol): void {
           await expect(browser.whoAmI()).resolves.toBe(username);
           const profile = await browser.send('/profile');
           expect(profile.status).toBe(200);
-          expect(profile.body).toContain(`<h1>${username}</h1>`);
+          expect(profile.body).toContain(`<h1><bdi>${username}</bdi></h1>`);
           const sandbox = await browser.send('/sandbox');
           expect(sandbox.status).toBe(200);
           expect(sandbox.body).toMatch(/<h1>Sandbox<\/h1>/);

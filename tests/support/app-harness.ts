@@ -148,7 +148,7 @@ export async function accessTokenFor(
   consumer: DevwikiConsumer,
   username: string,
 ): Promise<{ key: string; secret: string }> {
-  const { complete, initiate } = await import('@/lib/mwoauth');
+  const { complete, initiate } = await import('mwoauth');
   const options = { userAgent: 'next-mwoauth-tests/1.0 (tests/app; nobody@example.org)' };
   const { redirectUrl, requestToken } = await initiate(devwiki.indexUrl, consumer, {
     ...options,

@@ -225,7 +225,7 @@ export const APP_SOURCES: readonly string[] = [
   'public',
   'proxy.ts',
   'instrumentation.ts',
-  'next.config.ts',
+  'next.config.mjs',
   'tsconfig.json',
   'package.json',
   'package-lock.json',

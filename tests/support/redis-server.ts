@@ -32,6 +32,8 @@ export interface TestRedis {
   resume(): void;
   /** Every key and value on the server, read with a client of its own. */
   dump(): Promise<DumpedKey[]>;
+  /** Runs one command with a client of its own, as another tool on a shared Redis would. */
+  command(args: readonly string[]): Promise<unknown>;
 }
 
 async function freePort(): Promise<number> {
@@ -134,6 +136,16 @@ export async function startRedis(options: { password?: string; port?: number } =
       if (child === null) throw new Error('redis-server is not running');
       child.kill('SIGCONT');
       paused = false;
+    },
+    async command(args: readonly string[]): Promise<unknown> {
+      const client = createClient({ url, RESP: 2, socket: { reconnectStrategy: false } });
+      client.on('error', () => undefined);
+      await client.connect();
+      try {
+        return await client.sendCommand([...args]);
+      } finally {
+        client.destroy();
+      }
     },
     async dump(): Promise<DumpedKey[]> {
       const client = createClient({ url, RESP: 2, socket: { reconnectStrategy: false } });

@@ -4,10 +4,10 @@
 // wiki holds nothing until the user allows the client. Then the callback's query, checked before
 // any code is exchanged.
 import * as oauth from 'oauth4webapi';
-import { MWOAuthError } from '../errors';
-import { languageParam, oauth2Endpoint, parseHttpUrl, restUrlFor } from '../wiki-urls';
-import { authorizationServer, toClient, type OAuth2Client } from './client';
-import { oauth2Error } from './errors';
+import { MWOAuthError } from '../errors.ts';
+import { languageParam, oauth2Endpoint, parseHttpUrl, restUrlFor } from '../wiki-urls.ts';
+import { authorizationServer, toClient, type OAuth2Client } from './client.ts';
+import { oauth2Error } from './errors.ts';
 
 export interface CreateAuthorizationOptions {
   /**

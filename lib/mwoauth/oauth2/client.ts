@@ -2,8 +2,8 @@
 // oauth4webapi objects that describe it and the wiki. Extension:OAuth publishes no discovery
 // document, so the wiki's "metadata" is written here: the endpoints under rest.php/oauth2/.
 import * as oauth from 'oauth4webapi';
-import { MWOAuthError } from '../errors';
-import { oauth2Endpoint, parseHttpUrl } from '../wiki-urls';
+import { MWOAuthError } from '../errors.ts';
+import { oauth2Endpoint, parseHttpUrl } from '../wiki-urls.ts';
 
 /**
  * The client's credentials as the wiki issued them. A public client (registered as not

@@ -5,9 +5,9 @@
 // MediaWiki's codes are league/oauth2-server's, not always RFC 6749's: a dead refresh token is
 // 401 invalid_request "The refresh token is invalid." (o2-15), not invalid_grant.
 import * as oauth from 'oauth4webapi';
-import { MWOAuthError } from '../errors';
-import type { HttpResponse } from '../http';
-import { edgeTokenError, htmlPageError, httpStatusError, withRateLimit } from '../mediawiki-errors';
+import { MWOAuthError } from '../errors.ts';
+import type { HttpResponse } from '../http.ts';
+import { edgeTokenError, htmlPageError, httpStatusError, withRateLimit } from '../mediawiki-errors.ts';
 
 /** Which request an answer belongs to: the same error code means different things in each. */
 export type OAuth2Step =
@@ -82,12 +82,26 @@ function clip(text: string): string {
 }
 
 /**
+ * What an OAuth 2.0 `error` may be: a short code of letters, digits, `_`, `.` and `-`. RFC 6749
+ * §4.1.2.1 and §5.2 define a handful (`invalid_request`, `access_denied`, …) and allow extensions;
+ * league/oauth2-server, behind Extension:OAuth, sends such words. Anyone can start a login and so
+ * hold a `state` of their own, so a callback's `error` is whatever they typed, line breaks and
+ * terminal escapes included.
+ */
+const PLAIN_ERROR_CODE = /^[a-z0-9_.-]{1,64}$/i;
+
+/** The code an `error` that is not a plain code is reported as. */
+const NOT_A_PLAIN_ERROR_CODE = 'invalid';
+
+/**
  * An OAuth 2.0 error body ({error, error_description, hint, message}, or the callback's query), as
- * an MWOAuthError; null when `body` holds no `error`.
+ * an MWOAuthError; null when `body` holds no `error`. An `error` that is not a plain code becomes
+ * `invalid` (it is not repeated anywhere).
  */
 export function oauth2Error(body: unknown, status: number | null, step: OAuth2Step): MWOAuthError | null {
-  const error = stringField(body, 'error');
-  if (error === null) return null;
+  const sent = stringField(body, 'error');
+  if (sent === null) return null;
+  const error = PLAIN_ERROR_CODE.test(sent) ? sent : NOT_A_PLAIN_ERROR_CODE;
   const description = stringField(body, 'error_description') ?? stringField(body, 'message');
   const hint = stringField(body, 'hint');
   const detail = [description, hint].filter((s) => s !== null).join(' ');
@@ -96,7 +110,7 @@ export function oauth2Error(body: unknown, status: number | null, step: OAuth2St
   const hinted = hint === null ? '' : ` (${clip(hint).replace(/\.$/, '')})`;
   return new MWOAuthError(
     'mediawiki',
-    `The wiki answered ${stepName(step)} with an OAuth 2.0 error (${error})${said}${hinted}.${fix === null ? '' : ` ${fix}`}`,
+    `The wiki answered ${stepName(step)} with an OAuth 2.0 error (${error === sent ? error : `${error}: not a plain error code`})${said}${hinted}.${fix === null ? '' : ` ${fix}`}`,
     { mediawikiCode: error, status },
   );
 }

@@ -4,13 +4,13 @@
 // this is Extension:OAuth's own endpoint, not OpenID Connect's UserInfo (which oauth4webapi's
 // userInfoRequest expects: a client, a `sub` to compare, application/json); the Bearer header is
 // the Authorizer ApiClient uses, and the deadline, body cap and User-Agent are http.ts's.
-import { MWOAuthError, redactSecrets } from '../errors';
-import { checkRequestOptions, type CookieJarOption, resolveTransport, startDeadline } from '../http';
-import { readUserProfile, type SuppressedProfile, type UserProfile } from '../identity';
-import { bearerAuthorizer, sendAuthorized } from '../oauth-request';
-import { oauth2Endpoint, restUrlFor } from '../wiki-urls';
-import { answerError } from './errors';
-import type { OAuth2RequestOptions } from './token';
+import { MWOAuthError, redactSecrets } from '../errors.ts';
+import { checkRequestOptions, type CookieJarOption, resolveTransport, startDeadline } from '../http.ts';
+import { readUserProfile, type SuppressedProfile, type UserProfile } from '../identity.ts';
+import { bearerAuthorizer, sendAuthorized } from '../oauth-request.ts';
+import { oauth2Endpoint, restUrlFor } from '../wiki-urls.ts';
+import { answerError } from './errors.ts';
+import type { OAuth2RequestOptions } from './token.ts';
 
 /** fetchProfile's options: a logged-in request, so it may carry the user's cookie jar. */
 export interface ProfileOptions extends OAuth2RequestOptions, CookieJarOption {}

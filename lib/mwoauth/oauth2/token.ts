@@ -5,10 +5,10 @@
 //   clientCredentials  client_credentials, for owner-only clients (o2-23; no refresh token)
 // oauth4webapi builds the requests and checks the answers; http.ts sends them (transport.ts).
 import * as oauth from 'oauth4webapi';
-import { MWOAuthError, redactSecrets } from '../errors';
-import { checkRequestOptions, type HttpOptions, resolveTransport, startDeadline } from '../http';
-import { oauth2Endpoint, restUrlFor } from '../wiki-urls';
-import { checkCallback, checkRedirectUri } from './authorize';
+import { MWOAuthError, redactSecrets } from '../errors.ts';
+import { checkRequestOptions, type HttpOptions, resolveTransport, startDeadline } from '../http.ts';
+import { oauth2Endpoint, restUrlFor } from '../wiki-urls.ts';
+import { checkCallback, checkRedirectUri } from './authorize.ts';
 import {
   authorizationServer,
   type CheckedClient,
@@ -16,9 +16,9 @@ import {
   clientMetadata,
   type OAuth2Client,
   toClient,
-} from './client';
-import { fromOAuth4WebApi, type OAuth2Step } from './errors';
-import { type AnswerSeen, requestOptions } from './transport';
+} from './client.ts';
+import { fromOAuth4WebApi, type OAuth2Step } from './errors.ts';
+import { type AnswerSeen, requestOptions } from './transport.ts';
 
 /** Options of every OAuth 2.0 function that talks to the wiki. */
 export interface OAuth2RequestOptions extends HttpOptions {

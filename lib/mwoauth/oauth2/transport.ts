@@ -3,7 +3,7 @@
 // same User-Agent rule, overall deadline and body cap as 1.0a's, and the answer read under them is
 // kept for the error messages.
 import * as oauth from 'oauth4webapi';
-import { type Deadline, type HttpResponse, send, type Transport } from '../http';
+import { type Deadline, type HttpResponse, send, type Transport } from '../http.ts';
 
 /** What the wiki answered, once it has (null before, or when nothing came back). */
 export interface AnswerSeen {

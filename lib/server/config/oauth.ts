@@ -1,5 +1,5 @@
 import 'server-only';
-import { makeToken, type ConsumerToken, type OAuth2Client } from '@/lib/mwoauth';
+import { makeToken, type ConsumerToken, type OAuth2Client } from 'mwoauth';
 import { parseHttpUrl, type Env } from './env';
 
 // How this app is registered on the wiki. A union on `protocol` (DESIGN.md "Two axes"), chosen by

@@ -8,11 +8,14 @@ import type { MessageKey, MessageParam, Translator } from '../i18n';
 // only MediaWiki's error key and the development-only details stay as the wiki and lib/mwoauth wrote
 // them.
 
-/** What the app was doing when it failed: some texts speak of it. */
-export type FailureTask = 'login' | 'profile';
+/**
+ * What the app was doing when it failed: some texts speak of it. `page`: any page of the tool
+ * author's own ("this page could not load what it needs"); `profile` is the profile page's.
+ */
+export type FailureTask = 'login' | 'profile' | 'page';
 
 /** A message for each task, when the text speaks of what was stopped. */
-type PerTask = { readonly login: MessageKey; readonly profile: MessageKey };
+type PerTask = { readonly [task in FailureTask]: MessageKey };
 
 type ActionKind = 'login-again' | 'login' | 'home';
 
@@ -49,6 +52,7 @@ export const FAILURES = {
     what: {
       login: 'nextmwoauth-failure-internal-what-login',
       profile: 'nextmwoauth-failure-internal-what-profile',
+      page: 'nextmwoauth-failure-internal-what-page',
     },
     todo: 'nextmwoauth-failure-internal-todo',
     action: 'login-again',
@@ -59,6 +63,7 @@ export const FAILURES = {
     what: {
       login: 'nextmwoauth-failure-timeout-what-login',
       profile: 'nextmwoauth-failure-timeout-what-profile',
+      page: 'nextmwoauth-failure-timeout-what-page',
     },
     todo: WAIT,
     action: 'login-again',
@@ -83,6 +88,7 @@ export const FAILURES = {
     what: {
       login: 'nextmwoauth-failure-identity-iss-what-login',
       profile: 'nextmwoauth-failure-identity-iss-what-profile',
+      page: 'nextmwoauth-failure-identity-iss-what-page',
     },
     todo: 'nextmwoauth-failure-identity-iss-todo',
     action: null,
@@ -100,6 +106,7 @@ export const FAILURES = {
     what: {
       login: 'nextmwoauth-failure-identity-invalid-what-login',
       profile: 'nextmwoauth-failure-identity-invalid-what-profile',
+      page: 'nextmwoauth-failure-identity-invalid-what-page',
     },
     todo: 'nextmwoauth-failure-identity-todo',
     action: 'login-again',
@@ -110,6 +117,7 @@ export const FAILURES = {
     what: {
       login: 'nextmwoauth-failure-redirect-what-login',
       profile: 'nextmwoauth-failure-redirect-what-profile',
+      page: 'nextmwoauth-failure-redirect-what-page',
     },
     todo: 'nextmwoauth-failure-redirect-todo',
     action: null,
@@ -176,6 +184,7 @@ export const FAILURES = {
     what: {
       login: 'nextmwoauth-failure-refused-what-login',
       profile: 'nextmwoauth-failure-refused-what-profile',
+      page: 'nextmwoauth-failure-refused-what-page',
     },
     todo: 'nextmwoauth-failure-refused-todo',
     action: 'login-again',
@@ -298,6 +307,7 @@ export const FAILURES = {
     what: {
       login: 'nextmwoauth-failure-wiki-rate-limited-what-login',
       profile: 'nextmwoauth-failure-wiki-rate-limited-what-profile',
+      page: 'nextmwoauth-failure-wiki-rate-limited-what-page',
     },
     todo: 'nextmwoauth-failure-wiki-rate-limited-todo',
     action: 'home',
@@ -309,6 +319,7 @@ export const FAILURES = {
     what: {
       login: 'nextmwoauth-failure-wiki-rate-limited-what-login',
       profile: 'nextmwoauth-failure-wiki-rate-limited-what-profile',
+      page: 'nextmwoauth-failure-wiki-rate-limited-what-page',
     },
     todo: 'nextmwoauth-failure-wiki-rate-limited-todo-unknown',
     action: 'home',

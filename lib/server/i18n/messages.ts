@@ -6,8 +6,9 @@ import fr from '@/i18n/fr.json';
 import { DEFAULT_LANGUAGE, LANGUAGES, type Direction, type LanguageCode } from './languages';
 
 // The messages (i18n/<code>.json, translatewiki.net's banana format), rendered with banana-i18n on
-// the server only: this module is `server-only`, so no message reaches the browser's JavaScript
-// (the pages render HTML; none of them is a client component).
+// the server only: this module is `server-only`, so no message file reaches the browser's
+// JavaScript (the pages render HTML; the one client component, app/error.tsx, is handed its few
+// texts already rendered by the layout). A message a language lacks is shown in English.
 
 /** Every message key: those of i18n/en.json, the source language. */
 export type MessageKey = Exclude<keyof typeof en, '@metadata'>;

@@ -19,12 +19,6 @@ export const USELANG_MAX_AGE_S = 30 * 24 * 60 * 60;
  */
 export const WIKI_LANGUAGE_COOKIE = 'mwoauth_wikilang';
 
-/**
- * The request header proxy.ts passes a page's `?uselang=` in (a layout has no searchParams); the
- * proxy removes any the browser sent.
- */
-export const USELANG_HEADER = 'x-mwoauth-uselang';
-
 /** A cookie's value from a Cookie header (for callers holding Headers, not a cookie store). */
 function cookieFromHeader(header: string | null, name: string): string | null {
   if (header === null) return null;
@@ -53,11 +47,16 @@ export function translatorFor(request: NextRequest | undefined): Translator {
   return translatorForHeaders(request.headers, request.nextUrl.searchParams.get('uselang'));
 }
 
-/** What a page's language was chosen from (the profile page asks whether the wiki's would change it). */
+/**
+ * What a page's language was chosen from (the profile page asks whether the wiki's would change it).
+ * A page has no `?uselang=` of its own (a layout has no searchParams): proxy.ts sets the language it
+ * names as USELANG_COOKIE in the page's request, which outranks the wiki's language as it does.
+ * Nothing here is read from a request header of ours, which a client could send itself.
+ */
 export const pageLanguageSources = cache(async (): Promise<LanguageSources> => {
   const [h, c] = await Promise.all([headers(), cookies()]);
   return {
-    uselang: h.get(USELANG_HEADER),
+    uselang: null,
     uselangCookie: c.get(USELANG_COOKIE)?.value ?? null,
     wikiLanguage: c.get(WIKI_LANGUAGE_COOKIE)?.value ?? null,
     acceptLanguage: h.get('accept-language'),

@@ -1,5 +1,5 @@
 import 'server-only';
-import type { OAuthToken } from '@/lib/mwoauth';
+import type { OAuthToken } from 'mwoauth';
 import type { WikiCookies } from '../wiki-cookies';
 
 // What a session holds to act as the user, and what a login in progress holds, for each protocol

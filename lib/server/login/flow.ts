@@ -1,5 +1,5 @@
 import 'server-only';
-import type { ApiClient, SuppressedProfile, UserProfile, WikiCookieJar } from '@/lib/mwoauth';
+import type { ApiClient, SuppressedProfile, UserProfile, WikiCookieJar } from 'mwoauth';
 import type { WikiDeadline } from '../wiki/deadline';
 import type { Credentials, Handshake, NewLogin } from './credentials';
 

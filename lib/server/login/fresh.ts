@@ -1,12 +1,10 @@
 import 'server-only';
+import { isSessionEnded } from '../errors';
 import type { CookieWriter } from '../session/cookies';
 import type { LoginSession, OpenSession, SessionStore } from '../session/store';
 import type { WikiDeadline } from '../wiki';
-import { isSessionEnded } from '../wiki-user';
 import { refreshDueAt } from './credentials';
 import type { LoginFlow } from './flow';
-import type { WikiCookieJar } from '@/lib/mwoauth';
-import { LoginJar } from '../wiki-cookies';
 
 // Refreshing before the wiki is asked, where the answer can carry a cookie: proxy.ts (for pages),
 // route handlers and server actions. A page never refreshes (DESIGN.md "Two axes"): it cannot set
@@ -18,7 +16,8 @@ export type FreshLogin =
   /**
    * The session was ended: `revoked`, the refresh token is dead (revoked, expired, already used:
    * o2-15); `logged_out`, the user logged out while this request was refreshing (the store
-   * refused to write the session again, and cleared the cookie).
+   * refused to write the session again, and cleared the cookie), or the refreshed tokens found in
+   * Redis were not this session's (a value copied under its key): ended without asking the wiki.
    */
   | { readonly kind: 'ended'; readonly reason: 'revoked' | 'logged_out' };
 
@@ -27,21 +26,31 @@ function nowS(): number {
 }
 
 /**
- * The session's login with credentials good for at least REFRESH_MARGIN_S more: as it is, or
- * refreshed once (store.refreshOnce: one refresh per refresh token at a time, a late request with
- * the just-used token gets its successor) and saved to `to`. A refresh the wiki refuses as dead
- * ends the session; any other failure (the wiki down, a timeout) is thrown and the session kept.
- * `force`: refresh even if not due (the wiki refused an access token that had not expired yet).
+ * What a refresh works with: the flow and the store, the request's open session, where the new
+ * cookie (or its deletion) goes, and the request's deadline for the wiki.
+ */
+export interface FreshContext {
+  readonly flow: LoginFlow;
+  readonly store: SessionStore;
+  readonly session: OpenSession;
+  readonly to: CookieWriter;
+  readonly deadline: WikiDeadline;
+}
+
+/**
+ * `login` (the session's, or what an earlier refresh of this request saved) with credentials good
+ * for at least REFRESH_MARGIN_S more: as it is, or refreshed once (store.refreshOnce: one refresh per
+ * refresh token at a time, a late request with the just-used token gets its successor) and saved to
+ * `ctx.to`. A refresh the wiki refuses as dead ends the session; any other failure (the wiki down, a
+ * timeout) is thrown and the session kept. `force`: refresh even if not due (the wiki refused an
+ * access token that had not expired yet).
  */
 export async function freshLogin(
-  flow: LoginFlow,
-  store: SessionStore,
-  session: OpenSession,
+  ctx: FreshContext,
   login: LoginSession,
-  to: CookieWriter,
-  deadline: WikiDeadline,
   options: { readonly force?: boolean } = {},
 ): Promise<FreshLogin> {
+  const { flow, store, session, to, deadline } = ctx;
   const credentials = login.credentials;
   const due = refreshDueAt(credentials);
   if (options.force !== true && (due === null || nowS() < due))
@@ -57,59 +66,15 @@ export async function freshLogin(
     const next = await store.refreshOnce(credentials.refreshToken, () => flow.refresh(credentials, deadline));
     return { kind: 'fresh', login: await session.save(to, next), refreshed: true };
   } catch (error) {
-    if (isSessionEnded(error)) return { kind: 'ended', reason: 'logged_out' };
+    if (isSessionEnded(error)) {
+      // Logged out meanwhile (the store already cleared the cookie), or, in Redis, the successor
+      // under this refresh token is not ours to use (redis-store.ts): ended here too, so the
+      // record goes as well. Ending twice is harmless.
+      await session.end(to);
+      return { kind: 'ended', reason: 'logged_out' };
+    }
     if (flow.verdict(error) !== 'revoked') throw error;
     await session.end(to);
     return { kind: 'ended', reason: 'revoked' };
   }
-}
-
-export type AsUser<T> =
-  | { readonly kind: 'done'; readonly value: T; readonly refreshed: boolean }
-  | Extract<FreshLogin, { kind: 'ended' }>;
-
-/**
- * `call` with fresh credentials, for route handlers: refreshed first when due, and once more
- * (forced) when the wiki refuses the access token as expired before its time (a refresh elsewhere
- * revoked it, the user updated the authorization, or Wikimedia's edge said error="invalid_token"):
- * refused again, the error is thrown (the flow's verdict tells the caller to end the session; never
- * a loop). Any other failure is thrown. `wikiCookies`: the call gets this login's wiki cookies
- * (lib/server/wiki-cookies.ts), and what the wiki changed in them is saved to `to`.
- */
-export async function asUser<T>(
-  flow: LoginFlow,
-  store: SessionStore,
-  session: OpenSession,
-  login: LoginSession,
-  to: CookieWriter,
-  deadline: WikiDeadline,
-  call: (credentials: LoginSession['credentials'], jar: WikiCookieJar | null) => Promise<T>,
-  options: { readonly wikiCookies?: boolean } = {},
-): Promise<AsUser<T>> {
-  const jar = options.wikiCookies === true ? await LoginJar.open(login.wikiCookies) : null;
-  let current = login;
-  /** The call, then whatever the wiki changed in the jar saved with the session. */
-  const run = async (): Promise<T> => {
-    try {
-      return await call(current.credentials, jar === null ? null : jar.jar);
-    } finally {
-      const changed = jar === null ? null : await jar.changed();
-      if (jar !== null && changed !== null) {
-        current = await session.save(to, current.credentials, changed);
-        jar.markSaved(changed);
-      }
-    }
-  };
-  let fresh = await freshLogin(flow, store, session, login, to, deadline);
-  if (fresh.kind === 'ended') return fresh;
-  current = fresh.login;
-  try {
-    return { kind: 'done', value: await run(), refreshed: fresh.refreshed };
-  } catch (error) {
-    if (flow.verdict(error) !== 'expired') throw error;
-  }
-  fresh = await freshLogin(flow, store, session, current, to, deadline, { force: true });
-  if (fresh.kind === 'ended') return fresh;
-  current = fresh.login;
-  return { kind: 'done', value: await run(), refreshed: true };
 }

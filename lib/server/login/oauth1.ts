@@ -1,6 +1,6 @@
 import 'server-only';
 import {
-  ApiClient,
+  type ApiClient,
   complete,
   identify,
   initiate,
@@ -8,7 +8,7 @@ import {
   type AccessToken,
   type IdentifyOptions,
   type WikiCookieJar,
-} from '@/lib/mwoauth';
+} from 'mwoauth';
 import type { OAuth1AppConfig } from '../config';
 import { deadlineApiClient, wikiOptions, type WikiDeadline } from '../wiki/deadline';
 import type { Credentials } from './credentials';
@@ -26,27 +26,6 @@ export function identifyOptions(config: OAuth1AppConfig, deadline?: WikiDeadline
   const options: IdentifyOptions = wikiOptions(config, deadline);
   if (config.wiki.issuer !== null) options.issuer = config.wiki.issuer;
   return options;
-}
-
-/**
- * A client of the wiki's api.php acting as the user who holds `accessToken`. Its calls each get what
- * is left of `deadline` when the client is made: make one client per call when a request makes
- * several in a row (or use the flow's `api`, whose calls each get what is left when they start).
- */
-export function apiClientFor(
-  config: OAuth1AppConfig,
-  accessToken: AccessToken,
-  deadline?: WikiDeadline,
-): ApiClient {
-  return new ApiClient({
-    apiUrl: config.wiki.apiUrl,
-    consumer: config.consumer,
-    accessToken,
-    ...wikiOptions(config, deadline),
-    // A write or read done for a logged-in user must fail, not happen anonymously, if the token
-    // stopped logging in (API assert=user).
-    assert: 'user',
-  });
 }
 
 /**

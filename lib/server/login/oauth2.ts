@@ -6,7 +6,7 @@ import {
   MWOAuthError,
   refreshTokens,
   type OAuth2Tokens,
-} from '@/lib/mwoauth';
+} from 'mwoauth';
 import type { OAuth2AppConfig } from '../config';
 import { deadlineApiClient, wikiOptions } from '../wiki/deadline';
 import type { Credentials } from './credentials';

@@ -1,7 +1,13 @@
 import 'server-only';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type * as Flexible from 'rate-limiter-flexible';
+import type { RateLimiterRedis } from 'rate-limiter-flexible';
 import type { RateLimitConfig, SessionConfig } from '../config';
-import type { RedisClient, RedisConnection } from '../redis/connection';
+import {
+  isCorruptDataReply,
+  logCorruptData,
+  type RedisClient,
+  type RedisConnection,
+} from '../redis/connection';
 import { currentKeyedHash, redisKeyPrefix } from '../redis/keys';
 import type { RateDecision, RateLimiter } from './limiter';
 
@@ -11,7 +17,17 @@ import type { RateDecision, RateLimiter } from './limiter';
 // and PTTL, atomically, which is the same fixed window as lib/server/rate-limit.ts keeps in memory.
 // What we add: the call runs inside RedisConnection's deadline (the library has none of its own),
 // and the key is an HMAC of the client's address under SESSION_SECRET, as a shared Redis must not
-// show other tools who visits us (redis/keys.ts).
+// show other tools who visits us (redis/keys.ts). A counter someone else overwrote with text or a
+// value of another type (Toolforge's Redis is shared: SECURITY.md) is corrupt data, not an outage:
+// it is deleted and the request counted afresh, so it cannot stop a client from logging in.
+
+// Loaded on first use, as node-redis is (redis/connection.ts): the cookie store never needs it.
+let flexible: Promise<typeof Flexible> | null = null;
+
+function loadFlexible(): Promise<typeof Flexible> {
+  flexible ??= import('rate-limiter-flexible');
+  return flexible;
+}
 
 export interface RedisRateLimiterOptions {
   readonly connection: RedisConnection;
@@ -30,10 +46,10 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
   // (redis/connection.ts), so there is one limiter per client.
   const limiters = new WeakMap<RedisClient, RateLimiterRedis>();
 
-  function limiterFor(client: RedisClient): RateLimiterRedis {
+  function limiterFor(library: typeof Flexible, client: RedisClient): RateLimiterRedis {
     let limiter = limiters.get(client);
     if (limiter === undefined) {
-      limiter = new RateLimiterRedis({
+      limiter = new library.RateLimiterRedis({
         storeClient: client,
         useRedisPackage: true,
         points: limit.max,
@@ -46,18 +62,24 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
   }
 
   return {
-    take(key: string): Promise<RateDecision> {
+    async take(key: string): Promise<RateDecision> {
       const hashed = currentKeyedHash(session, 'rate-limit', key);
+      const library = await loadFlexible();
       return connection.call('rate limit', async (client): Promise<RateDecision> => {
-        try {
-          await limiterFor(client).consume(hashed);
-          return { allowed: true, retryAfterS: 0 };
-        } catch (error) {
-          // Over the limit, the library rejects with the window's state, not with an Error.
-          if (error instanceof RateLimiterRes) {
-            return { allowed: false, retryAfterS: Math.max(1, Math.ceil(error.msBeforeNext / 1000)) };
+        const limiter = limiterFor(library, client);
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await limiter.consume(hashed);
+            return { allowed: true, retryAfterS: 0 };
+          } catch (error) {
+            // Over the limit, the library rejects with the window's state, not with an Error.
+            if (error instanceof library.RateLimiterRes) {
+              return { allowed: false, retryAfterS: Math.max(1, Math.ceil(error.msBeforeNext / 1000)) };
+            }
+            if (attempt > 0 || !isCorruptDataReply(error)) throw error;
+            logCorruptData(connection.where, 'rate limit', 'a counter that is not a number; deleted');
+            await limiter.delete(hashed);
           }
-          throw error;
         }
       });
     },

@@ -1,12 +1,6 @@
 import 'server-only';
-import {
-  ClientClosedError,
-  ClientOfflineError,
-  ConnectionTimeoutError,
-  createClient,
-  SocketClosedUnexpectedlyError,
-  type RedisClientType,
-} from '@redis/client';
+import type * as NodeRedis from '@redis/client';
+import type { RedisClientType } from '@redis/client';
 import { AppError } from '../errors';
 
 // One Redis connection per process, every call bounded in time (issue 12: "a deadline of about 1 s
@@ -74,6 +68,19 @@ export function redisWhere(url: string): string {
 
 class DeadlineExceeded extends Error {}
 
+// node-redis is loaded on first use, not when this module is: the cookie store never uses Redis, and
+// Next instantiates lib/server once per bundle (proxy.ts, the pages, the route handlers), so an
+// import here cost every process @redis/client's ~480 modules several times over (BENCHMARKS.md
+// "Where the memory went"). next.config.mjs keeps it out of the bundles (serverExternalPackages),
+// so this loads one copy per process, from node_modules, and only in Redis mode.
+let nodeRedis: Promise<typeof NodeRedis> | null = null;
+let loaded: typeof NodeRedis | null = null;
+
+function loadNodeRedis(): Promise<typeof NodeRedis> {
+  nodeRedis ??= import('@redis/client').then((module) => (loaded = module));
+  return nodeRedis;
+}
+
 interface Opened {
   readonly client: RedisClient;
   /** Settles when the first connection is ready (or fails for good). */
@@ -108,9 +115,13 @@ async function withDeadline<T>(ms: number, work: Promise<T>): Promise<T> {
 /** What an error of the client says about the server, in a few words without any value or secret. */
 function reason(error: unknown): string {
   if (error instanceof DeadlineExceeded) return 'did not answer in time';
-  if (error instanceof ClientOfflineError || error instanceof ClientClosedError) return 'is not connected';
-  if (error instanceof ConnectionTimeoutError) return 'did not accept the connection in time';
-  if (error instanceof SocketClosedUnexpectedlyError) return 'closed the connection';
+  // The client's own errors come only from a client, so node-redis is loaded when one is seen.
+  if (loaded !== null) {
+    if (error instanceof loaded.ClientOfflineError || error instanceof loaded.ClientClosedError)
+      return 'is not connected';
+    if (error instanceof loaded.ConnectionTimeoutError) return 'did not accept the connection in time';
+    if (error instanceof loaded.SocketClosedUnexpectedlyError) return 'closed the connection';
+  }
   if (error instanceof Error) {
     const code = Reflect.get(error, 'code');
     if (typeof code === 'string' && /^[A-Z_]{2,30}$/.test(code)) return `connection failed (${code})`;
@@ -120,6 +131,26 @@ function reason(error: unknown): string {
     return `failed (${error.name})`;
   }
   return 'failed';
+}
+
+/**
+ * A reply of Redis about the data under a key, not about Redis: a value of the wrong type
+ * (`WRONGTYPE`), or a counter that is not a number. Only another writer puts such data under our
+ * keys (Toolforge's Redis is shared, with no access control: SECURITY.md). It is corrupt data, not
+ * an outage: the session store and the rate limiter delete such keys and carry on, and it is never
+ * reported as "unavailable".
+ */
+export function isCorruptDataReply(error: unknown): boolean {
+  return (
+    loaded !== null &&
+    error instanceof loaded.ErrorReply &&
+    /^(WRONGTYPE\b|ERR value is not an integer|ERR value is not a valid float)/.test(error.message)
+  );
+}
+
+/** The log line of corrupt data found under one of our keys (no key, no value). */
+export function logCorruptData(where: string, what: string, detail: string): void {
+  console.error(`[redis] ${where}: corrupt data (${what}): ${detail}`);
 }
 
 /** A connection of its own (tests use two to stand for two app instances); the app uses redisConnection. */
@@ -137,9 +168,9 @@ export function createRedisConnection(url: string, options: RedisConnectionOptio
     else if (detail !== 'first') console.error(`[redis] ${where} available again`);
   }
 
-  function open(): Opened {
+  function open(redis: typeof NodeRedis): Opened {
     if (current !== null) return current;
-    const client: RedisClient = createClient({
+    const client: RedisClient = redis.createClient({
       url,
       RESP: 2,
       disableOfflineQueue: true,
@@ -191,7 +222,7 @@ export function createRedisConnection(url: string, options: RedisConnectionOptio
   return {
     where,
     async call<T>(what: string, task: (client: RedisClient) => Promise<T>): Promise<T> {
-      const opened = open();
+      const opened = open(await loadNodeRedis());
       // Refused (nothing listens, a wrong password…): the client retries in the background with
       // backoff; meanwhile a call fails at once instead of spending its whole deadline.
       if (!opened.connected && opened.failing !== null)
@@ -201,6 +232,12 @@ export function createRedisConnection(url: string, options: RedisConnectionOptio
         return await withDeadline(deadlineMs, opened.connected ? work : Promise.race([work, opened.refused]));
       } catch (error) {
         if (error instanceof AppError) throw error;
+        if (isCorruptDataReply(error)) {
+          // The server answered: the connection is fine, so its state is not changed (and not
+          // logged as down). Callers that can repair the key do so before this point.
+          logCorruptData(where, what, reason(error));
+          throw new AppError('store_unavailable', `Redis at ${where} holds data of another kind (${what}).`);
+        }
         if (error instanceof DeadlineExceeded && opened.failing === null) {
           // Silent, not refused: this connection is not reused (see the top of this file).
           discard(opened);
@@ -244,5 +281,7 @@ export function redisConnection(url: string): RedisConnection {
   if (existing !== undefined) return existing;
   const created = createRedisConnection(url);
   all.set(url, created);
+  // The first request that needs Redis will not wait for node-redis to load from disk.
+  void loadNodeRedis();
   return created;
 }

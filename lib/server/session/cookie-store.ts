@@ -1,7 +1,6 @@
 import 'server-only';
-import { field } from '../narrow';
 import { createHash } from 'node:crypto';
-import { makeToken } from '@/lib/mwoauth';
+import { makeToken } from 'mwoauth';
 import type { SessionConfig } from '../config';
 import { AppError } from '../errors';
 import { refreshTokenOf, type Credentials, type NewLogin } from '../login/credentials';
@@ -9,16 +8,11 @@ import type { CookieReader, CookieWriter } from './cookies';
 import { loginRecord, toLoginSession } from './login-record';
 import { onlySessionJwt } from '../wiki-cookies';
 import { MAX_COOKIE_VALUE_LENGTH, seal, sealExpiryMs, unsealOrNull } from './seal';
-import type { LoginSession, OpenSession, SessionStore } from './store';
+import { LOGIN_COOKIE, LOGIN_TTL_S, type LoginSession, type OpenSession, type SessionStore } from './store';
 
 // The default session store: the login sealed in the login cookie (iron-session, SESSION_SECRET),
 // no server state. It holds the credentials and the two identity fields pages need; nothing that
 // grows: MediaWiki's `rights` list alone can overflow a 4 KB cookie (DESIGN.md "Session").
-
-export const LOGIN_COOKIE = 'mwoauth_session';
-
-/** A login lasts a week; the wiki's access token does not expire, but a stolen cookie should. */
-export const LOGIN_TTL_S = 7 * 24 * 3600;
 
 /** Login cookies remembered as unsealed, at most (about 1 KB each: a bounded 1 MB or so). */
 export const LOGIN_CACHE_SIZE = 1000;
@@ -28,24 +22,6 @@ export const REFRESH_SUCCESSOR_TTL_MS = 60_000;
 
 function nowS(): number {
   return Math.floor(Date.now() / 1000);
-}
-
-/**
- * The login as sealed before the two seams (`{sub, username, accessToken: {key, secret},
- * loggedInAt}`, an OAuth 1.0a token), so an upgrade logs nobody out: read as 1.0a credentials, and
- * sealed in today's shape the next time the login is written.
- */
-function fromLegacyShape(value: unknown): LoginSession | null {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
-  if (field(value, 'credentials') !== undefined) return null;
-  const token = field(value, 'accessToken');
-  if (typeof token !== 'object' || token === null) return null;
-  return toLoginSession({
-    sub: field(value, 'sub'),
-    username: field(value, 'username'),
-    credentials: { protocol: '1.0a', accessToken: token },
-    loggedInAt: field(value, 'loggedInAt'),
-  });
 }
 
 function deepFrozen(login: LoginSession): LoginSession {
@@ -103,8 +79,8 @@ async function readLogin(raw: string, config: SessionConfig): Promise<LoginSessi
       return cached.session;
     }
   }
-  const data = await unsealOrNull(raw, config);
-  const session = toLoginSession(data) ?? fromLegacyShape(data);
+  const data = await unsealOrNull(raw, config, 'login-cookie');
+  const session = toLoginSession(data);
   const expiresAtMs = sealExpiryMs(raw);
   if (session === null) return null;
   // Frozen: one object is handed to every request that sends this cookie.
@@ -126,14 +102,14 @@ async function writeLogin(
   config: SessionConfig,
   ttlS: number,
 ): Promise<LoginSession> {
-  let value = await seal(loginRecord(login), config, ttlS);
+  let value = await seal(loginRecord(login), config, ttlS, 'login-cookie');
   // The wiki's cookies give way before the login does: first all but sessionJwt (the one the rate
   // limits read), then that too (requests then count as anonymous on Wikimedia, but work).
   const cookies = login.wikiCookies ?? null;
   if (value.length > MAX_COOKIE_VALUE_LENGTH && cookies !== null && cookies.list.length > 0) {
     for (const fewer of [onlySessionJwt(cookies), { ...cookies, list: [] }]) {
       login = { ...login, wikiCookies: fewer };
-      value = await seal(loginRecord(login), config, ttlS);
+      value = await seal(loginRecord(login), config, ttlS, 'login-cookie');
       if (value.length <= MAX_COOKIE_VALUE_LENGTH) break;
     }
   }
@@ -301,7 +277,8 @@ export function cookieStore(config: SessionConfig): SessionStore {
   }
 
   return {
-    kind: 'cookie',
+    // A sealed cookie cannot be recalled: every copy stays valid until it expires.
+    canEndAll: false,
 
     async open(from: CookieReader) {
       const raw = from.get(LOGIN_COOKIE)?.value;
@@ -322,9 +299,12 @@ export function cookieStore(config: SessionConfig): SessionStore {
       return writeLogin(to, created, config, LOGIN_TTL_S);
     },
 
-    // A sealed cookie cannot be recalled: every copy stays valid until it expires.
     async endAll() {
       return null;
+    },
+
+    forget(to) {
+      to.set(LOGIN_COOKIE, '', 0);
     },
 
     refreshOnce,

@@ -1,6 +1,6 @@
 import 'server-only';
 import { field, isTime, nonEmptyString } from '../narrow';
-import { makeToken, type OAuthToken } from '@/lib/mwoauth';
+import { makeToken, type OAuthToken } from 'mwoauth';
 import type { SessionConfig } from '../config';
 import type { Handshake } from '../login/credentials';
 import type { LoginStart } from '../login/flow';
@@ -62,19 +62,17 @@ function keyOf(handshake: Handshake): string {
 }
 
 /**
- * One entry, narrowed. Also reads the shape sealed before the two seams (`{requestToken, next,
- * startedAt}`, 1.0a), so a login in progress across an upgrade still completes.
+ * One entry, narrowed. (The shape sealed before the two seams is not read: it was sealed under
+ * SESSION_SECRET itself, and only keys derived per purpose open seals now: seal.ts.)
  */
 function toPendingLogin(value: unknown): PendingLogin | null {
   if (typeof value !== 'object' || value === null) return null;
-  const legacy = field(value, 'handshake') === undefined ? toToken(field(value, 'requestToken')) : null;
-  const handshake: Handshake | null =
-    legacy !== null ? { protocol: '1.0a', requestToken: legacy } : toHandshake(field(value, 'handshake'));
+  const handshake = toHandshake(field(value, 'handshake'));
   const next = field(value, 'next');
   const startedAt = field(value, 'startedAt');
   if (handshake === null || typeof next !== 'string' || !isTime(startedAt)) return null;
   const key = keyOf(handshake);
-  if (legacy === null && field(value, 'key') !== key) return null;
+  if (field(value, 'key') !== key) return null;
   return { key, handshake, next: safeNext(next), startedAt };
 }
 
@@ -103,7 +101,7 @@ export async function readPendingLogins(
 ): Promise<{ readonly pending: readonly PendingLogin[]; readonly stale: boolean }> {
   const raw = from.get(HANDSHAKE_COOKIE)?.value;
   if (raw === undefined || raw === '') return { pending: [], stale: false };
-  const data = await unsealOrNull(raw, secrets);
+  const data = await unsealOrNull(raw, secrets, 'handshake-cookie');
   const list = typeof data === 'object' && data !== null ? field(data, 'pending') : undefined;
   if (!Array.isArray(list)) return { pending: [], stale: true };
   const oldest = nowS() - HANDSHAKE_TTL_S;
@@ -126,7 +124,7 @@ export async function writePendingLogins(
 ): Promise<void> {
   let kept = pending.slice(-MAX_PENDING_HANDSHAKES);
   while (kept.length > 0) {
-    const value = await seal({ pending: kept.map(record) }, secrets, HANDSHAKE_TTL_S);
+    const value = await seal({ pending: kept.map(record) }, secrets, HANDSHAKE_TTL_S, 'handshake-cookie');
     if (value.length <= MAX_COOKIE_VALUE_LENGTH || kept.length === 1) {
       to.set(HANDSHAKE_COOKIE, value, HANDSHAKE_TTL_S);
       return;

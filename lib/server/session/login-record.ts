@@ -1,6 +1,6 @@
 import 'server-only';
 import { field, isTime, nonEmptyString } from '../narrow';
-import { makeToken } from '@/lib/mwoauth';
+import { makeToken } from 'mwoauth';
 import type { Credentials } from '../login/credentials';
 import type { LoginSession } from './store';
 import { toWikiCookies, wikiCookiesRecord } from '../wiki-cookies';

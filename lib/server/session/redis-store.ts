@@ -3,19 +3,23 @@ import { randomBytes } from 'node:crypto';
 import { AppError } from '../errors';
 import type { SessionConfig } from '../config';
 import type { Credentials, NewLogin } from '../login/credentials';
-import type { RedisConnection } from '../redis/connection';
+import {
+  isCorruptDataReply,
+  logCorruptData,
+  type RedisClient,
+  type RedisConnection,
+} from '../redis/connection';
 import { allKeyedHashes, currentKeyedHash, redisKeyPrefix, sessionIdHash } from '../redis/keys';
-import { LOGIN_COOKIE, LOGIN_TTL_S } from './cookie-store';
 import type { CookieReader, CookieWriter } from './cookies';
 import { credentialsRecord, loginRecord, toCredentials, toLoginSession } from './login-record';
-import { seal, unsealOrNull } from './seal';
-import type { LoginSession, OpenSession, SessionStore } from './store';
+import { MAX_REDIS_VALUE_LENGTH, seal, unsealOrNull } from './seal';
+import { LOGIN_COOKIE, LOGIN_TTL_S, type LoginSession, type OpenSession, type SessionStore } from './store';
 import type { WikiCookies } from '../wiki-cookies';
 
 // The Redis session store (issue 12; REVIEW.md §2.2–2.3). The login cookie holds only a sealed
-// random id; the login itself lives in Redis, sealed with SESSION_SECRET, for LOGIN_TTL_S. So a
-// logout is final (the record is deleted: a copy of the cookie opens nothing), "log out
-// everywhere" can find a user's sessions, and every instance sees the same login.
+// random id; the login itself lives in Redis, sealed, for LOGIN_TTL_S. So a logout is final (the
+// record is deleted: a copy of the cookie opens nothing), "log out everywhere" can find a user's
+// sessions, and every instance sees the same login.
 //
 // Keys (P = redisKeyPrefix; see redis/keys.ts for why each part is hashed):
 //   P s:<sha256(id)>              the sealed login record, EX = the login's remaining lifetime
@@ -24,8 +28,17 @@ import type { WikiCookies } from '../wiki-cookies';
 //   P r:next:<hmac(refresh)>      the sealed credentials that replaced it, for SUCCESSOR_TTL_MS
 // Handshakes and the sandbox flash stay in their cookies (store.ts).
 //
+// Other tools can write to a shared Redis (SECURITY.md), so nothing read from it is trusted:
+// - a value opens only under the key it was written for (issue 17): a record is sealed with a key
+//   derived from the raw session id, a successor with one derived from the raw refresh token
+//   (seal.ts), and neither is in Redis. A record copied under another session's key does not open
+//   there: that session is ended (logged out), with no call to the wiki;
+// - a value of the wrong type or over MAX_REDIS_VALUE_LENGTH is corrupt data, not an outage: it is
+//   read with TYPE and STRLEN first (never whole), deleted, logged as corrupt, and the session it
+//   stood for counts as logged out. A wrong-typed index key is deleted when a login writes to it.
+//
 // No process cache of records: one kept here would outlive a logout made on another instance
-// (REVIEW.md §2.2), so every open() is one GET.
+// (REVIEW.md §2.2), so every open() is one Redis call (READ_SEALED).
 
 /** Random bytes of a session id: 256 bits (issue 12 asks for at least 128). */
 const SESSION_ID_BYTES = 32;
@@ -41,6 +54,48 @@ export const REFRESH_WAIT_MS = 12_000;
 const REFRESH_POLL_MS = 50;
 /** Rounds of "take the lock or wait for its holder" before giving up (each bounded by the wait). */
 const REFRESH_ROUNDS = 3;
+
+// Reads a sealed value with a bound: a missing key is nil; a string of at most ARGV[1] bytes is
+// {'ok', value}; anything else (a list, a hash, a huge string) is deleted and {'corrupt', type}.
+const READ_SEALED = `
+local kind = redis.call('TYPE', KEYS[1])['ok']
+if kind == 'none' then return false end
+if kind == 'string' and redis.call('STRLEN', KEYS[1]) <= tonumber(ARGV[1]) then
+  return {'ok', redis.call('GET', KEYS[1])}
+end
+redis.call('DEL', KEYS[1])
+return {'corrupt', kind}`;
+
+// A new session: its record and its index entry written together, in one script (atomic: nothing
+// written half, no record without its index entry). An index key that is not a set was written by
+// someone else: it is deleted first (returns 1), so it cannot lock its user out of logging in.
+const CREATE_SESSION = `
+local kind = redis.call('TYPE', KEYS[2])['ok']
+local repaired = 0
+if kind ~= 'set' and kind ~= 'none' then
+  redis.call('DEL', KEYS[2])
+  repaired = 1
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+redis.call('SADD', KEYS[2], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return repaired`;
+
+// Ends a session: deletes its record (KEYS[1]) and removes it from its user's index keys
+// (KEYS[2..]); an index key that is not a set is deleted (returns how many).
+const END_SESSION = `
+redis.call('DEL', KEYS[1])
+local repaired = 0
+for i = 2, #KEYS do
+  local kind = redis.call('TYPE', KEYS[i])['ok']
+  if kind == 'set' then
+    redis.call('SREM', KEYS[i], ARGV[1])
+  elseif kind ~= 'none' then
+    redis.call('DEL', KEYS[i])
+    repaired = repaired + 1
+  end
+end
+return repaired`;
 
 // Releases the lock only if it is still ours (it may have expired and been taken by another), and
 // stores the successor in the same script: a waiter never sees the lock gone without the result.
@@ -65,6 +120,32 @@ function nowS(): number {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** What READ_SEALED found under a key. */
+type SealedRead =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'ok'; readonly value: string }
+  | { readonly kind: 'corrupt'; readonly type: string };
+
+async function readSealed(client: RedisClient, key: string): Promise<SealedRead> {
+  const reply: unknown = await client.eval(READ_SEALED, {
+    keys: [key],
+    arguments: [String(MAX_REDIS_VALUE_LENGTH)],
+  });
+  if (reply === null) return { kind: 'none' };
+  if (Array.isArray(reply) && reply[0] === 'ok' && typeof reply[1] === 'string') {
+    return { kind: 'ok', value: reply[1] };
+  }
+  const type: unknown = Array.isArray(reply) ? reply[1] : null;
+  return { kind: 'corrupt', type: typeof type === 'string' ? type : 'unknown' };
+}
+
+/** The log's words for a corrupt value (its type, or that it is too long; never the value). */
+function corruptDetail(read: { readonly type: string }): string {
+  return read.type === 'string'
+    ? `a string over ${MAX_REDIS_VALUE_LENGTH} bytes; deleted`
+    : `a ${read.type}, not a string; deleted`;
 }
 
 /** The id a login cookie of this store carries, narrowed from its unsealed value; else null. */
@@ -111,7 +192,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
           await this.end(to);
           return next;
         }
-        const value = await seal(loginRecord(next), secrets, remainingS);
+        const value = await sealRecord(sid, next, remainingS);
         // XX: a session ended meanwhile (logout on another instance) is not brought back.
         const written = await connection.call('save session', (client) =>
           client.set(recordKey(sessionIdHash(sid)), value, {
@@ -119,7 +200,11 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
             condition: 'XX',
           }),
         );
-        if (written === null) to.set(LOGIN_COOKIE, '', 0);
+        if (written === null) {
+          // Logged out since this request opened it: cleared, never written again (store.ts).
+          to.set(LOGIN_COOKIE, '', 0);
+          throw new AppError('session_ended', 'This session was logged out while its tokens were refreshed.');
+        }
         return next;
       },
       async end(to: CookieWriter): Promise<void> {
@@ -127,25 +212,63 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
         to.set(LOGIN_COOKIE, '', 0);
         if (sid === null) return;
         const idHash = sessionIdHash(sid);
-        await connection.call('end session', async (client) => {
-          const multi = client.multi().del(recordKey(idHash));
-          if (login !== null) {
-            for (const subHash of allKeyedHashes(secrets, 'sub', login.sub))
-              multi.sRem(indexKey(subHash), idHash);
-          }
-          await multi.exec();
-        });
+        const indexes = login === null ? [] : allKeyedHashes(secrets, 'sub', login.sub).map(indexKey);
+        const repaired = await connection.call('end session', (client) =>
+          client.eval(END_SESSION, { keys: [recordKey(idHash), ...indexes], arguments: [idHash] }),
+        );
+        if (typeof repaired === 'number' && repaired > 0) {
+          logCorruptData(connection.where, 'end session', 'a user index key was not a set; deleted');
+        }
       },
     };
   }
 
-  /** The successor stored for a refresh-token hash, or null. */
-  async function successorOf(value: string | null): Promise<Credentials | null> {
-    return value === null ? null : toCredentials(await unsealOrNull(value, secrets));
+  /** A login record sealed for the session `sid` only (seal.ts: the key is derived from the raw id). */
+  async function sealRecord(sid: string, login: LoginSession, ttlS: number): Promise<string> {
+    const value = await seal(loginRecord(login), secrets, ttlS, 'redis-record', sid);
+    if (value.length > MAX_REDIS_VALUE_LENGTH) {
+      // open() would read it as corrupt (and delete it): say so now rather than log the user out.
+      const problem = `The login (${value.length} characters sealed) is longer than a Redis session record may be (${MAX_REDIS_VALUE_LENGTH}): register the client with fewer grants.`;
+      throw new AppError('session_too_large', problem, { problems: [problem] });
+    }
+    return value;
+  }
+
+  /**
+   * The successor found for `refreshToken`, or null when there is none. A value that is there but
+   * does not open as this token's successor (copied from another token's key, tampered, of another
+   * type) is deleted and the session ended (AppError 'session_ended'): a successor exists only once
+   * the wiki has rotated this refresh token (o2-15), so it cannot be refreshed again, and the value
+   * found is not ours to use.
+   */
+  async function successorOf(
+    found: SealedRead,
+    refreshToken: string,
+    nextKey: string,
+  ): Promise<Credentials | null> {
+    if (found.kind === 'none') return null;
+    const opened =
+      found.kind === 'ok'
+        ? toCredentials(await unsealOrNull(found.value, secrets, 'refresh-successor', refreshToken))
+        : null;
+    if (opened !== null) return opened;
+    if (found.kind === 'corrupt') {
+      logCorruptData(connection.where, 'refresh successor', corruptDetail(found));
+    } else {
+      console.error(
+        '[mwoauth] a refresh successor in Redis does not open for its refresh token (copied from another key, or tampered): deleted, the session is ended',
+      );
+      await connection.call('refresh successor', (client) => client.del(nextKey));
+    }
+    throw new AppError(
+      'session_ended',
+      "This session's refreshed tokens in Redis are not usable: log in again.",
+    );
   }
 
   async function refreshAcrossInstances(
     tokenHash: string,
+    refreshToken: string,
     refresh: () => Promise<Credentials>,
   ): Promise<Credentials> {
     const lockKey = `${prefix}r:lock:${tokenHash}`;
@@ -153,15 +276,15 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
     for (let round = 0; round < REFRESH_ROUNDS; round++) {
       const owner = randomBytes(16).toString('hex');
       const [stored, taken] = await connection.call('refresh lock', async (client) => {
-        const found = await client.get(nextKey);
-        if (found !== null) return [found, false] as const;
+        const found = await readSealed(client, nextKey);
+        if (found.kind !== 'none') return [found, false] as const;
         const set = await client.set(lockKey, owner, {
           expiration: { type: 'PX', value: lockMs },
           condition: 'NX',
         });
-        return [null, set !== null] as const;
+        return [found, set !== null] as const;
       });
-      const earlier = await successorOf(stored);
+      const earlier = await successorOf(stored, refreshToken, nextKey);
       if (earlier !== null) return earlier;
 
       if (taken) {
@@ -177,7 +300,13 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
             .catch(() => undefined);
           throw error;
         }
-        const sealed = await seal(credentialsRecord(next), secrets, Math.ceil(SUCCESSOR_TTL_MS / 1000) + 60);
+        const sealed = await seal(
+          credentialsRecord(next),
+          secrets,
+          Math.ceil(SUCCESSOR_TTL_MS / 1000) + 60,
+          'refresh-successor',
+          refreshToken,
+        );
         try {
           await connection.call('refresh result', (client) =>
             client.eval(RELEASE_WITH_SUCCESSOR, {
@@ -198,11 +327,10 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       while (!lockGone && Date.now() < until) {
         await sleep(REFRESH_POLL_MS);
         const [found, held] = await connection.call('refresh wait', async (client) => {
-          const reply = await client.multi().get(nextKey).exists(lockKey).exec();
-          const value = reply[0];
-          return [typeof value === 'string' ? value : null, String(reply[1]) === '1'] as const;
+          const value = await readSealed(client, nextKey);
+          return [value, (await client.exists(lockKey)) === 1] as const;
         });
-        const successor = await successorOf(found);
+        const successor = await successorOf(found, refreshToken, nextKey);
         if (successor !== null) return successor;
         lockGone = !held;
       }
@@ -216,17 +344,29 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
   }
 
   return {
-    kind: 'redis',
+    canEndAll: true,
 
     async open(from: CookieReader): Promise<OpenSession> {
       const raw = from.get(LOGIN_COOKIE)?.value;
       if (raw === undefined || raw === '') return openSession(null, null, false);
-      const sid = toSessionId(await unsealOrNull(raw, secrets));
+      const sid = toSessionId(await unsealOrNull(raw, secrets, 'session-id-cookie'));
       if (sid === null) return openSession(null, null, true);
-      const value = await connection.call('read session', (client) =>
-        client.get(recordKey(sessionIdHash(sid))),
+      const found = await connection.call('read session', (client) =>
+        readSealed(client, recordKey(sessionIdHash(sid))),
       );
-      const login = value === null ? null : toLoginSession(await unsealOrNull(value, secrets));
+      if (found.kind === 'none') return openSession(sid, null, true);
+      if (found.kind === 'corrupt') {
+        logCorruptData(connection.where, 'read session', corruptDetail(found));
+        return openSession(sid, null, true);
+      }
+      const login = toLoginSession(await unsealOrNull(found.value, secrets, 'redis-record', sid));
+      if (login === null) {
+        // Another session's record copied here (issue 17), a tampered one, or one sealed under a
+        // secret no longer in SESSION_SECRET: logged out; the caller's end() deletes it.
+        console.error(
+          '[mwoauth] a session record in Redis does not open for its session (copied from another key, tampered, or sealed under a secret no longer listed): the session is ended',
+        );
+      }
       return openSession(sid, login, login === null);
     },
 
@@ -241,19 +381,20 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
         loggedInAt: nowS(),
         ...(login.wikiCookies == null ? {} : { wikiCookies: login.wikiCookies }),
       };
-      const value = await seal(loginRecord(record), secrets, LOGIN_TTL_S);
+      const value = await sealRecord(sid, record, LOGIN_TTL_S);
       const index = indexKey(currentKeyedHash(secrets, 'sub', login.sub));
-      // One transaction: the record and its index entry are stored together or not at all, and
-      // before the cookie is set (REVIEW.md §2.2: nothing written half).
-      await connection.call('store session', (client) =>
-        client
-          .multi()
-          .set(recordKey(idHash), value, { expiration: { type: 'EX', value: LOGIN_TTL_S } })
-          .sAdd(index, idHash)
-          .expire(index, LOGIN_TTL_S)
-          .exec(),
+      // One script: the record and its index entry are stored together or not at all, and before
+      // the cookie is set (REVIEW.md §2.2: nothing written half); a wrong-typed index is replaced.
+      const repaired = await connection.call('store session', (client) =>
+        client.eval(CREATE_SESSION, {
+          keys: [recordKey(idHash), index],
+          arguments: [value, idHash, String(LOGIN_TTL_S)],
+        }),
       );
-      const cookie = await seal({ sid }, secrets, LOGIN_TTL_S);
+      if (repaired === 1) {
+        logCorruptData(connection.where, 'store session', 'the user index key was not a set; deleted');
+      }
+      const cookie = await seal({ sid }, secrets, LOGIN_TTL_S, 'session-id-cookie');
       // As the cookie store: the cookie expires a minute before its seal and the record do.
       to.set(LOGIN_COOKIE, cookie, LOGIN_TTL_S - 60);
       return record;
@@ -265,7 +406,16 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
         // Under every secret of SESSION_SECRET: sessions indexed before a rotation are found too.
         for (const subHash of allKeyedHashes(secrets, 'sub', sub)) {
           const index = indexKey(subHash);
-          const members = await client.sMembers(index);
+          let members: string[];
+          try {
+            members = await client.sMembers(index);
+          } catch (error) {
+            if (!isCorruptDataReply(error)) throw error;
+            // Not a set: someone else's data under our key; it indexes nothing of ours.
+            logCorruptData(connection.where, 'end all sessions', 'a user index key was not a set; deleted');
+            await client.del(index);
+            continue;
+          }
           if (members.length === 0) continue;
           // Only the members seen are removed: a login made meanwhile keeps its index entry.
           const reply = await client
@@ -280,11 +430,17 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       });
     },
 
+    forget(to: CookieWriter): void {
+      to.set(LOGIN_COOKIE, '', 0);
+    },
+
     async refreshOnce(refreshToken: string, refresh: () => Promise<Credentials>): Promise<Credentials> {
       const tokenHash = currentKeyedHash(secrets, 'refresh', refreshToken);
       const running = inFlight.get(tokenHash);
       if (running !== undefined) return running;
-      const started = refreshAcrossInstances(tokenHash, refresh).finally(() => inFlight.delete(tokenHash));
+      const started = refreshAcrossInstances(tokenHash, refreshToken, refresh).finally(() =>
+        inFlight.delete(tokenHash),
+      );
       inFlight.set(tokenHash, started);
       return started;
     },

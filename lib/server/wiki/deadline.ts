@@ -6,7 +6,7 @@ import {
   type ApiClientOptions,
   type ApiParams,
   type ApiResponse,
-} from '@/lib/mwoauth';
+} from 'mwoauth';
 import type { AppConfig } from '../config';
 
 // How long one request of ours may spend on the wiki, and lib/mwoauth's options bound to it.

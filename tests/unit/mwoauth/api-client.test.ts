@@ -3,7 +3,7 @@
 // continuation followed, assert=user added when asked, API errors with their code.
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ApiClient, type ApiClientOptions, type ApiResponse, signRequest } from '../../../lib/mwoauth';
+import { ApiClient, type ApiClientOptions, type ApiResponse, signRequest } from 'mwoauth';
 import { loadFixture } from '../../support/fixtures';
 import { fakeFetch, parseOAuthHeader, type SeenRequest } from '../../support/mwoauth-fake-fetch';
 

@@ -11,7 +11,7 @@ import {
   MWOAuthError,
   signRequest,
   verifyIdentityJwt,
-} from '../../../lib/mwoauth';
+} from 'mwoauth';
 import { fakeFetch } from '../../support/mwoauth-fake-fetch';
 
 const MW = 'https://meta.wikimedia.org/w/index.php';

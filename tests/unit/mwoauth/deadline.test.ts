@@ -4,7 +4,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, identify, initiate } from '../../../lib/mwoauth';
+import { ApiClient, identify, initiate } from 'mwoauth';
 
 const CONSUMER = { key: 'ck', secret: 'cs-secret-value' };
 const UA = 'tests/1.0 (tests@example.org)';

@@ -2,14 +2,7 @@
 // their secret out of String()/inspect/errors yet survive JSON, and the error formats of the wiki.
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import {
-  complete,
-  Handshaker,
-  initiate,
-  makeToken,
-  MWOAUTH_ERROR_CODES,
-  MWOAuthError,
-} from '../../../lib/mwoauth';
+import { complete, Handshaker, initiate, makeToken, MWOAUTH_ERROR_CODES, MWOAuthError } from 'mwoauth';
 import { environment, loadFixture } from '../../support/fixtures';
 import { fakeFetch, fixtureFetch } from '../../support/mwoauth-fake-fetch';
 

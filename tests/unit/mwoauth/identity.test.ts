@@ -3,7 +3,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT, base64url } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
-import { identify, MWOAuthError, normaliseGrants, type IdentifyOptions } from '../../../lib/mwoauth';
+import { identify, MWOAuthError, normaliseGrants, type IdentifyOptions } from 'mwoauth';
 import { loadFixture } from '../../support/fixtures';
 import { fakeFetch } from '../../support/mwoauth-fake-fetch';
 

@@ -17,7 +17,7 @@ import {
   type ApiParams,
   type OAuth2Client,
   type OAuth2Tokens,
-} from '../../../lib/mwoauth';
+} from 'mwoauth';
 import { environment, FIXTURE_DIR, type Fixture, loadFixture } from '../../support/fixtures';
 import { type FakeFetch, fixtureFetch, type SeenRequest } from '../../support/mwoauth-fake-fetch';
 

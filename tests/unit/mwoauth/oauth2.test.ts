@@ -22,7 +22,7 @@ import {
   type Identity,
   type SuppressedProfile,
   type UserProfile,
-} from '../../../lib/mwoauth';
+} from 'mwoauth';
 import { requestOptions } from '../../../lib/mwoauth/oauth2/transport';
 import { resolveTransport, startDeadline } from '../../../lib/mwoauth/http';
 import { environment, loadFixture } from '../../support/fixtures';
@@ -215,6 +215,13 @@ describe('the callback, checked before the code is exchanged', () => {
       'mediawiki',
       'access_denied',
     ],
+    // Anyone can start a login and so send a callback with their own state (issue 17, finding 4).
+    [
+      'an error that is not a plain code',
+      '?error=access_denied%0A%5Bredis%5D%20FORGED%1B%5B31m%E2%80%AE&state=the-state',
+      'mediawiki',
+      'invalid',
+    ],
     [
       'an issuer of another wiki',
       '?code=c&state=the-state&iss=https%3A%2F%2Fevil.example',
@@ -248,6 +255,15 @@ describe('the callback, checked before the code is exchanged', () => {
 });
 
 describe('token answers', () => {
+  it('should report an `error` that is not a plain code as `invalid`, not repeat it', async () => {
+    const fetch = fakeFetch(() =>
+      json({ error: 'invalid_grant\r\n[mwoauth] FORGED', error_description: 'x' }, 400),
+    );
+    const error = await failure(() => refreshTokens(MW, CONFIDENTIAL, REFRESH, { userAgent: UA, fetch }));
+    expect(error).toMatchObject({ code: 'mediawiki', mediawikiCode: 'invalid' });
+    expect(error instanceof Error ? error.message : '').not.toContain('FORGED');
+  });
+
   it('should give expiresAt as whole seconds since the epoch, from expires_in and now', async () => {
     const fetch = fakeFetch(() => json(TOKENS));
     const tokens = await refreshTokens(MW, CONFIDENTIAL, REFRESH, {

@@ -3,7 +3,7 @@
 // expected code and mediawikiCode. Where the client sends the same request as the reference client,
 // its signature (with the recorded nonce and timestamp) must equal the recorded one too.
 import { describe, expect, it } from 'vitest';
-import { ApiClient, complete, identify, initiate, MWOAuthError, type ApiParams } from '../../../lib/mwoauth';
+import { ApiClient, complete, identify, initiate, MWOAuthError, type ApiParams } from 'mwoauth';
 import { type Fixture, environment, loadFixture, oauth1FixtureNames } from '../../support/fixtures';
 import { type FakeFetch, fixtureFetch, parseOAuthHeader } from '../../support/mwoauth-fake-fetch';
 

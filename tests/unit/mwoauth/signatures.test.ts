@@ -3,7 +3,7 @@
 // timestamp, method, URL, body and the keys in _environment.json. The fixtures that cannot be
 // reproduced are listed with the reason, so the list cannot shrink or grow silently.
 import { describe, expect, it } from 'vitest';
-import { signRequest } from '../../../lib/mwoauth';
+import { signRequest } from 'mwoauth';
 import { type Fixture, environment, loadFixture, oauth1FixtureNames } from '../../support/fixtures';
 
 const WRONG_40 = '0'.repeat(40);

@@ -12,7 +12,7 @@ import {
   identify,
   initiate,
   MWOAuthError,
-} from '../../../lib/mwoauth';
+} from 'mwoauth';
 import { fakeFetch } from '../../support/mwoauth-fake-fetch';
 
 const UA = 'next-mwoauth-tests/0.1 (https://example.org/next-mwoauth; tests@example.org)';

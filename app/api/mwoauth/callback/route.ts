@@ -2,7 +2,14 @@ import { NextResponse, type NextRequest } from 'next/server';
 import { failureResponse } from '@/lib/server/failure-page';
 import { failure } from '@/lib/server/failures/catalogue';
 import { translatorFor } from '@/lib/server/i18n';
-import { getOnly, logError, routeContext, seeOther } from '@/lib/server/routes';
+import {
+  getOnly,
+  isStoreUnavailable,
+  logError,
+  routeContext,
+  seeOther,
+  unavailableResponse,
+} from '@/lib/server/routes';
 import { loginPath, nextUrl } from '@/lib/server/safe-next';
 import { readPendingLogins, writePendingLogins } from '@/lib/server/session/handshakes';
 import { describeWikiError, startWikiDeadline } from '@/lib/server/wiki';
@@ -44,9 +51,11 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
     }
   } catch (error) {
     logError('callback', error);
-    response = failureResponse(
-      describeWikiError(error, loginPath(login.next), 'login', translatorFor(request)),
-    );
+    // Redis could not store the new session: the 503 page with Retry-After, as every route
+    // answers a store fault (not the configuration page: nothing is misconfigured).
+    response = isStoreUnavailable(error)
+      ? unavailableResponse(request)
+      : failureResponse(describeWikiError(error, loginPath(login.next), 'login', translatorFor(request)));
   }
   await writePendingLogins(ctx.writer(response), remaining, config.session);
   return response;

@@ -2,8 +2,8 @@ import { NextResponse, type NextRequest } from 'next/server';
 import { failureResponse } from '@/lib/server/failure-page';
 import { counted, failure } from '@/lib/server/failures/catalogue';
 import { translatorFor } from '@/lib/server/i18n';
+import { forLog } from '@/lib/server/log';
 import { isStoreUnavailable, logError, routeContext, seeOther } from '@/lib/server/routes';
-import { LOGIN_COOKIE } from '@/lib/server/session/cookie-store';
 import { nextUrl } from '@/lib/server/safe-next';
 import { writePendingLogins } from '@/lib/server/session/handshakes';
 
@@ -16,13 +16,6 @@ function fromOurOrigin(request: NextRequest, origin: string): boolean {
   const sent = request.headers.get('origin');
   if (sent !== null) return sent === origin;
   return request.headers.get('sec-fetch-site') === 'same-origin';
-}
-
-/** A header value as it may be logged: printable ASCII, at most 100 characters (it is untrusted). */
-function forLog(value: string | null): string {
-  if (value === null) return '(none)';
-  const clean = value.replace(/[^\x20-\x7e]/g, '?');
-  return clean.length > 100 ? `${clean.slice(0, 100)}…` : clean;
 }
 
 /**
@@ -124,7 +117,7 @@ export async function POST(request: NextRequest): Promise<NextResponse> {
     const unavailable = failureResponse(failure('store_unavailable', translatorFor(request)));
     // The browser forgets its cookie even so; the record in Redis expires with the login.
     const cleared = ctx.writer(unavailable);
-    cleared.set(LOGIN_COOKIE, '', 0);
+    ctx.store.forget(cleared);
     await writePendingLogins(cleared, [], config.session);
     return unavailable;
   }

@@ -1,11 +1,11 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { failureResponse } from '@/lib/server/failure-page';
-import { asUser } from '@/lib/server/login/fresh';
-import { cookieRecorder } from '@/lib/server/session/cookies';
+import { isSessionEnded, isStoreUnavailable } from '@/lib/server/errors';
 import { translatorFor } from '@/lib/server/i18n';
-import { logError, openSessionOr503, routeContext, seeOther } from '@/lib/server/routes';
+import { openRouteSession, type OpenRoute } from '@/lib/server/route-user';
+import { logError, routeContext, seeOther, unavailableResponse } from '@/lib/server/routes';
 import { nextUrl } from '@/lib/server/safe-next';
-import { describeWikiError, startWikiDeadline } from '@/lib/server/wiki';
+import { describeWikiError } from '@/lib/server/wiki';
 
 /**
  * GET /api/mwoauth/revoked?next=/path — where a page sends the browser when the wiki refused the
@@ -21,47 +21,33 @@ export async function GET(request: NextRequest): Promise<NextResponse> {
   const ctx = routeContext(request);
   if (ctx instanceof NextResponse) return ctx;
   const { origin } = ctx;
-  const session = await openSessionOr503(ctx, request);
-  if (session instanceof NextResponse) return session;
   const back = nextUrl(request.nextUrl.searchParams.get('next'), origin);
+  const home = (): NextResponse => seeOther(new URL('/', origin));
   const loggedOut = (): NextResponse => seeOther(new URL('/?notice=revoked', origin));
-  if (session.login === null) {
-    const response = seeOther(new URL('/', origin));
-    if (session.stale) await session.end(ctx.writer(response));
-    return response;
-  }
-  // The cookie writes (a refreshed session, or its end) go on whichever answer is sent.
-  const recorder = cookieRecorder();
-  const send = (response: NextResponse): NextResponse => {
-    recorder.replay(ctx.writer(response));
-    return response;
-  };
+  let opened: OpenRoute | null = null;
   try {
-    const deadline = startWikiDeadline(ctx.config);
-    const checked = await asUser(
-      ctx.flow,
-      ctx.store,
-      session,
-      session.login,
-      recorder,
-      deadline,
-      (c, jar) => ctx.flow.identify(c, deadline, jar),
-      { wikiCookies: ctx.config.wikiCookies },
-    );
-    // Logged out meanwhile (another request of this browser): home, without the revoked notice.
-    if (checked.kind === 'ended') {
-      return send(checked.reason === 'revoked' ? loggedOut() : seeOther(new URL('/', origin)));
-    }
-    // Refreshed (OAuth 2.0): the page's call will work now, so back to it. Nothing refused: home.
-    return send(seeOther(checked.refreshed ? back : new URL('/', origin)));
+    opened = await openRouteSession(ctx, request);
+    const { session } = opened;
+    if (session.kind === 'unavailable') return opened.send(unavailableResponse(request));
+    // Logged out (a stale cookie is cleared), or meanwhile by another request of this browser.
+    if (session.kind === 'logged_out') return opened.send(home());
+    if (session.kind === 'ended') return opened.send(session.reason === 'revoked' ? loggedOut() : home());
+    // OAuth 2.0: refreshed when due, and once more when the wiki refuses the token as expired.
+    await session.user.identify();
+    // Refreshed: the page's call will work now, so back to it. Nothing refused: home.
+    return opened.send(session.user.refreshed ? seeOther(back) : home());
   } catch (error) {
+    const ended = opened?.session.kind === 'user' ? opened.session.user.ended : null;
     // Revoked (1.0a: identify says so, fixtures 13, 33), or a 2.0 token refused even fresh from a
-    // refresh: the session is of no use, and sending the page back would only loop.
-    if (ctx.flow.verdict(error) !== 'keep') {
-      await session.end(recorder);
-      return send(loggedOut());
+    // refresh: the session is ended, and sending the page back would only loop.
+    if (ended !== null || isSessionEnded(error)) {
+      const answer = ended === 'logged_out' ? home() : loggedOut();
+      return opened === null ? answer : opened.send(answer);
     }
     logError('revocation check', error);
-    return send(failureResponse(describeWikiError(error, undefined, 'login', translatorFor(request))));
+    const answer = isStoreUnavailable(error)
+      ? unavailableResponse(request)
+      : failureResponse(describeWikiError(error, undefined, 'login', translatorFor(request)));
+    return opened === null ? answer : opened.send(answer);
   }
 }

@@ -1,11 +1,17 @@
-import type { NextConfig } from 'next';
-import { PAGE_BODY_LIMIT, PROXY_BODY_COPY_LIMIT, SECURITY_HEADERS } from './lib/http-policy';
+// @ts-check
+// JavaScript, not TypeScript: `next start` compiles a next.config.ts with SWC each time it starts,
+// which loads Next's native SWC binding (next-swc, 25 MB resident) into the server for good: 30 MB
+// more RSS, idle and under load, and a slower start (BENCHMARKS.md "Footprint"; the transpiling is
+// next/dist/build/next-config-ts/transpile-config.js). The values it shares with lib/server come
+// from lib/http-policy.mjs for the same reason.
+import { PAGE_BODY_LIMIT, PROXY_BODY_COPY_LIMIT, SECURITY_HEADERS } from './lib/http-policy.mjs';
 
 /**
  * The host (with its port, if any) of APP_URL, read when `next build`, `next start` or `next dev`
  * loads this file; null when APP_URL is unset or not a URL (lib/server/config.ts reports that).
+ * @returns {string | null}
  */
-function appHost(): string | null {
+function appHost() {
   const raw = process.env.APP_URL?.trim() ?? '';
   if (raw === '') return null;
   try {
@@ -17,11 +23,18 @@ function appHost(): string | null {
 
 const publicHost = appHost();
 
-const nextConfig: NextConfig = {
+/** @type {import('next').NextConfig} */
+const nextConfig = {
   // No "X-Powered-By: Next.js". It hides little (the client JavaScript names Next's version, e.g.
   // `window.next={version:…}`); what keeps `next` patched is tests/security/dependencies.test.ts and
   // `npm run audit:deps`.
   poweredByHeader: false,
+  // Loaded by Node from node_modules, not bundled: Next bundles lib/server into every route
+  // handler's chunk, proxy.ts's and the pages' (six identical route chunks in .next/server), and
+  // @redis/client was 425 KB of each (58 %) and rate-limiter-flexible 70 KB, though only
+  // SESSION_STORE=redis uses them. External, they load once per process, and only in Redis mode
+  // (lib/server/redis/connection.ts and rate-limit/redis.ts import them on first use).
+  serverExternalPackages: ['@redis/client', 'rate-limiter-flexible'],
   experimental: {
     // Next copies every request body proxy.ts might read, up to this size, and holds the copy while
     // the request is open: with the default (10 MB), 40 half-sent POSTs to a page held 400 MB
