@@ -70,18 +70,25 @@ async function sessionWrites(
       return { writes, ended: false };
     }
   }
-  // The wiki's cookies of an OAuth 1.0a login (its sessionJwt: Wikimedia's rate limits count the
-  // user's requests as the user's only with it), set or renewed here: the page cannot store them.
-  if (
-    app.config.wikiCookies &&
-    login.credentials.protocol === '1.0a' &&
-    wikiCookiesDue(login.wikiCookies ?? null)
-  ) {
-    try {
-      await askWikiCookies(app.flow, session, login, writes, startWikiDeadline(app.config));
-    } catch (error) {
-      // Saving failed (Redis down, the session ended meanwhile): the page goes on without them.
-      logError('wiki cookies', error);
+  // The wiki's cookies of a login (its sessionJwt: Wikimedia's rate limits count the user's
+  // requests as the user's only with it) renewed here when about to expire: the page cannot store
+  // them. The first ones came with the login; a failed ask stores nothing.
+  const stored = login.wikiCookies ?? null;
+  if (app.config.wikiCookies && wikiCookiesDue(stored)) {
+    const current = login;
+    const renewed = await askWikiCookies(
+      (jar, budget) => app.flow.api(current.credentials, budget, jar),
+      app.config.wiki.apiUrl,
+      stored,
+      startWikiDeadline(app.config),
+    );
+    if (renewed !== null) {
+      try {
+        await session.save(writes, current.credentials, renewed);
+      } catch (error) {
+        // Redis down, or logged out meanwhile: the page goes on without them.
+        logError('wiki cookies', error);
+      }
     }
   }
   return { writes, ended: false };

@@ -2,7 +2,8 @@
 // - one wiki round trip: a signed identify (POST + JWT verify) sent by lib/mwoauth from this process;
 // - /profile's server time, seen from a client on loopback, as a multiple of that round trip
 //   (identify and userinfo go in parallel, so it should be one round trip and a little);
-// - the login's wiki requests, counted from devwiki's request log: initiate, token, identify.
+// - the login's wiki requests, counted from devwiki's request log: initiate, token, identify, and
+//   (OAuth 1.0a, WIKI_COOKIES on) one api.php call for the wiki's cookies.
 // The same with MW_OAUTH_VERSION=2.0 (round trip: the profile with a Bearer token; the login: token,
 // profile), and the refresh's cost: a /profile whose access token is due (proxy.ts refreshes it
 // first) beside one whose token is not, in server time and in the server's CPU.
@@ -19,8 +20,12 @@ import type { BenchOptions, Row, Section } from './report';
 
 export const WIKI_LATENCY_MS = 100;
 export const PROFILE_BUDGET = 1.3;
-/** The login's calls to the wiki, as Extension:OAuth's protocol needs them, and no more. */
-const MINIMAL_LOGIN = { initiate: 1, token: 1, identify: 1 } as const;
+/**
+ * The login's calls to the wiki, as Extension:OAuth's protocol needs them, and one api.php call
+ * that asks the wiki for its cookies (its sessionJwt on Wikimedia: lib/server/wiki-cookies.ts;
+ * WIKI_COOKIES=off leaves it out).
+ */
+const MINIMAL_LOGIN = { initiate: 1, token: 1, identify: 1, api: 1 } as const;
 /** OAuth 2.0's: the authorize URL needs no request (state and PKCE are made locally). */
 const MINIMAL_LOGIN_2 = { token: 1, profile: 1 } as const;
 /** What a browser (devwiki.approve) asks of the wiki during a login: not the app's requests. */

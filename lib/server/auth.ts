@@ -107,6 +107,7 @@ export async function requireUserForAction(path: string): Promise<WikiUser> {
         current,
         { force: true },
       ),
+    ended: (reason) => redirect(reason === 'revoked' ? '/?notice=revoked' : loginPath(path)),
     // What the wiki renewed (its sessionJwt) goes into the session with the action's answer.
     saveCookies: (current, cookies) => session.save(writer, current.credentials, cookies),
   });

@@ -1,11 +1,8 @@
 import 'server-only';
 import { type Cookie, CookieJar } from 'tough-cookie';
-import type { WikiCookieJar } from 'mwoauth';
-import type { LoginFlow } from './login/flow';
+import type { ApiClient, WikiCookieJar } from 'mwoauth';
 import { field } from './narrow';
-import type { CookieWriter } from './session/cookies';
-import type { LoginSession, OpenSession } from './session/store';
-import type { WikiDeadline } from './wiki/deadline';
+import { WikiDeadline } from './wiki/deadline';
 
 // The wiki's cookies, kept per login (issue 18). Wikimedia's wikis set a `sessionJwt` cookie on
 // OAuth 1.0a (and owner-only OAuth 2.0) API answers and count a request against the user's own
@@ -43,8 +40,6 @@ export const MAX_WIKI_COOKIE_LENGTH = 4096;
 export const SESSION_JWT_COOKIE = 'sessionJwt';
 /** proxy.ts asks the wiki for new cookies when the soonest expires within this. */
 export const RENEW_MARGIN_S = 15 * 60;
-/** A login whose wiki set no cookie is asked again after this (the wiki may start setting them). */
-export const RECHECK_EMPTY_S = 24 * 3600;
 /** proxy.ts asks at most once in this long per login, even when the wiki answers with nothing new. */
 export const MIN_ASK_INTERVAL_S = 60;
 
@@ -83,14 +78,15 @@ export function onlySessionJwt(cookies: WikiCookies): WikiCookies {
 }
 
 /**
- * True when proxy.ts should ask the wiki for this login's cookies before the page runs (a page
- * cannot store what its own calls receive): never asked, or the soonest cookie expires within
- * RENEW_MARGIN_S, or none came and RECHECK_EMPTY_S passed; never twice within MIN_ASK_INTERVAL_S.
+ * True when proxy.ts should ask the wiki to renew this login's cookies before the page runs: the
+ * soonest expires within RENEW_MARGIN_S, and no ask in the last MIN_ASK_INTERVAL_S. Only a renewal:
+ * the first cookies come with the login (login/oauth1.ts), and a login without any (the wiki set
+ * none, or WIKI_COOKIES was off) is left alone, so a page writes the login cookie only in the
+ * minutes before a cookie the wiki set would expire.
  */
 export function wikiCookiesDue(cookies: WikiCookies | null, now: number = nowS()): boolean {
-  if (cookies === null) return true;
+  if (cookies === null || cookies.list.length === 0) return false;
   if (now - cookies.at < MIN_ASK_INTERVAL_S) return false;
-  if (cookies.list.length === 0) return now - cookies.at >= RECHECK_EMPTY_S;
   return cookies.exp !== null && cookies.exp - now < RENEW_MARGIN_S;
 }
 
@@ -175,28 +171,49 @@ export class LoginJar {
   }
 }
 
+/** The most an ask for the wiki's cookies may take: it is an extra, never worth a page's whole wait. */
+export const ASK_BUDGET_MS = 1500;
+/** After an ask failed, this process asks that wiki no more for this long (a wiki down is not hammered). */
+export const ASK_BACKOFF_MS = 60_000;
+
+const ASK_FAILED_KEY = Symbol.for('next-mwoauth.wiki-cookies-ask-failed');
+
+/** When asking `origin` failed last, per process (no user data: only the wiki's origin). */
+function askFailures(): Map<string, number> {
+  const existing: unknown = Reflect.get(globalThis, ASK_FAILED_KEY);
+  if (existing instanceof Map) return existing;
+  const created = new Map<string, number>();
+  Object.defineProperty(globalThis, ASK_FAILED_KEY, { value: created, enumerable: false });
+  return created;
+}
+
 /**
- * proxy.ts, before a page of a logged-in OAuth 1.0a user runs, when wikiCookiesDue: one cheap
- * api.php call (meta=userinfo) with the login's jar, so the wiki sets or renews its sessionJwt, and
- * the jar saved to `to` whatever came back (with `at`, so a wiki that sets none is not asked again
- * for a day). A page cannot do this itself: it cannot set the login cookie. A failed call is only
- * logged (the page's own call will say what is wrong); the save is still made, so a wiki that is
- * down is not asked on every page.
+ * One cheap api.php call (meta=userinfo) with a jar holding `stored`, so the wiki sets or renews
+ * its sessionJwt; the cookies after it, or null when the call failed (nothing to store then) or
+ * this wiki failed an ask within ASK_BACKOFF_MS. At most ASK_BUDGET_MS of `deadline`. Made by the
+ * OAuth 1.0a login (login/oauth1.ts finish) and, to renew a cookie about to expire, by proxy.ts.
  */
 export async function askWikiCookies(
-  flow: LoginFlow,
-  session: OpenSession,
-  login: LoginSession,
-  to: CookieWriter,
+  api: (jar: WikiCookieJar, deadline: WikiDeadline) => ApiClient,
+  apiUrl: string,
+  stored: WikiCookies | null,
   deadline: WikiDeadline,
-): Promise<LoginSession> {
-  const jar = await LoginJar.open(login.wikiCookies);
+): Promise<WikiCookies | null> {
+  const origin = new URL(apiUrl).origin;
+  const failures = askFailures();
+  const failedAt = failures.get(origin);
+  if (failedAt !== undefined && Date.now() - failedAt < ASK_BACKOFF_MS) return null;
+  const jar = await LoginJar.open(stored);
   try {
-    await flow.api(login.credentials, deadline, jar.jar).get({ action: 'query', meta: 'userinfo' });
+    const budget = new WikiDeadline(Math.min(ASK_BUDGET_MS, deadline.remainingMs()));
+    await api(jar.jar, budget).get({ action: 'query', meta: 'userinfo' });
   } catch (error) {
+    failures.set(origin, Date.now());
     console.error(
       `[mwoauth] asking the wiki for its cookies failed: ${error instanceof Error ? error.message : String(error)}`,
     );
+    return null;
   }
-  return session.save(to, login.credentials, await jar.snapshot());
+  failures.delete(origin);
+  return jar.snapshot();
 }

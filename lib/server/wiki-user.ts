@@ -53,6 +53,8 @@ export interface WikiUser {
  */
 export interface WikiUserWrites {
   refresh?(current: LoginSession): Promise<FreshLogin>;
+  /** The refresh ended the session (its cookie is already cleared): where the browser goes. */
+  ended?(reason: Extract<FreshLogin, { kind: 'ended' }>['reason']): never;
   saveCookies?(current: LoginSession, cookies: WikiCookies): Promise<LoginSession>;
 }
 
@@ -123,7 +125,11 @@ export function wikiUser(
       if (verdict !== 'expired' || writes.refresh === undefined) onEnded(verdict);
     }
     const fresh = await writes.refresh(current);
-    if (fresh.kind === 'ended') onEnded('revoked');
+    if (fresh.kind === 'ended') {
+      // Already ended here: a trip through the revocation check would find no session to end.
+      writes.ended?.(fresh.reason);
+      onEnded('revoked');
+    }
     current = fresh.login;
     try {
       return await attempt(run);

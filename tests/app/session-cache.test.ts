@@ -77,9 +77,7 @@ afterEach(() => {
 
 describe('reading the login cookie', () => {
   it('should unseal it once per page request: in proxy.ts, not again for the layout and the page', async () => {
-    // WIKI_COOKIES=off: with it on, proxy.ts would first ask the (absent) wiki for its cookies and
-    // seal the login anew (tests/app/wiki-cookies.test.ts covers that); this test counts unseals.
-    configureFor({ indexUrl: 'http://127.0.0.1:1/w/index.php' }, testConsumer(), { WIKI_COOKIES: 'off' });
+    configureFor({ indexUrl: 'http://127.0.0.1:1/w/index.php' }, testConsumer());
     const { getConfig } = await import('@/lib/server/config');
     const { proxy } = await import('@/proxy');
     const { getCurrentUser } = await import('@/lib/server/auth');

@@ -6,13 +6,7 @@ import { cookieStore } from '@/lib/server/session/cookie-store';
 import { LOGIN_COOKIE } from '@/lib/server/session/store';
 import { cookieWriter } from '@/lib/server/session/cookies';
 import { MAX_COOKIE_VALUE_LENGTH } from '@/lib/server/session/seal';
-import {
-  LoginJar,
-  RECHECK_EMPTY_S,
-  RENEW_MARGIN_S,
-  wikiCookiesDue,
-  type WikiCookies,
-} from '@/lib/server/wiki-cookies';
+import { LoginJar, RENEW_MARGIN_S, wikiCookiesDue, type WikiCookies } from '@/lib/server/wiki-cookies';
 import { SESSION_SECRET } from '@/tests/support/app-harness';
 import { productionSizedSessionJwt } from '@/tests/support/session-jwt';
 import { sessionConfig } from '@/tests/support/session-config';
@@ -71,18 +65,16 @@ describe('LoginJar', () => {
   });
 });
 
-describe('wikiCookiesDue (when proxy.ts asks the wiki)', () => {
-  it('should ask for a login that never asked, and when the cookie is about to expire', () => {
+describe('wikiCookiesDue (when proxy.ts asks the wiki to renew them)', () => {
+  it('should ask only to renew a cookie about to expire, never for a login without any', () => {
     const now = nowS();
     const cookie: [string, string] = ['https://meta.wikimedia.org/', 'sessionJwt=x'];
-    expect(wikiCookiesDue(null, now)).toBe(true);
+    expect(wikiCookiesDue(null, now)).toBe(false);
+    expect(wikiCookiesDue({ at: now - 3600, exp: null, list: [] }, now)).toBe(false);
     expect(wikiCookiesDue({ at: now - 3600, exp: now + 4 * 3600, list: [cookie] }, now)).toBe(false);
     expect(wikiCookiesDue({ at: now - 3600, exp: now + RENEW_MARGIN_S - 1, list: [cookie] }, now)).toBe(true);
     // Never twice a minute, whatever the wiki answered.
     expect(wikiCookiesDue({ at: now - 10, exp: now, list: [cookie] }, now)).toBe(false);
-    // A wiki that sets none (MediaWiki 1.39) is asked again once a day.
-    expect(wikiCookiesDue({ at: now - 3600, exp: null, list: [] }, now)).toBe(false);
-    expect(wikiCookiesDue({ at: now - RECHECK_EMPTY_S, exp: null, list: [] }, now)).toBe(true);
   });
 });
 
@@ -131,5 +123,18 @@ describe('the login cookie with the wiki cookies (SESSION_STORE=cookie)', () => 
     const read = (await cookieStore(config).open(none.browser)).login;
     expect(read?.username).toBe(login.username);
     expect(read?.wikiCookies?.list).toEqual([]);
+  });
+
+  it('should not write the login again once a logout of the same cookie ran (a renewal racing a logout)', async () => {
+    const browser = new Browser();
+    const store = cookieStore(config);
+    await store.create(await store.open(browser), cookieWriter(browser, true), login);
+    const racer = await store.open(browser); // read before the logout
+    await (await store.open(browser)).end(cookieWriter(browser, true));
+    expect(browser.values.get(LOGIN_COOKIE)).toBe('');
+    await expect(
+      racer.save(cookieWriter(browser, true), login.credentials, { at: nowS(), exp: null, list: [] }),
+    ).rejects.toMatchObject({ code: 'session_ended' });
+    expect(browser.values.get(LOGIN_COOKIE)).toBe('');
   });
 });

@@ -291,6 +291,46 @@ describe('OAuth 1.0a under a per-IP budget for anonymous requests (the Wikimedia
   });
 });
 
+describe('the sessionJwt comes with the 1.0a login, and proxy.ts renews it shortly before it expires', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('should store it at the callback, renew it from proxy.ts when due, and store nothing when the ask fails', async () => {
+    // The wiki's clock follows the test's (faked) Date.
+    const devwiki = await startDevwiki({
+      consumers: [consumer],
+      wikimedia: { sessionJwtTtlS: 1200 },
+      now: () => Date.now(),
+    });
+    try {
+      configureFor(devwiki, consumer);
+      const jar = new CookieJar();
+      await logIn(devwiki, jar, 'Heidi');
+      const first = (await sealedLogin(jar))?.wikiCookies?.list[0]?.[1] ?? '';
+      expect(first).toMatch(/^sessionJwt=/);
+      // Not due: the page writes nothing.
+      const quiet = await proxy(request('/profile', jar));
+      expect(quiet.cookies.get(LOGIN_COOKIE)).toBeUndefined();
+      // 400 s later the cookie expires within 15 minutes: proxy.ts asks the wiki and stores the new one.
+      vi.useFakeTimers({ now: Date.now() + 400_000, toFake: ['Date'] });
+      devwiki.setFault('api', { kind: 'status', status: 503 });
+      const failed = await proxy(request('/profile', jar));
+      expect(failed.cookies.get(LOGIN_COOKIE)).toBeUndefined();
+      devwiki.setFault('api', null);
+      // The failed ask keeps this wiki from being asked again for a minute.
+      vi.setSystemTime(Date.now() + 61_000);
+      const renewed = await proxy(request('/profile', jar));
+      jar.update(renewed);
+      const second = (await sealedLogin(jar))?.wikiCookies?.list[0]?.[1] ?? '';
+      expect(second).toMatch(/^sessionJwt=/);
+      expect(second).not.toBe(first);
+    } finally {
+      await devwiki.close();
+    }
+  });
+});
+
 describe("a sessionJwt of another user in a login's jar (Extension:OAuth a87d4516)", () => {
   it('should be cleared and the call made once more; the action stores the right one', async () => {
     const devwiki = await startDevwiki({ consumers: [consumer], wikimedia: true });

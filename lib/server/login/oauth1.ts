@@ -5,6 +5,7 @@ import { isFarmRefusal } from '../farm';
 import { deadlineApiClient, wikiOptions, type WikiDeadline } from '../wiki/deadline';
 import type { Credentials } from './credentials';
 import type { LoginFlow, SessionVerdict } from './flow';
+import { askWikiCookies } from '../wiki-cookies';
 
 // The login flow for OAuth 1.0a (Extension:OAuth's Special:OAuth/initiate, authorize, token and
 // identify; fixtures 01-07), and what the wiki's 1.0a errors mean for a session.
@@ -63,6 +64,24 @@ function accessTokenOf(credentials: Credentials): AccessToken {
 /** OAuth 1.0a: tokens that never expire, so nothing to refresh. */
 export function oauth1Flow(config: OAuth1AppConfig): LoginFlow {
   const { indexUrl, apiUrl } = config.wiki;
+  const api: LoginFlow['api'] = (credentials, deadline, jar = null, on = {}) =>
+    deadlineApiClient(
+      {
+        // Another wiki's api.php: the request is signed for its URL (farm-01).
+        apiUrl: on.wiki?.apiUrl ?? apiUrl,
+        consumer: config.consumer,
+        accessToken: accessTokenOf(credentials),
+        userAgent: config.userAgent,
+        // Wikimedia counts a 1.0a request as the user's (not the server's anonymous budget) only
+        // with the sessionJwt cookie it set (lib/server/wiki-cookies.ts).
+        cookieJar: jar,
+        // A write or read done for a logged-in user must fail, not happen anonymously, if the
+        // token stopped logging in (API assert=user).
+        assert: 'user',
+      },
+      deadline,
+      on.tokens,
+    );
   return {
     protocol: '1.0a',
 
@@ -107,11 +126,14 @@ export function oauth1Flow(config: OAuth1AppConfig): LoginFlow {
         identifyOptions(config, deadline),
       );
       if (identity.suppressed) return 'suppressed';
-      return {
-        sub: identity.sub,
-        username: identity.username,
-        credentials: { protocol: '1.0a', accessToken },
-      };
+      const credentials: Credentials = { protocol: '1.0a', accessToken };
+      // The wiki's sessionJwt, asked for here because the login is the one request that writes a
+      // session: a page cannot store a cookie, and a page that wrote one could log a user back in
+      // while they log out (tests/security/cookies.test.ts). One api.php call more per login.
+      const wikiCookies = config.wikiCookies
+        ? await askWikiCookies((jar, budget) => api(credentials, budget, jar), apiUrl, null, deadline)
+        : null;
+      return { sub: identity.sub, username: identity.username, credentials, wikiCookies };
     },
 
     // identify's verified JWT, as lib/mwoauth returns it (the JSON of /api/mwoauth/identify). On
@@ -126,25 +148,7 @@ export function oauth1Flow(config: OAuth1AppConfig): LoginFlow {
       });
     },
 
-    api(credentials, deadline, jar = null, on = {}) {
-      return deadlineApiClient(
-        {
-          // Another wiki's api.php: the request is signed for its URL (farm-01).
-          apiUrl: on.wiki?.apiUrl ?? apiUrl,
-          consumer: config.consumer,
-          accessToken: accessTokenOf(credentials),
-          userAgent: config.userAgent,
-          // Wikimedia counts a 1.0a request as the user's (not the server's anonymous budget) only
-          // with the sessionJwt cookie it set (lib/server/wiki-cookies.ts).
-          cookieJar: jar,
-          // A write or read done for a logged-in user must fail, not happen anonymously, if the
-          // token stopped logging in (API assert=user).
-          assert: 'user',
-        },
-        deadline,
-        on.tokens,
-      );
-    },
+    api,
 
     async refresh(credentials) {
       return credentials;

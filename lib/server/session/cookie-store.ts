@@ -240,7 +240,10 @@ export function cookieStore(config: SessionConfig): SessionStore {
       async save(to, credentials, wikiCookies) {
         if (login === null || latest === null)
           throw new Error('OpenSession.save: there is no login to save.');
-        if (isEnded(refreshTokenOf(login.credentials)) || isEnded(refreshTokenOf(credentials))) {
+        // The seal itself too: an OAuth 1.0a login has no refresh token, and proxy.ts may save its
+        // renewed wiki cookies (lib/server/wiki-cookies.ts) while a logout of the same cookie runs.
+        const sealEnded = raw !== null && isEnded(`seal:${raw}`);
+        if (sealEnded || isEnded(refreshTokenOf(login.credentials)) || isEnded(refreshTokenOf(credentials))) {
           // Logged out since this request read its cookie: clear it, never write it again.
           if (raw !== null) globalMap<CachedLogin>(LOGIN_CACHE_KEY).delete(raw);
           to.set(LOGIN_COOKIE, '', 0);
@@ -267,6 +270,7 @@ export function cookieStore(config: SessionConfig): SessionStore {
         if (raw !== null) globalMap<CachedLogin>(LOGIN_CACHE_KEY).delete(raw);
         const refreshToken = login === null ? null : refreshTokenOf(login.credentials);
         if (refreshToken !== null) markEnded(refreshToken);
+        if (raw !== null) markEnded(`seal:${raw}`);
         to.set(LOGIN_COOKIE, '', 0);
       },
     };
@@ -290,6 +294,7 @@ export function cookieStore(config: SessionConfig): SessionStore {
         username: login.username,
         credentials: copyCredentials(login.credentials),
         loggedInAt: nowS(),
+        ...(login.wikiCookies == null ? {} : { wikiCookies: login.wikiCookies }),
       };
       return writeLogin(to, created, config, LOGIN_TTL_S);
     },

@@ -379,6 +379,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
         username: login.username,
         credentials: login.credentials,
         loggedInAt: nowS(),
+        ...(login.wikiCookies == null ? {} : { wikiCookies: login.wikiCookies }),
       };
       const value = await sealRecord(sid, record, LOGIN_TTL_S);
       const index = indexKey(currentKeyedHash(secrets, 'sub', login.sub));
