@@ -1,6 +1,7 @@
 import 'server-only';
 import { type Cookie, CookieJar } from 'tough-cookie';
 import type { ApiClient, WikiCookieJar } from 'mwoauth';
+import { forLog, LOG_MESSAGE_MAX } from './log';
 import { field } from './narrow';
 import { WikiDeadline } from './wiki/deadline';
 
@@ -169,6 +170,26 @@ export class LoginJar {
   markSaved(cookies: WikiCookies): void {
     this.#saved = JSON.stringify(cookies.list);
   }
+
+  /**
+   * Stores what the wiki changed in the jar with `save` (the session's save, where the request may
+   * write one). A failed save is logged, cleaned, and never replaces the call's own outcome: the
+   * cookies are only a rate-limit courtesy. Returns what `save` returned, or null (nothing to save,
+   * or the save failed).
+   */
+  async keepChanged<T>(save: (cookies: WikiCookies) => Promise<T>): Promise<T | null> {
+    const changed = await this.changed();
+    if (changed === null) return null;
+    try {
+      const saved = await save(changed);
+      this.markSaved(changed);
+      return saved;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      console.error(`[mwoauth] saving the wiki's cookies failed: ${forLog(message, LOG_MESSAGE_MAX)}`);
+      return null;
+    }
+  }
 }
 
 /** The most an ask for the wiki's cookies may take: it is an extra, never worth a page's whole wait. */
@@ -209,9 +230,8 @@ export async function askWikiCookies(
     await api(jar.jar, budget).get({ action: 'query', meta: 'userinfo' });
   } catch (error) {
     failures.set(origin, Date.now());
-    console.error(
-      `[mwoauth] asking the wiki for its cookies failed: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`[mwoauth] asking the wiki for its cookies failed: ${forLog(message, LOG_MESSAGE_MAX)}`);
     return null;
   }
   failures.delete(origin);

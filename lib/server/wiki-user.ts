@@ -89,18 +89,9 @@ export function wikiUser(
   /** Stores what the wiki changed in the jar, where this WikiUser may write; a failure only logs. */
   async function keepCookies(): Promise<void> {
     const open = jarNow();
-    if (open === null || writes.saveCookies === undefined) return;
-    const loginJar = await open;
-    const changed = await loginJar.changed();
-    if (changed === null) return;
-    try {
-      current = await writes.saveCookies(current, changed);
-      loginJar.markSaved(changed);
-    } catch (error) {
-      console.error(
-        `[mwoauth] saving the wiki's cookies failed: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
+    const save = writes.saveCookies;
+    if (open === null || save === undefined) return;
+    current = (await (await open).keepChanged((changed) => save(current, changed))) ?? current;
   }
 
   async function attempt<T>(

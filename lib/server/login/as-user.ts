@@ -63,10 +63,10 @@ export async function asUser(
     try {
       return await run(credentials, jar === null ? null : jar.jar);
     } finally {
-      const changed = jar === null ? null : await jar.changed();
-      if (jar !== null && changed !== null && ended === null) {
-        current = await ctx.session.save(ctx.to, current.credentials, changed);
-        jar.markSaved(changed);
+      if (jar !== null && ended === null) {
+        current =
+          (await jar.keepChanged((changed) => ctx.session.save(ctx.to, current.credentials, changed))) ??
+          current;
       }
     }
   }

@@ -1,4 +1,5 @@
 import 'server-only';
+import { forLog, LOG_MESSAGE_MAX } from '../log';
 import type * as NodeRedis from '@redis/client';
 import type { RedisClientType } from '@redis/client';
 import { AppError } from '../errors';
@@ -150,7 +151,7 @@ export function isCorruptDataReply(error: unknown): boolean {
 
 /** The log line of corrupt data found under one of our keys (no key, no value). */
 export function logCorruptData(where: string, what: string, detail: string): void {
-  console.error(`[redis] ${where}: corrupt data (${what}): ${detail}`);
+  console.error(`[redis] ${where}: corrupt data (${forLog(what)}): ${forLog(detail, LOG_MESSAGE_MAX)}`);
 }
 
 /** A connection of its own (tests use two to stand for two app instances); the app uses redisConnection. */
@@ -164,7 +165,7 @@ export function createRedisConnection(url: string, options: RedisConnectionOptio
     if (state === lastState) return;
     lastState = state;
     // One line per change of state, never the URL (it may hold a password).
-    if (state === 'down') console.error(`[redis] ${where} unavailable: ${detail}`);
+    if (state === 'down') console.error(`[redis] ${where} unavailable: ${forLog(detail, LOG_MESSAGE_MAX)}`);
     else if (detail !== 'first') console.error(`[redis] ${where} available again`);
   }
 
