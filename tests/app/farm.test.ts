@@ -18,6 +18,7 @@ import {
   testConsumer,
   testOAuth2Client,
 } from '@/tests/support/app-harness';
+import { MATRIX, storeEnv } from '@/tests/support/matrix';
 import { startRedis, type TestRedis } from '@/tests/support/redis-server';
 
 // One login, many wikis (issue 21), as a route handler of the tool's own calls them: a devwiki farm
@@ -113,13 +114,6 @@ async function refusal(promise: Promise<unknown>): Promise<unknown> {
   );
 }
 
-const MATRIX = [
-  { protocol: '1.0a', store: 'cookie' },
-  { protocol: '1.0a', store: 'redis' },
-  { protocol: '2.0', store: 'cookie' },
-  { protocol: '2.0', store: 'redis' },
-] as const;
-
 describe.each(MATRIX)('one login, many wikis (OAuth $protocol, $store store)', ({ protocol, store }) => {
   let n = 0;
   /** A user name of this test: each logs in afresh, with an account on the central wiki only. */
@@ -127,7 +121,7 @@ describe.each(MATRIX)('one login, many wikis (OAuth $protocol, $store store)', (
   const configure = (consumer: DevwikiConsumer): void =>
     configureFor(central, consumer, {
       MW_WIKIS: `${second.apiUrl},${third.apiUrl}`,
-      ...(store === 'redis' ? { SESSION_STORE: 'redis', REDIS_URL: redis.url } : {}),
+      ...storeEnv(store, redis),
     });
 
   beforeEach(() => configure(protocol === '2.0' ? oauth2 : oauth1));

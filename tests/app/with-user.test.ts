@@ -19,6 +19,7 @@ import {
   testConsumer,
   testOAuth2Client,
 } from '@/tests/support/app-harness';
+import { MATRIX, storeEnv } from '@/tests/support/matrix';
 import { startRedis, type TestRedis } from '@/tests/support/redis-server';
 
 // withUser (lib/server/auth.ts): a route handler of the test's own, written as the README teaches,
@@ -103,13 +104,6 @@ function post(jar: CookieJar, headers: Record<string, string>): NextRequest {
   return request('/api/mine', jar, { method: 'POST', headers, body: '{}' });
 }
 
-const MATRIX = [
-  { protocol: '1.0a', store: 'cookie' },
-  { protocol: '1.0a', store: 'redis' },
-  { protocol: '2.0', store: 'cookie' },
-  { protocol: '2.0', store: 'redis' },
-] as const;
-
 describe.each(MATRIX)('withUser (OAuth $protocol, $store store)', ({ protocol, store }) => {
   const consumer: DevwikiConsumer = protocol === '2.0' ? oauth2 : oauth1;
   let n = 0;
@@ -117,11 +111,7 @@ describe.each(MATRIX)('withUser (OAuth $protocol, $store store)', ({ protocol, s
   const someone = (): string => `WU${protocol === '2.0' ? 'Two' : 'One'}${store}${++n}`;
 
   beforeEach(() => {
-    configureFor(
-      devwiki,
-      consumer,
-      store === 'redis' ? { SESSION_STORE: 'redis', REDIS_URL: redis.url } : {},
-    );
+    configureFor(devwiki, consumer, storeEnv(store, redis));
     handlerRuns = 0;
   });
 
