@@ -10,6 +10,8 @@ import { seal, unsealOrNull, type SealPurpose } from '@/lib/server/session/seal'
 import { CookieJar, type SetCookie } from '@/tests/support/app-harness';
 import { sessionConfig } from '@/tests/support/session-config';
 import { freePort, startE2EServer, type E2EServer, type E2EServerOptions } from '@/tests/support/e2e-app';
+import { storeEnv, type Cell, type Protocol } from '@/tests/support/matrix';
+import type { TestRedis } from '@/tests/support/redis-server';
 
 export { HANDSHAKE_COOKIE, LOGIN_COOKIE };
 
@@ -230,8 +232,7 @@ export class Browser {
 }
 
 /** The two protocols the app speaks (MW_OAUTH_VERSION); the protocol-independent files run in both. */
-export type Protocol = '1.0a' | '2.0';
-export const PROTOCOLS: readonly Protocol[] = ['1.0a', '2.0'];
+export { MATRIX, PROTOCOLS, type Cell, type Protocol } from '@/tests/support/matrix';
 
 /** What differs between the protocols for a security file; everything else it asserts is shared. */
 export interface ProtocolFacts {
@@ -296,6 +297,18 @@ export async function startFor(protocol: Protocol, options: E2EServerOptions = {
     consumer: client,
     devwiki: { refreshTokenTtlS: 3600, ...options.devwiki },
   });
+}
+
+/**
+ * startFor in one cell of the matrix: `cell.protocol`, and the Redis store at `redis` for a Redis
+ * cell (one redis-server per file, started and stopped by the file).
+ */
+export function startForCell(
+  cell: Cell,
+  redis: TestRedis | null,
+  options: E2EServerOptions = {},
+): Promise<E2EServer> {
+  return startFor(cell.protocol, { ...options, env: { ...storeEnv(cell.store, redis), ...options.env } });
 }
 
 /** The login cookie a reply set: its value, '' when it cleared it, null when it did not touch it. */
