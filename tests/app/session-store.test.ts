@@ -8,9 +8,9 @@ import { HANDSHAKE_COOKIE, readPendingLogins } from '@/lib/server/session/handsh
 import { seal, unsealOrNull } from '@/lib/server/session/seal';
 import { sessionConfig } from '@/tests/support/session-config';
 
-// The cookie store as a SessionStore (session/store.ts), beyond what tests/app/session.test.ts
-// checks of the cookie itself: seals made before issue 17 (one-time logout), save, end, and
-// refreshOnce's single flight.
+// The cookie store only, beyond the contract both stores keep (tests/app/session-stores.test.ts) and
+// what tests/app/session.test.ts checks of the cookie itself: the sealed shape, seals made before
+// issue 17 (one-time logout), and how long a refresh's successor is handed out.
 
 const SECRET = 'k8Jz2QvR4mWc7XpL9sTbN3yFhD6gAeU1';
 const config = sessionConfig(SECRET);
@@ -115,66 +115,12 @@ describe('the cookie store', () => {
     expect(await readPendingLogins(jar, config)).toEqual({ pending: [], stale: true });
   });
 
-  it('should save new credentials under the same login, keeping loggedInAt', async () => {
-    const jar = new Jar();
-    const store = cookieStore(config);
-    const created = await store.create(await store.open(jar), cookieWriter(jar, true), {
-      ...alice,
-      credentials: credentials2(1),
-    });
-    const before = jar.values.get(LOGIN_COOKIE);
-    const saved = await (await store.open(jar)).save(cookieWriter(jar, true), credentials2(2));
-    expect(jar.values.get(LOGIN_COOKIE)).not.toBe(before);
-    expect(saved).toEqual({ ...created, credentials: credentials2(2) });
-    expect((await store.open(jar)).login).toEqual(saved);
-  });
-
-  it('should end a session by clearing its cookie, and end the previous one when a login is created', async () => {
-    const jar = new Jar();
-    const store = cookieStore(config);
-    await store.create(await store.open(jar), cookieWriter(jar, false), alice);
-    await (await store.open(jar)).end(cookieWriter(jar, false));
-    expect(jar.values.get(LOGIN_COOKIE)).toBe('');
-    expect(jar.attributes.get(LOGIN_COOKIE)).toMatchObject({ maxAge: 0 });
-
-    const written: string[] = [];
-    const recorder = {
-      set: (name: string, value: string): number => written.push(`${name}=${value === '' ? '' : 'seal'}`),
-    };
-    await store.create(await store.open(jar), cookieWriter(recorder, false), alice);
-    expect(written).toEqual([`${LOGIN_COOKIE}=`, `${LOGIN_COOKIE}=seal`]);
-  });
-
-  it('should say it cannot end every session of a user, and that it needs nothing to be healthy', async () => {
-    const store = cookieStore(config);
-    expect(store.canEndAll).toBe(false);
-    expect(await store.endAll('3')).toBeNull();
-    expect(await store.check()).toBeNull();
+  it('should need nothing to be healthy', async () => {
+    expect(await cookieStore(config).check()).toBeNull();
   });
 });
 
 describe('refreshOnce in the cookie store', () => {
-  it('should run one refresh for concurrent callers holding the same refresh token', async () => {
-    const store = cookieStore(config);
-    let calls = 0;
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const refresh = async (): Promise<Credentials> => {
-      calls++;
-      await gate;
-      return credentials2(11);
-    };
-    const both = Promise.all([
-      store.refreshOnce('rt-concurrent', refresh),
-      store.refreshOnce('rt-concurrent', refresh),
-    ]);
-    release();
-    expect(await both).toEqual([credentials2(11), credentials2(11)]);
-    expect(calls).toBe(1);
-  });
-
   it('should hand a late caller with the just-used token its successor for 60 s, then refresh again', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const store = cookieStore(config);
@@ -188,27 +134,5 @@ describe('refreshOnce in the cookie store', () => {
     vi.setSystemTime(Date.now() + 2000);
     expect(await store.refreshOnce('rt-late', refresh)).toEqual(credentials2(2));
     expect(calls).toBe(2);
-  });
-
-  it('should not remember a failed refresh: the next caller tries again', async () => {
-    const store = cookieStore(config);
-    let calls = 0;
-    const failing = async (): Promise<Credentials> => {
-      calls++;
-      throw new Error('the wiki said no');
-    };
-    await expect(store.refreshOnce('rt-fails', failing)).rejects.toThrow('the wiki said no');
-    await expect(store.refreshOnce('rt-fails', failing)).rejects.toThrow('the wiki said no');
-    expect(calls).toBe(2);
-    expect(await store.refreshOnce('rt-fails', async () => credentials2(7))).toEqual(credentials2(7));
-  });
-
-  it('should keep refreshes of different tokens apart', async () => {
-    const store = cookieStore(config);
-    const [a, b] = await Promise.all([
-      store.refreshOnce('rt-a', async () => credentials2(21)),
-      store.refreshOnce('rt-b', async () => credentials2(22)),
-    ]);
-    expect([a, b]).toEqual([credentials2(21), credentials2(22)]);
   });
 });
