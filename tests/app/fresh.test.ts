@@ -14,6 +14,7 @@ import { APP_ORIGIN, SESSION_SECRET } from '@/tests/support/app-harness';
 // login/fresh.ts: refresh-when-due, composed of refreshDueAt, the store's refreshOnce and the
 // session's save, with the real cookie store. The wiki's refresh itself is OAuth 2.0's (#8): here
 // the flow's refresh is the OAuth 1.0a flow's with `refresh` counting and answering in its place.
+// The cookie store only: freshLogin in all four cells runs through routes.test.ts and with-user.test.ts.
 
 const config = readOAuth1Config({
   MW_INDEX_URL: 'http://127.0.0.1:1/w/index.php',

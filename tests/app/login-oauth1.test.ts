@@ -10,6 +10,7 @@ import { APP_ORIGIN, SESSION_SECRET, testConsumer } from '@/tests/support/app-ha
 
 // The OAuth 1.0a login flow (lib/server/login/oauth1.ts) against an in-process devwiki: what the
 // route handlers call instead of lib/mwoauth's initiate, complete and identify.
+// OAuth 1.0a only, and below the store: the 1.0a flow itself (routes.test.ts runs both protocols).
 
 const consumer = testConsumer();
 let devwiki: Devwiki;

@@ -2,6 +2,7 @@
 // through getCurrentUser), and a remembered unseal is used only as the cookie itself allows: before
 // its expiry, under the same SESSION_SECRET list, for the exact seal. iron-session's unsealData is
 // wrapped to count the unseals.
+// The cookie store only: Redis keeps no process cache of records (session/redis-store.ts).
 import { NextRequest } from 'next/server';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SessionConfig } from '@/lib/server/config';

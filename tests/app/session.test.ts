@@ -19,6 +19,8 @@ import {
 import { LOGIN_COOKIE, type LoginSession } from '@/lib/server/session/store';
 import { seal, unsealOrNull } from '@/lib/server/session/seal';
 
+// The cookie store only (the sealed cookie itself): the contract of both stores is session-stores.test.ts.
+
 const CURRENT = 'k8Jz2QvR4mWc7XpL9sTbN3yFhD6gAeU1';
 const OLD = 'Yq5Lr8Nw2Tz4Vb7Xc1Md3Kf6Hj9Gp0Sa';
 

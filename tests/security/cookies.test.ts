@@ -25,6 +25,8 @@ import {
 
 // Issue 5, part 3: fuzzed cookies never make the app fail; a request racing a logout cannot set the
 // session again; a session cookie planted by an attacker does not survive a login (fixation).
+// Both protocols, the cookie store only: the fuzzer takes about two minutes a protocol; Redis's
+// logout and fixation are in redis-instances.test.ts and tests/app/routes.test.ts.
 
 /** Change with SECURITY_FUZZ_SEED=<n> to explore; a failure message names its seed and index. */
 const SEED = Number(process.env.SECURITY_FUZZ_SEED ?? 0x5eed2026);

@@ -5,6 +5,8 @@ import { Browser, expectCleanLog, LOGIN_COOKIE, loginCookieSet, Secrets, tally }
 
 // Issue 5, part 4: when Special:OAuth/identify answers with a forged or stale JWT (devwiki's
 // forged-identify fault), nobody is logged in, and a logged-in user's identity is not replaced.
+// One protocol, one store: what is forged is OAuth 1.0a's identify JWT (2.0's forged callbacks are in
+// callback-forgery.test.ts), refused before any session is written.
 
 /** Every forgery devwiki can serve (a Record, so a new one added to devwiki fails typechecking here). */
 const FORGERIES: Record<DevwikiForgery, string> = {

@@ -19,6 +19,8 @@ import {
 // the app produces carries the security headers and none says X-Powered-By (Next's own 308
 // redirects for '//' and trailing slashes carry none: SECURITY.md). Issue 11: all of it in both
 // protocols (MW_OAUTH_VERSION 1.0a and 2.0), one server each, one after the other.
+// Both protocols, the cookie store only: the secrets scanned for are learnt from the login cookies,
+// which hold no token with Redis (redis-store.test.ts dumps Redis for them).
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

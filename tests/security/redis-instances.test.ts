@@ -19,6 +19,7 @@ import { sessionIdHash } from '@/lib/server/redis/keys';
 // Issue 17: another tool that writes to the shared Redis copies one user's record under another's
 // key, or writes data of the wrong type there; instance C (cookie store, the same SESSION_SECRET)
 // is sent a Redis record as its login cookie.
+// Redis only: instances share sessions only through Redis (OAuth 1.0a; the protocol plays no part).
 
 let redis: TestRedis;
 let devwiki: Devwiki;

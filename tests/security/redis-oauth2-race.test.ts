@@ -12,6 +12,7 @@ import { startRedis, type TestRedis } from '@/tests/support/redis-server';
 // refreshOnce), and neither request logs the user out. Without the shared lock each instance would
 // spend the same refresh token; the wiki rotates it (fixture o2-15), so the second refresh would be
 // refused and end the session.
+// Redis and OAuth 2.0 only: a refresh lock shared by two instances exists only in Redis.
 
 /** Tokens live 62 s and are refreshed from 60 s before expiry: due 2 s after the login. */
 const ACCESS_TOKEN_TTL_S = 62;

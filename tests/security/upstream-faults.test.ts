@@ -21,6 +21,8 @@ import {
 // left as it was. The app runs with MW_TIMEOUT_MS=2000 so the hangs take 2 s, not 10. Issue 11: in
 // both protocols; 2.0's wiki endpoints are the token endpoint (the code exchange), rest.php's
 // profile (who the user is) and api.php with a Bearer token; its initiate asks the wiki nothing.
+// Both protocols, the cookie store only: these are the wiki's faults; Redis's are in
+// tests/app/redis-faults.test.ts and redis-instances.test.ts.
 
 const TIMEOUT_MS = 2000;
 const LIMIT_MS = TIMEOUT_MS + 1000;
