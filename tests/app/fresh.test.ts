@@ -117,10 +117,4 @@ describe('freshLogin', () => {
     }
     expect(calls()).toBe(0);
   });
-
-  it('should say null for a request that is not logged in', async () => {
-    const { flow } = refreshing(bearer('new', null));
-    const jar = new Jar();
-    expect(await freshen(flow, jar)).toBeNull();
-  });
 });
