@@ -124,17 +124,4 @@ describe('the login cookie with the wiki cookies (SESSION_STORE=cookie)', () => 
     expect(read?.username).toBe(login.username);
     expect(read?.wikiCookies?.list).toEqual([]);
   });
-
-  it('should not write the login again once a logout of the same cookie ran (a renewal racing a logout)', async () => {
-    const browser = new Browser();
-    const store = cookieStore(config);
-    await store.create(await store.open(browser), cookieWriter(browser, true), login);
-    const racer = await store.open(browser); // read before the logout
-    await (await store.open(browser)).end(cookieWriter(browser, true));
-    expect(browser.values.get(LOGIN_COOKIE)).toBe('');
-    await expect(
-      racer.save(cookieWriter(browser, true), login.credentials, { at: nowS(), exp: null, list: [] }),
-    ).rejects.toMatchObject({ code: 'session_ended' });
-    expect(browser.values.get(LOGIN_COOKIE)).toBe('');
-  });
 });
