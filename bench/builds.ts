@@ -65,8 +65,9 @@ export const SHARP = ['node_modules/sharp/**', 'node_modules/@img/**'];
 
 /**
  * Builds the copy in `dir` with `output: 'standalone'` (sharp excluded, beside the project's own
- * outputFileTracingExcludes) through a wrapper config that spreads the project's own `configName`, then puts .next/static (and public/) beside server.js as a
- * deployment must. Returns the standalone directory.
+ * outputFileTracingExcludes) through a wrapper config that spreads the project's own `configName`,
+ * then puts .next/static (and public/) beside server.js as a deployment must. Returns the
+ * standalone directory.
  */
 async function buildStandalone(dir: string, configName: string): Promise<string> {
   const ext = configName.slice(configName.lastIndexOf('.'));

@@ -138,7 +138,8 @@ async function newCookieJar(): Promise<CookieJar> {
  * jar, given to lib/mwoauth (`cookieJar`), then read back to see whether the wiki changed them.
  * While it holds no cookie (none stored, none set yet: every login on a wiki that sets none) it
  * answers without tough-cookie, whose empty jar still works out the domain's public suffix for
- * each request (BENCHMARKS.md "Where the CPU went"); the first Set-Cookie creates the real jar.
+ * each request (BENCHMARKS.md, "Where the memory went (issue 19)"); the first Set-Cookie creates
+ * the real jar.
  */
 export class LoginJar {
   readonly jar: WikiCookieJar;
