@@ -13,4 +13,6 @@ export async function register(): Promise<void> {
   if (process.env.NODE_ENV !== 'production') return;
   const { checkConfigAtStartup } = await import('./lib/server/startup');
   checkConfigAtStartup();
+  // The environment is checked and will not change: getConfig() stops re-reading it per call.
+  (await import('./lib/server/config')).freezeConfig();
 }

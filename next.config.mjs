@@ -34,7 +34,24 @@ const nextConfig = {
   // @redis/client was 425 KB of each (58 %) and rate-limiter-flexible 70 KB, though only
   // SESSION_STORE=redis uses them. External, they load once per process, and only in Redis mode
   // (lib/server/redis/connection.ts and rate-limit/redis.ts import them on first use).
-  serverExternalPackages: ['@redis/client', 'rate-limiter-flexible'],
+  //
+  // The same for the libraries every route uses: bundled, each was one copy per route chunk and
+  // another in proxy.ts's and the pages' (tough-cookie with its public-suffix list was some 130 KB
+  // of each 415 KB route chunk), and instantiated once per copy at run time. tough-cookie is
+  // imported on first use too (lib/server/wiki-cookies.ts). BENCHMARKS.md "Where the memory went".
+  serverExternalPackages: [
+    '@redis/client',
+    'rate-limiter-flexible',
+    'tough-cookie',
+    'banana-i18n',
+    'iron-session',
+    'oauth-1.0a',
+  ],
+  // Files a standalone build (`output: 'standalone'`, BENCHMARKS.md section 4) must not copy: Next's
+  // trace of its own server takes next/dist/server/capsize-font-metrics.json (4.3 MB), which only
+  // next/font's fallback metrics read, at build time (next/dist/server/font-utils.js, required by
+  // next/dist/compiled/@next/font only); the server never loads it. The app has no next/font.
+  outputFileTracingExcludes: { '*': ['node_modules/next/dist/server/capsize-font-metrics.json'] },
   experimental: {
     // Next copies every request body proxy.ts might read, up to this size, and holds the copy while
     // the request is open: with the default (10 MB), 40 half-sent POSTs to a page held 400 MB

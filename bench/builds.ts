@@ -64,9 +64,10 @@ function floorCopy(): string {
 export const SHARP = ['node_modules/sharp/**', 'node_modules/@img/**'];
 
 /**
- * Builds the copy in `dir` with `output: 'standalone'` (sharp excluded) through a wrapper config that
- * spreads the project's own `configName`, then puts .next/static (and public/) beside server.js as a
- * deployment must. Returns the standalone directory.
+ * Builds the copy in `dir` with `output: 'standalone'` (sharp excluded, beside the project's own
+ * outputFileTracingExcludes) through a wrapper config that spreads the project's own `configName`,
+ * then puts .next/static (and public/) beside server.js as a deployment must. Returns the
+ * standalone directory.
  */
 async function buildStandalone(dir: string, configName: string): Promise<string> {
   const ext = configName.slice(configName.lastIndexOf('.'));
@@ -79,7 +80,8 @@ async function buildStandalone(dir: string, configName: string): Promise<string>
       'export default {',
       '  ...project,',
       "  output: 'standalone',",
-      `  outputFileTracingExcludes: { '*': ${JSON.stringify(SHARP)} },`,
+      // The project's own exclusions (next.config.mjs) and sharp's.
+      `  outputFileTracingExcludes: { ...project.outputFileTracingExcludes, '*': [...(project.outputFileTracingExcludes?.['*'] ?? []), ...${JSON.stringify(SHARP)}] },`,
       '};',
       '',
     ].join('\n'),

@@ -259,7 +259,9 @@ export async function run(options: BenchOptions): Promise<Section> {
         "Standalone output: the app's sources copied to a temporary directory (node_modules hard-linked), built " +
           "with `output: 'standalone'` through a wrapper config that spreads next.config.mjs, so the worktree's " +
           '.next and tsconfig.json stay untouched. sharp and @img/* are excluded from the trace ' +
-          '(outputFileTracingExcludes): next/image is unused. The figure is the bytes of every regular file ' +
+          "(outputFileTracingExcludes): next/image is unused; so are the project's own exclusions (next.config.mjs: " +
+          "next's capsize-font-metrics.json, which only next/font reads, at build time; the floor's config excludes it too). " +
+          'The figure is the bytes of every regular file ' +
           '(apparent size) of .next/standalone plus .next/static, which must be copied beside server.js to serve; ' +
           'the app has no public/. The floor (bench/floor) is built the same way, in a copy of its own; its `next start` ' +
           'rows serve the same floor build as sections 1 and 3.',

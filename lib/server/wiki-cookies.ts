@@ -1,5 +1,5 @@
 import 'server-only';
-import { type Cookie, CookieJar } from 'tough-cookie';
+import type { Cookie, CookieJar } from 'tough-cookie';
 import type { ApiClient, WikiCookieJar } from 'mwoauth';
 import { forLog, LOG_MESSAGE_MAX } from './log';
 import { field } from './narrow';
@@ -120,35 +120,62 @@ function storable(
   };
 }
 
+let loaded: Promise<typeof import('tough-cookie')> | null = null;
+
+/**
+ * A new tough-cookie jar. tough-cookie is loaded on first use: it is in next.config.mjs's
+ * serverExternalPackages (one copy in node_modules, loaded once per process, rather than bundled
+ * into every route's chunk, proxy.ts's and the pages': with its public-suffix list, tldts, some
+ * 130 KB of each), and only a login that holds the wiki's cookies needs it.
+ */
+async function newCookieJar(): Promise<CookieJar> {
+  const { CookieJar } = await (loaded ??= import('tough-cookie'));
+  return new CookieJar();
+}
+
 /**
  * One login's jar for one request of ours: the stored cookies replayed into a fresh tough-cookie
  * jar, given to lib/mwoauth (`cookieJar`), then read back to see whether the wiki changed them.
+ * While it holds no cookie (none stored, none set yet: every login on a wiki that sets none) it
+ * answers without tough-cookie, whose empty jar still works out the domain's public suffix for
+ * each request (BENCHMARKS.md, "Where the memory went (issue 19)"); the first Set-Cookie creates
+ * the real jar.
  */
 export class LoginJar {
   readonly jar: WikiCookieJar;
-  readonly #cookies: CookieJar;
+  /** The tough-cookie jar, once there is a cookie to hold (null: none, and none being set). */
+  #cookies: Promise<CookieJar> | null;
   #saved: string;
 
-  private constructor(cookies: CookieJar, saved: string) {
-    this.#cookies = cookies;
-    this.jar = cookies;
+  private constructor(cookies: CookieJar | null, saved: string) {
+    this.#cookies = cookies === null ? null : Promise.resolve(cookies);
     this.#saved = saved;
+    this.jar = {
+      getCookieString: async (url) =>
+        this.#cookies === null ? '' : (await this.#cookies).getCookieString(url),
+      // One jar however many answers set a cookie at once (a page's calls run in parallel).
+      setCookie: async (cookie, url) => (await (this.#cookies ??= newCookieJar())).setCookie(cookie, url),
+      removeAllCookies: async () => {
+        if (this.#cookies !== null) await (await this.#cookies).removeAllCookies();
+      },
+    };
   }
 
   /** A jar holding `stored` (none: empty). Cookies that no longer parse are dropped. */
   static async open(stored: WikiCookies | null | undefined): Promise<LoginJar> {
-    const cookies = new CookieJar();
-    for (const [origin, text] of stored?.list ?? []) {
+    const list = stored?.list ?? [];
+    const cookies = list.length === 0 ? null : await newCookieJar();
+    for (const [origin, text] of list) {
       // Replayed as if `origin` had just set it: tough-cookie checks the domain again.
-      await cookies.setCookie(text, origin).catch(() => undefined);
+      await cookies?.setCookie(text, origin).catch(() => undefined);
     }
-    return new LoginJar(cookies, JSON.stringify(stored?.list ?? []));
+    return new LoginJar(cookies, JSON.stringify(list));
   }
 
   /** What to store now: the live cookies (expired ones dropped), stamped `at`. */
   async snapshot(at: number = nowS()): Promise<WikiCookies> {
     const nowMs = Date.now();
-    const all = await this.#cookies.store.getAllCookies();
+    const all = this.#cookies === null ? [] : await (await this.#cookies).store.getAllCookies();
     const list: Array<readonly [string, string]> = [];
     let exp: number | null = null;
     for (const cookie of all) {

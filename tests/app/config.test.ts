@@ -1,6 +1,13 @@
 import { inspect } from 'node:util';
-import { describe, expect, it } from 'vitest';
-import { CONFIG_VARIABLES, DEV_USER_AGENT, passwordIdFor, type Env } from '@/lib/server/config';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  CONFIG_VARIABLES,
+  DEV_USER_AGENT,
+  freezeConfig,
+  getConfig,
+  passwordIdFor,
+  type Env,
+} from '@/lib/server/config';
 import { readOAuth1Config } from '@/tests/support/oauth1-config';
 import { AppError } from '@/lib/server/errors';
 
@@ -261,6 +268,39 @@ describe('CONFIG_VARIABLES', () => {
       }
     }
     expect([...read].sort()).toEqual([...CONFIG_VARIABLES].sort());
+  });
+});
+
+describe('getConfig', () => {
+  const saved = Object.fromEntries(CONFIG_VARIABLES.map((name) => [name, process.env[name]]));
+  afterEach(() => {
+    Reflect.deleteProperty(globalThis, Symbol.for('next-mwoauth.config-frozen'));
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) Reflect.deleteProperty(process.env, name);
+      else process.env[name] = value;
+    }
+  });
+
+  function useEnv(env: Env): void {
+    for (const name of CONFIG_VARIABLES) Reflect.deleteProperty(process.env, name);
+    Object.assign(process.env, env);
+  }
+
+  it('should read the environment again when one of its variables changed', () => {
+    useEnv(valid);
+    const first = getConfig();
+    expect(getConfig()).toBe(first);
+    process.env.USER_AGENT = 'other-tool/2.0 (https://other.example; me@example.org)';
+    expect(getConfig()).not.toBe(first);
+    expect(getConfig().userAgent).toBe('other-tool/2.0 (https://other.example; me@example.org)');
+  });
+
+  it('should keep the configuration it read once freezeConfig() was called (a production server, instrumentation.ts)', () => {
+    useEnv(valid);
+    const first = getConfig();
+    freezeConfig();
+    process.env.USER_AGENT = 'other-tool/2.0 (https://other.example; me@example.org)';
+    expect(getConfig()).toBe(first);
   });
 });
 

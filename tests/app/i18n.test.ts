@@ -134,6 +134,18 @@ describe('banana-i18n rendering', () => {
     expect(translator('fr').t('nextmwoauth-profile-editcount-value', '0', 0)).toBe('0 modification');
   });
 
+  it('should render a message with numbers the same when asked again (translator() remembers those)', () => {
+    const t = translator('ar');
+    const first = [1, 2, 1, 11, 2].map((n) => t.t('nextmwoauth-profile-editcount-value', t.number(n), n));
+    expect(first[0]).toBe('تعديل واحد');
+    expect(first[2]).toBe(first[0]);
+    expect(first[4]).toBe(first[1]);
+    expect(first[3]).not.toBe(first[1]);
+    // A text parameter is rendered each time, whatever came before.
+    expect(translator('fr').t('nextmwoauth-profile-intro', 'W', 'female')).toContain('connectée');
+    expect(translator('fr').t('nextmwoauth-profile-intro', 'W', 'male')).toContain('connecté à');
+  });
+
   it('should choose GENDER forms from the wiki preference', () => {
     const fr = translator('fr');
     expect(fr.t('nextmwoauth-profile-intro', 'W', 'female')).toContain('connectée');

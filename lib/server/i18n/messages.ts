@@ -54,10 +54,43 @@ export interface Translator {
 
 const translators = new Map<LanguageCode, Translator>();
 
+/** At most this many rendered messages are remembered per language. */
+const RENDERED_MAX = 500;
+
+/**
+ * A parameter worth remembering a rendering for: a number, or a number as a language writes it
+ * (t.number: digits, separators and spaces only, no letters: nothing a user wrote).
+ */
+function numeric(param: MessageParam): boolean {
+  return typeof param === 'number' || /^[\p{Nd}\s.,'\u066b\u066c-]{1,32}$/u.test(param);
+}
+
+/**
+ * `banana.i18n` remembering what it rendered for a key without parameters or with numbers only:
+ * the same text every time, and banana-i18n parses the message again on each call and builds an
+ * Intl.PluralRules for each PLURAL (its getPluralForm), most of the i18n time of /profile in a CPU
+ * profile (BENCHMARKS.md, "Where the memory went (issue 19)"). Text parameters (names, wiki text)
+ * are rendered each time and never kept.
+ */
+function rendering(banana: Banana): (key: MessageKey, params: MessageParam[]) => string {
+  const rendered = new Map<string, string>();
+  return (key, params) => {
+    if (!params.every(numeric)) return banana.i18n(key, ...params);
+    const id = params.length === 0 ? key : `${key}|${params.join('|')}`;
+    let text = rendered.get(id);
+    if (text === undefined) {
+      text = banana.i18n(key, ...params);
+      if (rendered.size >= RENDERED_MAX) rendered.clear();
+      rendered.set(id, text);
+    }
+    return text;
+  };
+}
+
 export function translator(lang: LanguageCode): Translator {
   const known = translators.get(lang);
   if (known !== undefined) return known;
-  const banana = bananaFor(lang);
+  const render = rendering(bananaFor(lang));
   const numbers = new Intl.NumberFormat(lang);
   const dates = new Intl.DateTimeFormat(lang, {
     year: 'numeric',
@@ -71,7 +104,7 @@ export function translator(lang: LanguageCode): Translator {
   const made: Translator = {
     lang,
     dir: LANGUAGES[lang].dir,
-    t: (key, ...params) => banana.i18n(key, ...params),
+    t: (key, ...params) => render(key, params),
     number: (value) => numbers.format(value),
     dateTime: (date) => dates.format(date),
   };
