@@ -8,7 +8,7 @@ import { AppError } from '@/lib/server/errors';
 import { allowedWikis, NO_LOCAL_ACCOUNT, WRONG_WIKI } from '@/lib/server/farm';
 import { withUser, type WikiUser } from '@/lib/server/auth';
 import { loadWikiAccounts } from '@/lib/server/profile';
-import { appendToSandboxPage, sandboxTitle } from '@/lib/server/sandbox';
+import { appendToSandboxPage, sandboxTitle } from '@/app/sandbox/_lib/sandbox';
 import { LOGIN_COOKIE } from '@/lib/server/session/store';
 import {
   configureFor,

@@ -5,7 +5,7 @@ import { readConfig, type OAuth2AppConfig } from '@/lib/server/config';
 import type { Credentials } from '@/lib/server/login/credentials';
 import { oauth2Flow } from '@/lib/server/login/oauth2';
 import { loadProfile } from '@/lib/server/profile';
-import { appendToSandboxPage, latestRevision } from '@/lib/server/sandbox';
+import { appendToSandboxPage, latestRevision } from '@/app/sandbox/_lib/sandbox';
 import type { LoginSession } from '@/lib/server/session/store';
 import { wikiUser, type WikiUser } from '@/lib/server/wiki-user';
 import {

@@ -9,7 +9,7 @@ import {
   latestRevision,
   MAX_LINE_LENGTH,
   savedRevision,
-} from '@/lib/server/sandbox';
+} from '@/app/sandbox/_lib/sandbox';
 import { oauth1Flow } from '@/lib/server/login/oauth1';
 import type { LoginSession } from '@/lib/server/session/store';
 import { wikiUser, type WikiUser } from '@/lib/server/wiki-user';
