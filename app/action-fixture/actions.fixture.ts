@@ -1,0 +1,42 @@
+'use server';
+
+import { cookies } from 'next/headers';
+import { redirect } from 'next/navigation';
+import { requireUserForAction, secureCookiesInAction } from '@/lib/server/auth';
+import { assertActionFromOurOrigin } from '@/lib/server/request-guard';
+import { cookieWriter } from '@/lib/server/session/cookies';
+
+// A test fixture, not part of the app: built only into the test build (next.config.mjs
+// pageExtensions, NEXT_MWOAUTH_TEST_FIXTURES=1; tests/support/e2e-app.ts ensureBuilt), so the
+// server-action machinery keeps tests of its own with or without the sandbox demo: the origin
+// check, requireUserForAction's refresh in place, a cookie set in an action (Secure or not, as
+// secureCookiesInAction says), and the page body limit. It does what an author's first action
+// does: one edit as the user, then POST → 303 → GET.
+
+/** The cookie the action sets with the revision it saved (what Secure-ness tests look at). */
+export const FIXTURE_COOKIE = 'action_fixture';
+
+/** Appends the form's `line` to User:<name>/action-fixture, as the user. */
+export async function appendLine(formData: FormData): Promise<void> {
+  await assertActionFromOurOrigin();
+  const user = await requireUserForAction('/action-fixture');
+  const line = formData.get('line');
+  if (typeof line !== 'string' || line === '') redirect('/action-fixture?error=invalid');
+  const answer = await user.withWiki(async (api) =>
+    api.post({
+      action: 'edit',
+      title: `User:${user.username}/action-fixture`,
+      appendtext: `\n* ${line}`,
+      summary: 'next-mwoauth test fixture',
+      token: await api.getToken('csrf'),
+    }),
+  );
+  const edit = answer.edit;
+  const revid =
+    typeof edit === 'object' && edit !== null && 'newrevid' in edit && typeof edit.newrevid === 'number'
+      ? edit.newrevid
+      : null;
+  if (revid === null) redirect('/action-fixture?error=failed');
+  cookieWriter(await cookies(), await secureCookiesInAction()).set(FIXTURE_COOKIE, String(revid), 60);
+  redirect(`/action-fixture?saved=${revid}`);
+}
