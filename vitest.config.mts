@@ -48,7 +48,8 @@ export default defineConfig({
         },
         test: {
           name: 'app',
-          include: ['tests/app/**/*.test.ts'],
+          // tests/demo/app: the sandbox demo's, deleted with it (README, "Make it yours").
+          include: ['tests/app/**/*.test.ts', 'tests/demo/app/**/*.test.ts'],
           environment: 'node',
           testTimeout: 30_000,
         },

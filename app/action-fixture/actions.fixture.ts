@@ -13,8 +13,8 @@ import { cookieWriter } from '@/lib/server/session/cookies';
 // secureCookiesInAction says), and the page body limit. It does what an author's first action
 // does: one edit as the user, then POST → 303 → GET.
 
-/** The cookie the action sets with the revision it saved (what Secure-ness tests look at). */
-export const FIXTURE_COOKIE = 'action_fixture';
+/** The cookie the action sets, holding the revision it saved (tests look at its Secure flag). */
+const FIXTURE_COOKIE = 'action_fixture';
 
 /** Appends the form's `line` to User:<name>/action-fixture, as the user. */
 export async function appendLine(formData: FormData): Promise<void> {
