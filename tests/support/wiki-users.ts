@@ -10,8 +10,8 @@ import { accessTokenFor, APP_ORIGIN, SESSION_SECRET, testConsumer, testOAuth2Cli
 
 // WikiUsers (what requireUser() hands a page) of an in-process devwiki, for either protocol: the
 // whole login (OAuth 1.0a's handshake, or 2.0's authorization code flow) through devwiki's approve,
-// then the user's own credentials. For tests of what pages do with the wiki (tests/app/profile,
-// tests/demo/app/sandbox), one definition over both protocols (describe.each).
+// then the user's own credentials. For tests of what pages do with the wiki (tests/app/profile and
+// the sandbox demo's), one definition over both protocols (describe.each).
 
 export type Protocol = '1.0a' | '2.0';
 export const PROTOCOLS: readonly Protocol[] = ['1.0a', '2.0'];

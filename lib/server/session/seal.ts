@@ -41,7 +41,7 @@ export type SealPurpose =
   | 'handshake-cookie'
   /**
    * A cookie of the app's own pages, named after it: the sandbox demo's flash is
-   * 'app:sandbox-flash' (app/sandbox/_lib/flash.ts). Not bound, at most a cookie long.
+   * 'app:sandbox-flash'. Not bound, at most a cookie long.
    */
   | `app:${string}`;
 
