@@ -2,6 +2,7 @@
 
 import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
+import { isMWOAuthError } from 'mwoauth';
 import { requireUserForAction, secureCookiesInAction } from '@/lib/server/auth';
 import { assertActionFromOurOrigin } from '@/lib/server/request-guard';
 import { cookieWriter } from '@/lib/server/session/cookies';
@@ -22,15 +23,23 @@ export async function appendLine(formData: FormData): Promise<void> {
   const user = await requireUserForAction('/action-fixture');
   const line = formData.get('line');
   if (typeof line !== 'string' || line === '') redirect('/action-fixture?error=invalid');
-  const answer = await user.withWiki(async (api) =>
-    api.post({
-      action: 'edit',
-      title: `User:${user.username}/action-fixture`,
-      appendtext: `\n* ${line}`,
-      summary: 'next-mwoauth test fixture',
-      token: await api.getToken('csrf'),
-    }),
-  );
+  let answer: Record<string, unknown>;
+  try {
+    answer = await user.withWiki(async (api) =>
+      api.post({
+        action: 'edit',
+        title: `User:${user.username}/action-fixture`,
+        appendtext: `\n* ${line}`,
+        summary: 'next-mwoauth test fixture',
+        token: await api.getToken('csrf'),
+      }),
+    );
+  } catch (error) {
+    // The wiki's refusal or failure is the action's outcome (a redirect, not a 500). An ended
+    // session is no MWOAuthError: withWiki's redirect (the revocation check, or home) goes through.
+    if (!isMWOAuthError(error)) throw error;
+    redirect(`/action-fixture?error=${encodeURIComponent(error.code)}`);
+  }
   const edit = answer.edit;
   const revid =
     typeof edit === 'object' && edit !== null && 'newrevid' in edit && typeof edit.newrevid === 'number'
