@@ -23,8 +23,19 @@ function appHost() {
 
 const publicHost = appHost();
 
+/**
+ * The test build (NEXT_MWOAUTH_TEST_FIXTURES=1 when `next build` runs, as tests/support/e2e-app.ts
+ * ensureBuilt sets it) also routes `page.fixture.tsx` files: app/action-fixture, a server action the
+ * tests of the action machinery use. Any other build leaves them out, as they are no `page.tsx`.
+ */
+const PAGE_EXTENSIONS =
+  process.env.NEXT_MWOAUTH_TEST_FIXTURES === '1'
+    ? ['fixture.tsx', 'tsx', 'ts', 'jsx', 'js']
+    : ['tsx', 'ts', 'jsx', 'js'];
+
 /** @type {import('next').NextConfig} */
 const nextConfig = {
+  pageExtensions: PAGE_EXTENSIONS,
   // No "X-Powered-By: Next.js". It hides little (the client JavaScript names Next's version, e.g.
   // `window.next={version:…}`); what keeps `next` patched is tests/security/dependencies.test.ts and
   // `npm run audit:deps`.
@@ -62,7 +73,7 @@ const nextConfig = {
       // whether it is an action); a backstop, as proxy.ts refuses larger bodies first with a 413 page
       // (Next answers 500 for its own 413: next/dist/server/app-render/action-handler.js).
       bodySizeLimit: PAGE_BODY_LIMIT,
-      // Next refuses a server action (the sandbox form) whose Origin host is not the request's
+      // Next refuses a server action whose Origin host is not the request's
       // X-Forwarded-Host or Host (its CSRF check, next/dist/server/app-render/action-handler.js).
       // Behind a proxy that passes an internal Host (Toolforge), the browser's Origin is APP_URL's:
       // allow that host, and only it. Matched against the Origin's host, port included

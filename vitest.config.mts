@@ -48,7 +48,8 @@ export default defineConfig({
         },
         test: {
           name: 'app',
-          include: ['tests/app/**/*.test.ts'],
+          // tests/demo/app: the sandbox demo's, deleted with it (README, "Make it yours").
+          include: ['tests/app/**/*.test.ts', 'tests/demo/app/**/*.test.ts'],
           environment: 'node',
           testTimeout: 30_000,
         },
@@ -57,7 +58,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'e2e',
-          include: ['tests/e2e/**/*.test.ts'],
+          // tests/demo/e2e: the sandbox demo's, deleted with it (README, "Make it yours").
+          include: ['tests/e2e/**/*.test.ts', 'tests/demo/e2e/**/*.test.ts'],
           // The console gate: a console error, page error or hydration warning fails the test.
           setupFiles: ['tests/support/e2e-setup.ts'],
           environment: 'node',

@@ -6,6 +6,7 @@ import { ErrorTextsProvider } from './_components/error-texts';
 import { errorTextsFor } from './_components/error-texts-for';
 import { getSiteState } from './_components/site';
 import { LogoutButton } from './_components/logout-button';
+import { NAV } from './_components/nav';
 import { rich } from './_components/rich';
 import './globals.css';
 
@@ -91,12 +92,11 @@ export default async function RootLayout({ children }: { children: ReactNode }):
             </a>
             <nav className="site-nav" aria-label={t.t('nextmwoauth-nav-label')}>
               <ul>
-                <li>
-                  <a href="/profile">{t.t('nextmwoauth-nav-profile')}</a>
-                </li>
-                <li>
-                  <a href="/sandbox">{t.t('nextmwoauth-nav-sandbox')}</a>
-                </li>
+                {NAV.map((entry) => (
+                  <li key={entry.href}>
+                    <a href={entry.href}>{t.t(entry.label)}</a>
+                  </li>
+                ))}
               </ul>
             </nav>
             <div className="user-box">

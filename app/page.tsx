@@ -4,6 +4,7 @@ import { pageTranslator, type MessageKey } from '@/lib/server/i18n';
 import { loginPath } from '@/lib/server/safe-next';
 import { LogoutButton } from './_components/logout-button';
 import { Message } from './_components/message';
+import { NAV } from './_components/nav';
 import { rich } from './_components/rich';
 import { getSiteState } from './_components/site';
 
@@ -71,24 +72,17 @@ export default async function HomePage({
         <h1>{rich(t, 'nextmwoauth-home-hello', <bdi key="name">{user.username}</bdi>)}</h1>
         <p>{rich(t, 'nextmwoauth-home-logged-in', <strong key="wiki">{config.wiki.name}</strong>)}</p>
         <ul>
-          <li>
-            {rich(
-              t,
-              'nextmwoauth-home-profile-item',
-              <a key="profile" href="/profile">
-                {t.t('nextmwoauth-home-profile-link')}
-              </a>,
-            )}
-          </li>
-          <li>
-            {rich(
-              t,
-              'nextmwoauth-home-sandbox-item',
-              <a key="sandbox" href="/sandbox">
-                {t.t('nextmwoauth-nav-sandbox')}
-              </a>,
-            )}
-          </li>
+          {NAV.map((entry) => (
+            <li key={entry.href}>
+              {rich(
+                t,
+                entry.item,
+                <a key="link" href={entry.href}>
+                  {t.t(entry.link ?? entry.label)}
+                </a>,
+              )}
+            </li>
+          ))}
         </ul>
         {/* A div, not a p: a paragraph cannot hold the button's form (the browser would close the
             paragraph before it, and React's hydration would then find another tree). */}

@@ -3,6 +3,7 @@
 // Next 16's `next build` no longer prints First Load JS, so it is read from running production
 // servers: every script a page's HTML loads, fetched and gzipped here.
 import { gzipSync, constants } from 'node:zlib';
+import { NAV } from '@/app/_components/nav';
 import { ADMIN_RIGHTS } from '@/devwiki/rights';
 import { startE2EServer, type E2EServer } from '@/tests/support/e2e-app';
 import { loadFixture } from '@/tests/support/fixtures';
@@ -175,8 +176,9 @@ export async function run(options: BenchOptions): Promise<Section> {
     const pages: Array<[string, string, string]> = [
       ['/', 'logged out', ''],
       ['/', 'logged in', alice.cookie],
-      ['/profile', 'logged in', alice.cookie],
-      ['/sandbox', 'logged in', alice.cookie],
+      // The app's pages as its menu lists them (app/_components/nav.ts): /profile, and the
+      // sandbox demo's while it is there.
+      ...NAV.map((entry): [string, string, string] => [entry.href, 'logged in', alice.cookie]),
     ];
     for (const [path, who, cookie] of pages) {
       const page = await firstLoadJs(app.origin, path, cookie);

@@ -6,8 +6,8 @@ import { requireUserForAction, secureCookiesInAction } from '@/lib/server/auth';
 import { getConfig } from '@/lib/server/config';
 import { isWikiNotAllowed, resolveWiki, type WikiTarget } from '@/lib/server/farm';
 import { assertActionFromOurOrigin } from '@/lib/server/request-guard';
-import { appendToSandboxPage, cleanLine } from '@/lib/server/sandbox';
-import { writeSandboxFlash } from '@/lib/server/sandbox-flash';
+import { appendToSandboxPage, cleanLine } from './_lib/sandbox';
+import { writeSandboxFlash } from './_lib/flash';
 import { cookieWriter } from '@/lib/server/session/cookies';
 
 /** The wiki the form chose (`wiki`: a host of the list), or null for one the app may not call. */

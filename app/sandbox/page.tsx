@@ -17,8 +17,8 @@ import {
   sandboxTitle,
   savedRevision,
   type SandboxOutcome,
-} from '@/lib/server/sandbox';
-import { readSandboxFlash } from '@/lib/server/sandbox-flash';
+} from './_lib/sandbox';
+import { readSandboxFlash } from './_lib/flash';
 import { Message } from '../_components/message';
 import { rich } from '../_components/rich';
 import { appendToSandbox } from './actions';

@@ -182,7 +182,8 @@ describe('seals for one use are refused in every other', () => {
     'redis-record',
     'refresh-successor',
     'handshake-cookie',
-    'sandbox-flash',
+    'app:one',
+    'app:two',
   ];
   const bindingOf = (p: SealPurpose): string | null =>
     p === 'redis-record' || p === 'refresh-successor' ? 'the-binding-0123456789' : null;

@@ -4,7 +4,6 @@ import { sessionConfig } from '@/tests/support/session-config';
 import type { SessionConfig } from '@/lib/server/config';
 import type { NewLogin } from '@/lib/server/login/credentials';
 import { secureCookiesFor } from '@/lib/server/origin';
-import { FLASH_COOKIE, FLASH_TTL_S, readSandboxFlash, writeSandboxFlash } from '@/lib/server/sandbox-flash';
 import { cookieStore } from '@/lib/server/session/cookie-store';
 import { cookieWriter, type CookieAttributes } from '@/lib/server/session/cookies';
 import {
@@ -311,51 +310,6 @@ describe('the handshake cookie', () => {
     await writeHandshakes(jar, [], sessionConfig(CURRENT), false);
     expect(jar.values.get(HANDSHAKE_COOKIE)).toBe('');
     expect(jar.attributes.get(HANDSHAKE_COOKIE)?.maxAge).toBe(0);
-  });
-});
-
-describe('the sandbox flash cookie', () => {
-  it('should carry who saved which revision for 60 s, sealed and HttpOnly', async () => {
-    const config = sessionConfig(CURRENT);
-    const jar = new Jar();
-    await writeSandboxFlash(
-      cookieWriter(jar, true),
-      { sub: '3', revid: 42, wiki: 'meta.wikimedia.org' },
-      config,
-    );
-    expect(FLASH_TTL_S).toBe(60);
-    expect(jar.attributes.get(FLASH_COOKIE)).toMatchObject({ httpOnly: true, secure: true, maxAge: 60 });
-    expect(jar.values.get(FLASH_COOKIE)).toMatch(/^Fe26\.2\*/);
-    expect(await readSandboxFlash(jar, config)).toEqual({ sub: '3', revid: 42, wiki: 'meta.wikimedia.org' });
-  });
-
-  it("should be gone once its minute (and iron's minute of clock skew) is over", async () => {
-    const config = sessionConfig(CURRENT);
-    const jar = new Jar();
-    await writeSandboxFlash(
-      cookieWriter(jar, true),
-      { sub: '3', revid: 42, wiki: 'meta.wikimedia.org' },
-      config,
-    );
-    vi.useFakeTimers({ now: Date.now() + 121_000 });
-    expect(await readSandboxFlash(jar, config)).toBeNull();
-  });
-
-  it.each([
-    ['absent', null],
-    ['garbage', 'a*b*c*d*e*f*g*h'],
-  ])('should read nothing when it is %s', async (_what, value) => {
-    const jar = new Jar();
-    if (value !== null) jar.values.set(FLASH_COOKIE, value);
-    expect(await readSandboxFlash(jar, sessionConfig(CURRENT))).toBeNull();
-  });
-
-  it('should read nothing from a well-sealed value of another shape (a login cookie copied over)', async () => {
-    const config = sessionConfig(CURRENT);
-    const jar = new Jar();
-    await writeLoginSession(jar, alice, config, true);
-    jar.values.set(FLASH_COOKIE, jar.values.get(LOGIN_COOKIE) ?? '');
-    expect(await readSandboxFlash(jar, config)).toBeNull();
   });
 });
 

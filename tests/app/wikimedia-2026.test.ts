@@ -1,6 +1,6 @@
 // The app against both devwiki modes: the recorded MediaWiki 1.39 and the Wikimedia-like one
 // (devwiki/wikimedia.ts). A page (proxy.ts, requireUser, loadProfile, and the revocation check it
-// redirects to), the identify route and the sandbox action each survive an access token the wiki
+// redirects to), the identify route and a server action (the test build's, app/action-fixture) each survive an access token the wiki
 // refuses before its time, with exactly one refresh and no logout; two OAuth 1.0a users' page loads
 // under a small per-IP budget for anonymous requests all succeed with their own wiki cookies, and
 // fail without them (WIKI_COOKIES=off).
@@ -12,7 +12,7 @@ import { GET as identifyRoute } from '@/app/api/mwoauth/identify/route';
 import { GET as initiateRoute } from '@/app/api/mwoauth/initiate/route';
 import { POST as logout } from '@/app/api/mwoauth/logout/route';
 import { GET as revokedRoute } from '@/app/api/mwoauth/revoked/route';
-import { appendToSandbox } from '@/app/sandbox/actions';
+import { appendLine } from '@/app/action-fixture/actions.fixture';
 import { requireUser } from '@/lib/server/auth';
 import { loadProfile, type ProfileResult } from '@/lib/server/profile';
 import { cookieStore } from '@/lib/server/session/cookie-store';
@@ -185,7 +185,7 @@ for (const mode of ['mediawiki-1.39', 'wikimedia'] as const) {
       expect(devwiki.requests.slice(before).map((r) => r.endpoint)).toEqual(['profile', 'token']);
     });
 
-    it('should let the sandbox action save the edit: one refresh in place, no logout', async () => {
+    it('should let a server action save its edit: one refresh in place, no logout', async () => {
       const jar = await loggedIn('Carol');
       invalidate('Carol');
       const before = refreshes(devwiki);
@@ -194,13 +194,13 @@ for (const mode of ['mediawiki-1.39', 'wikimedia'] as const) {
       form.set('line', `saved through a refused token (${mode})`);
       let to: string | null = null;
       try {
-        await appendToSandbox(form);
+        await appendLine(form);
       } catch (error) {
         to = redirectTarget(error);
         if (to === null) throw error;
       }
-      expect(to).toMatch(/^\/sandbox\?saved=\d+$/);
-      expect(devwiki.readPage('User:Carol/sandbox')?.content).toContain(
+      expect(to).toMatch(/^\/action-fixture\?saved=\d+$/);
+      expect(devwiki.readPage('User:Carol/action-fixture')?.content).toContain(
         `saved through a refused token (${mode})`,
       );
       expect(refreshes(devwiki) - before).toBe(1);
@@ -359,12 +359,12 @@ describe("a sessionJwt of another user in a login's jar (Extension:OAuth a87d451
       form.set('line', 'with a cleared jar');
       let to: string | null = null;
       try {
-        await appendToSandbox(form);
+        await appendLine(form);
       } catch (error) {
         to = redirectTarget(error);
         if (to === null) throw error;
       }
-      expect(to).toMatch(/^\/sandbox\?saved=\d+$/);
+      expect(to).toMatch(/^\/action-fixture\?saved=\d+$/);
       expect(devwiki.wikimedia?.crossUserCookies).toBe(1);
       const kept = (await sealedLogin(jar))?.wikiCookies?.list ?? [];
       expect(kept).toHaveLength(1);

@@ -21,42 +21,45 @@ async function send(
 
 beforeAll(async () => {
   app = await startE2EServer({ env: { APP_URL: PUBLIC_ORIGIN } });
-  const start = await send('/api/mwoauth/initiate?next=/sandbox');
+  const start = await send('/api/mwoauth/initiate?next=/action-fixture');
   const back = await app.devwiki.approve(start.headers.get('location') ?? '', 'Proxied');
   const login = await send(back);
-  expect(login.headers.get('location')).toBe(`${PUBLIC_ORIGIN}/sandbox`);
+  expect(login.headers.get('location')).toBe(`${PUBLIC_ORIGIN}/action-fixture`);
 });
 
 afterAll(async () => {
   await app?.close();
 });
 
-/** Submits the sandbox form as a browser without JavaScript on `origin` would (a multipart POST). */
+/**
+ * Submits the test build's server-action form (app/action-fixture) as a browser without JavaScript
+ * on `origin` would (a multipart POST).
+ */
 async function submitFrom(origin: string, line: string): Promise<Response> {
-  const page = await (await send('/sandbox')).text();
+  const page = await (await send('/action-fixture')).text();
   const field = /name="(\$ACTION_ID_[0-9a-f]+)"/.exec(page)?.[1];
-  if (field === undefined) throw new Error('/sandbox has no server-action form');
+  if (field === undefined) throw new Error('/action-fixture has no server-action form');
   const form = new FormData();
   form.set(field, '');
   form.set('line', line);
-  return send('/sandbox', { method: 'POST', headers: { origin }, body: form });
+  return send('/action-fixture', { method: 'POST', headers: { origin }, body: form });
 }
 
-function sandboxContent(): string {
-  return app.devwiki.readPage('User:Proxied/sandbox')?.content ?? '';
+function edited(): string {
+  return app.devwiki.readPage('User:Proxied/action-fixture')?.content ?? '';
 }
 
-describe('the sandbox form behind a proxy', () => {
+describe('a server action behind a proxy', () => {
   it("should accept the server action from APP_URL's origin although the Host is internal", async () => {
     const reply = await submitFrom(PUBLIC_ORIGIN, 'Sent through the proxy');
     expect(reply.status).toBe(303);
-    expect(new URL(reply.headers.get('location') ?? '', app.origin).pathname).toBe('/sandbox');
-    expect(sandboxContent()).toContain('Sent through the proxy');
+    expect(new URL(reply.headers.get('location') ?? '', app.origin).pathname).toBe('/action-fixture');
+    expect(edited()).toContain('Sent through the proxy');
   });
 
   it('should still refuse it from any other origin', async () => {
     const reply = await submitFrom('https://evil.example', 'Sent from another site');
     expect(reply.status).not.toBe(303);
-    expect(sandboxContent()).not.toContain('Sent from another site');
+    expect(edited()).not.toContain('Sent from another site');
   });
 });

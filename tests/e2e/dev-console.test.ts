@@ -41,6 +41,8 @@ beforeAll(async () => {
     MW_CALLBACK: `${origin}/api/mwoauth/callback`,
     SESSION_SECRET: randomBytes(32).toString('hex'),
     USER_AGENT: 'next-mwoauth-e2e-dev/1.0 (tests/e2e/dev-console; nobody@example.org)',
+    // The test fixtures' pages too (next.config.mjs): a server action's form, app/action-fixture.
+    NEXT_MWOAUTH_TEST_FIXTURES: '1',
   });
   server = await startNext(ROOT, port, env, {
     shellCommand: `exec "${process.execPath}" "${nextBin}" dev -H 127.0.0.1 -p "$PORT"`,
@@ -58,7 +60,7 @@ afterAll(async () => {
 });
 
 describe('next dev, the main path', () => {
-  it('should log in as Alice, show the profile, the home page and the sandbox, and log out, with a clean console', async () => {
+  it('should log in as Alice, show the profile and the home page, run a server action, and log out, with a clean console', async () => {
     const page = await browser.context.newPage();
     // First visits compile the page: slow on a shared machine.
     page.setDefaultTimeout(180_000);
@@ -78,11 +80,16 @@ describe('next dev, the main path', () => {
     await page.waitForLoadState('networkidle');
     await browser.screenshot(page, 'dev-home-logged-in');
 
-    await page.goto(`${origin}/sandbox?uselang=ar`);
+    // A server action's form, right to left (the test build's fixture, app/action-fixture).
+    await page.goto(`${origin}/action-fixture?uselang=ar`);
     await expect(page.locator('html').getAttribute('dir')).resolves.toBe('rtl');
-    await Promise.all([page.waitForURL(/\/sandbox\?saved=\d+$/), page.click('button[type=submit].primary')]);
+    await page.fill('input[name=line]', 'A line from next dev');
+    await Promise.all([
+      page.waitForURL(/\/action-fixture\?saved=\d+$/),
+      page.click('main button[type=submit]'),
+    ]);
     await page.waitForLoadState('networkidle');
-    await browser.screenshot(page, 'dev-sandbox-saved-ar');
+    await browser.screenshot(page, 'dev-action-saved-ar');
 
     await page.goto(`${origin}/?uselang=en`);
     await Promise.all([

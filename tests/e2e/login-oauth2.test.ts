@@ -39,7 +39,7 @@ async function logInOnWiki(page: Page, username: string): Promise<void> {
   await page.waitForSelector('#mw-mwoauth-authorize-form button[name=accept]');
 }
 
-/** Login (through devwiki's login and approve pages), profile, a sandbox edit and logout, as Alice. */
+/** Login (through devwiki's login and approve pages), profile, a server action's edit and logout, as Alice. */
 async function fullVisit(app: E2EApp, clientId: number, shots: string): Promise<void> {
   const page = await app.context.newPage();
   await page.goto(`${app.origin}/`);
@@ -63,15 +63,18 @@ async function fullVisit(app: E2EApp, clientId: number, shots: string): Promise<
     `e2e (2.0, client ${clientId}): login cookie ${(cookie?.name.length ?? 0) + (cookie?.value.length ?? 0)} bytes (name + value)`,
   );
 
-  await page.goto(`${app.origin}/sandbox`);
-  await expect(page.locator('h1').textContent()).resolves.toBe('Sandbox');
+  // A server action (the test build's, app/action-fixture): an edit through api.php with a Bearer token.
+  await page.goto(`${app.origin}/action-fixture`);
+  await expect(page.locator('h1').textContent()).resolves.toBe('Action fixture');
   const line = `E2E OAuth 2.0 line ${Date.now()}`;
-  await page.fill('#line', line);
-  await Promise.all([page.waitForURL(/\/sandbox\?saved=\d+$/), page.click('button[type=submit].primary')]);
+  await page.fill('input[name=line]', line);
+  await Promise.all([
+    page.waitForURL(/\/action-fixture\?saved=\d+$/),
+    page.click('main button[type=submit]'),
+  ]);
   const revid = Number(new URL(page.url()).searchParams.get('saved'));
-  await expect(page.locator('.message-success').count()).resolves.toBe(1);
-  await app.screenshot(page, `${shots}-03-sandbox-saved`);
-  const saved = await readRevisionThroughApi(app.devwiki.apiUrl, 'User:Alice/sandbox');
+  await app.screenshot(page, `${shots}-03-action-saved`);
+  const saved = await readRevisionThroughApi(app.devwiki.apiUrl, 'User:Alice/action-fixture');
   expect(saved).toMatchObject({ revid, user: 'Alice' });
   // api.php with a Bearer token tags the edit with the client's id (o2-12b).
   expect(saved?.tags).toContain(`OAuth CID: ${clientId}`);
@@ -100,7 +103,7 @@ describe('OAuth 2.0 with a confidential client, in a browser', () => {
     await app?.close();
   });
 
-  it('should log in as Alice, show the profile, edit the sandbox and log out', async () => {
+  it('should log in as Alice, show the profile, run a server action and log out', async () => {
     await fullVisit(app, confidential.id, 'o2-confidential');
     const codeExchanges = app.devwiki.requests.filter(
       (r) => r.endpoint === 'token' && r.grantType === 'authorization_code',
@@ -128,7 +131,7 @@ describe('OAuth 2.0 with a confidential client, in a browser', () => {
     await page.close();
   });
 
-  it('should save sandbox edits with tokens always due for a refresh, then log out with the message once the grant is revoked', async () => {
+  it("should save a server action's edits with tokens always due for a refresh, then log out with the message once the grant is revoked", async () => {
     // 30 s access tokens: due at once (60 s margin), so every request refreshes first (proxy.ts
     // for the page and for the server action's POST).
     app.devwiki.setTokenLifetimes({ accessTokenTtlS: 30 });
@@ -138,35 +141,35 @@ describe('OAuth 2.0 with a confidential client, in a browser', () => {
       // Logged out of the wiki (its session cookie dropped), so the wiki asks who logs in.
       await app.context.clearCookies({ domain: '127.0.0.1' });
       const page = await app.context.newPage();
-      await page.goto(`${app.origin}/sandbox`);
+      await page.goto(`${app.origin}/action-fixture`);
       await page.waitForURL(/Special(:|%3A)UserLogin/);
       await logInOnWiki(page, 'Bob');
-      await Promise.all([page.waitForURL(`${app.origin}/sandbox`), page.click('button[name=accept]')]);
-      await expect(page.locator('h1').textContent()).resolves.toBe('Sandbox');
+      await Promise.all([page.waitForURL(`${app.origin}/action-fixture`), page.click('button[name=accept]')]);
+      await expect(page.locator('h1').textContent()).resolves.toBe('Action fixture');
       const before = refreshes();
       const line = `E2E refreshed line ${Date.now()}`;
-      await page.fill('#line', line);
+      await page.fill('input[name=line]', line);
       await Promise.all([
-        page.waitForURL(/\/sandbox\?saved=\d+$/),
-        page.click('button[type=submit].primary'),
+        page.waitForURL(/\/action-fixture\?saved=\d+$/),
+        page.click('main button[type=submit]'),
       ]);
       expect(refreshes()).toBeGreaterThan(before);
-      const saved = await readRevisionThroughApi(app.devwiki.apiUrl, 'User:Bob/sandbox');
+      const saved = await readRevisionThroughApi(app.devwiki.apiUrl, 'User:Bob/action-fixture');
       expect(saved?.content.split('\n')).toContain(`* ${line}`);
       expect(saved?.user).toBe('Bob');
 
       app.devwiki.revoke('Bob', confidential.key);
-      await page.fill('#line', 'never saved');
+      await page.fill('input[name=line]', 'never saved');
       await Promise.all([
         page.waitForURL(`${app.origin}/?notice=revoked`),
-        page.click('button[type=submit].primary'),
+        page.click('main button[type=submit]'),
       ]);
       await expect(page.locator('.message-warning').textContent()).resolves.toContain(
         'Your access was revoked on the wiki',
       );
       expect(await loginCookie(app)).toBeUndefined();
       await app.screenshot(page, 'o2-confidential-06-revoked-at-refresh');
-      const after = await readRevisionThroughApi(app.devwiki.apiUrl, 'User:Bob/sandbox');
+      const after = await readRevisionThroughApi(app.devwiki.apiUrl, 'User:Bob/action-fixture');
       expect(after?.revid).toBe(saved?.revid);
       await page.close();
     } finally {
@@ -188,7 +191,7 @@ describe('OAuth 2.0 with a public client (no secret), in a browser', () => {
     await app?.close();
   });
 
-  it('should log in as Alice, show the profile, edit the sandbox and log out', async () => {
+  it('should log in as Alice, show the profile, run a server action and log out', async () => {
     await fullVisit(app, publicClient.id, 'o2-public');
   });
 });

@@ -114,7 +114,7 @@ describe('/healthz through the front proxy', () => {
 });
 
 describe('logging in on Toolforge, through the front proxy', () => {
-  it('should log in as Alice, show her profile, edit the sandbox and log out, on the public origin only', async () => {
+  it('should log in as Alice, show her profile, run a server action and log out, on the public origin only', async () => {
     const home = await browse('/');
     expect(home.status).toBe(200);
     await expect(home.text()).resolves.toContain('<h1>Log in with your wiki account</h1>');
@@ -148,22 +148,29 @@ describe('logging in on Toolforge, through the front proxy', () => {
     const page = await profile.text();
     expect(page).toContain('<h1><bdi>Alice</bdi></h1>');
 
-    // The sandbox's server action: the browser's Origin is APP_URL's while the Host the app sees is
-    // the internal address; next.config.mjs allowed that origin because APP_URL was set where the
-    // Procfile's command started `next start`.
-    const sandbox = await (await browse('/sandbox')).text();
-    const field = /name="(\$ACTION_ID_[0-9a-f]+)"/.exec(sandbox)?.[1];
+    // A server action (the test build's, app/action-fixture): the browser's Origin is APP_URL's
+    // while the Host the app sees is the internal address; next.config.mjs allowed that origin
+    // because APP_URL was set where the Procfile's command started `next start`.
+    const fixture = await (await browse('/action-fixture')).text();
+    const field = /name="(\$ACTION_ID_[0-9a-f]+)"/.exec(fixture)?.[1];
     expect(field).toBeDefined();
     const form = new FormData();
     form.set(field ?? '', '');
     form.set('line', 'Saved from behind the front proxy');
-    const saved = await browse('/sandbox', {
+    const saved = await browse('/action-fixture', {
       method: 'POST',
       headers: { origin: PUBLIC_ORIGIN },
       body: form,
     });
     expect(saved.status).toBe(303);
-    expect(app.devwiki.readPage('User:Alice/sandbox')?.content).toContain(
+    // A cookie the action sets is Secure: APP_URL is https, though the Host is internal
+    // (secureCookiesInAction).
+    const set = saved.headers.getSetCookie().map(parseSetCookie);
+    expect(set.find((c) => c.name === 'action_fixture')?.attributes).toMatchObject({
+      secure: '',
+      httponly: '',
+    });
+    expect(app.devwiki.readPage('User:Alice/action-fixture')?.content).toContain(
       'Saved from behind the front proxy',
     );
 

@@ -368,7 +368,7 @@ function suite(protocol: Protocol): void {
   const ROUTES: Route[] = [
     { path: '/', method: 'GET', weight: 1, loggedIn: (r) => r.body.includes('Hello, ') },
     { path: '/profile', method: 'GET', weight: 1, loggedIn: (r) => r.status === 200 },
-    { path: '/sandbox', method: 'GET', weight: 1, loggedIn: (r) => r.status === 200 },
+    { path: '/action-fixture', method: 'GET', weight: 1, loggedIn: (r) => r.status === 200 },
     { path: '/no-such-page', method: 'GET', weight: 1, loggedIn: (r) => r.body.includes('Hello, ') },
     { path: '/api/mwoauth/initiate?next=/profile', method: 'GET', weight: 1, loggedIn: () => false },
     { path: '/api/mwoauth/identify', method: 'GET', weight: 3, loggedIn: (r) => r.status === 200 },
@@ -440,7 +440,7 @@ function suite(protocol: Protocol): void {
     const RACERS = [
       '/',
       '/profile',
-      '/sandbox',
+      '/action-fixture',
       '/api/mwoauth/identify',
       '/api/mwoauth/revoked',
       '/api/mwoauth/initiate?next=/profile',

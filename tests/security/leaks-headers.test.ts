@@ -81,7 +81,7 @@ function suite(protocol: Protocol): void {
       '/?notice=revoked',
       '/?notice=loggedout',
       '/profile',
-      '/sandbox',
+      '/action-fixture',
       '/no-such-page',
     ]) {
       await visit(anon, `logged out ${path}`, path);
@@ -103,13 +103,13 @@ function suite(protocol: Protocol): void {
     const alice = new Browser(app, secrets);
     const back = await alice.startLogin('Alice');
     seen.push({ what: 'callback', reply: await alice.send(back) });
-    for (const path of ['/', '/profile', '/sandbox', '/no-such-page', '/api/mwoauth/identify']) {
+    for (const path of ['/', '/profile', '/action-fixture', '/no-such-page', '/api/mwoauth/identify']) {
       await visit(alice, `logged in ${path}`, path);
     }
     await visit(alice, 'logged in RSC /profile', '/profile', { headers: { rsc: '1' } });
-    const edit = await alice.submitSandbox(await alice.sandboxActionField(), 'A line from the leak scan');
-    seen.push({ what: 'sandbox server action', reply: edit });
-    if (edit.location !== null) await visit(alice, 'sandbox after the edit', edit.location.href);
+    const edit = await alice.submitFixture(await alice.fixtureActionField(), 'A line from the leak scan');
+    seen.push({ what: 'server action (the test build fixture)', reply: edit });
+    if (edit.location !== null) await visit(alice, 'page after the action', edit.location.href);
 
     // Error pages with the wiki unwell.
     // (The identity endpoint: identify's JWT in 1.0a, rest.php's profile in 2.0.)

@@ -203,22 +203,23 @@ export class Browser {
   }
 
   /**
-   * The sandbox form's hidden server-action field (`$ACTION_ID_…`), read from the page as a browser
-   * without JavaScript would submit it.
+   * The test build's server-action form (app/action-fixture, in no product build): its hidden
+   * server-action field (`$ACTION_ID_…`), read from the page as a browser without JavaScript would
+   * submit it.
    */
-  async sandboxActionField(): Promise<string> {
-    const page = await this.send('/sandbox');
+  async fixtureActionField(): Promise<string> {
+    const page = await this.send('/action-fixture');
     const field = /name="(\$ACTION_ID_[0-9a-f]+)"/.exec(page.body)?.[1];
-    if (field === undefined) throw new Error(`/sandbox (${page.status}) has no server-action form`);
+    if (field === undefined) throw new Error(`/action-fixture (${page.status}) has no server-action form`);
     return field;
   }
 
-  /** Submits the sandbox form (the server action appendToSandbox) from our own page. */
-  submitSandbox(actionField: string, line: string): Promise<Reply> {
+  /** Submits that form (the fixture's server action appendLine), from `origin` (default ours). */
+  submitFixture(actionField: string, line: string, origin = this.app.origin): Promise<Reply> {
     const form = new FormData();
     form.set(actionField, '');
     form.set('line', line);
-    return this.send('/sandbox', { method: 'POST', headers: { origin: this.app.origin }, body: form });
+    return this.send('/action-fixture', { method: 'POST', headers: { origin }, body: form });
   }
 
   /** Who /api/mwoauth/identify says this browser is (null when it is not logged in). */

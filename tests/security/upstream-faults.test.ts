@@ -71,7 +71,8 @@ interface AppRequest {
 }
 
 const CALLBACK: AppRequest = { name: 'callback', kind: 'route page', callback: true };
-const SANDBOX_ACTION: AppRequest = { name: 'POST /sandbox (server action)', kind: 'action' };
+/** The test build's server action (app/action-fixture), standing for any action of the app. */
+const ACTION: AppRequest = { name: 'POST /action-fixture (server action)', kind: 'action' };
 
 /** The app requests that reach `endpoint`, each with what kind of answer it gives. */
 function requestsFor(endpoint: Endpoint | 'clock'): AppRequest[] {
@@ -89,16 +90,16 @@ function requestsFor(endpoint: Endpoint | 'clock'): AppRequest[] {
         { name: '/api/mwoauth/revoked', kind: 'route page' },
       ];
     case 'api':
-      return [{ name: '/profile', kind: 'page' }, { name: '/sandbox', kind: 'page' }, SANDBOX_ACTION];
+      return [{ name: '/profile', kind: 'page' }, { name: '/action-fixture', kind: 'page' }, ACTION];
     case 'clock':
       return [
         { name: '/api/mwoauth/initiate?next=/profile', kind: 'route page' },
         CALLBACK,
         { name: '/api/mwoauth/identify', kind: 'json' },
         { name: '/profile', kind: 'page' },
-        { name: '/sandbox', kind: 'page' },
+        { name: '/action-fixture', kind: 'page' },
         { name: '/api/mwoauth/revoked', kind: 'route page' },
-        SANDBOX_ACTION,
+        ACTION,
       ];
   }
 }
@@ -106,7 +107,7 @@ function requestsFor(endpoint: Endpoint | 'clock'): AppRequest[] {
 /** Where a page or the server action may send the browser under a fault, and what answers there. */
 function kindAt(location: URL): Kind | null {
   if (location.pathname === '/api/mwoauth/revoked') return 'route page';
-  if (location.pathname === '/sandbox' || location.pathname === '/profile') return 'page';
+  if (location.pathname === '/action-fixture' || location.pathname === '/profile') return 'page';
   return null;
 }
 
@@ -147,7 +148,7 @@ function checkAnswer(kind: Kind, reply: Reply, what: string): void {
       } else {
         expect(kind, `${what} answered ${reply.status}`).toBe('page');
         expect(reply.status, what).toBe(200);
-        expect(reply.body, what).toMatch(/<h1>(Your profile|Sandbox)<\/h1>/);
+        expect(reply.body, what).toMatch(/<h1>(Your profile|Action fixture)<\/h1>/);
       }
       break;
   }
@@ -167,7 +168,7 @@ function suite(protocol: Protocol): void {
     secrets = new Secrets(app);
     const browser = new Browser(app, secrets);
     await browser.logIn('Faulty 0');
-    actionField = await browser.sandboxActionField();
+    actionField = await browser.fixtureActionField();
   });
 
   afterEach(() => {
@@ -183,7 +184,7 @@ function suite(protocol: Protocol): void {
     }
   });
 
-  /** The sandbox form's server-action field (the same for the whole build). */
+  /** The fixture's server-action field (the same for the whole build). */
   let actionField: string;
 
   /** Logs a new user in, starts (and approves) a second login, then runs `requests` under `fault`. */
@@ -207,7 +208,7 @@ function suite(protocol: Protocol): void {
       r.callback === true
         ? browser.send(back)
         : r.kind === 'action'
-          ? browser.submitSandbox(actionField, `Line written while the wiki misbehaves (${label})`)
+          ? browser.submitFixture(actionField, `Line written while the wiki misbehaves (${label})`)
           : browser.send(r.name);
     const replies = await Promise.all(requests.map(async (r) => ({ r, reply: await send(r) })));
     // Follow redirects to our own pages, as the browser would (at most two hops).
@@ -264,7 +265,7 @@ function suite(protocol: Protocol): void {
             [
               { name: '/api/mwoauth/identify', kind: 'json' },
               { name: '/profile', kind: 'served page' },
-              { name: '/sandbox', kind: 'served page' },
+              { name: '/action-fixture', kind: 'served page' },
             ],
             true,
           );
@@ -299,9 +300,9 @@ function suite(protocol: Protocol): void {
           const profile = await browser.send('/profile');
           expect(profile.status).toBe(200);
           expect(profile.body).toContain(`<h1><bdi>${username}</bdi></h1>`);
-          const sandbox = await browser.send('/sandbox');
-          expect(sandbox.status).toBe(200);
-          expect(sandbox.body).toMatch(/<h1>Sandbox<\/h1>/);
+          const page = await browser.send('/action-fixture');
+          expect(page.status).toBe(200);
+          expect(page.body).toMatch(/<h1>Action fixture<\/h1>/);
         },
       );
     }
@@ -310,7 +311,7 @@ function suite(protocol: Protocol): void {
       const browser = new Browser(app, secrets);
       await browser.logIn('Revoked later');
       app.devwiki.revoke('Revoked later', app.consumer.key);
-      const action = await browser.submitSandbox(actionField, 'A line after revocation');
+      const action = await browser.submitFixture(actionField, 'A line after revocation');
       expect(action.status).toBe(303);
       // OAuth 1.0a: through the revocation check (identify tells a revoked grant from a clock
       // problem). OAuth 2.0: the action refreshes in place (issue 18), and the refused refresh ends

@@ -199,13 +199,17 @@ export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 /**
  * `next build` of the app in `dir` with the next `dir` resolves; rejects with the end of its output
- * when it fails. It needs no configuration (the app reads its own at request time).
+ * when it fails. It needs no configuration (the app reads its own at request time). With
+ * `fixtures`, the test build: app/action-fixture is routed too (next.config.mjs pageExtensions).
  */
-export function nextBuild(dir: string): Promise<void> {
+export function nextBuild(dir: string, options: { fixtures?: boolean } = {}): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [nextBin(dir), 'build'], {
       cwd: dir,
-      env: cleanEnv({ NODE_ENV: 'production' }),
+      env: cleanEnv({
+        NODE_ENV: 'production',
+        NEXT_MWOAUTH_TEST_FIXTURES: options.fixtures === true ? '1' : '',
+      }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -250,17 +254,23 @@ function newestSourceMtime(): number {
   return newest;
 }
 
+/** Whether the build in `dir` routes the test fixtures (a test build: nextBuild's `fixtures`). */
+export function hasTestFixtures(dir: string): boolean {
+  return existsSync(join(dir, '.next', 'server', 'app', 'action-fixture', 'page.js'));
+}
+
 /**
- * Builds the app unless an up-to-date build exists: one `next build` serves every e2e and security
- * file of a run (they run one file at a time: fileParallelism is off for both projects).
+ * Builds the app unless an up-to-date test build exists: one `next build` (with the test fixtures,
+ * app/action-fixture) serves every e2e and security file of a run (they run one file at a time:
+ * fileParallelism is off for both projects). A build without them (`npm run build`) is rebuilt.
  */
 export async function ensureBuilt(): Promise<void> {
   const buildId = join(ROOT, '.next', 'BUILD_ID');
-  if (existsSync(buildId)) {
+  if (existsSync(buildId) && hasTestFixtures(ROOT)) {
     if (process.env.E2E_SKIP_BUILD === '1') return;
     if (statSync(buildId).mtimeMs > newestSourceMtime()) return;
   }
-  await nextBuild(ROOT);
+  await nextBuild(ROOT, { fixtures: true });
 }
 
 export async function stop(child: ChildProcess): Promise<void> {

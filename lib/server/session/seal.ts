@@ -39,8 +39,11 @@ export type SealPurpose =
   | 'refresh-successor'
   /** The logins in progress (session/handshakes.ts). */
   | 'handshake-cookie'
-  /** The sandbox demo's flash (sandbox-flash.ts). */
-  | 'sandbox-flash';
+  /**
+   * A cookie of the app's own pages, named after it: the sandbox demo's flash is
+   * 'app:sandbox-flash'. Not bound, at most a cookie long.
+   */
+  | `app:${string}`;
 
 /** The purposes whose seals are bound to a value only the cookie (or the request) holds. */
 const BOUND: ReadonlySet<SealPurpose> = new Set(['redis-record', 'refresh-successor']);

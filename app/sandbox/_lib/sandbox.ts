@@ -1,10 +1,10 @@
 import 'server-only';
 import { MWOAuthError, type ApiClient } from 'mwoauth';
-import { NO_LOCAL_ACCOUNT, WRONG_WIKI, type WikiTarget } from './farm';
-import type { SandboxFlash } from './sandbox-flash';
+import { NO_LOCAL_ACCOUNT, WRONG_WIKI, type WikiTarget } from '@/lib/server/farm';
+import type { SandboxFlash } from './flash';
 import { plainText } from './plain-text';
-import { isBlocked } from './wiki';
-import type { WikiUser } from './wiki-user';
+import { isBlocked } from '@/lib/server/wiki';
+import type { WikiUser } from '@/lib/server/wiki-user';
 
 // The sandbox demo: append a line to User:<name>/sandbox through the API, as the user.
 

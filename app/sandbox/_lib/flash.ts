@@ -1,8 +1,8 @@
 import 'server-only';
-import { field } from './narrow';
-import type { SessionConfig } from './config';
-import type { CookieReader, CookieWriter } from './session/cookies';
-import { seal, unsealOrNull } from './session/seal';
+import { field } from '@/lib/server/narrow';
+import type { SessionConfig } from '@/lib/server/config';
+import type { CookieReader, CookieWriter } from '@/lib/server/session/cookies';
+import { seal, unsealOrNull } from '@/lib/server/session/seal';
 
 // The sandbox demo's flash cookie, a cookie in both session stores: for 60 s after an edit, which
 // user saved which revision, so the sandbox page says "Saved" only to the one who saved it (not to
@@ -29,7 +29,7 @@ export async function writeSandboxFlash(
     { sub: flash.sub, revid: flash.revid, wiki: flash.wiki },
     secrets,
     FLASH_TTL_S,
-    'sandbox-flash',
+    'app:sandbox-flash',
   );
   to.set(FLASH_COOKIE, value, FLASH_TTL_S);
 }
@@ -41,7 +41,7 @@ export async function readSandboxFlash(
 ): Promise<SandboxFlash | null> {
   const raw = from.get(FLASH_COOKIE)?.value;
   if (raw === undefined || raw === '') return null;
-  const data = await unsealOrNull(raw, secrets, 'sandbox-flash');
+  const data = await unsealOrNull(raw, secrets, 'app:sandbox-flash');
   if (typeof data !== 'object' || data === null) return null;
   const sub = field(data, 'sub');
   const revid = field(data, 'revid');
