@@ -7,10 +7,10 @@ export async function register(): Promise<void> {
   if (process.env.NEXT_PHASE === 'phase-production-build') return;
   // Requests Next would mishandle before proxy.ts runs (TRACE, `OPTIONS *`, absolute-form targets;
   // in production every upgrade: `next dev`'s hot reload is a WebSocket, the built app serves none).
-  (await import('./lib/server/early-guard')).installEarlyGuard({
+  (await import('./lib/server/http/early-guard')).installEarlyGuard({
     refuseUpgrades: process.env.NODE_ENV === 'production',
   });
   if (process.env.NODE_ENV !== 'production') return;
-  const { checkConfigAtStartup } = await import('./lib/server/startup');
+  const { checkConfigAtStartup } = await import('./lib/server/wiring/startup');
   checkConfigAtStartup();
 }

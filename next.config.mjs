@@ -50,7 +50,7 @@ const nextConfig = {
       // Behind a proxy that passes an internal Host (Toolforge), the browser's Origin is APP_URL's:
       // allow that host, and only it. Matched against the Origin's host, port included
       // (https://nextjs.org/docs/app/api-reference/config/next-config-js/serverActions). It ignores
-      // the scheme; proxy.ts compares the whole origin (lib/server/request-guard.ts).
+      // the scheme; proxy.ts compares the whole origin (lib/server/http/request-guard.ts).
       ...(publicHost === null ? {} : { allowedOrigins: [publicHost] }),
     },
   },

@@ -37,7 +37,7 @@ async function profileFigures(
   let cookie = login;
   const server = app.origin.replace('localhost', '127.0.0.1');
   // As a browser: the first page after a login stores what proxy.ts wrote into the login cookie
-  // (the wiki's cookies, asked once: lib/server/wiki-cookies.ts); the measured pages send it back.
+  // (the wiki's cookies, asked once: lib/server/wiki/cookies.ts); the measured pages send it back.
   const first = await fetch(`${server}/profile`, { headers: { cookie }, redirect: 'manual' });
   await first.arrayBuffer();
   const renewed = first.headers

@@ -29,7 +29,7 @@ export const ROUTE_PREFIX = '/api/';
 
 /**
  * The largest body a route handler under ROUTE_PREFIX may be sent (bytes, declared in
- * Content-Length; lib/server/early-guard.ts refuses more before Next reads it). 2 MiB: MediaWiki's
+ * Content-Length; lib/server/http/early-guard.ts refuses more before Next reads it). 2 MiB: MediaWiki's
  * default $wgMaxArticleSize (2048 KiB), so a JSON route can take a whole page's wikitext. A handler
  * reads its body itself (request.json()), so one that takes no body needs no more, and one that
  * takes more raises it here.

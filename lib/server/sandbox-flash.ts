@@ -1,5 +1,5 @@
 import 'server-only';
-import { field } from './narrow';
+import { field } from './core/narrow';
 import type { SessionConfig } from './config';
 import type { CookieReader, CookieWriter } from './session/cookies';
 import { seal, unsealOrNull } from './session/seal';

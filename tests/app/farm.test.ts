@@ -4,10 +4,10 @@ import { GET as callback } from '@/app/api/mwoauth/callback/route';
 import { GET as initiateRoute } from '@/app/api/mwoauth/initiate/route';
 import { isMWOAuthError } from 'mwoauth';
 import { getConfig } from '@/lib/server/config';
-import { AppError } from '@/lib/server/errors';
-import { allowedWikis, NO_LOCAL_ACCOUNT, WRONG_WIKI } from '@/lib/server/farm';
+import { AppError } from '@/lib/server/core/errors';
+import { allowedWikis, NO_LOCAL_ACCOUNT, WRONG_WIKI } from '@/lib/server/wiki/farm';
 import { withUser, type WikiUser } from '@/lib/server/auth';
-import { loadWikiAccounts } from '@/lib/server/profile';
+import { loadWikiAccounts } from '@/app/profile/_lib/profile';
 import { appendToSandboxPage, sandboxTitle } from '@/lib/server/sandbox';
 import { LOGIN_COOKIE } from '@/lib/server/session/store';
 import {

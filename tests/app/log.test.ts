@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MWOAuthError } from 'mwoauth';
-import { AppError } from '@/lib/server/errors';
-import { errorForLog, forLog } from '@/lib/server/log';
-import { logError } from '@/lib/server/routes';
+import { AppError } from '@/lib/server/core/errors';
+import { errorForLog, forLog } from '@/lib/server/core/log';
+import { logError } from '@/lib/server/http/routes';
 
 // Issue 17, from the third outside review (finding 4): text from a request or a wiki answer reaches
 // the server log only cleaned, so it cannot forge a line, colour the terminal or reverse a line.

@@ -4,7 +4,7 @@ import { createAuthorization, exchangeCode, type OAuth2Tokens } from 'mwoauth';
 import { readConfig, type OAuth2AppConfig } from '@/lib/server/config';
 import type { Credentials } from '@/lib/server/login/credentials';
 import { oauth2Flow } from '@/lib/server/login/oauth2';
-import { loadProfile } from '@/lib/server/profile';
+import { loadProfile } from '@/app/profile/_lib/profile';
 import { appendToSandboxPage, latestRevision } from '@/lib/server/sandbox';
 import type { LoginSession } from '@/lib/server/session/store';
 import { wikiUser, type WikiUser } from '@/lib/server/wiki-user';

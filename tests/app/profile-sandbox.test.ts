@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevwiki, type Devwiki } from '@/devwiki';
 import type { OAuth1AppConfig as AppConfig } from '@/lib/server/config';
 import { readOAuth1Config } from '@/tests/support/oauth1-config';
-import { loadProfile } from '@/lib/server/profile';
+import { loadProfile } from '@/app/profile/_lib/profile';
 import {
   appendToSandboxPage,
   cleanLine,

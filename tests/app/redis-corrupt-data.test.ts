@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { makeToken } from 'mwoauth';
-import { AppError } from '@/lib/server/errors';
+import { AppError } from '@/lib/server/core/errors';
 import type { Credentials, NewLogin } from '@/lib/server/login/credentials';
 import { createRedisRateLimiter } from '@/lib/server/rate-limit/redis';
 import { createRedisConnection, type RedisConnection } from '@/lib/server/redis/connection';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeToken } from 'mwoauth';
-import { AppError } from '@/lib/server/errors';
+import { AppError } from '@/lib/server/core/errors';
 import {
   createRedisConnection,
   REDIS_DEADLINE_MS,

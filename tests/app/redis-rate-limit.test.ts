@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '@/lib/server/errors';
+import { AppError } from '@/lib/server/core/errors';
 import { memoryRateLimiter } from '@/lib/server/rate-limit/limiter';
 import { createRedisRateLimiter } from '@/lib/server/rate-limit/redis';
 import { createRedisConnection, type RedisConnection } from '@/lib/server/redis/connection';

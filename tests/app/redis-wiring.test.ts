@@ -8,7 +8,7 @@ import { GET as initiateRoute } from '@/app/api/mwoauth/initiate/route';
 import { POST as logout } from '@/app/api/mwoauth/logout/route';
 import { GET as unavailableRoute } from '@/app/api/mwoauth/unavailable/route';
 import { GET as health } from '@/app/healthz/route';
-import { getApp } from '@/lib/server/app';
+import { getApp } from '@/lib/server/wiring/app';
 import { readConfig } from '@/lib/server/config';
 import { LOGIN_COOKIE } from '@/lib/server/session/store';
 import { APP_ORIGIN, configureFor, CookieJar, request, testConsumer } from '@/tests/support/app-harness';

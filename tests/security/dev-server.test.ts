@@ -44,7 +44,7 @@ function websocketHandshake(host: string, port: number, path: string): Promise<s
   });
 }
 
-// Issue 17: the production server refuses every upgrade (lib/server/early-guard.ts); `next dev`'s
+// Issue 17: the production server refuses every upgrade (lib/server/http/early-guard.ts); `next dev`'s
 // hot reload is a WebSocket (on /_next/hmr since Next 16: next/dist/server/lib/router-server.js),
 // so there they must still pass.
 it('should start `npm run dev` listening on localhost only, its hot-reload WebSocket open', async () => {

@@ -1,5 +1,5 @@
 import 'server-only';
-import { AppError } from '../errors';
+import { AppError } from '../core/errors';
 import type { Env } from './env';
 import { readOAuth, type OAuth1Config, type OAuth2Config, type OAuthConfig } from './oauth';
 import { printedAs, redactedSession } from './redact';
@@ -89,15 +89,15 @@ interface CommonConfig {
   readonly initiateRateLimit: RateLimitConfig | null;
   /**
    * `TRUST_PROXY`: true when the first X-Forwarded-For entry is the visitor's (the front proxy
-   * replaces the header, inner ones append). See lib/server/rate-limit.ts and SECURITY.md.
+   * replaces the header, inner ones append). See lib/server/rate-limit/initiate.ts and SECURITY.md.
    */
   readonly trustProxy: boolean;
   /**
    * `SESSION_STORE` (`cookie`, the default, or `redis`) with `REDIS_URL` and `REDIS_KEY_PREFIX`:
-   * where the login lives (lib/server/app.ts picks the store). The URL prints redacted.
+   * where the login lives (lib/server/wiring/app.ts picks the store). The URL prints redacted.
    */
   readonly store: StoreConfig;
-  /** `WIKI_COOKIES` (default on): keep the wiki's cookies per login (lib/server/wiki-cookies.ts). */
+  /** `WIKI_COOKIES` (default on): keep the wiki's cookies per login (lib/server/wiki/cookies.ts). */
   readonly wikiCookies: boolean;
   /** `NODE_ENV=production`: stricter checks, and no error details on pages. */
   readonly production: boolean;

@@ -1,8 +1,8 @@
 import 'server-only';
-import { isSessionEnded } from '../errors';
+import { isSessionEnded } from '../core/errors';
 import type { CookieWriter } from '../session/cookies';
 import type { LoginSession, OpenSession, SessionStore } from '../session/store';
-import type { WikiDeadline } from '../wiki';
+import type { WikiDeadline } from '../failures/describe';
 import { refreshDueAt } from './credentials';
 import type { LoginFlow } from './flow';
 

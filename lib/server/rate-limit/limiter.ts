@@ -1,6 +1,6 @@
 import 'server-only';
 import type { RateLimitConfig } from '../config';
-import { RateLimiter as MemoryWindows, type RateDecision } from '../rate-limit';
+import { RateLimiter as MemoryWindows, type RateDecision } from './initiate';
 
 // The seam for the initiate rate limit (REVIEW.md §2.3): one interface, two implementations with
 // the same decisions (at most `max` per fixed window of `windowS` per key; Retry-After in seconds
@@ -14,7 +14,7 @@ export interface RateLimiter {
   take(key: string): Promise<RateDecision>;
 }
 
-/** lib/server/rate-limit.ts's in-memory fixed windows behind the interface (the cookie store's choice). */
+/** lib/server/rate-limit/initiate.ts's in-memory fixed windows behind the interface (the cookie store's choice). */
 export function memoryRateLimiter(
   limit: RateLimitConfig,
   windows: MemoryWindows = new MemoryWindows(),

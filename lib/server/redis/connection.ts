@@ -1,8 +1,8 @@
 import 'server-only';
-import { forLog, LOG_MESSAGE_MAX } from '../log';
+import { forLog, LOG_MESSAGE_MAX } from '../core/log';
 import type * as NodeRedis from '@redis/client';
 import type { RedisClientType } from '@redis/client';
-import { AppError } from '../errors';
+import { AppError } from '../core/errors';
 
 // One Redis connection per process, every call bounded in time (issue 12: "a deadline of about 1 s
 // per Redis call"; REVIEW.md §2.2).

@@ -2,11 +2,11 @@ import 'server-only';
 import { createHash } from 'node:crypto';
 import { makeToken } from 'mwoauth';
 import type { SessionConfig } from '../config';
-import { AppError } from '../errors';
+import { AppError } from '../core/errors';
 import { refreshTokenOf, type Credentials, type NewLogin } from '../login/credentials';
 import type { CookieReader, CookieWriter } from './cookies';
 import { loginRecord, toLoginSession } from './login-record';
-import { onlySessionJwt } from '../wiki-cookies';
+import { onlySessionJwt } from '../wiki/cookies';
 import { MAX_COOKIE_VALUE_LENGTH, seal, sealExpiryMs, unsealOrNull } from './seal';
 import { LOGIN_COOKIE, LOGIN_TTL_S, type LoginSession, type OpenSession, type SessionStore } from './store';
 
@@ -241,7 +241,7 @@ export function cookieStore(config: SessionConfig): SessionStore {
         if (login === null || latest === null)
           throw new Error('OpenSession.save: there is no login to save.');
         // The seal itself too: an OAuth 1.0a login has no refresh token, and proxy.ts may save its
-        // renewed wiki cookies (lib/server/wiki-cookies.ts) while a logout of the same cookie runs.
+        // renewed wiki cookies (lib/server/wiki/cookies.ts) while a logout of the same cookie runs.
         const sealEnded = raw !== null && isEnded(`seal:${raw}`);
         if (sealEnded || isEnded(refreshTokenOf(login.credentials)) || isEnded(refreshTokenOf(credentials))) {
           // Logged out since this request read its cookie: clear it, never write it again.

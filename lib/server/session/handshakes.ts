@@ -1,10 +1,10 @@
 import 'server-only';
-import { field, isTime, nonEmptyString } from '../narrow';
+import { field, isTime, nonEmptyString } from '../core/narrow';
 import { makeToken, type OAuthToken } from 'mwoauth';
 import type { SessionConfig } from '../config';
 import type { Handshake } from '../login/credentials';
 import type { LoginStart } from '../login/flow';
-import { safeNext } from '../safe-next';
+import { safeNext } from '../http/safe-next';
 import type { CookieReader, CookieWriter } from './cookies';
 import { MAX_COOKIE_VALUE_LENGTH, seal, unsealOrNull } from './seal';
 

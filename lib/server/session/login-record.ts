@@ -1,9 +1,9 @@
 import 'server-only';
-import { field, isTime, nonEmptyString } from '../narrow';
+import { field, isTime, nonEmptyString } from '../core/narrow';
 import { makeToken } from 'mwoauth';
 import type { Credentials } from '../login/credentials';
 import type { LoginSession } from './store';
-import { toWikiCookies, wikiCookiesRecord } from '../wiki-cookies';
+import { toWikiCookies, wikiCookiesRecord } from '../wiki/cookies';
 
 // A login as it is sealed (in the cookie, or as a Redis value) and read back. What comes back is
 // `unknown` until narrowed here, field by field (STYLE.md §5): a seal of another kind (handshake,

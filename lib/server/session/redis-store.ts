@@ -1,6 +1,6 @@
 import 'server-only';
 import { randomBytes } from 'node:crypto';
-import { AppError } from '../errors';
+import { AppError } from '../core/errors';
 import type { SessionConfig } from '../config';
 import type { Credentials, NewLogin } from '../login/credentials';
 import {
@@ -14,7 +14,7 @@ import type { CookieReader, CookieWriter } from './cookies';
 import { credentialsRecord, loginRecord, toCredentials, toLoginSession } from './login-record';
 import { MAX_REDIS_VALUE_LENGTH, seal, unsealOrNull } from './seal';
 import { LOGIN_COOKIE, LOGIN_TTL_S, type LoginSession, type OpenSession, type SessionStore } from './store';
-import type { WikiCookies } from '../wiki-cookies';
+import type { WikiCookies } from '../wiki/cookies';
 
 // The Redis session store (issue 12; REVIEW.md §2.2–2.3). The login cookie holds only a sealed
 // random id; the login itself lives in Redis, sealed, for LOGIN_TTL_S. So a logout is final (the

@@ -1,5 +1,5 @@
 import { NextResponse, type NextRequest } from 'next/server';
-import { failureResponse } from '@/lib/server/failure-page';
+import { failureResponse } from '@/lib/server/failures/page';
 import { failure } from '@/lib/server/failures/catalogue';
 import { translatorFor } from '@/lib/server/i18n';
 import {
@@ -9,10 +9,10 @@ import {
   routeContext,
   seeOther,
   unavailableResponse,
-} from '@/lib/server/routes';
-import { loginPath, nextUrl } from '@/lib/server/safe-next';
+} from '@/lib/server/http/routes';
+import { loginPath, nextUrl } from '@/lib/server/http/safe-next';
 import { readPendingLogins, writePendingLogins } from '@/lib/server/session/handshakes';
-import { describeWikiError, startWikiDeadline } from '@/lib/server/wiki';
+import { describeWikiError, startWikiDeadline } from '@/lib/server/failures/describe';
 
 /**
  * GET /api/mwoauth/callback?oauth_verifier=…&oauth_token=… — where the wiki sends the browser after

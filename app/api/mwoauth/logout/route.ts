@@ -1,10 +1,10 @@
 import { NextResponse, type NextRequest } from 'next/server';
-import { failureResponse } from '@/lib/server/failure-page';
+import { failureResponse } from '@/lib/server/failures/page';
 import { counted, failure } from '@/lib/server/failures/catalogue';
 import { translatorFor } from '@/lib/server/i18n';
-import { forLog } from '@/lib/server/log';
-import { isStoreUnavailable, logError, routeContext, seeOther } from '@/lib/server/routes';
-import { nextUrl } from '@/lib/server/safe-next';
+import { forLog } from '@/lib/server/core/log';
+import { isStoreUnavailable, logError, routeContext, seeOther } from '@/lib/server/http/routes';
+import { nextUrl } from '@/lib/server/http/safe-next';
 import { writePendingLogins } from '@/lib/server/session/handshakes';
 
 /**

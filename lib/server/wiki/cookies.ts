@@ -1,9 +1,9 @@
 import 'server-only';
 import { type Cookie, CookieJar } from 'tough-cookie';
 import type { ApiClient, WikiCookieJar } from 'mwoauth';
-import { forLog, LOG_MESSAGE_MAX } from './log';
-import { field } from './narrow';
-import { WikiDeadline } from './wiki/deadline';
+import { forLog, LOG_MESSAGE_MAX } from '../core/log';
+import { field } from '../core/narrow';
+import { WikiDeadline } from './deadline';
 
 // The wiki's cookies, kept per login (issue 18). Wikimedia's wikis set a `sessionJwt` cookie on
 // OAuth 1.0a (and owner-only OAuth 2.0) API answers and count a request against the user's own

@@ -15,7 +15,7 @@ export const APP_ERROR_CODES = [
   'session_too_large',
   /**
    * A WikiUser was asked to call a wiki that is neither the login wiki nor in MW_WIKIS
-   * (lib/server/farm.ts resolveWiki): refused before any request; `problems` names MW_WIKIS.
+   * (lib/server/wiki/farm.ts resolveWiki): refused before any request; `problems` names MW_WIKIS.
    */
   'wiki_not_allowed',
 ] as const;

@@ -1,14 +1,14 @@
 import 'server-only';
-import { getConfig, type AppConfig } from './config';
-import type { LoginFlow } from './login/flow';
-import { oauth1Flow } from './login/oauth1';
-import { oauth2Flow } from './login/oauth2';
-import { memoryRateLimiter, type RateLimiter } from './rate-limit/limiter';
-import { createRedisRateLimiter } from './rate-limit/redis';
-import { redisConnection } from './redis/connection';
-import { cookieStore } from './session/cookie-store';
-import { createRedisStore } from './session/redis-store';
-import type { SessionStore } from './session/store';
+import { getConfig, type AppConfig } from '../config';
+import type { LoginFlow } from '../login/flow';
+import { oauth1Flow } from '../login/oauth1';
+import { oauth2Flow } from '../login/oauth2';
+import { memoryRateLimiter, type RateLimiter } from '../rate-limit/limiter';
+import { createRedisRateLimiter } from '../rate-limit/redis';
+import { redisConnection } from '../redis/connection';
+import { cookieStore } from '../session/cookie-store';
+import { createRedisStore } from '../session/redis-store';
+import type { SessionStore } from '../session/store';
 
 // The composition root: the ONE place that picks the login flow (the protocol) and the session
 // store from the configuration (DESIGN.md "Two axes"). Handlers, proxy.ts and auth.ts take them

@@ -1,16 +1,16 @@
 import 'server-only';
 import { NextResponse, type NextRequest } from 'next/server';
-import { getApp, type App } from './app';
-import { describeWikiError } from './wiki';
-import { failureResponse, type Failure } from './failure-page';
+import { getApp, type App } from '../wiring/app';
+import { describeWikiError } from '../failures/describe';
+import { failureResponse, type Failure } from '../failures/page';
 import { MWOAuthError } from 'mwoauth';
-import { AppError, isStoreUnavailable } from './errors';
+import { AppError, isStoreUnavailable } from '../core/errors';
 import { publicOrigin, secureCookiesFor } from './origin';
-import { cookieWriter, type CookieWriter } from './session/cookies';
-import type { OpenSession } from './session/store';
-import { failure } from './failures/catalogue';
-import { translatorFor } from './i18n';
-import { errorForLog, forLog, LOG_MESSAGE_MAX } from './log';
+import { cookieWriter, type CookieWriter } from '../session/cookies';
+import type { OpenSession } from '../session/store';
+import { failure } from '../failures/catalogue';
+import { translatorFor } from '../i18n';
+import { errorForLog, forLog, LOG_MESSAGE_MAX } from '../core/log';
 
 // Shared by the /api/mwoauth/* route handlers, which stay thin (STYLE.md §2).
 

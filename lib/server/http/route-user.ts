@@ -3,17 +3,17 @@ import { cookies } from 'next/headers';
 import { unstable_rethrow } from 'next/navigation';
 import { NextResponse, type NextRequest } from 'next/server';
 import { MWOAuthError, userProfileOf } from 'mwoauth';
-import { getApp, type App } from './app';
-import { isProduction } from './config';
-import { AppError, isSessionEnded, isStoreUnavailable } from './errors';
-import { asUser, type EndedReason, type UserCalls } from './login/as-user';
+import { getApp, type App } from '../wiring/app';
+import { isProduction } from '../config';
+import { AppError, isSessionEnded, isStoreUnavailable } from '../core/errors';
+import { asUser, type EndedReason, type UserCalls } from '../login/as-user';
 import { fromOrigin, secureCookiesFor } from './origin';
-import { forLog } from './log';
+import { forLog } from '../core/log';
 import { contextFor, logError, PRIVATE_NO_STORE, type RouteContext } from './routes';
-import { cookieRecorder, cookieWriter, type CookieWriter } from './session/cookies';
-import { wikiCalls } from './farm';
-import { startWikiDeadline } from './wiki/deadline';
-import type { WikiUser } from './wiki-user';
+import { cookieRecorder, cookieWriter, type CookieWriter } from '../session/cookies';
+import { wikiCalls } from '../wiki/farm';
+import { startWikiDeadline } from '../wiki/deadline';
+import type { WikiUser } from '../wiki-user';
 
 // Route handlers as the logged-in user. openRouteSession() does what every such handler needs:
 // open the session, refresh a due token, and keep every cookie write (a refresh saved, the session

@@ -1,20 +1,20 @@
 import 'server-only';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { NextResponse } from 'next/server';
-import type { App } from './app';
-import type { RateLimitConfig } from './config';
-import { AppError } from './errors';
-import { failureResponse } from './failure-page';
-import { counted, failure } from './failures/catalogue';
-import { translatorForHeaders } from './i18n';
-import { forLog, LOG_MESSAGE_MAX } from './log';
+import type { App } from '../wiring/app';
+import type { RateLimitConfig } from '../config';
+import { AppError } from '../core/errors';
+import { failureResponse } from '../failures/page';
+import { counted, failure } from '../failures/catalogue';
+import { translatorForHeaders } from '../i18n';
+import { forLog, LOG_MESSAGE_MAX } from '../core/log';
 
 // A per-client limit on starting logins. Each GET /api/mwoauth/initiate makes the wiki create and
 // keep a request token for 600 s (_facts.json "request_token_lifetime_s"), signed with our consumer:
 // a script looping on it loads the wiki in our name. A fixed window per client, in this process's
 // memory: simple, no dependency, and enough to stop a loop. It is per process (each replica counts
 // on its own) and forgets on restart; SECURITY.md says so. With SESSION_STORE=redis the same windows
-// are counted in Redis instead, across every instance (rate-limit/redis.ts; lib/server/app.ts picks).
+// are counted in Redis instead, across every instance (rate-limit/redis.ts; lib/server/wiring/app.ts picks).
 //
 // Who is "a client"? Route handlers never see the socket. `next start` copies the socket's address
 // into X-Forwarded-For only when the request has none (next/dist/server/base-server.js:

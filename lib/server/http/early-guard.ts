@@ -2,10 +2,10 @@ import 'server-only';
 import { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Duplex } from 'node:stream';
 import { bodyLimitFor, SECURITY_HEADERS } from '@/lib/http-policy';
-import { renderFailurePage, type Failure } from './failure-page';
-import { failure } from './failures/catalogue';
-import { english, translatorForHeaders, type Translator } from './i18n';
-import { forLog } from './log';
+import { renderFailurePage, type Failure } from '../failures/page';
+import { failure } from '../failures/catalogue';
+import { english, translatorForHeaders, type Translator } from '../i18n';
+import { forLog } from '../core/log';
 
 // Requests Next mishandles before proxy.ts or any header rule of next.config.mjs runs
 // (next/dist/server/lib/router-server.js, lib/router-utils/resolve-routes.js), answered here first:
