@@ -5,10 +5,11 @@ import { refreshDueAt } from '@/lib/server/login/credentials';
 import { freshLogin } from '@/lib/server/login/fresh';
 import { publicOrigin, secureCookiesFor } from '@/lib/server/http/origin';
 import { refusePageRequest } from '@/lib/server/http/request-guard';
-import { isStoreUnavailable, logError, unavailableResponse } from '@/lib/server/http/routes';
+import { isStoreUnavailable } from '@/lib/server/core/errors';
+import { logError, unavailableResponse } from '@/lib/server/http/routes';
 import { cookieRecorder, cookieWriter, type CookieRecorder } from '@/lib/server/session/cookies';
 import type { OpenSession } from '@/lib/server/session/store';
-import { startWikiDeadline } from '@/lib/server/failures/describe';
+import { startWikiDeadline } from '@/lib/server/wiki/deadline';
 import { askWikiCookies, wikiCookiesDue } from '@/lib/server/wiki/cookies';
 
 // Pages cannot set cookies (server components render after the headers may have been sent), so

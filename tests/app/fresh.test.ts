@@ -8,7 +8,7 @@ import { oauth1Flow } from '@/lib/server/login/oauth1';
 import { cookieStore } from '@/lib/server/session/cookie-store';
 import { LOGIN_COOKIE } from '@/lib/server/session/store';
 import { cookieWriter } from '@/lib/server/session/cookies';
-import { startWikiDeadline } from '@/lib/server/failures/describe';
+import { startWikiDeadline } from '@/lib/server/wiki/deadline';
 import { APP_ORIGIN, SESSION_SECRET } from '@/tests/support/app-harness';
 
 // login/fresh.ts: refresh-when-due, composed of refreshDueAt, the store's refreshOnce and the

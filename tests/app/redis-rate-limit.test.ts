@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '@/lib/server/core/errors';
-import { memoryRateLimiter } from '@/lib/server/rate-limit/limiter';
+import { memoryRateLimiter } from '@/lib/server/rate-limit/memory';
 import { createRedisRateLimiter } from '@/lib/server/rate-limit/redis';
 import { createRedisConnection, type RedisConnection } from '@/lib/server/redis/connection';
 import { startRedis, type TestRedis } from '@/tests/support/redis-server';

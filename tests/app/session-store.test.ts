@@ -1,7 +1,8 @@
 import { sealData } from 'iron-session';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Credentials, NewLogin } from '@/lib/server/login/credentials';
-import { cookieStore, REFRESH_SUCCESSOR_TTL_MS } from '@/lib/server/session/cookie-store';
+import { cookieStore } from '@/lib/server/session/cookie-store';
+import { REFRESH_SUCCESSOR_TTL_MS } from '@/lib/server/session/cookie-refresh';
 import { LOGIN_COOKIE } from '@/lib/server/session/store';
 import { cookieWriter, type CookieAttributes } from '@/lib/server/session/cookies';
 import { HANDSHAKE_COOKIE, readPendingLogins } from '@/lib/server/session/handshakes';

@@ -10,7 +10,7 @@ import { withUser } from '@/lib/server/auth';
 import { freshLogin } from '@/lib/server/login/fresh';
 import { cookieRecorder } from '@/lib/server/session/cookies';
 import { LOGIN_COOKIE } from '@/lib/server/session/store';
-import { startWikiDeadline } from '@/lib/server/failures/describe';
+import { startWikiDeadline } from '@/lib/server/wiki/deadline';
 import {
   APP_ORIGIN,
   configureFor,

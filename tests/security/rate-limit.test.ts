@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '@/lib/server/core/errors';
 import { DEFAULT_INITIATE_RATE_LIMIT, readConfig } from '@/lib/server/config';
-import { clientKey, MAX_TRACKED_CLIENTS, RateLimiter } from '@/lib/server/rate-limit/initiate';
+import { clientKey } from '@/lib/server/rate-limit/initiate';
+import { MAX_TRACKED_CLIENTS, MemoryWindows } from '@/lib/server/rate-limit/memory';
 import { startE2EServer, type E2EServer } from '@/tests/support/e2e-app';
 import { expectCleanLog, Secrets, send, type Reply } from './support';
 
@@ -25,7 +26,7 @@ const h = (xff: string | null): Headers => new Headers(xff === null ? {} : { 'x-
 describe('the limiter', () => {
   it('should allow max requests per window, refuse the next with the seconds left, and start again after it', () => {
     let now = 1_000_000;
-    const limiter = new RateLimiter(() => now);
+    const limiter = new MemoryWindows(() => now);
     const limit = { max: 3, windowS: 60 };
     expect([1, 2, 3].map(() => limiter.take('a', limit).allowed)).toEqual([true, true, true]);
     expect(limiter.take('a', limit)).toEqual({ allowed: false, retryAfterS: 60 });
@@ -37,7 +38,7 @@ describe('the limiter', () => {
   });
 
   it('should remember at most MAX_TRACKED_CLIENTS clients, however many addresses an attacker uses', () => {
-    const limiter = new RateLimiter(() => 0);
+    const limiter = new MemoryWindows(() => 0);
     for (let i = 0; i < MAX_TRACKED_CLIENTS + 500; i++) limiter.take(`client ${i}`, { max: 1, windowS: 60 });
     expect(limiter.size).toBeLessThanOrEqual(MAX_TRACKED_CLIENTS);
   });

@@ -10,8 +10,6 @@ import { english, type Translator } from '../i18n';
 // What the wiki's errors mean to a user. The deadline of a request is in wiki/deadline.ts; what
 // an error means for the session (revoked or not) is the login flow's (login/oauth1.ts).
 
-export { startWikiDeadline, WikiDeadline, wikiOptions } from '../wiki/deadline';
-
 /** Blocks: API error codes (ApiBlockInfoTrait) and Extension:OAuth's blocked-user refusals. */
 export function isBlocked(error: unknown): boolean {
   if (!(error instanceof MWOAuthError) || error.mediawikiCode === null) return false;

@@ -44,8 +44,6 @@ export function contextFor(app: App, request: NextRequest): RouteContext {
   return { ...app, origin, writer: (response) => cookieWriter(response.cookies, secure) };
 }
 
-export { isStoreUnavailable };
-
 /** Where a page sends the browser when Redis fails during its render: the route answers the 503 page. */
 export const UNAVAILABLE_PATH = '/api/mwoauth/unavailable';
 

@@ -2,7 +2,7 @@ import 'server-only';
 import { isSessionEnded } from '../core/errors';
 import type { CookieWriter } from '../session/cookies';
 import type { LoginSession, OpenSession, SessionStore } from '../session/store';
-import type { WikiDeadline } from '../failures/describe';
+import type { WikiDeadline } from '../wiki/deadline';
 import { refreshDueAt } from './credentials';
 import type { LoginFlow } from './flow';
 

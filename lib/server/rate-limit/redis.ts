@@ -2,12 +2,8 @@ import 'server-only';
 import type * as Flexible from 'rate-limiter-flexible';
 import type { RateLimiterRedis } from 'rate-limiter-flexible';
 import type { RateLimitConfig, SessionConfig } from '../config';
-import {
-  isCorruptDataReply,
-  logCorruptData,
-  type RedisClient,
-  type RedisConnection,
-} from '../redis/connection';
+import { isCorruptDataReply, logCorruptData } from '../redis/node-redis';
+import { type RedisClient, type RedisConnection } from '../redis/connection';
 import { currentKeyedHash, redisKeyPrefix } from '../redis/keys';
 import type { RateDecision, RateLimiter } from './limiter';
 

@@ -6,7 +6,8 @@ import { limitInitiate } from '@/lib/server/rate-limit/initiate';
 import { getOnly, logError, routeContext, seeOther } from '@/lib/server/http/routes';
 import { loginPath, safeNext } from '@/lib/server/http/safe-next';
 import { newPendingLogin, readPendingLogins, writePendingLogins } from '@/lib/server/session/handshakes';
-import { describeWikiError, startWikiDeadline } from '@/lib/server/failures/describe';
+import { describeWikiError } from '@/lib/server/failures/describe';
+import { startWikiDeadline } from '@/lib/server/wiki/deadline';
 
 /**
  * GET /api/mwoauth/initiate?next=/path — asks the wiki for a request token (Special:OAuth/initiate),

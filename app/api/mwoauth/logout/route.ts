@@ -3,7 +3,8 @@ import { failureResponse } from '@/lib/server/failures/page';
 import { counted, failure } from '@/lib/server/failures/catalogue';
 import { translatorFor } from '@/lib/server/i18n';
 import { forLog } from '@/lib/server/core/log';
-import { isStoreUnavailable, logError, routeContext, seeOther } from '@/lib/server/http/routes';
+import { isStoreUnavailable } from '@/lib/server/core/errors';
+import { logError, routeContext, seeOther } from '@/lib/server/http/routes';
 import { nextUrl } from '@/lib/server/http/safe-next';
 import { writePendingLogins } from '@/lib/server/session/handshakes';
 

@@ -2,7 +2,7 @@ import { NextResponse, type NextRequest } from 'next/server';
 import { failureResponse } from '@/lib/server/failures/page';
 import { isSessionEnded, isStoreUnavailable } from '@/lib/server/core/errors';
 import { translatorFor } from '@/lib/server/i18n';
-import { openRouteSession, type OpenRoute } from '@/lib/server/http/route-user';
+import { openRouteSession, type OpenRoute } from '@/lib/server/http/route-session';
 import { logError, routeContext, seeOther, unavailableResponse } from '@/lib/server/http/routes';
 import { nextUrl } from '@/lib/server/http/safe-next';
 import { describeWikiError } from '@/lib/server/failures/describe';
