@@ -1,5 +1,5 @@
 // Next calls register() once when a server starts. In production a missing or invalid variable
-// must stop the server at once, with one message naming every problem (DESIGN.md "Configuration"),
+// must stop the server at once, with one message naming every problem (CONTRIBUTING.md),
 // rather than fail on the first visitor's request. `next build` needs no configuration, so the
 // check is skipped in its phase; `next dev` reports problems on the home page instead.
 export async function register(): Promise<void> {

@@ -1,9 +1,8 @@
 // @ts-check
 // JavaScript, not TypeScript: `next start` compiles a next.config.ts with SWC each time it starts,
 // which loads Next's native SWC binding (next-swc, 25 MB resident) into the server for good: 30 MB
-// more RSS, idle and under load, and a slower start (BENCHMARKS.md "Footprint"; the transpiling is
-// next/dist/build/next-config-ts/transpile-config.js). The values it shares with lib/server come
-// from lib/http-policy.mjs for the same reason.
+// more RSS, idle and under load, and a slower start (BENCHMARKS.md "Footprint"). The values it
+// shares with lib/server come from lib/http-policy.mjs for the same reason.
 import { PAGE_BODY_LIMIT, PROXY_BODY_COPY_LIMIT, SECURITY_HEADERS } from './lib/http-policy.mjs';
 
 /**
@@ -43,7 +42,7 @@ const nextConfig = {
     serverActions: {
       // Next's own limit for a server action's body (default 1 MB, parsed in full before Next knows
       // whether it is an action); a backstop, as proxy.ts refuses larger bodies first with a 413 page
-      // (Next answers 500 for its own 413: next/dist/server/app-render/action-handler.js).
+      // (Next answers 500 for its own 413: tests/security/hardening.test.ts, "a 413 page, not a 500").
       bodySizeLimit: PAGE_BODY_LIMIT,
       // Next refuses a server action (the sandbox form) whose Origin host is not the request's
       // X-Forwarded-Host or Host (its CSRF check, next/dist/server/app-render/action-handler.js).

@@ -1,4 +1,4 @@
-// Section "farm": /profile with N other wikis in MW_WIKIS (issue 21), every wiki 100 ms away
+// Section "farm": /profile with N other wikis in MW_WIKIS, every wiki 100 ms away
 // (devwiki's latencyMs on each wiki of the farm). What is counted: the wiki requests one /profile
 // makes (from every wiki's request log), and its server time in round trips of the wiki: the other
 // wikis are asked at the same time as the login wiki's identify and userinfo, so the page should

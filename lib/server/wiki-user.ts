@@ -16,7 +16,7 @@ import { startWikiDeadline, type WikiDeadline } from './wiki/deadline';
 import { LoginJar, type WikiCookies } from './wiki/cookies';
 
 // What pages and actions are handed: the user, who can call the wiki, but no token and no protocol
-// (python-mwoauth's `mwapi_session()`; REVIEW.md §2.3). auth.ts makes the ones pages get.
+// (python-mwoauth's `mwapi_session()`). auth.ts makes the ones pages get.
 
 export interface WikiUser {
   readonly sub: string;

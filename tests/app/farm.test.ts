@@ -20,7 +20,7 @@ import {
 } from '@/tests/support/app-harness';
 import { startRedis, type TestRedis } from '@/tests/support/redis-server';
 
-// One login, many wikis (issue 21), as a route handler of the tool's own calls them: a devwiki farm
+// One login, many wikis, as a route handler of the tool's own calls them: a devwiki farm
 // of three wikis (devwiki, the central one, where users log in; devwiki2 and devwiki3, listed in
 // MW_WIKIS), both protocols and both session stores. What devwiki answers there is what the recorded
 // MediaWiki 1.39 farm answered (tests/devwiki/farm.test.ts replays farm-01..21 against it).

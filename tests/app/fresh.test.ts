@@ -12,7 +12,7 @@ import { startWikiDeadline } from '@/lib/server/wiki/deadline';
 import { APP_ORIGIN, SESSION_SECRET } from '@/tests/support/app-harness';
 
 // login/fresh.ts: refresh-when-due, composed of refreshDueAt, the store's refreshOnce and the
-// session's save, with the real cookie store. The wiki's refresh itself is OAuth 2.0's (#8): here
+// session's save, with the real cookie store. The wiki's refresh itself is OAuth 2.0's: here
 // the flow's refresh is the OAuth 1.0a flow's with `refresh` counting and answering in its place.
 
 const config = readOAuth1Config({

@@ -10,7 +10,7 @@ import { startRedis, type TestRedis } from '@/tests/support/redis-server';
 import { sessionConfig } from '@/tests/support/session-config';
 import { unsealOrNull } from '@/lib/server/session/seal';
 
-// The Redis session store against a real Debian redis-server (issue 12; never a mock).
+// The Redis session store against a real Debian redis-server (never a mock).
 
 const SECRET = 'k8Jz2QvR4mWc7XpL9sTbN3yFhD6gAeU1';
 const OLD_SECRET = 'Yq5Lr8Nw2Tz4Vb7Xc1Md3Kf6Hj9Gp0Sa';

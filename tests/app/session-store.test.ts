@@ -10,8 +10,8 @@ import { seal, unsealOrNull } from '@/lib/server/session/seal';
 import { sessionConfig } from '@/tests/support/session-config';
 
 // The cookie store as a SessionStore (session/store.ts), beyond what tests/app/session.test.ts
-// checks of the cookie itself: seals made before issue 17 (one-time logout), save, end, and
-// refreshOnce's single flight.
+// checks of the cookie itself: seals made with SESSION_SECRET itself, before seals per purpose
+// (one-time logout), save, end, and refreshOnce's single flight.
 
 const SECRET = 'k8Jz2QvR4mWc7XpL9sTbN3yFhD6gAeU1';
 const config = sessionConfig(SECRET);
@@ -65,7 +65,7 @@ describe('the cookie store', () => {
     expect((await store.open(jar)).login).toMatchObject(alice);
   });
 
-  // Issue 17: seals are made with keys derived per purpose from SESSION_SECRET (seal.ts), so a
+  // Seals are made with keys derived per purpose from SESSION_SECRET (seal.ts), so a
   // login sealed before (with SESSION_SECRET itself) is logged out once, in either shape.
   it('should log out, once, a login sealed with SESSION_SECRET itself (before purpose-separated keys)', async () => {
     const current = {

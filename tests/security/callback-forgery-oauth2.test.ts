@@ -3,7 +3,7 @@ import type { DevwikiConsumer } from '@/devwiki';
 import type { E2EServer } from '@/tests/support/e2e-app';
 import { Browser, expectCleanLog, loginCookieSet, Secrets, send, startFor, type Reply } from './support';
 
-// Issue 11, beside callback-forgery.test.ts (OAuth 1.0a): a forged, repeated, replayed or refused
+// Beside callback-forgery.test.ts (OAuth 1.0a): a forged, repeated, replayed or refused
 // OAuth 2.0 callback gets a 4xx page, creates no session, and reaches the wiki's token endpoint
 // (rest.php/oauth2/access_token) only when its state is that of a login this browser started (the
 // handshake cookie) and exactly one code came with it. Over real HTTP against `next start`; what
@@ -361,11 +361,11 @@ describe('forged OAuth 2.0 callbacks', () => {
   });
 });
 
-// Issue 17, from the third outside review (finding 4): anyone can start a login, so anyone holds a
+// Anyone can start a login, so anyone holds a
 // `state` of their own, and the callback's `error` and `error_description` went to the server log as
 // they came: a line break forged whole log lines, ANSI escapes and U+202E rewrote what a terminal
 // shows.
-describe('the log (round 3, finding 4)', () => {
+describe('the log', () => {
   /** Control characters, DEL, C1, and the bidirectional controls; the log's own line breaks apart. */
   const CONTROLS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
 

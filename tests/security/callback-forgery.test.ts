@@ -10,7 +10,7 @@ import {
   type Reply,
 } from './support';
 
-// Issue 5, part 2: a forged, replayed, stale or malformed callback gets a 4xx page, creates no
+// A forged, replayed, stale or malformed callback gets a 4xx page, creates no
 // session, and reaches the wiki's token endpoint (Special:OAuth/token) only when its oauth_token is
 // the request token of a login this browser started (the handshake cookie).
 

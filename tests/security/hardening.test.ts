@@ -5,7 +5,8 @@ import { PAGE_BODY_LIMIT } from '@/lib/http-policy';
 import { freePort, startE2EServer, type E2EServer } from '@/tests/support/e2e-app';
 import { Browser, crashesIn, expectCleanLog, Secrets, send, type Reply } from './support';
 
-// Issue 14, from the outside review (../shared/SECURITY-REVIEW.md, findings 1, 3–7, 10, 11): page
+// SECURITY.md's rows of that name (held-open page bodies, server-action CSRF, methods, early
+// refusals, upgrades, control characters, internal headers, bidirectional names): page
 // bodies are not buffered, page POSTs must come from our whole origin, pages answer only the
 // methods they serve, requests Next mishandles before proxy.ts are refused cleanly, and the sandbox
 // line is plain text. APP_URL is https (TLS ended in front, as on Toolforge) while the test talks
@@ -130,7 +131,7 @@ interface Held {
 
 /**
  * Opens a request that declares (or, chunked, streams) 20 MB and sends up to `bytes` of it, then
- * keeps the connection open without sending more, as the review's attacker did.
+ * keeps the connection open without sending more, as an attacker would.
  */
 async function holdBody(method: string, path: string, chunked: boolean, bytes: number): Promise<Held> {
   const socket = connect(port, '127.0.0.1');
@@ -159,7 +160,7 @@ async function holdBody(method: string, path: string, chunked: boolean, bytes: n
   return held;
 }
 
-describe('page bodies (finding 1)', () => {
+describe('page bodies', () => {
   it('should hold about no memory for each half-sent oversized body', async () => {
     const kinds: Array<[string, string, boolean]> = [
       ['POST', '/nonexistent', false],
@@ -238,7 +239,7 @@ describe('page bodies (finding 1)', () => {
   });
 });
 
-describe("the server action's origin (finding 4)", () => {
+describe("the server action's origin", () => {
   it('should refuse the sandbox form from http:// when APP_URL is https://, as logout does', async () => {
     const reply = await submit('Sent over plain HTTP', `http://localhost:${port}`);
     expect(reply.status).toBe(403);
@@ -251,7 +252,7 @@ describe("the server action's origin (finding 4)", () => {
   });
 });
 
-describe('methods and request targets (findings 5–7, 10)', () => {
+describe('methods and request targets', () => {
   it('should answer 405 to methods pages do not serve, without asking the wiki', async () => {
     const asked = app.devwiki.requests.length;
     const statuses: string[] = [];
@@ -305,7 +306,7 @@ describe('methods and request targets (findings 5–7, 10)', () => {
   });
 });
 
-describe('the sandbox line (finding 11)', () => {
+describe('the sandbox line', () => {
   it('should remove NUL, ESC, NEL and bidi controls before the edit', async () => {
     const reply = await submit('a\u0000b\u001b[31mc\u0085d\u202ee\u2066f\u2069g\u007fh\u0007i');
     expect(reply.status).toBe(303);
@@ -316,7 +317,7 @@ describe('the sandbox line (finding 11)', () => {
   });
 });
 
-// Issue 17, from the third outside review (finding 3): a request Node delivers as 'upgrade'
+// A request Node delivers as 'upgrade'
 // (`Connection: Upgrade` + `Upgrade: …`) skipped the early guard and reached Next's upgrade
 // listener, which left its socket open in CLOSE-WAIT for good (TRACE, a declared 20 MB body, PUT,
 // the HMR path), until the server ran out of file descriptors.
@@ -383,7 +384,7 @@ function upgradeAndHangUp(request: string): Promise<{ status: number; clientPort
   });
 }
 
-describe('requests delivered as upgrades (round 3, finding 3)', () => {
+describe('requests delivered as upgrades', () => {
   it('should answer every upgrade with a 400 and leave no socket open, without a stack trace', async () => {
     const upgrade = 'Connection: Upgrade\r\nUpgrade: websocket\r\n';
     const host = `Host: localhost:${port}\r\n`;
@@ -424,12 +425,12 @@ describe('requests delivered as upgrades (round 3, finding 3)', () => {
   });
 });
 
-// Issue 17, the third review's Info item 7: the language a page is shown in came from an internal
+// The language a page is shown in came from an internal
 // request header (`x-mwoauth-uselang`) that proxy.ts set, and removed when a browser sent it, only
 // on the paths its matcher covers; elsewhere (a 404 under /api/, /favicon.icoX, /_next/staticX) the
 // browser's own header was believed.
 
-describe('the internal language header (round 3, Info 7)', () => {
+describe('the internal language header', () => {
   const PATHS = ['/', '/no-such-page', '/api/anything', '/favicon.icoX', '/_next/staticX'];
   const langOf = (body: string): string | undefined => /<html[^>]* lang="([^"]+)"/.exec(body)?.[1];
 
@@ -450,11 +451,11 @@ describe('the internal language header (round 3, Info 7)', () => {
   });
 });
 
-// Issue 17, the third review's Info item 7: a user name may hold right-to-left letters and
+// A user name may hold right-to-left letters and
 // bidirectional controls (U+202E, an unterminated U+2067; devwiki accepts them, as some wikis'
 // older accounts have them); shown as plain text, it reorders the rest of the line around it.
 
-describe('user names (round 3, Info 7)', () => {
+describe('user names', () => {
   it('should show a user name only bidi-isolated (<bdi>), on every page that shows it', async () => {
     const name = 'Mallory \u2067عربي\u202eRLO';
     const mallory = new Browser(app, secrets);

@@ -3,7 +3,7 @@ import type { DevwikiForgery } from '@/devwiki';
 import { startE2EServer, type E2EServer } from '@/tests/support/e2e-app';
 import { Browser, expectCleanLog, LOGIN_COOKIE, loginCookieSet, Secrets, tally } from './support';
 
-// Issue 5, part 4: when Special:OAuth/identify answers with a forged or stale JWT (devwiki's
+// When Special:OAuth/identify answers with a forged or stale JWT (devwiki's
 // forged-identify fault), nobody is logged in, and a logged-in user's identity is not replaced.
 
 /** Every forgery devwiki can serve (a Record, so a new one added to devwiki fails typechecking here). */

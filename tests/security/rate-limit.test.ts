@@ -6,7 +6,7 @@ import { MAX_TRACKED_CLIENTS, MemoryWindows } from '@/lib/server/rate-limit/memo
 import { startE2EServer, type E2EServer } from '@/tests/support/e2e-app';
 import { expectCleanLog, Secrets, send, type Reply } from './support';
 
-// Issue 5, part 8: each GET /api/mwoauth/initiate makes the wiki create a request token and keep it
+// Each GET /api/mwoauth/initiate makes the wiki create a request token and keep it
 // 600 s. INITIATE_RATE_LIMIT (default 10 per 60 s) caps how many a client may start: beyond it, 429
 // with Retry-After, before the wiki is asked; other clients go on as before. Who "a client" is
 // depends on TRUST_PROXY (lib/server/rate-limit/initiate.ts; SECURITY.md).

@@ -17,7 +17,7 @@ import { readSessionSecrets, type SessionConfig } from './session';
 import { readWiki, type WikiConfig } from './wiki';
 import { readWikis, type FarmWiki } from './wikis';
 
-// The app's configuration, read from the environment and validated in ONE place (STYLE.md §7),
+// The app's configuration, read from the environment and validated in ONE place (CONTRIBUTING.md),
 // one file a concern beside this one. It is read lazily, at request time, so `next build` works
 // with no environment at all; in production, instrumentation.ts calls `getConfig()` at startup so
 // a bad deploy stops at once with one message naming every problem (never a value: some of them

@@ -1,11 +1,11 @@
 import 'server-only';
 import { inspect } from 'node:util';
 
-// How the configuration prints: never a secret (STYLE.md §11).
+// How the configuration prints: never a secret (CONTRIBUTING.md).
 
 /**
  * Gives `value` a non-enumerable toJSON and util.inspect.custom showing `view()` instead, so that
- * console.log(getConfig()) or JSON.stringify(config) prints no secret (STYLE.md §11), while code
+ * console.log(getConfig()) or JSON.stringify(config) prints no secret (CONTRIBUTING.md), while code
  * that reads the fields (iron-session's password map, lib/mwoauth's consumer) still gets them.
  * Non-enumerable: Object.assign and spreads copy the real fields only.
  */

@@ -1,6 +1,6 @@
 import 'server-only';
 
-/** Every `AppError.code` (STYLE.md §4: one error class with a typed code). */
+/** Every `AppError.code` (one error class with a typed code). */
 export const APP_ERROR_CODES = [
   /** One or more environment variables are missing or invalid; `problems` lists each. */
   'invalid_config',

@@ -12,7 +12,7 @@ import { failure } from '../failures/catalogue';
 import { translatorFor } from '../i18n';
 import { errorForLog, forLog, LOG_MESSAGE_MAX } from '../core/log';
 
-// Shared by the /api/mwoauth/* route handlers, which stay thin (STYLE.md §2).
+// Shared by the /api/mwoauth/* route handlers, which stay thin (CONTRIBUTING.md).
 
 /** Responses that depend on who is logged in: never stored by a browser or a shared cache. */
 export const PRIVATE_NO_STORE = 'private, no-store';
@@ -56,7 +56,7 @@ export function unavailableResponse(request: NextRequest): NextResponse {
 
 /**
  * The request's session, or the 503 "login service unavailable" page when the store (Redis) cannot
- * answer in time: a bounded, translated answer instead of Next's 500 (issue 12).
+ * answer in time: a bounded, translated answer instead of Next's 500.
  */
 export async function openSessionOr503(
   ctx: RouteContext,

@@ -3,7 +3,7 @@ import type { OAuthToken } from 'mwoauth';
 import type { WikiCookies } from '../wiki/cookies';
 
 // What a session holds to act as the user, and what a login in progress holds, for each protocol
-// (DESIGN.md "Two axes"). Narrowed from unknown where they are read back (session/, handshakes).
+// (CONTRIBUTING.md, "Two axes"). Narrowed from unknown where they are read back (session/, handshakes).
 
 export type Credentials =
   | { readonly protocol: '1.0a'; readonly accessToken: OAuthToken }

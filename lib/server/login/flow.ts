@@ -5,7 +5,7 @@ import type { TokenCache, WikiDeadline } from '../wiki/deadline';
 import type { Credentials, Handshake, NewLogin } from './credentials';
 
 // The login flow: one interface, one implementation a protocol (login/oauth1.ts, login/oauth2.ts).
-// Route handlers call it and never branch on the protocol themselves (DESIGN.md "Two axes").
+// Route handlers call it and never branch on the protocol themselves (CONTRIBUTING.md, "Two axes").
 
 /**
  * Where a call of the user goes: the login wiki (no `wiki`, or one with `home`), or another wiki of

@@ -15,8 +15,8 @@ import type { RateDecision } from './limiter';
 // store, rate-limit/redis.ts across instances with Redis; lib/server/wiring/app.ts picks).
 //
 // Who is "a client"? Route handlers never see the socket. `next start` copies the socket's address
-// into X-Forwarded-For only when the request has none (next/dist/server/base-server.js:
-// `req.headers['x-forwarded-for'] ??= socket.remoteAddress`), so:
+// into X-Forwarded-For only when the request has none (`x-forwarded-for ??= socket.remoteAddress`:
+// tests/security/rate-limit.test.ts, "the socket address"), so:
 // - TRUST_PROXY unset: the LAST entry. Served directly, that is the socket address, unless the client
 //   sent its own X-Forwarded-For (then it chose its key: the limit only stops clients that do not
 //   try, and a client may name a victim's address and spend the victim's window; nothing here can

@@ -7,7 +7,7 @@ import { type RedisClient, type RedisConnection } from '../redis/connection';
 import { currentKeyedHash, redisKeyPrefix } from '../redis/keys';
 import type { RateDecision, RateLimiter } from './limiter';
 
-// The initiate limit counted in Redis, so every instance shares one window per client (issue 12).
+// The initiate limit counted in Redis, so every instance shares one window per client.
 // rate-limiter-flexible (ISC, no dependencies, maintained since 2018, node-redis 4+ supported with
 // `useRedisPackage`) does it with one Lua script per request: `SET key 0 EX window NX` then INCRBY
 // and PTTL, atomically, which is the same fixed window as lib/server/rate-limit/initiate.ts keeps in memory.

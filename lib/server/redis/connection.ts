@@ -20,7 +20,7 @@ import { AppError } from '../core/errors';
 // connection that misses it is destroyed and replaced on the next call, so a hung server never gets
 // a second request on the same socket, and one that comes back is reached by a fresh connection.
 
-/** How long one Redis call may take, connecting included (issue 12: "about 1 s"). */
+/** How long one Redis call may take, connecting included ("about 1 s"). */
 export const REDIS_DEADLINE_MS = 1000;
 /** Commands waiting on one connection at most; beyond this a call fails at once (memory stays bounded). */
 export const REDIS_MAX_PENDING = 1000;

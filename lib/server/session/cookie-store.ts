@@ -13,7 +13,7 @@ import { LOGIN_COOKIE, LOGIN_TTL_S, type LoginSession, type OpenSession, type Se
 
 // The default session store: the login sealed in the login cookie (iron-session, SESSION_SECRET),
 // no server state. It holds the credentials and the two identity fields pages need; nothing that
-// grows: MediaWiki's `rights` list alone can overflow a 4 KB cookie (DESIGN.md "Session").
+// grows: MediaWiki's `rights` list alone can overflow a 4 KB cookie.
 
 /** Login cookies remembered as unsealed, at most (about 1 KB each: a bounded 1 MB or so). */
 export const LOGIN_CACHE_SIZE = 1000;

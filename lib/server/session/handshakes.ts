@@ -8,7 +8,7 @@ import { safeNext } from '../http/safe-next';
 import type { CookieReader, CookieWriter } from './cookies';
 import { MAX_COOKIE_VALUE_LENGTH, seal, unsealOrNull } from './seal';
 
-// Logins in progress, in their own sealed cookie in both stores (DESIGN.md "Session"): keyed by
+// Logins in progress, in their own sealed cookie in both stores: keyed by
 // what the wiki's redirect back names (the request token's key, or 2.0's `state`), so two tabs can
 // log in at once, each with its `next`; 10 minutes, as the wiki keeps a request token 600 s
 // (_facts.json "request_token_lifetime_s"); each entry is taken once (single use).

@@ -14,7 +14,7 @@ import { MAX_REDIS_VALUE_LENGTH, seal, unsealOrNull } from './seal';
 import { LOGIN_COOKIE, LOGIN_TTL_S, type LoginSession, type OpenSession, type SessionStore } from './store';
 import type { WikiCookies } from '../wiki/cookies';
 
-// The Redis session store (issue 12; REVIEW.md §2.2–2.3). The login cookie holds only a sealed
+// The Redis session store. The login cookie holds only a sealed
 // random id; the login itself lives in Redis, sealed, for LOGIN_TTL_S. So a logout is final (the
 // record is deleted: a copy of the cookie opens nothing), "log out everywhere" can find a user's
 // sessions, and every instance sees the same login.
@@ -27,7 +27,7 @@ import type { WikiCookies } from '../wiki/cookies';
 // Handshakes and the sandbox flash stay in their cookies (store.ts).
 //
 // Other tools can write to a shared Redis (SECURITY.md), so nothing read from it is trusted:
-// - a value opens only under the key it was written for (issue 17): a record is sealed with a key
+// - a value opens only under the key it was written for: a record is sealed with a key
 //   derived from the raw session id, a successor with one derived from the raw refresh token
 //   (seal.ts), and neither is in Redis. A record copied under another session's key does not open
 //   there: that session is ended (logged out), with no call to the wiki;
@@ -35,10 +35,10 @@ import type { WikiCookies } from '../wiki/cookies';
 //   read with TYPE and STRLEN first (never whole), deleted, logged as corrupt, and the session it
 //   stood for counts as logged out. A wrong-typed index key is deleted when a login writes to it.
 //
-// No process cache of records: one kept here would outlive a logout made on another instance
-// (REVIEW.md §2.2), so every open() is one Redis call (READ_SEALED).
+// No process cache of records: one kept here would outlive a logout made on another instance,
+// so every open() is one Redis call (READ_SEALED).
 
-/** Random bytes of a session id: 256 bits (issue 12 asks for at least 128). */
+/** Random bytes of a session id: 256 bits (at least 128 are needed). */
 const SESSION_ID_BYTES = 32;
 /** base64url of SESSION_ID_BYTES bytes. */
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
@@ -161,7 +161,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       }
       const login = toLoginSession(await unsealOrNull(found.value, secrets, 'redis-record', sid));
       if (login === null) {
-        // Another session's record copied here (issue 17), a tampered one, or one sealed under a
+        // Another session's record copied here, a tampered one, or one sealed under a
         // secret no longer in SESSION_SECRET: logged out; the caller's end() deletes it.
         console.error(
           '[mwoauth] a session record in Redis does not open for its session (copied from another key, tampered, or sealed under a secret no longer listed): the session is ended',
@@ -184,7 +184,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       const value = await sealRecord(sid, record, LOGIN_TTL_S);
       const index = indexKey(currentKeyedHash(secrets, 'sub', login.sub));
       // One script: the record and its index entry are stored together or not at all, and before
-      // the cookie is set (REVIEW.md §2.2: nothing written half); a wrong-typed index is replaced.
+      // the cookie is set (nothing written half); a wrong-typed index is replaced.
       const repaired = await connection.call('store session', (client) =>
         client.eval(CREATE_SESSION, {
           keys: [recordKey(idHash), index],

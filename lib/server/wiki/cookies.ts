@@ -5,7 +5,7 @@ import { forLog, LOG_MESSAGE_MAX } from '../core/log';
 import { field } from '../core/narrow';
 import { WikiDeadline } from './deadline';
 
-// The wiki's cookies, kept per login (issue 18). Wikimedia's wikis set a `sessionJwt` cookie on
+// The wiki's cookies, kept per login. Wikimedia's wikis set a `sessionJwt` cookie on
 // OAuth 1.0a (and owner-only OAuth 2.0) API answers and count a request against the user's own
 // rate-limit budget only when it comes back (Extension:OAuth a87d4516, T417833; wikitech-l
 // 2026-03-02): without it, every user's calls share the server's anonymous per-IP budget. So each
@@ -48,7 +48,7 @@ function nowS(): number {
   return Math.floor(Date.now() / 1000);
 }
 
-/** Narrows a stored record (unknown until then, STYLE.md §5); null for anything else. */
+/** Narrows a stored record (unknown until then); null for anything else. */
 export function toWikiCookies(value: unknown): WikiCookies | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
   const at = field(value, 'at');

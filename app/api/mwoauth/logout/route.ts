@@ -9,7 +9,7 @@ import { nextUrl } from '@/lib/server/http/safe-next';
 import { writePendingLogins } from '@/lib/server/session/handshakes';
 
 /**
- * Logging out changes state, so it is a POST from our own pages only (STYLE.md §9): another site
+ * Logging out changes state, so it is a POST from our own pages only (SECURITY.md): another site
  * must not be able to log our users out (or, with a planted session, in as someone else). Browsers
  * send Origin with every POST; Sec-Fetch-Site says the same where Origin was stripped.
  */
