@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 
 describe('the app test project', () => {
   it("should load a real 'server-only' module through the '@/' alias, and run it", async () => {
-    const source = readFileSync(join(__dirname, '..', '..', 'lib', 'server', 'safe-next.ts'), 'utf8');
+    const source = readFileSync(join(__dirname, '..', '..', 'lib', 'server', 'http', 'safe-next.ts'), 'utf8');
     // The module really is guarded, or loading it would prove nothing about the stand-in.
     expect(source.startsWith("import 'server-only';")).toBe(true);
     const { loginPath, safeNext } = await import('@/lib/server/http/safe-next');
