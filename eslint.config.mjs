@@ -16,7 +16,7 @@ export default defineConfig([
     'coverage/**',
   ]),
   {
-    // lib/mwoauth is a framework-free client any Node script can use (STYLE.md §1):
+    // lib/mwoauth is a framework-free client any Node script can use (CONTRIBUTING.md):
     // no Next, no React, no 'server-only', no process.env; fetch and configuration are parameters.
     files: ['lib/mwoauth/**'],
     rules: {

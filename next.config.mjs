@@ -1,9 +1,8 @@
 // @ts-check
 // JavaScript, not TypeScript: `next start` compiles a next.config.ts with SWC each time it starts,
 // which loads Next's native SWC binding (next-swc, 25 MB resident) into the server for good: 30 MB
-// more RSS, idle and under load, and a slower start (BENCHMARKS.md "Footprint"; the transpiling is
-// next/dist/build/next-config-ts/transpile-config.js). The values it shares with lib/server come
-// from lib/http-policy.mjs for the same reason.
+// more RSS, idle and under load, and a slower start (BENCHMARKS.md "Footprint"). The values it
+// shares with lib/server come from lib/http-policy.mjs for the same reason.
 import { PAGE_BODY_LIMIT, PROXY_BODY_COPY_LIMIT, SECURITY_HEADERS } from './lib/http-policy.mjs';
 
 /**
@@ -49,7 +48,7 @@ const nextConfig = {
   // The same for the libraries every route uses: bundled, each was one copy per route chunk and
   // another in proxy.ts's and the pages' (tough-cookie with its public-suffix list was some 130 KB
   // of each 415 KB route chunk), and instantiated once per copy at run time. tough-cookie is
-  // imported on first use too (lib/server/wiki-cookies.ts). BENCHMARKS.md "Where the memory went".
+  // imported on first use too (lib/server/wiki/cookies.ts). BENCHMARKS.md "Where the memory went".
   serverExternalPackages: [
     '@redis/client',
     'rate-limiter-flexible',
@@ -71,14 +70,14 @@ const nextConfig = {
     serverActions: {
       // Next's own limit for a server action's body (default 1 MB, parsed in full before Next knows
       // whether it is an action); a backstop, as proxy.ts refuses larger bodies first with a 413 page
-      // (Next answers 500 for its own 413: next/dist/server/app-render/action-handler.js).
+      // (Next answers 500 for its own 413: tests/security/hardening.test.ts, "a 413 page, not a 500").
       bodySizeLimit: PAGE_BODY_LIMIT,
       // Next refuses a server action whose Origin host is not the request's
       // X-Forwarded-Host or Host (its CSRF check, next/dist/server/app-render/action-handler.js).
       // Behind a proxy that passes an internal Host (Toolforge), the browser's Origin is APP_URL's:
       // allow that host, and only it. Matched against the Origin's host, port included
       // (https://nextjs.org/docs/app/api-reference/config/next-config-js/serverActions). It ignores
-      // the scheme; proxy.ts compares the whole origin (lib/server/request-guard.ts).
+      // the scheme; proxy.ts compares the whole origin (lib/server/http/request-guard.ts).
       ...(publicHost === null ? {} : { allowedOrigins: [publicHost] }),
     },
   },

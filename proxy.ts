@@ -1,15 +1,17 @@
 import { NextResponse, type NextRequest } from 'next/server';
-import { getApp, type App } from '@/lib/server/app';
+import { getApp, type App } from '@/lib/server/wiring/app';
 import { resolveLanguage, USELANG_COOKIE, USELANG_MAX_AGE_S } from '@/lib/server/i18n';
 import { refreshDueAt } from '@/lib/server/login/credentials';
 import { freshLogin } from '@/lib/server/login/fresh';
-import { publicOrigin, secureCookiesFor } from '@/lib/server/origin';
-import { refusePageRequest } from '@/lib/server/request-guard';
-import { isStoreUnavailable, logError, unavailableResponse } from '@/lib/server/routes';
+import { publicOrigin, secureCookiesFor } from '@/lib/server/http/origin';
+import { refusePageRequest } from '@/lib/server/http/request-guard';
+import { isStoreUnavailable } from '@/lib/server/core/errors';
+import { logError, unavailableResponse } from '@/lib/server/http/routes';
 import { cookieRecorder, cookieWriter, type CookieRecorder } from '@/lib/server/session/cookies';
 import type { OpenSession } from '@/lib/server/session/store';
-import { startWikiDeadline } from '@/lib/server/wiki';
-import { askWikiCookies, wikiCookiesDue } from '@/lib/server/wiki-cookies';
+import { startWikiDeadline } from '@/lib/server/wiki/deadline';
+import { askWikiCookies } from '@/lib/server/wiki/cookie-ask';
+import { wikiCookiesDue } from '@/lib/server/wiki/cookies';
 
 // Pages cannot set cookies (server components render after the headers may have been sent), so
 // this proxy does what a page would need a cookie for, before the page runs:
@@ -23,7 +25,7 @@ import { askWikiCookies, wikiCookiesDue } from '@/lib/server/wiki-cookies';
 //   time: the store's refreshOnce), and the new cookie goes to the page's request and to the
 //   response. A page never refreshes: the rotated refresh token would be lost (o2-15).
 // - an OAuth 1.0a login's wiki cookies (sessionJwt) are asked for when missing or about to expire
-//   (lib/server/wiki-cookies.ts), and stored the same way: a page cannot store what its calls get.
+//   (lib/server/wiki/cookies.ts), and stored the same way: a page cannot store what its calls get.
 // - SESSION_STORE=redis and Redis does not answer within its deadline: a request that carries a
 //   login cookie gets the 503 "login service unavailable" page from here (a page cannot answer
 //   503, and Next would turn the page's error into a 500; should Redis fail between here and the
@@ -95,7 +97,7 @@ async function sessionWrites(
 }
 
 export async function proxy(request: NextRequest): Promise<NextResponse> {
-  // Methods, body size and a POST's origin, before any page runs (lib/server/request-guard.ts).
+  // Methods, body size and a POST's origin, before any page runs (lib/server/http/request-guard.ts).
   const refused = await refusePageRequest(request);
   if (refused !== null) return refused;
 

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
-// Tests are split by what they need (STYLE.md §12): unit (no server), devwiki (the local
+// Tests are split by what they need (CONTRIBUTING.md): unit (no server), devwiki (the local
 // stand-in wiki, in-process), app (route handlers and lib/server against devwiki, in-process),
 // e2e (a built app in a real Chromium), security (hostile input, faults and load against the built
 // app over real HTTP: see SECURITY.md). `npm test` runs them all; `npx vitest run --project unit`

@@ -1,7 +1,7 @@
 import type { Metadata, Viewport } from 'next';
 import type { ReactNode } from 'react';
 import { LANGUAGE_CODES, LANGUAGES, pageTranslator } from '@/lib/server/i18n';
-import { loginPath } from '@/lib/server/safe-next';
+import { loginPath } from '@/lib/server/http/safe-next';
 import { ErrorTextsProvider } from './_components/error-texts';
 import { errorTextsFor } from './_components/error-texts-for';
 import { getSiteState } from './_components/site';

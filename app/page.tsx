@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react';
 import { isProduction } from '@/lib/server/config';
 import { pageTranslator, type MessageKey } from '@/lib/server/i18n';
-import { loginPath } from '@/lib/server/safe-next';
+import { loginPath } from '@/lib/server/http/safe-next';
 import { LogoutButton } from './_components/logout-button';
 import { Message } from './_components/message';
 import { NAV } from './_components/nav';

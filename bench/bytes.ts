@@ -14,11 +14,11 @@ import { formatBytes } from './format';
 import { logIn, type SentCookie } from './login';
 import { oauth2TokensFor, startOAuth2Server } from './oauth2';
 
-/** Issue 6: each page's First Load JS at most 5 KB over the floor's. */
+/** Each page's First Load JS at most 5 KB over the floor's. */
 const OVER_FLOOR_BUDGET = 5 * 1024;
 const LOGIN_COOKIE_BUDGET = 1024;
 const HANDSHAKE_COOKIE_BUDGET = 600;
-/** Issue 11: an OAuth 2.0 login cookie stays under 4 KB with every attribute (browsers' limit). */
+/** An OAuth 2.0 login cookie stays under 4 KB with every attribute (browsers' limit). */
 const LOGIN_COOKIE_2_BUDGET = 4096;
 
 /** A devwiki user given 200 rights (devwiki's setUserRights). */
@@ -27,8 +27,8 @@ const MANY_RIGHTS = 200;
 
 /**
  * `count` rights: the Admin's 73 of fixture 31b, then names in the style of extensions' rights. What
- * the names are does not matter to the cookies (the login cookie keeps no rights: DESIGN.md
- * "Session"); the count does, if it ever did.
+ * the names are does not matter to the cookies (the login cookie keeps no rights:
+ * lib/server/session/login-record.ts); the count does, if it ever did.
  */
 function manyRights(count: number): string[] {
   const made = Array.from({ length: Math.max(0, count - ADMIN_RIGHTS.length) }, (_, i) => {
@@ -101,7 +101,7 @@ function recordedTokenLengths(): { access: number; refresh: number } {
 
 /**
  * The OAuth 2.0 rows: the login cookie (the access token, an RS256 JWT, and the refresh token in
- * it; budgeted as a whole header, issue 11) and the handshake cookie (state and PKCE verifier).
+ * it; budgeted as a whole header) and the handshake cookie (state and PKCE verifier).
  */
 async function oauth2CookieRows(): Promise<{ rows: Row[]; note: string }> {
   const app = await startOAuth2Server({ refreshTokenTtlS: 3600 });

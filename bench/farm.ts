@@ -1,4 +1,4 @@
-// Section "farm": /profile with N other wikis in MW_WIKIS (issue 21), every wiki 100 ms away
+// Section "farm": /profile with N other wikis in MW_WIKIS, every wiki 100 ms away
 // (devwiki's latencyMs on each wiki of the farm). What is counted: the wiki requests one /profile
 // makes (from every wiki's request log), and its server time in round trips of the wiki: the other
 // wikis are asked at the same time as the login wiki's identify and userinfo, so the page should
@@ -37,7 +37,7 @@ async function profileFigures(
   let cookie = login;
   const server = app.origin.replace('localhost', '127.0.0.1');
   // As a browser: the first page after a login stores what proxy.ts wrote into the login cookie
-  // (the wiki's cookies, asked once: lib/server/wiki-cookies.ts); the measured pages send it back.
+  // (the wiki's cookies, asked once: lib/server/wiki/cookies.ts); the measured pages send it back.
   const first = await fetch(`${server}/profile`, { headers: { cookie }, redirect: 'manual' });
   await first.arrayBuffer();
   const renewed = first.headers

@@ -11,7 +11,7 @@ import { loginCookie } from './login';
 import { treeCpuMs, treeRss } from './proc';
 import type { BenchOptions, Row, Section } from './report';
 
-/** Issue 6: the standalone output, with the static files it needs beside it, at most 20 MB (SI). */
+/** The standalone output, with the static files it needs beside it, at most 20 MB (SI). */
 const STANDALONE_BUDGET = 20_000_000;
 /** The start-up figure asks for the first 200 this often (ms): its resolution. */
 const POLL_MS = 10;

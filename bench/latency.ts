@@ -22,7 +22,7 @@ export const WIKI_LATENCY_MS = 100;
 export const PROFILE_BUDGET = 1.3;
 /**
  * The login's calls to the wiki, as Extension:OAuth's protocol needs them, and one api.php call
- * that asks the wiki for its cookies (its sessionJwt on Wikimedia: lib/server/wiki-cookies.ts;
+ * that asks the wiki for its cookies (its sessionJwt on Wikimedia: lib/server/wiki/cookies.ts;
  * WIKI_COOKIES=off leaves it out).
  */
 const MINIMAL_LOGIN = { initiate: 1, token: 1, identify: 1, api: 1 } as const;

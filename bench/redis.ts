@@ -1,4 +1,4 @@
-// Section 6, redis (issue 12): what SESSION_STORE=redis costs and buys, beside the cookie store.
+// Section 6, redis: what SESSION_STORE=redis costs and buys, beside the cookie store.
 // - a session read: the Redis store's open() (unseal the id, one GET on loopback, unseal the
 //   record) beside the cookie store's unseal, µs per read (bench/redis-node.ts, one process);
 // - the login cookie's bytes in both modes, as the app's callback sets it;

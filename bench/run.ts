@@ -13,7 +13,7 @@ interface SectionModule {
   run(options: BenchOptions): Promise<Section>;
 }
 
-/** Every section, in the order of issue 6. */
+/** Every section, in the order BENCHMARKS.md shows them. */
 const SECTIONS: ReadonlyArray<{ name: string; load: () => Promise<SectionModule> }> = [
   { name: 'handlers', load: () => import('./handlers') },
   { name: 'latency', load: () => import('./latency') },

@@ -1,4 +1,4 @@
-// A pod-sized soak (issue 19): `next start` of the built app inside a 512 MiB memory limit, as a
+// A pod-sized soak: `next start` of the built app inside a 512 MiB memory limit, as a
 // Toolforge webservice with `--mem 512Mi` runs, under 16 clients that log in, open logged-in pages
 // and look up who they are, for N minutes; once with the cookie store and once with Redis (a real
 // redis-server on loopback). It reports OOM kills, failed allocations against the limit, 5xx

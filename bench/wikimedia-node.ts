@@ -10,8 +10,8 @@ import { oauth1Flow } from '@/lib/server/login/oauth1';
 import { oauth2Flow } from '@/lib/server/login/oauth2';
 import { cookieStore } from '@/lib/server/session/cookie-store';
 import { LOGIN_COOKIE, LOGIN_TTL_S } from '@/lib/server/session/store';
-import { WikiDeadline } from '@/lib/server/wiki';
-import { LoginJar, type WikiCookies } from '@/lib/server/wiki-cookies';
+import { WikiDeadline } from '@/lib/server/wiki/deadline';
+import { LoginJar, type WikiCookies } from '@/lib/server/wiki/cookies';
 import { productionSizedSessionJwt } from '@/tests/support/session-jwt';
 import { measure, type MicroPlan, type OpFigure } from './micro-protocol';
 

@@ -1,4 +1,4 @@
-// Section 7, Wikimedia in 2026 (issue 18): the login cookie's bytes with a sessionJwt as production
+// Section 7, Wikimedia in 2026: the login cookie's bytes with a sessionJwt as production
 // sizes it, the CPU the per-login wiki cookie jar adds to a page request, and the wiki requests per
 // login (4 for OAuth 1.0a: one api.php call for the sessionJwt; 2 for OAuth 2.0), against devwiki's
 // Wikimedia-like mode.

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { KNOWN_GRANTS } from './rights';
 import type { DevwikiConsumer } from './types';
 
-/** The app's callback in `npm run dev` (DESIGN.md: app/api/mwoauth/callback). */
+/** The app's callback in `npm run dev` (app/api/mwoauth/callback). */
 export const DEFAULT_CALLBACK = 'http://localhost:3000/api/mwoauth/callback';
 
 /**

@@ -76,7 +76,7 @@ function readVersion(raw: string): '1.0a' | '2.0' | null {
   return null;
 }
 
-/** The configuration, or every problem with it at once (STYLE.md §7). Never quotes a secret. */
+/** The configuration, or every problem with it at once (CONTRIBUTING.md). Never quotes a secret. */
 function readConfig(env: NodeJS.ProcessEnv): BotConfig | { problems: string[] } {
   const get = (name: string): string => (env[name] ?? '').trim();
   const protocol = readVersion(get('MW_OAUTH_VERSION'));

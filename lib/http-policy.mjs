@@ -29,7 +29,7 @@ export const ROUTE_PREFIX = '/api/';
 
 /**
  * The largest body a route handler under ROUTE_PREFIX may be sent (bytes, declared in
- * Content-Length; lib/server/early-guard.ts refuses more before Next reads it). 2 MiB: MediaWiki's
+ * Content-Length; lib/server/http/early-guard.ts refuses more before Next reads it). 2 MiB: MediaWiki's
  * default $wgMaxArticleSize (2048 KiB), so a JSON route can take a whole page's wikitext. A handler
  * reads its body itself (request.json()), so one that takes no body needs no more, and one that
  * takes more raises it here.
@@ -47,7 +47,8 @@ export function bodyLimitFor(target) {
 
 /**
  * How much of a page request's body Next copies for proxy.ts (`experimental.proxyClientMaxBodySize`,
- * default 10 MB, held in memory while the request is open: next/dist/server/body-streams.js). Next
+ * default 10 MB, held in memory while the request is open: tests/security/hardening.test.ts,
+ * "page bodies"). Next
  * stops copying without an error at this size, so it is PAGE_BODY_LIMIT plus one socket read
  * (64 KiB, Node's largest): a body over PAGE_BODY_LIMIT always shows proxy.ts more than
  * PAGE_BODY_LIMIT bytes before the copy stops, and proxy.ts refuses it.

@@ -2,7 +2,7 @@ import 'server-only';
 import { connection } from 'next/server';
 import { getCurrentUser, type WikiUser } from '@/lib/server/auth';
 import { getConfig, type AppConfig } from '@/lib/server/config';
-import { AppError } from '@/lib/server/errors';
+import { AppError } from '@/lib/server/core/errors';
 
 /** What every page needs: the configuration (or its problems) and the current user. */
 export type SiteState =

@@ -1,11 +1,11 @@
 import type { ReactNode } from 'react';
 import { MWOAuthError } from 'mwoauth';
-import type { Failure } from '@/lib/server/failure-page';
+import type { Failure } from '@/lib/server/failures/page';
 import type { FailureTask } from '@/lib/server/failures/catalogue';
 import { pageTranslator } from '@/lib/server/i18n';
-import { errorForLog } from '@/lib/server/log';
-import { loginPath } from '@/lib/server/safe-next';
-import { describeWikiError } from '@/lib/server/wiki';
+import { errorForLog } from '@/lib/server/core/log';
+import { loginPath } from '@/lib/server/http/safe-next';
+import { describeWikiError } from '@/lib/server/failures/describe';
 import { Message } from './message';
 import { rich } from './rich';
 

@@ -4,7 +4,7 @@ import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { isMWOAuthError } from 'mwoauth';
 import { requireUserForAction, secureCookiesInAction } from '@/lib/server/auth';
-import { assertActionFromOurOrigin } from '@/lib/server/request-guard';
+import { assertActionFromOurOrigin } from '@/lib/server/http/request-guard';
 import { cookieWriter } from '@/lib/server/session/cookies';
 
 // A test fixture, not part of the app: built only into the test build (next.config.mjs

@@ -1,8 +1,8 @@
-import { checkHealth } from '@/lib/server/health';
+import { checkHealth } from '@/lib/server/http/health';
 
 // GET|HEAD /healthz — 200 `ok` when the app is configured (and Redis answers, in Redis mode), 503
 // with a one-line reason when not;
-// never cached, never asks the wiki, reads no cookie (lib/server/health.ts says why).
+// never cached, never asks the wiki, reads no cookie (lib/server/http/health.ts says why).
 
 /** Rendered per request: a health answer frozen at build time would say nothing. */
 export const dynamic = 'force-dynamic';

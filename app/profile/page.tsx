@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
 import type { ReactNode } from 'react';
-import { getApp } from '@/lib/server/app';
+import { getApp } from '@/lib/server/wiring/app';
 import { requireUser } from '@/lib/server/auth';
 import { getConfig } from '@/lib/server/config';
 import { counted, failure } from '@/lib/server/failures/catalogue';
@@ -11,8 +11,8 @@ import {
   shouldRememberWikiLanguage,
   type Translator,
 } from '@/lib/server/i18n';
-import { allowedWikis, homeWiki } from '@/lib/server/farm';
-import { loadProfile, loadWikiAccounts } from '@/lib/server/profile';
+import { allowedWikis, homeWiki } from '@/lib/server/wiki/farm';
+import { loadProfile, loadWikiAccounts } from '@/app/profile/_lib/profile';
 import { LogoutButton } from '../_components/logout-button';
 import { Message } from '../_components/message';
 import { WikiFailure } from '../_components/wiki-failure';

@@ -1,11 +1,11 @@
 import type { ReactNode } from 'react';
 import { MWOAuthError } from 'mwoauth';
 import { counted } from '@/lib/server/failures/catalogue';
-import type { WikiTarget } from '@/lib/server/farm';
+import type { WikiTarget } from '@/lib/server/wiki/farm';
 import type { Translator } from '@/lib/server/i18n';
-import type { WikiAccount } from '@/lib/server/profile';
-import { loginPath } from '@/lib/server/safe-next';
-import { describeWikiError } from '@/lib/server/wiki';
+import type { WikiAccount } from '@/app/profile/_lib/profile';
+import { loginPath } from '@/lib/server/http/safe-next';
+import { describeWikiError } from '@/lib/server/failures/describe';
 import { rich } from '../_components/rich';
 
 /** One wiki's failure, compact: what happened, what to do, the way forward and MediaWiki's key. */
@@ -47,7 +47,7 @@ function AccountFailure({
 
 /**
  * /profile's "Your accounts on other wikis": each wiki of MW_WIKIS with what it says of the user
- * (name, edit count, groups), or why it could not say (lib/server/profile.ts loadWikiAccounts).
+ * (name, edit count, groups), or why it could not say (app/profile/_lib/profile.ts loadWikiAccounts).
  */
 export function WikiAccounts({
   t,

@@ -4,8 +4,8 @@ import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { requireUserForAction, secureCookiesInAction } from '@/lib/server/auth';
 import { getConfig } from '@/lib/server/config';
-import { isWikiNotAllowed, resolveWiki, type WikiTarget } from '@/lib/server/farm';
-import { assertActionFromOurOrigin } from '@/lib/server/request-guard';
+import { isWikiNotAllowed, resolveWiki, type WikiTarget } from '@/lib/server/wiki/farm';
+import { assertActionFromOurOrigin } from '@/lib/server/http/request-guard';
 import { appendToSandboxPage, cleanLine } from './_lib/sandbox';
 import { writeSandboxFlash } from './_lib/flash';
 import { cookieWriter } from '@/lib/server/session/cookies';
@@ -26,7 +26,7 @@ function chosenWiki(value: FormDataEntryValue | null): WikiTarget | null {
  * neither the request's X-Forwarded-Host (or Host) nor listed in serverActions.allowedOrigins.
  * Behind a proxy the Host is often an internal name, not our public origin, so next.config.mjs lists
  * APP_URL's host there. Next ignores the scheme: proxy.ts compares the whole Origin with ours, and so
- * does assertActionFromOurOrigin() here (lib/server/request-guard.ts).
+ * does assertActionFromOurOrigin() here (lib/server/http/request-guard.ts).
  */
 export async function appendToSandbox(formData: FormData): Promise<void> {
   await assertActionFromOurOrigin();

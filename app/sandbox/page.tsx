@@ -5,10 +5,16 @@ import type { ReactNode } from 'react';
 import { requireUser } from '@/lib/server/auth';
 import { getConfig } from '@/lib/server/config';
 import { counted } from '@/lib/server/failures/catalogue';
-import { allowedWikis, homeWiki, isWikiNotAllowed, resolveWiki, type WikiTarget } from '@/lib/server/farm';
+import {
+  allowedWikis,
+  homeWiki,
+  isWikiNotAllowed,
+  resolveWiki,
+  type WikiTarget,
+} from '@/lib/server/wiki/farm';
 import type { AppConfig } from '@/lib/server/config';
 import { MWOAuthError } from 'mwoauth';
-import { describeWikiError } from '@/lib/server/wiki';
+import { describeWikiError } from '@/lib/server/failures/describe';
 import { pageTranslator, type MessageKey } from '@/lib/server/i18n';
 import {
   isSandboxOutcome,
@@ -39,7 +45,7 @@ const OUTCOME_MESSAGES: Readonly<Record<SandboxOutcome, MessageKey>> = {
   unreachable: 'nextmwoauth-sandbox-error-unreachable',
   failed: 'nextmwoauth-sandbox-error-failed',
   unknownwiki: 'nextmwoauth-sandbox-error-unknownwiki',
-  // These two are the failures another wiki of the farm gives (lib/server/farm.ts): the page shows
+  // These two are the failures another wiki of the farm gives (lib/server/wiki/farm.ts): the page shows
   // the catalogue's texts for them, which name the wiki and the way forward.
   wrongwiki: 'nextmwoauth-failure-wrong-wiki-title',
   nolocalaccount: 'nextmwoauth-failure-no-local-account-title',
@@ -178,7 +184,7 @@ export default async function SandboxPage({
         <input type="hidden" name="basewiki" value={wiki.name} />
         <div className="field">
           <label htmlFor="wiki">{t.t('nextmwoauth-sandbox-wiki-label')}</label>
-          {/* The login wiki and MW_WIKIS: the same login edits on each (lib/server/farm.ts). */}
+          {/* The login wiki and MW_WIKIS: the same login edits on each (lib/server/wiki/farm.ts). */}
           <select id="wiki" name="wiki" defaultValue={wiki.name} dir="ltr">
             {wikis.map((w) => (
               <option key={w.apiUrl} value={w.name}>

@@ -1,4 +1,4 @@
-// One error class with a typed `code` (STYLE.md §4). Callers branch on `code` (and, for errors the
+// One error class with a typed `code` (CONTRIBUTING.md). Callers branch on `code` (and, for errors the
 // wiki reported, on `mediawikiCode`, MediaWiki's own message key); messages are for humans and say
 // what to do where a fix is known. No message ever contains a secret: see `redactSecrets`.
 

@@ -2,7 +2,7 @@
 // (initiate, lives 600 s on the wiki) and the access token (complete; permanent until the user
 // revokes it in Special:OAuthManageMyGrants). All three are plain `{ key, secret }` pairs so a
 // session can store them as JSON; the objects this module makes also print their secret as
-// `[redacted]` in String(), template literals and util.inspect (STYLE.md §11).
+// `[redacted]` in String(), template literals and util.inspect (CONTRIBUTING.md).
 import { MWOAuthError } from './errors.ts';
 
 export interface OAuthToken {

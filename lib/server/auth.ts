@@ -2,14 +2,14 @@ import 'server-only';
 import { cookies, headers } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { cache } from 'react';
-import { getApp, type App } from './app';
+import { getApp, type App } from './wiring/app';
 import { getConfig } from './config';
-import { isStoreUnavailable } from './errors';
-import { forLog, LOG_MESSAGE_MAX } from './log';
+import { isStoreUnavailable } from './core/errors';
+import { forLog, LOG_MESSAGE_MAX } from './core/log';
 import { freshLogin } from './login/fresh';
-import { secureCookiesForAction } from './origin';
-import { UNAVAILABLE_PATH } from './routes';
-import { loginPath, safeNext } from './safe-next';
+import { secureCookiesForAction } from './http/origin';
+import { UNAVAILABLE_PATH } from './http/routes';
+import { loginPath, safeNext } from './http/safe-next';
 import { cookieWriter } from './session/cookies';
 import type { LoginSession, OpenSession } from './session/store';
 import { startWikiDeadline } from './wiki/deadline';
@@ -18,11 +18,11 @@ import { wikiUser, type WikiUser } from './wiki-user';
 export type { WikiUser };
 
 // The tool author's entry points: requireUser() for pages, requireUserForAction() for server
-// actions, withUser() for route handlers (lib/server/route-user.ts). Every protected page calls
+// actions, withUser() for route handlers (lib/server/http/route-user.ts). Every protected page calls
 // requireUser() itself, so protection does not depend on a proxy matcher that a refactor could
 // bypass.
 
-export { withUser } from './route-user';
+export { withUser } from './http/route-user';
 
 /**
  * Where a page or an action sends the browser when the wiki refused the session's token: a page

@@ -7,16 +7,16 @@ import {
   type WikiCookieJar,
 } from 'mwoauth';
 import type { AppConfig } from './config';
-import { AppError } from './errors';
-import { wikiCalls, type WikiChoice } from './farm';
+import { AppError } from './core/errors';
+import { wikiCalls, type WikiChoice } from './wiki/farm';
 import type { LoginFlow, SessionVerdict } from './login/flow';
 import type { FreshLogin } from './login/fresh';
 import type { LoginSession } from './session/store';
 import { startWikiDeadline, type WikiDeadline } from './wiki/deadline';
-import { LoginJar, type WikiCookies } from './wiki-cookies';
+import { LoginJar, type WikiCookies } from './wiki/cookies';
 
 // What pages and actions are handed: the user, who can call the wiki, but no token and no protocol
-// (python-mwoauth's `mwapi_session()`; REVIEW.md §2.3). auth.ts makes the ones pages get.
+// (python-mwoauth's `mwapi_session()`). auth.ts makes the ones pages get.
 
 export interface WikiUser {
   readonly sub: string;
@@ -29,7 +29,7 @@ export interface WikiUser {
    * same token and the same rules; any other wiki is refused before a request is made (AppError
    * `wiki_not_allowed`, naming MW_WIKIS). Tokens (getToken) come from and are kept for the wiki
    * called, for the rest of this request. That wiki's own refusals (the consumer not registered for
-   * it, no local account yet: lib/server/farm.ts) are thrown as they are; the login goes on.
+   * it, no local account yet: lib/server/wiki/farm.ts) are thrown as they are; the login goes on.
    */
   withWiki<T>(task: (api: ApiClient) => Promise<T>, options?: WikiChoice): Promise<T>;
   /**

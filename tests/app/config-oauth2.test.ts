@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { readConfig, type Env } from '@/lib/server/config';
-import { AppError } from '@/lib/server/errors';
+import { AppError } from '@/lib/server/core/errors';
 
 // MW_OAUTH_VERSION=2.0: the client ID and secret in MW_CONSUMER_KEY/MW_CONSUMER_SECRET (no secret:
 // a public client), and the redirect URI the wiki compares with the registered callback.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Env } from '@/lib/server/config';
-import { AppError } from '@/lib/server/errors';
+import { AppError } from '@/lib/server/core/errors';
 import { readOAuth1Config } from '@/tests/support/oauth1-config';
 
 // MW_WIKIS (lib/server/config/wikis.ts): the other wikis of the farm the app may call as the user.

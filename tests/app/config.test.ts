@@ -9,7 +9,7 @@ import {
   type Env,
 } from '@/lib/server/config';
 import { readOAuth1Config } from '@/tests/support/oauth1-config';
-import { AppError } from '@/lib/server/errors';
+import { AppError } from '@/lib/server/core/errors';
 
 const GOOD_SECRET = 'k8Jz2QvR4mWc7XpL9sTbN3yFhD6gAeU1';
 const OLD_SECRET = 'Yq5Lr8Nw2Tz4Vb7Xc1Md3Kf6Hj9Gp0Sa';

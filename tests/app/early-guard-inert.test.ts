@@ -8,7 +8,7 @@ import { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { register } from '@/instrumentation';
-import { installEarlyGuard } from '@/lib/server/early-guard';
+import { installEarlyGuard } from '@/lib/server/http/early-guard';
 
 const INSTALLED = Symbol.for('next-mwoauth.early-guard');
 const originalEmit = Server.prototype.emit;

@@ -8,7 +8,7 @@ import ErrorPage from '@/app/error';
 import { MWOAuthError } from 'mwoauth';
 import { FAILURES } from '@/lib/server/failures/catalogue';
 import { translator } from '@/lib/server/i18n';
-import { describeWikiError } from '@/lib/server/wiki';
+import { describeWikiError } from '@/lib/server/failures/describe';
 
 // The errors a tool author's pages can use: app/error.tsx (a client component, its words handed
 // down by the layout), the failure texts of the `page` task, and English for a message a

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MWOAuthError } from 'mwoauth';
-import { AppError } from '@/lib/server/errors';
-import { failureResponse, renderFailurePage } from '@/lib/server/failure-page';
+import { AppError } from '@/lib/server/core/errors';
+import { failureResponse, renderFailurePage } from '@/lib/server/failures/page';
 import { isRevoked } from '@/lib/server/login/oauth1';
 import { failure } from '@/lib/server/failures/catalogue';
 import { english } from '@/lib/server/i18n';
-import { describeWikiError } from '@/lib/server/wiki';
+import { describeWikiError } from '@/lib/server/failures/describe';
 
 describe('describeWikiError', () => {
   it.each([

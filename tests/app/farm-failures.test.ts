@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiClient, identify, type MWOAuthError } from 'mwoauth';
 import { readConfig, type OAuth2AppConfig } from '@/lib/server/config';
-import { isFarmRefusal, NO_LOCAL_ACCOUNT, WRONG_WIKI } from '@/lib/server/farm';
+import { isFarmRefusal, NO_LOCAL_ACCOUNT, WRONG_WIKI } from '@/lib/server/wiki/farm';
 import { oauth1Flow } from '@/lib/server/login/oauth1';
 import { oauth2Flow } from '@/lib/server/login/oauth2';
 import { translator } from '@/lib/server/i18n';
-import { describeWikiError } from '@/lib/server/wiki';
+import { describeWikiError } from '@/lib/server/failures/describe';
 import { loadFixture } from '@/tests/support/fixtures';
 import { fixtureFetch } from '@/tests/support/mwoauth-fake-fetch';
 import { readOAuth1Config } from '@/tests/support/oauth1-config';

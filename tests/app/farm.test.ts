@@ -4,10 +4,10 @@ import { GET as callback } from '@/app/api/mwoauth/callback/route';
 import { GET as initiateRoute } from '@/app/api/mwoauth/initiate/route';
 import { isMWOAuthError } from 'mwoauth';
 import { getConfig } from '@/lib/server/config';
-import { AppError } from '@/lib/server/errors';
-import { allowedWikis, NO_LOCAL_ACCOUNT, WRONG_WIKI, type WikiTarget } from '@/lib/server/farm';
+import { AppError } from '@/lib/server/core/errors';
+import { allowedWikis, NO_LOCAL_ACCOUNT, WRONG_WIKI, type WikiTarget } from '@/lib/server/wiki/farm';
 import { withUser, type WikiUser } from '@/lib/server/auth';
-import { loadWikiAccounts } from '@/lib/server/profile';
+import { loadWikiAccounts } from '@/app/profile/_lib/profile';
 import { LOGIN_COOKIE } from '@/lib/server/session/store';
 import {
   configureFor,
@@ -20,7 +20,7 @@ import {
 import { MATRIX, storeEnv } from '@/tests/support/matrix';
 import { startRedis, type TestRedis } from '@/tests/support/redis-server';
 
-// One login, many wikis (issue 21), as a route handler of the tool's own calls them: a devwiki farm
+// One login, many wikis, as a route handler of the tool's own calls them: a devwiki farm
 // of three wikis (devwiki, the central one, where users log in; devwiki2 and devwiki3, listed in
 // MW_WIKIS), both protocols and both session stores. What devwiki answers there is what the recorded
 // MediaWiki 1.39 farm answered (tests/devwiki/farm.test.ts replays farm-01..21 against it).

@@ -8,11 +8,11 @@ import { oauth1Flow } from '@/lib/server/login/oauth1';
 import { cookieStore } from '@/lib/server/session/cookie-store';
 import { LOGIN_COOKIE } from '@/lib/server/session/store';
 import { cookieWriter } from '@/lib/server/session/cookies';
-import { startWikiDeadline } from '@/lib/server/wiki';
+import { startWikiDeadline } from '@/lib/server/wiki/deadline';
 import { APP_ORIGIN, SESSION_SECRET } from '@/tests/support/app-harness';
 
 // login/fresh.ts: refresh-when-due, composed of refreshDueAt, the store's refreshOnce and the
-// session's save, with the real cookie store. The wiki's refresh itself is OAuth 2.0's (#8): here
+// session's save, with the real cookie store. The wiki's refresh itself is OAuth 2.0's: here
 // the flow's refresh is the OAuth 1.0a flow's with `refresh` counting and answering in its place.
 // The cookie store only: freshLogin in all four cells runs through routes.test.ts and with-user.test.ts.
 

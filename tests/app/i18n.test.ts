@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderFailurePage } from '@/lib/server/failure-page';
-import { parseUserInfo } from '@/lib/server/userinfo';
+import { renderFailurePage } from '@/lib/server/failures/page';
+import { parseUserInfo } from '@/app/profile/_lib/userinfo';
 import { failure, FAILURES, type FailureKind } from '@/lib/server/failures/catalogue';
 import {
   acceptedLanguages,

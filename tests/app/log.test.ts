@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MWOAuthError } from 'mwoauth';
-import { AppError } from '@/lib/server/errors';
-import { errorForLog, forLog } from '@/lib/server/log';
-import { logError } from '@/lib/server/routes';
+import { AppError } from '@/lib/server/core/errors';
+import { errorForLog, forLog } from '@/lib/server/core/log';
+import { logError } from '@/lib/server/http/routes';
 
-// Issue 17, from the third outside review (finding 4): text from a request or a wiki answer reaches
+// Text from a request or a wiki answer reaches
 // the server log only cleaned, so it cannot forge a line, colour the terminal or reverse a line.
 
 /** Controls (C0 but the log's own line breaks, DEL, C1) and the bidirectional controls. */

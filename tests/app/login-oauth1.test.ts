@@ -5,7 +5,7 @@ import type { OAuth1AppConfig as AppConfig } from '@/lib/server/config';
 import { readOAuth1Config } from '@/tests/support/oauth1-config';
 import type { Credentials } from '@/lib/server/login/credentials';
 import { oauth1Flow } from '@/lib/server/login/oauth1';
-import { startWikiDeadline } from '@/lib/server/wiki';
+import { startWikiDeadline } from '@/lib/server/wiki/deadline';
 import { APP_ORIGIN, SESSION_SECRET, testConsumer } from '@/tests/support/app-harness';
 
 // The OAuth 1.0a login flow (lib/server/login/oauth1.ts) against an in-process devwiki: what the

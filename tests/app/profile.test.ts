@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadProfile } from '@/lib/server/profile';
+import { loadProfile } from '@/app/profile/_lib/profile';
 import { PROTOCOLS, startWikiUsers, type WikiUsers } from '@/tests/support/wiki-users';
 
 // What /profile does with the wiki, against an in-process devwiki, in both protocols: OAuth 1.0a

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { makeToken } from 'mwoauth';
-import { AppError } from '@/lib/server/errors';
+import { AppError } from '@/lib/server/core/errors';
 import type { Credentials, NewLogin } from '@/lib/server/login/credentials';
 import { createRedisRateLimiter } from '@/lib/server/rate-limit/redis';
 import { createRedisConnection, type RedisConnection } from '@/lib/server/redis/connection';
@@ -14,7 +14,7 @@ import { startRedis, type TestRedis } from '@/tests/support/redis-server';
 import { sessionConfig } from '@/tests/support/session-config';
 
 // What another tool that can write to a shared Redis (Toolforge's: SECURITY.md) can do to our
-// keys, and what the store makes of it (issue 17): a value copied under another key opens nothing
+// keys, and what the store makes of it: a value copied under another key opens nothing
 // (sealed with a key derived from what only the cookie holds), and data of the wrong type or size
 // is corrupt data, deleted and counted as logged out, never an outage and never a lockout.
 // A real redis-server; the "other tool" is a client of its own (TestRedis.command).

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeToken } from 'mwoauth';
-import { AppError } from '@/lib/server/errors';
+import { AppError } from '@/lib/server/core/errors';
 import {
   createRedisConnection,
   REDIS_DEADLINE_MS,
@@ -11,7 +11,7 @@ import { LOGIN_COOKIE, type SessionStore } from '@/lib/server/session/store';
 import { startRedis, type TestRedis } from '@/tests/support/redis-server';
 import { sessionConfig } from '@/tests/support/session-config';
 
-// Redis hung, stopped, restarted, or never there (issue 12: "every request still ends in bounded
+// Redis hung, stopped, restarted, or never there ("every request still ends in bounded
 // time (a deadline of about 1 s per Redis call) … when Redis returns, the app recovers without a
 // restart"). A real redis-server each time: SIGSTOP for a hung one, SIGTERM + a new process on the
 // same port for a restart. Timing bounds are generous (2 shared cores); the figures are printed.

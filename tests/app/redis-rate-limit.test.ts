@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '@/lib/server/errors';
-import { memoryRateLimiter } from '@/lib/server/rate-limit/limiter';
+import { AppError } from '@/lib/server/core/errors';
+import { memoryRateLimiter } from '@/lib/server/rate-limit/memory';
 import { createRedisRateLimiter } from '@/lib/server/rate-limit/redis';
 import { createRedisConnection, type RedisConnection } from '@/lib/server/redis/connection';
 import { startRedis, type TestRedis } from '@/tests/support/redis-server';
 import { sessionConfig } from '@/tests/support/session-config';
 
-// The initiate limit in Redis: one window per client across instances (issue 12), the same
+// The initiate limit in Redis: one window per client across instances, the same
 // decisions as the in-memory limiter. Two connections stand for two app instances.
 
 const config = sessionConfig('k8Jz2QvR4mWc7XpL9sTbN3yFhD6gAeU1');

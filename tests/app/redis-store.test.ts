@@ -10,7 +10,7 @@ import { startRedis, type TestRedis } from '@/tests/support/redis-server';
 import { sessionConfig } from '@/tests/support/session-config';
 import { unsealOrNull } from '@/lib/server/session/seal';
 
-// The Redis session store only, against a real Debian redis-server (issue 12; never a mock): what
+// The Redis session store only, against a real Debian redis-server (never a mock): what
 // the cookie store has no counterpart for. The contract both stores keep is in
 // tests/app/session-stores.test.ts.
 

@@ -8,13 +8,13 @@ import { GET as initiateRoute } from '@/app/api/mwoauth/initiate/route';
 import { POST as logout } from '@/app/api/mwoauth/logout/route';
 import { GET as unavailableRoute } from '@/app/api/mwoauth/unavailable/route';
 import { GET as health } from '@/app/healthz/route';
-import { getApp } from '@/lib/server/app';
+import { getApp } from '@/lib/server/wiring/app';
 import { readConfig } from '@/lib/server/config';
 import { LOGIN_COOKIE } from '@/lib/server/session/store';
 import { APP_ORIGIN, configureFor, CookieJar, request, testConsumer } from '@/tests/support/app-harness';
 import { startRedis, type TestRedis } from '@/tests/support/redis-server';
 
-// The wiring of SESSION_STORE=redis (issue 12) through the composition root, against a real
+// The wiring of SESSION_STORE=redis through the composition root, against a real
 // redis-server: the configuration, getApp's store and limiter, the routes' 503 when Redis is gone,
 // /healthz, and "log out everywhere" in both stores.
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PAGE_BODY_LIMIT, PROXY_BODY_COPY_LIMIT, ROUTE_BODY_LIMIT } from '@/lib/http-policy';
-import { earlyRefusal } from '@/lib/server/early-guard';
-import { fromOrigin } from '@/lib/server/origin';
+import { earlyRefusal } from '@/lib/server/http/early-guard';
+import { fromOrigin } from '@/lib/server/http/origin';
 
 // The pure halves of the request checks (tests/security/hardening.test.ts sends them over HTTP).
 

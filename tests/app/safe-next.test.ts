@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_NEXT_LENGTH, nextUrl, safeNext } from '@/lib/server/safe-next';
+import { MAX_NEXT_LENGTH, nextUrl, safeNext } from '@/lib/server/http/safe-next';
 
 describe('safeNext', () => {
   it.each([

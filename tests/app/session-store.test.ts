@@ -1,7 +1,8 @@
 import { sealData } from 'iron-session';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Credentials, NewLogin } from '@/lib/server/login/credentials';
-import { cookieStore, REFRESH_SUCCESSOR_TTL_MS } from '@/lib/server/session/cookie-store';
+import { cookieStore } from '@/lib/server/session/cookie-store';
+import { REFRESH_SUCCESSOR_TTL_MS } from '@/lib/server/session/cookie-refresh';
 import { LOGIN_COOKIE } from '@/lib/server/session/store';
 import { cookieWriter, type CookieAttributes } from '@/lib/server/session/cookies';
 import { HANDSHAKE_COOKIE, readPendingLogins } from '@/lib/server/session/handshakes';
@@ -9,8 +10,8 @@ import { seal, unsealOrNull } from '@/lib/server/session/seal';
 import { sessionConfig } from '@/tests/support/session-config';
 
 // The cookie store only, beyond the contract both stores keep (tests/app/session-stores.test.ts) and
-// what tests/app/session.test.ts checks of the cookie itself: the sealed shape, seals made before
-// issue 17 (one-time logout), and how long a refresh's successor is handed out.
+// what tests/app/session.test.ts checks of the cookie itself: the sealed shape, seals made with
+// SESSION_SECRET itself before seals per purpose (one-time logout), and how long a refresh's successor is handed out.
 
 const SECRET = 'k8Jz2QvR4mWc7XpL9sTbN3yFhD6gAeU1';
 const config = sessionConfig(SECRET);
@@ -64,7 +65,7 @@ describe('the cookie store', () => {
     expect((await store.open(jar)).login).toMatchObject(alice);
   });
 
-  // Issue 17: seals are made with keys derived per purpose from SESSION_SECRET (seal.ts), so a
+  // Seals are made with keys derived per purpose from SESSION_SECRET (seal.ts), so a
   // login sealed before (with SESSION_SECRET itself) is logged out once, in either shape.
   it('should log out, once, a login sealed with SESSION_SECRET itself (before purpose-separated keys)', async () => {
     const current = {

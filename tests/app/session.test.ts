@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { sessionConfig } from '@/tests/support/session-config';
 import type { SessionConfig } from '@/lib/server/config';
 import type { NewLogin } from '@/lib/server/login/credentials';
-import { secureCookiesFor } from '@/lib/server/origin';
+import { secureCookiesFor } from '@/lib/server/http/origin';
 import { cookieStore } from '@/lib/server/session/cookie-store';
 import { cookieWriter, type CookieAttributes } from '@/lib/server/session/cookies';
 import {

@@ -1,4 +1,4 @@
-// lib/server/wiki-cookies.ts: one login's wiki cookies kept in its session record, replayed into a
+// lib/server/wiki/cookies.ts: one login's wiki cookies kept in its session record, replayed into a
 // tough-cookie jar per request, and what the cookie store does when they do not fit.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { NewLogin } from '@/lib/server/login/credentials';
@@ -6,7 +6,7 @@ import { cookieStore } from '@/lib/server/session/cookie-store';
 import { LOGIN_COOKIE } from '@/lib/server/session/store';
 import { cookieWriter } from '@/lib/server/session/cookies';
 import { MAX_COOKIE_VALUE_LENGTH } from '@/lib/server/session/seal';
-import { LoginJar, RENEW_MARGIN_S, wikiCookiesDue, type WikiCookies } from '@/lib/server/wiki-cookies';
+import { LoginJar, RENEW_MARGIN_S, wikiCookiesDue, type WikiCookies } from '@/lib/server/wiki/cookies';
 import { SESSION_SECRET } from '@/tests/support/app-harness';
 import { productionSizedSessionJwt } from '@/tests/support/session-jwt';
 import { sessionConfig } from '@/tests/support/session-config';

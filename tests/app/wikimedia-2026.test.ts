@@ -14,13 +14,13 @@ import { POST as logout } from '@/app/api/mwoauth/logout/route';
 import { GET as revokedRoute } from '@/app/api/mwoauth/revoked/route';
 import { appendLine } from '@/app/action-fixture/actions.fixture';
 import { requireUser } from '@/lib/server/auth';
-import { loadProfile, type ProfileResult } from '@/lib/server/profile';
+import { loadProfile, type ProfileResult } from '@/app/profile/_lib/profile';
 import { cookieStore } from '@/lib/server/session/cookie-store';
 import { LOGIN_COOKIE } from '@/lib/server/session/store';
 import { toLoginSession } from '@/lib/server/session/login-record';
 import { unsealOrNull } from '@/lib/server/session/seal';
 import { translator } from '@/lib/server/i18n';
-import { describeWikiError } from '@/lib/server/wiki';
+import { describeWikiError } from '@/lib/server/failures/describe';
 import { proxy } from '@/proxy';
 import {
   APP_ORIGIN,

@@ -5,12 +5,12 @@ import { GET as callback } from '@/app/api/mwoauth/callback/route';
 import { GET as identifyRoute } from '@/app/api/mwoauth/identify/route';
 import { GET as initiateRoute } from '@/app/api/mwoauth/initiate/route';
 import { POST as logout } from '@/app/api/mwoauth/logout/route';
-import { getApp } from '@/lib/server/app';
+import { getApp } from '@/lib/server/wiring/app';
 import { withUser } from '@/lib/server/auth';
 import { freshLogin } from '@/lib/server/login/fresh';
 import { cookieRecorder } from '@/lib/server/session/cookies';
 import { LOGIN_COOKIE } from '@/lib/server/session/store';
-import { startWikiDeadline } from '@/lib/server/wiki';
+import { startWikiDeadline } from '@/lib/server/wiki/deadline';
 import {
   APP_ORIGIN,
   configureFor,

@@ -15,7 +15,7 @@ import {
   type NextServer,
 } from '@/tests/support/e2e-app';
 
-// Issue 13: tried as a new user would (`npm run dev`, log in as Alice, open /), Next's development
+// Tried as a new user would (`npm run dev`, log in as Alice, open /), Next's development
 // overlay showed "1 Issue" (a form nested in a paragraph, then a hydration error) that the tests
 // of `next start` never saw: React reports those only in development. This runs the main path once
 // in `next dev` (as scripts/dev.ts starts it: against devwiki) under the console gate

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assetUrls } from '@/bench/assets';
 import { SCREENSHOT_DIR, startE2EApp, type E2EApp } from '@/tests/support/e2e-app';
 
-// Issue 13 in a real Chromium against the built app: every page in English and in Arabic (right to
+// In a real Chromium against the built app: every page in English and in Arabic (right to
 // left; the sandbox demo's in tests/demo/e2e), each audited by axe-core (no serious or critical
 // violation), never showing a message key; the keyboard reaches every control with a visible focus
 // ring; the wiki's language preference is used after login; and no message reaches the browser's

@@ -17,7 +17,7 @@ import type { DevwikiConsumer } from '@/devwiki';
 import { CookieJar } from '@/tests/support/app-harness';
 import { cleanEnv, freePort, nextBuild, ROOT, startE2EServer, type E2EServer } from '@/tests/support/e2e-app';
 
-// Issue 20's "the demo lifts out", as a newcomer does it, following only README.md: a copy of the
+// The demo lifts out, as a newcomer does it, following only README.md: a copy of the
 // repository's tracked files deletes the sandbox demo with README's "Delete the demo" block, run
 // verbatim, and adds README's own example page (app/my-edits/page.tsx) and route handler
 // (app/api/my-edits/route.ts), taken from README's code blocks; then lint, typecheck, `next build`

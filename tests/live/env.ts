@@ -1,4 +1,4 @@
-// The live tests' configuration, in one place (STYLE.md §7): which variables each part needs, which of
+// The live tests' configuration, in one place (CONTRIBUTING.md): which variables each part needs, which of
 // them are secret (never printed: scripts/test-live.ts redacts them from everything vitest prints),
 // and how to read them. Each part runs only when all its variables are set, like pywikibot's OAuth
 // tests, which run only when PYWIKIBOT_TEST_OAUTH holds the four owner-only values.

@@ -17,7 +17,7 @@ import {
   type Reply,
 } from './support';
 
-// Issues 5 (part 2) and 11: a forged, repeated, replayed, stale, malformed or refused callback gets a
+// A forged, repeated, replayed, stale, malformed or refused callback gets a
 // failure page, creates no session (no login cookie; with Redis, no record), and reaches the wiki's
 // token endpoint (Special:OAuth/token, rest.php/oauth2/access_token) only when it names a login
 // this browser started (the handshake cookie) with exactly one of each parameter. One definition
@@ -429,7 +429,7 @@ function suite(cell: Cell): void {
   });
 
   // OAuth 2.0 only: `error` and `error_description` come back from the wiki in 2.0's callback.
-  // Issue 17, from the third outside review (finding 4): anyone can start a login, so anyone holds a
+  // Anyone can start a login, so anyone holds a
   // `state` of their own, and the callback's `error` and `error_description` went to the server log
   // as they came: a line break forged whole log lines, ANSI escapes and U+202E rewrote what a
   // terminal shows.

@@ -23,7 +23,7 @@ import {
   type Reply,
 } from './support';
 
-// Issue 5, part 3: fuzzed cookies never make the app fail; a request racing a logout cannot set the
+// Fuzzed cookies never make the app fail; a request racing a logout cannot set the
 // session again; a session cookie planted by an attacker does not survive a login (fixation).
 // Both protocols, the cookie store only: the fuzzer takes about two minutes a protocol; Redis's
 // logout and fixation are in redis-instances.test.ts and tests/app/routes.test.ts.
@@ -231,7 +231,7 @@ function suite(protocol: Protocol): void {
       for (const purpose of ['login-cookie', 'handshake-cookie'] as const)
         seals.push(await seal(data as object, ours, 3600, purpose));
     }
-    // A well-formed login sealed with SESSION_SECRET itself, as before issue 17 (a one-time logout).
+    // A well-formed login sealed with SESSION_SECRET itself, as before seals per purpose (a one-time logout).
     const before = {
       sub: '3',
       username: 'Alice',

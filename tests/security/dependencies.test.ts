@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '@/tests/support/e2e-app';
 
-// Issue 5, part 9: Next.js is at a version with the 2025–2026 fixes for requests that bypass
+// Next.js is at a version with the 2025–2026 fixes for requests that bypass
 // middleware/proxy (16.2.6 or later). The other half, npm audit of what ships, needs the registry's
 // audit endpoint, which is network and which some mirrors refuse (HTTP 405): it is not part of
 // `npm test` (which needs no network) but `npm run audit:deps`, run by .ci/run, which prints

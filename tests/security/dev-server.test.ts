@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { cleanEnv, freePort, ROOT, stop } from '@/tests/support/e2e-app';
 
-// Issue 14, finding 2 of ../shared/SECURITY-REVIEW.md: `npm run dev` listens on localhost only
+// SECURITY.md, "`npm run dev` on the network": `npm run dev` listens on localhost only
 // (its error pages, source maps and inspector endpoint are for this machine), unless the developer
 // names another address.
 
@@ -44,8 +44,8 @@ function websocketHandshake(host: string, port: number, path: string): Promise<s
   });
 }
 
-// Issue 17: the production server refuses every upgrade (lib/server/early-guard.ts); `next dev`'s
-// hot reload is a WebSocket (on /_next/hmr since Next 16: next/dist/server/lib/router-server.js),
+// The production server refuses every upgrade (lib/server/http/early-guard.ts); `next dev`'s
+// hot reload is a WebSocket (on /_next/hmr since Next 16: the handshake below answers 101),
 // so there they must still pass.
 it('should start `npm run dev` listening on localhost only, its hot-reload WebSocket open', async () => {
   const port = await freePort();

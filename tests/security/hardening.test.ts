@@ -5,7 +5,8 @@ import { PAGE_BODY_LIMIT } from '@/lib/http-policy';
 import { freePort, startE2EServer, type E2EServer } from '@/tests/support/e2e-app';
 import { Browser, crashesIn, expectCleanLog, Secrets, send, type Reply } from './support';
 
-// Issue 14, from the outside review (../shared/SECURITY-REVIEW.md, findings 1, 3–7, 10, 11): page
+// SECURITY.md's rows of that name (held-open page bodies, server-action CSRF, methods, early
+// refusals, upgrades, control characters, internal headers, bidirectional names): page
 // bodies are not buffered, page POSTs must come from our whole origin, pages answer only the
 // methods they serve, and requests Next mishandles before proxy.ts are refused cleanly. The server
 // action is the test build's (app/action-fixture), so this holds without the sandbox demo (whose
@@ -129,7 +130,7 @@ interface Held {
 
 /**
  * Opens a request that declares (or, chunked, streams) 20 MB and sends up to `bytes` of it, then
- * keeps the connection open without sending more, as the review's attacker did.
+ * keeps the connection open without sending more, as an attacker would.
  */
 async function holdBody(method: string, path: string, chunked: boolean, bytes: number): Promise<Held> {
   const socket = connect(port, '127.0.0.1');
@@ -158,7 +159,7 @@ async function holdBody(method: string, path: string, chunked: boolean, bytes: n
   return held;
 }
 
-describe('page bodies (finding 1)', () => {
+describe('page bodies', () => {
   it('should hold about no memory for each half-sent oversized body', async () => {
     const kinds: Array<[string, string, boolean]> = [
       ['POST', '/nonexistent', false],
@@ -237,7 +238,7 @@ describe('page bodies (finding 1)', () => {
   });
 });
 
-describe("the server action's origin (finding 4)", () => {
+describe("the server action's origin", () => {
   it('should refuse a server action from http:// when APP_URL is https://, as logout does', async () => {
     const reply = await submit('Sent over plain HTTP', `http://localhost:${port}`);
     expect(reply.status).toBe(403);
@@ -250,7 +251,7 @@ describe("the server action's origin (finding 4)", () => {
   });
 });
 
-describe('methods and request targets (findings 5–7, 10)', () => {
+describe('methods and request targets', () => {
   it('should answer 405 to methods pages do not serve, without asking the wiki', async () => {
     const asked = app.devwiki.requests.length;
     const statuses: string[] = [];
@@ -304,7 +305,7 @@ describe('methods and request targets (findings 5–7, 10)', () => {
   });
 });
 
-// Issue 17, from the third outside review (finding 3): a request Node delivers as 'upgrade'
+// A request Node delivers as 'upgrade'
 // (`Connection: Upgrade` + `Upgrade: …`) skipped the early guard and reached Next's upgrade
 // listener, which left its socket open in CLOSE-WAIT for good (TRACE, a declared 20 MB body, PUT,
 // the HMR path), until the server ran out of file descriptors.
@@ -371,7 +372,7 @@ function upgradeAndHangUp(request: string): Promise<{ status: number; clientPort
   });
 }
 
-describe('requests delivered as upgrades (round 3, finding 3)', () => {
+describe('requests delivered as upgrades', () => {
   it('should answer every upgrade with a 400 and leave no socket open, without a stack trace', async () => {
     const upgrade = 'Connection: Upgrade\r\nUpgrade: websocket\r\n';
     const host = `Host: localhost:${port}\r\n`;
@@ -412,12 +413,12 @@ describe('requests delivered as upgrades (round 3, finding 3)', () => {
   });
 });
 
-// Issue 17, the third review's Info item 7: the language a page is shown in came from an internal
+// The language a page is shown in came from an internal
 // request header (`x-mwoauth-uselang`) that proxy.ts set, and removed when a browser sent it, only
 // on the paths its matcher covers; elsewhere (a 404 under /api/, /favicon.icoX, /_next/staticX) the
 // browser's own header was believed.
 
-describe('the internal language header (round 3, Info 7)', () => {
+describe('the internal language header', () => {
   const PATHS = ['/', '/no-such-page', '/api/anything', '/favicon.icoX', '/_next/staticX'];
   const langOf = (body: string): string | undefined => /<html[^>]* lang="([^"]+)"/.exec(body)?.[1];
 
@@ -438,11 +439,11 @@ describe('the internal language header (round 3, Info 7)', () => {
   });
 });
 
-// Issue 17, the third review's Info item 7: a user name may hold right-to-left letters and
+// A user name may hold right-to-left letters and
 // bidirectional controls (U+202E, an unterminated U+2067; devwiki accepts them, as some wikis'
 // older accounts have them); shown as plain text, it reorders the rest of the line around it.
 
-describe('user names (round 3, Info 7)', () => {
+describe('user names', () => {
   it('should show a user name only bidi-isolated (<bdi>), on every page that shows it', async () => {
     const name = 'Mallory \u2067عربي\u202eRLO';
     const mallory = new Browser(app, secrets);

@@ -3,7 +3,7 @@ import type { DevwikiForgery } from '@/devwiki';
 import { startE2EServer, type E2EServer } from '@/tests/support/e2e-app';
 import { Browser, expectCleanLog, LOGIN_COOKIE, loginCookieSet, Secrets, tally } from './support';
 
-// Issue 5, part 4: when Special:OAuth/identify answers with a forged or stale JWT (devwiki's
+// When Special:OAuth/identify answers with a forged or stale JWT (devwiki's
 // forged-identify fault), nobody is logged in, and a logged-in user's identity is not replaced.
 // One protocol, one store: what is forged is OAuth 1.0a's identify JWT (2.0's forged callbacks are in
 // callback-forgery.test.ts), refused before any session is written.

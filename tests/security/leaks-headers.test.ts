@@ -14,10 +14,10 @@ import {
   type Reply,
 } from './support';
 
-// Issue 5, part 7: the consumer secret, SESSION_SECRET and every token secret of the run appear in
+// The consumer secret, SESSION_SECRET and every token secret of the run appear in
 // no built client asset, no page or error page, no API answer and no server log line; every response
 // the app produces carries the security headers and none says X-Powered-By (Next's own 308
-// redirects for '//' and trailing slashes carry none: SECURITY.md). Issue 11: all of it in both
+// redirects for '//' and trailing slashes carry none: SECURITY.md). All of it in both
 // protocols (MW_OAUTH_VERSION 1.0a and 2.0), one server each, one after the other.
 // Both protocols, the cookie store only: the secrets scanned for are learnt from the login cookies,
 // which hold no token with Redis (redis-store.test.ts dumps Redis for them).

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startE2EServer, type E2EServer } from '@/tests/support/e2e-app';
 import { Browser, expectCleanLog, loginCookieSet, percentile, Secrets, type Reply } from './support';
 
-// Issue 5, part 6: 200 users log in at the same moment, each a different wiki user, then read their
+// 200 users log in at the same moment, each a different wiki user, then read their
 // profile, the home page and /api/mwoauth/identify: each sees only themselves, and nothing that
 // depends on the user may be stored by a shared cache. Timings are printed, not asserted (a figure,
 // not a timed test: the machine varies).

@@ -1,4 +1,4 @@
-// `next` values an attacker would try for an open redirect (issue 5, part 1), grouped by kind.
+// `next` values an attacker would try for an open redirect, grouped by kind.
 // `{origin}` and `{host}` stand for the app's own origin and host (http://localhost:1234,
 // localhost:1234), filled in by nextCases(). Each value is sent percent-encoded, as a browser sends
 // a link's query; `raw` entries are query strings sent exactly as written; `repeated` entries send

@@ -15,7 +15,7 @@ import {
   type Reply,
 } from './support';
 
-// No spurious logout (issue 11): ONE OAuth 2.0 session at the expiry of its access token, many
+// No spurious logout: ONE OAuth 2.0 session at the expiry of its access token, many
 // requests at once with that one cookie, against the built app (`next start`, proxy.ts refreshing
 // for pages) and devwiki, whose refresh tokens rotate (the old one dies at first use: o2-15).
 // Counts: how many answers were a logout, and how many refresh requests reached the wiki.

@@ -13,8 +13,8 @@ import {
   type Reply,
 } from './support';
 
-// Issue 5, part 1: no `next` value sends the browser to another origin, after a login (initiate →
-// the wiki's Allow → callback) or a logout, and none makes the app fail (5xx). Issue 11: in both
+// No `next` value sends the browser to another origin, after a login (initiate →
+// the wiki's Allow → callback) or a logout, and none makes the app fail (5xx). In both
 // protocols (2.0: initiate → rest.php/oauth2/authorize → Allow → callback with code and state).
 // Both protocols, the cookie store only: `next` is checked before and apart from any session.
 

@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '@/lib/server/errors';
+import { AppError } from '@/lib/server/core/errors';
 import { DEFAULT_INITIATE_RATE_LIMIT, readConfig } from '@/lib/server/config';
-import { clientKey, MAX_TRACKED_CLIENTS, RateLimiter } from '@/lib/server/rate-limit';
+import { clientKey } from '@/lib/server/rate-limit/initiate';
+import { MAX_TRACKED_CLIENTS, MemoryWindows } from '@/lib/server/rate-limit/memory';
 import { startE2EServer, type E2EServer } from '@/tests/support/e2e-app';
 import { expectCleanLog, Secrets, send, type Reply } from './support';
 
-// Issue 5, part 8: each GET /api/mwoauth/initiate makes the wiki create a request token and keep it
+// Each GET /api/mwoauth/initiate makes the wiki create a request token and keep it
 // 600 s. INITIATE_RATE_LIMIT (default 10 per 60 s) caps how many a client may start: beyond it, 429
 // with Retry-After, before the wiki is asked; other clients go on as before. Who "a client" is
-// depends on TRUST_PROXY (lib/server/rate-limit.ts; SECURITY.md).
+// depends on TRUST_PROXY (lib/server/rate-limit/initiate.ts; SECURITY.md).
 
 function initiateRequests(app: E2EServer): number {
   return app.devwiki.requests.filter((r) => r.endpoint === 'initiate').length;
@@ -25,7 +26,7 @@ const h = (xff: string | null): Headers => new Headers(xff === null ? {} : { 'x-
 describe('the limiter', () => {
   it('should allow max requests per window, refuse the next with the seconds left, and start again after it', () => {
     let now = 1_000_000;
-    const limiter = new RateLimiter(() => now);
+    const limiter = new MemoryWindows(() => now);
     const limit = { max: 3, windowS: 60 };
     expect([1, 2, 3].map(() => limiter.take('a', limit).allowed)).toEqual([true, true, true]);
     expect(limiter.take('a', limit)).toEqual({ allowed: false, retryAfterS: 60 });
@@ -37,7 +38,7 @@ describe('the limiter', () => {
   });
 
   it('should remember at most MAX_TRACKED_CLIENTS clients, however many addresses an attacker uses', () => {
-    const limiter = new RateLimiter(() => 0);
+    const limiter = new MemoryWindows(() => 0);
     for (let i = 0; i < MAX_TRACKED_CLIENTS + 500; i++) limiter.take(`client ${i}`, { max: 1, windowS: 60 });
     expect(limiter.size).toBeLessThanOrEqual(MAX_TRACKED_CLIENTS);
   });

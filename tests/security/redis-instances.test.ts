@@ -12,11 +12,11 @@ import { unsealOrNull } from '@/lib/server/session/seal';
 import { sessionIdHash } from '@/lib/server/redis/keys';
 
 // SESSION_STORE=redis with two `next start` instances behind one front proxy (a load balancer),
-// sharing one Redis and one devwiki (issue 12): a session made on one instance is used on the
+// sharing one Redis and one devwiki: a session made on one instance is used on the
 // other, a logout on one is final on the other, "log out everywhere" ends every browser's session,
 // and Redis faults (stopped, hung) end in 503s within the deadline and recover without a restart.
 // The figures of the fault cases are printed ([redis-faults] lines) for SECURITY.md.
-// Issue 17: another tool that writes to the shared Redis copies one user's record under another's
+// Another tool that writes to the shared Redis copies one user's record under another's
 // key, or writes data of the wrong type there; instance C (cookie store, the same SESSION_SECRET)
 // is sent a Redis record as its login cookie.
 // Redis only: instances share sessions only through Redis (OAuth 1.0a; the protocol plays no part).
@@ -26,7 +26,7 @@ let devwiki: Devwiki;
 let front: FrontProxy;
 let a: AppServer;
 let b: AppServer;
-/** A cookie-store instance sharing A's and B's SESSION_SECRET (issue 17: seals per purpose). */
+/** A cookie-store instance sharing A's and B's SESSION_SECRET (seals per purpose: session/seal.ts). */
 let c: AppServer;
 /** The public origin (APP_URL): the front proxy, by the name the consumer's callback prefix allows. */
 let publicOrigin: string;
@@ -248,7 +248,7 @@ function clearsLoginCookie(response: Response): boolean {
     .some((line) => line.startsWith(`${LOGIN_COOKIE}=;`) && /max-age=0/i.test(line));
 }
 
-describe('a Redis value opens only the session it was written for (issue 17)', () => {
+describe('a Redis value opens only the session it was written for', () => {
   it("should log Mallory out, with no wiki call, when Alice's record is copied under Mallory's key", async () => {
     const alice = await logIn('CopyAlice', 'a', 'a');
     const mallory = await logIn('CopyMallory', 'b', 'b');
@@ -315,7 +315,7 @@ describe('a Redis value opens only the session it was written for (issue 17)', (
   });
 });
 
-describe('corrupt data in Redis is logged out, not an outage (issue 17)', () => {
+describe('corrupt data in Redis is logged out, not an outage', () => {
   it('should log out a browser whose record was replaced by a list: 401, cookie cleared, key deleted, logged as corrupt', async () => {
     const jar = await logIn('ListedUser', 'a', 'a');
     const key = await recordKeyOf(jar);

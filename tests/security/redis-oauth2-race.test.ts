@@ -7,7 +7,7 @@ import { ensureBuilt, freePort, startAppServer, type AppServer } from '@/tests/s
 import { startFrontProxy, type FrontProxy } from '@/tests/support/front-proxy';
 import { startRedis, type TestRedis } from '@/tests/support/redis-server';
 
-// OAuth 2.0 across instances (issue 12): an access token that is due for refresh, asked for on A
+// OAuth 2.0 across instances: an access token that is due for refresh, asked for on A
 // and B at the same moment, is refreshed ONCE (the lock in Redis: session/redis-store.ts
 // refreshOnce), and neither request logs the user out. Without the shared lock each instance would
 // spend the same refresh token; the wiki rotates it (fixture o2-15), so the second refresh would be

@@ -15,10 +15,10 @@ import {
   type Reply,
 } from './support';
 
-// Issue 5, part 5: whatever the wiki does — hang, trickle, fail, answer HTML or garbage or 50 MB,
+// Whatever the wiki does — hang, trickle, fail, answer HTML or garbage or 50 MB,
 // or run its clock 310 s off — every request to the app ends within the wiki deadline plus a second,
 // with a clear page (no stack trace, nothing of the wiki's answer echoed), and the user's session is
-// left as it was. The app runs with MW_TIMEOUT_MS=2000 so the hangs take 2 s, not 10. Issue 11: in
+// left as it was. The app runs with MW_TIMEOUT_MS=2000 so the hangs take 2 s, not 10. In
 // both protocols; 2.0's wiki endpoints are the token endpoint (the code exchange), rest.php's
 // profile (who the user is) and api.php with a Bearer token; its initiate asks the wiki nothing.
 // Both protocols, the cookie store only: these are the wiki's faults; Redis's are in
@@ -314,7 +314,7 @@ function suite(protocol: Protocol): void {
       const action = await browser.submitFixture(actionField, 'A line after revocation');
       expect(action.status).toBe(303);
       // OAuth 1.0a: through the revocation check (identify tells a revoked grant from a clock
-      // problem). OAuth 2.0: the action refreshes in place (issue 18), and the refused refresh ends
+      // problem). OAuth 2.0: the action refreshes in place, and the refused refresh ends
       // the session there, with the same message.
       const viaCheck = facts.protocol === '1.0a';
       expect(action.location?.pathname).toBe(viaCheck ? '/api/mwoauth/revoked' : '/');

@@ -1,6 +1,6 @@
 // The browser tests' console gate: every page of every context launchBrowser() opens is watched,
 // and tests/support/e2e-setup.ts fails the test during which a console error, an uncaught page
-// error or a React hydration warning appeared (issue 13: the dev overlay's "1 Issue" went unseen).
+// error or a React hydration warning appeared (the dev overlay's "1 Issue" once went unseen).
 import type { BrowserContext, ConsoleMessage, Page } from 'playwright-core';
 
 const problems: string[] = [];

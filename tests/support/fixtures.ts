@@ -1,5 +1,5 @@
 // Loads the exchanges recorded from a real MediaWiki 1.39 + Extension:OAuth (REL1_39), copied from
-// ../shared/fixtures so the project stands alone. The recorded data is the ground truth: see
+// the project's shared fixtures so the project stands alone. The recorded data is the ground truth: see
 // tests/fixtures/mediawiki-1.39-oauth/_facts.json.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// A real Redis for tests (issue 12: "Debian's redis-server, started by the tests themselves on a
+// A real Redis for tests ("Debian's redis-server, started by the tests themselves on a
 // free loopback port in a temporary directory"). No persistence, loopback only; stopped by pid.
 // pause()/resume() send SIGSTOP/SIGCONT: the socket stays open and the kernel still accepts
 // connections, but nothing answers, which is what a hung Redis looks like to a client.

@@ -1,8 +1,8 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { languageCodeOf, WIKI_LANGUAGE_COOKIE } from '@/lib/server/i18n';
-import { routeContext, seeOther } from '@/lib/server/routes';
-import { nextUrl } from '@/lib/server/safe-next';
-import { secureCookiesFor } from '@/lib/server/origin';
+import { routeContext, seeOther } from '@/lib/server/http/routes';
+import { nextUrl } from '@/lib/server/http/safe-next';
+import { secureCookiesFor } from '@/lib/server/http/origin';
 
 /**
  * GET /api/language?wiki=<code>&next=<path> — remembers the logged-in user's wiki language

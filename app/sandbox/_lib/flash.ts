@@ -1,5 +1,5 @@
 import 'server-only';
-import { field } from '@/lib/server/narrow';
+import { field } from '@/lib/server/core/narrow';
 import type { SessionConfig } from '@/lib/server/config';
 import type { CookieReader, CookieWriter } from '@/lib/server/session/cookies';
 import { seal, unsealOrNull } from '@/lib/server/session/seal';

@@ -1,9 +1,9 @@
 import 'server-only';
 import { MWOAuthError, type ApiClient } from 'mwoauth';
-import { NO_LOCAL_ACCOUNT, WRONG_WIKI, type WikiTarget } from '@/lib/server/farm';
+import { NO_LOCAL_ACCOUNT, WRONG_WIKI, type WikiTarget } from '@/lib/server/wiki/farm';
 import type { SandboxFlash } from './flash';
 import { plainText } from './plain-text';
-import { isBlocked } from '@/lib/server/wiki';
+import { isBlocked } from '@/lib/server/failures/describe';
 import type { WikiUser } from '@/lib/server/wiki-user';
 
 // The sandbox demo: append a line to User:<name>/sandbox through the API, as the user.
@@ -27,7 +27,7 @@ export const SANDBOX_OUTCOMES = [
   'failed',
   /** The form named a wiki that is neither the login wiki nor one of MW_WIKIS (nothing was sent). */
   'unknownwiki',
-  /** The wiki chosen refused the consumer (its Applicable project: lib/server/farm.ts). */
+  /** The wiki chosen refused the consumer (its Applicable project: lib/server/wiki/farm.ts). */
   'wrongwiki',
   /** The user has no account on the wiki chosen yet. */
   'nolocalaccount',

@@ -41,7 +41,7 @@ export interface PendingAuthorization {
 
 /**
  * The tokens of one grant. Store them as JSON (the fields are plain); String(), template literals
- * and util.inspect print them as [redacted] (STYLE.md §11).
+ * and util.inspect print them as [redacted] (CONTRIBUTING.md).
  */
 export interface OAuth2Tokens {
   /** Send as `Authorization: Bearer` (ApiClient's auth: { bearer }, fetchProfile). */

@@ -1,5 +1,5 @@
 import 'server-only';
-import { AppError } from '../errors';
+import { AppError } from '../core/errors';
 import type { Env } from './env';
 import { readOAuth, type OAuth1Config, type OAuth2Config, type OAuthConfig } from './oauth';
 import { printedAs, redactedSession } from './redact';
@@ -17,7 +17,7 @@ import { readSessionSecrets, type SessionConfig } from './session';
 import { readWiki, type WikiConfig } from './wiki';
 import { readWikis, type FarmWiki } from './wikis';
 
-// The app's configuration, read from the environment and validated in ONE place (STYLE.md §7),
+// The app's configuration, read from the environment and validated in ONE place (CONTRIBUTING.md),
 // one file a concern beside this one. It is read lazily, at request time, so `next build` works
 // with no environment at all; in production, instrumentation.ts calls `getConfig()` at startup so
 // a bad deploy stops at once with one message naming every problem (never a value: some of them
@@ -89,15 +89,15 @@ interface CommonConfig {
   readonly initiateRateLimit: RateLimitConfig | null;
   /**
    * `TRUST_PROXY`: true when the first X-Forwarded-For entry is the visitor's (the front proxy
-   * replaces the header, inner ones append). See lib/server/rate-limit.ts and SECURITY.md.
+   * replaces the header, inner ones append). See lib/server/rate-limit/initiate.ts and SECURITY.md.
    */
   readonly trustProxy: boolean;
   /**
    * `SESSION_STORE` (`cookie`, the default, or `redis`) with `REDIS_URL` and `REDIS_KEY_PREFIX`:
-   * where the login lives (lib/server/app.ts picks the store). The URL prints redacted.
+   * where the login lives (lib/server/wiring/app.ts picks the store). The URL prints redacted.
    */
   readonly store: StoreConfig;
-  /** `WIKI_COOKIES` (default on): keep the wiki's cookies per login (lib/server/wiki-cookies.ts). */
+  /** `WIKI_COOKIES` (default on): keep the wiki's cookies per login (lib/server/wiki/cookies.ts). */
   readonly wikiCookies: boolean;
   /** `NODE_ENV=production`: stricter checks, and no error details on pages. */
   readonly production: boolean;

@@ -2,7 +2,7 @@ import 'server-only';
 import { makeToken, type ConsumerToken, type OAuth2Client } from 'mwoauth';
 import { parseHttpUrl, type Env } from './env';
 
-// How this app is registered on the wiki. A union on `protocol` (DESIGN.md "Two axes"), chosen by
+// How this app is registered on the wiki. A union on `protocol` (CONTRIBUTING.md, "Two axes"), chosen by
 // MW_OAUTH_VERSION: OAuth 1.0a (MW_CONSUMER_KEY, MW_CONSUMER_SECRET, MW_CALLBACK) or OAuth 2.0
 // (the client ID and an optional client secret in the same variables, and the redirect URI).
 

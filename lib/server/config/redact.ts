@@ -1,12 +1,11 @@
 import 'server-only';
 import { inspect } from 'node:util';
-import type { SessionConfig } from './session';
 
-// How the configuration prints: never a secret (STYLE.md §11).
+// How the configuration prints: never a secret (CONTRIBUTING.md).
 
 /**
  * Gives `value` a non-enumerable toJSON and util.inspect.custom showing `view()` instead, so that
- * console.log(getConfig()) or JSON.stringify(config) prints no secret (STYLE.md §11), while code
+ * console.log(getConfig()) or JSON.stringify(config) prints no secret (CONTRIBUTING.md), while code
  * that reads the fields (iron-session's password map, lib/mwoauth's consumer) still gets them.
  * Non-enumerable: Object.assign and spreads copy the real fields only.
  */
@@ -25,6 +24,10 @@ export function redactedPasswords(passwords: Readonly<Record<string, string>>): 
   return Object.fromEntries(Object.keys(passwords).map((id) => [id, '[redacted]']));
 }
 
-export function redactedSession(session: SessionConfig): Record<string, unknown> {
+/** A SessionConfig (config/session.ts) as it prints; typed by shape, so this file imports nothing of config/. */
+export function redactedSession(session: {
+  readonly passwords: Readonly<Record<string, string>>;
+  readonly currentPasswordId: string;
+}): Record<string, unknown> {
   return { passwords: redactedPasswords(session.passwords), currentPasswordId: session.currentPasswordId };
 }

@@ -1,7 +1,7 @@
 import 'server-only';
 import { inspect } from 'node:util';
 
-// SESSION_STORE, REDIS_URL and REDIS_KEY_PREFIX (issue 12; DESIGN.md "Configuration"), read the way
+// SESSION_STORE, REDIS_URL and REDIS_KEY_PREFIX, read the way
 // lib/server/config.ts reads the rest: each problem is one line naming the variable and the fix,
 // pushed onto the caller's list, and no line ever contains a value (REDIS_URL may hold a password).
 
@@ -86,7 +86,7 @@ function readKeyPrefix(env: Env, problems: string[]): string | null {
   return prefix;
 }
 
-/** Gives a redis config a printed form with the URL redacted (STYLE.md §11), as config.ts does. */
+/** Gives a redis config a printed form with the URL redacted (CONTRIBUTING.md), as config.ts does. */
 function printedRedacted(config: StoreConfig & { kind: 'redis' }): StoreConfig {
   const view = (): object => ({ ...config, url: redactedRedisUrl(config.url) });
   Object.defineProperties(config, {

@@ -1,5 +1,5 @@
 import 'server-only';
-import { secureCookiesFor } from '../origin';
+import { secureCookiesFor } from '../http/origin';
 import { parseHttpUrl, type Env } from './env';
 
 // The server's own settings: USER_AGENT, APP_URL, MW_TIMEOUT_MS, INITIATE_RATE_LIMIT, TRUST_PROXY.
@@ -141,7 +141,7 @@ export function readTrustProxy(env: Env, problems: string[]): boolean {
 
 /**
  * `WIKI_COOKIES`: `on` (the default) keeps the cookies the wiki sets (its `sessionJwt`) per login
- * and sends them back with that login's requests (lib/server/wiki-cookies.ts); `off` keeps none:
+ * and sends them back with that login's requests (lib/server/wiki/cookies.ts); `off` keeps none:
  * on Wikimedia, every OAuth 1.0a request then counts against the server's anonymous per-IP budget.
  */
 export function readWikiCookies(env: Env, problems: string[]): boolean {

@@ -6,7 +6,7 @@ import type { WikiConfig } from './wiki';
 // registered once, on meta.wikimedia.org, and the same token signs (1.0a) or authorizes (2.0) requests
 // to commons.wikimedia.org, www.wikidata.org and every language wiki (Extension:OAuth's
 // $wgMWOAuthCentralWiki; fixtures farm-01, farm-10). The list says which of them this app uses, so a
-// call to any other is refused before it leaves (lib/server/farm.ts resolveWiki).
+// call to any other is refused before it leaves (lib/server/wiki/farm.ts resolveWiki).
 
 /** A wiki the app may call as the user besides the login wiki. */
 export interface FarmWiki {

@@ -1,9 +1,9 @@
 import 'server-only';
-import type { Failure } from '../failure-page';
+import type { Failure } from './page';
 import type { MessageKey, MessageParam, Translator } from '../i18n';
 
 // Every failure page of the app as data: its HTTP status, its messages (i18n/en.json and the
-// translations) and its way forward. describeWikiError (lib/server/wiki.ts) picks a kind for an
+// translations) and its way forward. describeWikiError (lib/server/failures/describe.ts) picks a kind for an
 // error; the route handlers and the rate limiter name theirs. The texts are the visitor's language's;
 // only MediaWiki's error key and the development-only details stay as the wiki and lib/mwoauth wrote
 // them.
@@ -234,7 +234,7 @@ export const FAILURES = {
     todo: 'nextmwoauth-failure-open-in-browser-todo',
     action: 'home',
   },
-  /** TRACE or TRACK (refused before Next: lib/server/early-guard.ts); what's $1: the method. */
+  /** TRACE or TRACK (refused before Next: lib/server/http/early-guard.ts); what's $1: the method. */
   trace: {
     status: 405,
     title: 'nextmwoauth-failure-trace-title',
@@ -242,7 +242,7 @@ export const FAILURES = {
     todo: 'nextmwoauth-failure-open-in-browser-todo',
     action: 'home',
   },
-  /** An absolute-form or asterisk-form request target (lib/server/early-guard.ts). */
+  /** An absolute-form or asterisk-form request target (lib/server/http/early-guard.ts). */
   not_a_path: {
     status: 400,
     title: 'nextmwoauth-failure-not-a-path-title',

@@ -69,7 +69,7 @@ function numeric(param: MessageParam): boolean {
  * `banana.i18n` remembering what it rendered for a key without parameters or with numbers only:
  * the same text every time, and banana-i18n parses the message again on each call and builds an
  * Intl.PluralRules for each PLURAL (its getPluralForm), most of the i18n time of /profile in a CPU
- * profile (BENCHMARKS.md, "Where the memory went (issue 19)"). Text parameters (names, wiki text)
+ * profile (BENCHMARKS.md, "Where the memory went"). Text parameters (names, wiki text)
  * are rendered each time and never kept.
  */
 function rendering(banana: Banana): (key: MessageKey, params: MessageParam[]) => string {

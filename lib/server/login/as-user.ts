@@ -1,8 +1,8 @@
 import 'server-only';
 import type { WikiCookieJar } from 'mwoauth';
-import { AppError } from '../errors';
+import { AppError } from '../core/errors';
 import type { LoginSession } from '../session/store';
-import { LoginJar } from '../wiki-cookies';
+import { LoginJar } from '../wiki/cookies';
 import type { Credentials } from './credentials';
 import { freshLogin, type FreshContext } from './fresh';
 
@@ -43,7 +43,7 @@ function sessionEnded(): AppError {
 
 /**
  * The user's calls for the session `login` belongs to, or why it ended while being refreshed.
- * `wikiCookies`: the calls get this login's wiki cookies (lib/server/wiki-cookies.ts).
+ * `wikiCookies`: the calls get this login's wiki cookies (lib/server/wiki/cookies.ts).
  */
 export async function asUser(
   ctx: FreshContext,

@@ -1,9 +1,9 @@
 import 'server-only';
 import type { OAuthToken } from 'mwoauth';
-import type { WikiCookies } from '../wiki-cookies';
+import type { WikiCookies } from '../wiki/cookies';
 
 // What a session holds to act as the user, and what a login in progress holds, for each protocol
-// (DESIGN.md "Two axes"). Narrowed from unknown where they are read back (session/, handshakes).
+// (CONTRIBUTING.md, "Two axes"). Narrowed from unknown where they are read back (session/, handshakes).
 
 export type Credentials =
   | { readonly protocol: '1.0a'; readonly accessToken: OAuthToken }
@@ -26,7 +26,7 @@ export interface NewLogin {
   readonly sub: string;
   readonly username: string;
   readonly credentials: Credentials;
-  /** The wiki's cookies the login got (lib/server/wiki-cookies.ts); absent or null: none. */
+  /** The wiki's cookies the login got (lib/server/wiki/cookies.ts); absent or null: none. */
   readonly wikiCookies?: WikiCookies | null;
 }
 

@@ -1,15 +1,15 @@
 import 'server-only';
 import type { ApiClient, SuppressedProfile, UserProfile, WikiCookieJar } from 'mwoauth';
-import type { WikiTarget } from '../farm';
+import type { WikiTarget } from '../wiki/farm';
 import type { TokenCache, WikiDeadline } from '../wiki/deadline';
 import type { Credentials, Handshake, NewLogin } from './credentials';
 
 // The login flow: one interface, one implementation a protocol (login/oauth1.ts, login/oauth2.ts).
-// Route handlers call it and never branch on the protocol themselves (DESIGN.md "Two axes").
+// Route handlers call it and never branch on the protocol themselves (CONTRIBUTING.md, "Two axes").
 
 /**
  * Where a call of the user goes: the login wiki (no `wiki`, or one with `home`), or another wiki of
- * the farm the app may call (lib/server/farm.ts resolveWiki checks that first). The same token
+ * the farm the app may call (lib/server/wiki/farm.ts resolveWiki checks that first). The same token
  * works there (1.0a: signed for that wiki's URL, farm-01; 2.0: the Bearer as is, farm-10).
  */
 export interface WikiCall {
@@ -46,7 +46,7 @@ export interface LoginFlow {
   ): Promise<NewLogin | 'suppressed'>;
   /**
    * Who the user is, asked of the wiki now: identify's verified JWT (1.0a) or resource/profile (2.0).
-   * `jar`: this login's wiki cookies (lib/server/wiki-cookies.ts), sent and updated; null: none.
+   * `jar`: this login's wiki cookies (lib/server/wiki/cookies.ts), sent and updated; null: none.
    * Another wiki of the farm with `on.wiki` (its identify there: iss is that wiki's, farm-07).
    */
   identify(

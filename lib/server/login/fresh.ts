@@ -1,13 +1,13 @@
 import 'server-only';
-import { isSessionEnded } from '../errors';
+import { isSessionEnded } from '../core/errors';
 import type { CookieWriter } from '../session/cookies';
 import type { LoginSession, OpenSession, SessionStore } from '../session/store';
-import type { WikiDeadline } from '../wiki';
+import type { WikiDeadline } from '../wiki/deadline';
 import { refreshDueAt } from './credentials';
 import type { LoginFlow } from './flow';
 
 // Refreshing before the wiki is asked, where the answer can carry a cookie: proxy.ts (for pages),
-// route handlers and server actions. A page never refreshes (DESIGN.md "Two axes"): it cannot set
+// route handlers and server actions. A page never refreshes (CONTRIBUTING.md, "Two axes"): it cannot set
 // the cookie, and a rotated refresh token that is not stored logs the user out at the next refresh
 // (the wiki kills the old one at first use, fixture o2-15).
 

@@ -1,11 +1,11 @@
 import 'server-only';
 import { complete, identify, initiate, MWOAuthError, type AccessToken, type IdentifyOptions } from 'mwoauth';
 import type { OAuth1AppConfig } from '../config';
-import { isFarmRefusal } from '../farm';
+import { isFarmRefusal } from '../wiki/farm';
 import { deadlineApiClient, wikiOptions, type WikiDeadline } from '../wiki/deadline';
 import type { Credentials } from './credentials';
 import type { LoginFlow, SessionVerdict } from './flow';
-import { askWikiCookies } from '../wiki-cookies';
+import { askWikiCookies } from '../wiki/cookie-ask';
 
 // The login flow for OAuth 1.0a (Extension:OAuth's Special:OAuth/initiate, authorize, token and
 // identify; fixtures 01-07), and what the wiki's 1.0a errors mean for a session.
@@ -73,7 +73,7 @@ export function oauth1Flow(config: OAuth1AppConfig): LoginFlow {
         accessToken: accessTokenOf(credentials),
         userAgent: config.userAgent,
         // Wikimedia counts a 1.0a request as the user's (not the server's anonymous budget) only
-        // with the sessionJwt cookie it set (lib/server/wiki-cookies.ts).
+        // with the sessionJwt cookie it set (lib/server/wiki/cookies.ts).
         cookieJar: jar,
         // A write or read done for a logged-in user must fail, not happen anonymously, if the
         // token stopped logging in (API assert=user).
@@ -161,7 +161,7 @@ export function oauth1Flow(config: OAuth1AppConfig): LoginFlow {
 
     verdict(error): SessionVerdict {
       // Another wiki of the farm refusing the consumer or a user it does not know yet: the token is
-      // good (lib/server/farm.ts).
+      // good (lib/server/wiki/farm.ts).
       if (isFarmRefusal(error)) return 'keep';
       if (isRevoked(error)) return 'revoked';
       return typeof error === 'object' && error !== null && foreignSessions.has(error) ? 'revoked' : 'keep';

@@ -10,7 +10,7 @@ import {
   type OAuth2Tokens,
 } from 'mwoauth';
 import type { OAuth2AppConfig } from '../config';
-import { isFarmRefusal } from '../farm';
+import { isFarmRefusal } from '../wiki/farm';
 import { deadlineApiClient, wikiOptions, type WikiDeadline } from '../wiki/deadline';
 import type { Credentials } from './credentials';
 import type { LoginFlow, SessionVerdict, WikiCall } from './flow';
@@ -89,7 +89,7 @@ export function oauth2Flow(config: OAuth2AppConfig): LoginFlow {
         apiUrl: on.wiki?.apiUrl ?? apiUrl,
         auth: { bearer: bearerOf(credentials).accessToken },
         userAgent: config.userAgent,
-        // This login's wiki cookies (lib/server/wiki-cookies.ts); the jar sends each host its own.
+        // This login's wiki cookies (lib/server/wiki/cookies.ts); the jar sends each host its own.
         cookieJar: jar,
         // Fail, never act anonymously, once the token stops logging in.
         assert: 'user',
@@ -181,7 +181,7 @@ export function oauth2Flow(config: OAuth2AppConfig): LoginFlow {
     verdict(error): SessionVerdict {
       if (typeof error !== 'object' || error === null) return 'keep';
       // Another wiki of the farm refusing the consumer or a user it does not know yet: the token is
-      // good (lib/server/farm.ts); a refresh would not change that.
+      // good (lib/server/wiki/farm.ts); a refresh would not change that.
       if (isFarmRefusal(error)) return 'keep';
       if (deadRefreshTokens.has(error) || foreignSessions.has(error)) return 'revoked';
       if (

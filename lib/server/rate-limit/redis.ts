@@ -2,19 +2,15 @@ import 'server-only';
 import type * as Flexible from 'rate-limiter-flexible';
 import type { RateLimiterRedis } from 'rate-limiter-flexible';
 import type { RateLimitConfig, SessionConfig } from '../config';
-import {
-  isCorruptDataReply,
-  logCorruptData,
-  type RedisClient,
-  type RedisConnection,
-} from '../redis/connection';
+import { isCorruptDataReply, logCorruptData } from '../redis/node-redis';
+import { type RedisClient, type RedisConnection } from '../redis/connection';
 import { currentKeyedHash, redisKeyPrefix } from '../redis/keys';
 import type { RateDecision, RateLimiter } from './limiter';
 
-// The initiate limit counted in Redis, so every instance shares one window per client (issue 12).
+// The initiate limit counted in Redis, so every instance shares one window per client.
 // rate-limiter-flexible (ISC, no dependencies, maintained since 2018, node-redis 4+ supported with
 // `useRedisPackage`) does it with one Lua script per request: `SET key 0 EX window NX` then INCRBY
-// and PTTL, atomically, which is the same fixed window as lib/server/rate-limit.ts keeps in memory.
+// and PTTL, atomically, which is the same fixed window as lib/server/rate-limit/initiate.ts keeps in memory.
 // What we add: the call runs inside RedisConnection's deadline (the library has none of its own),
 // and the key is an HMAC of the client's address under SESSION_SECRET, as a shared Redis must not
 // show other tools who visits us (redis/keys.ts). A counter someone else overwrote with text or a

@@ -1,30 +1,26 @@
 import 'server-only';
-import { forLog, LOG_MESSAGE_MAX } from '../log';
+import { forLog, LOG_MESSAGE_MAX } from '../core/log';
 import type * as NodeRedis from '@redis/client';
+import {
+  DeadlineExceeded,
+  isCorruptDataReply,
+  loadNodeRedis,
+  logCorruptData,
+  reason,
+  withDeadline,
+} from './node-redis';
 import type { RedisClientType } from '@redis/client';
-import { AppError } from '../errors';
+import { AppError } from '../core/errors';
 
-// One Redis connection per process, every call bounded in time (issue 12: "a deadline of about 1 s
-// per Redis call"; REVIEW.md §2.2).
-//
-// Why node-redis (`@redis/client`, the core of the `redis` package without the JSON/Search/Bloom
-// modules we do not use) and not ioredis: both are published by Redis Inc. and allow Node 20
-// (engines ">= 20.0.0"), but Redis recommends node-redis for new projects and keeps ioredis
-// maintained only (redis/ioredis#1878; connect-redis 9 dropped ioredis for the same reason).
-// What we need of either is the same, and node-redis has all of it:
-// - `disableOfflineQueue: true`: while the socket is down, a command is refused at once instead of
-//   waiting in a queue that grows with every request (ioredis: enableOfflineQueue: false);
-// - `commandsQueueMaxLength`: the commands waiting for a reply are bounded too (a Redis that
-//   accepts but does not answer, stopped with SIGSTOP in the tests, would otherwise collect them);
-// - `socket.reconnectStrategy`: reconnects after a dropped socket with a backoff we choose, so the
-//   app recovers without a restart; `socket.connectTimeout` bounds one connection attempt.
-// Neither client bounds the time of a call whose connection is up but silent (node-redis's
-// per-command `timeout` only covers a command not yet written), so the deadline is ours: a timer
-// raced against the call (withDeadline). A connection that misses a deadline is destroyed and
-// replaced on the next call: a hung server never gets a second request on the same socket, and a
-// server that comes back (SIGCONT, a restart) is reached again by a fresh connection.
+// One Redis connection per process, every call bounded in time (a deadline of REDIS_DEADLINE_MS,
+// connecting included). While the socket is down a command is refused at once (no offline queue),
+// the commands awaiting a reply are bounded (REDIS_MAX_PENDING), and a dropped socket reconnects
+// with a backoff, so the app recovers without a restart. The client bounds none of a call whose
+// connection is up but silent, so the deadline is ours (redis/node-redis.ts withDeadline): a
+// connection that misses it is destroyed and replaced on the next call, so a hung server never gets
+// a second request on the same socket, and one that comes back is reached by a fresh connection.
 
-/** How long one Redis call may take, connecting included (issue 12: "about 1 s"). */
+/** How long one Redis call may take, connecting included ("about 1 s"). */
 export const REDIS_DEADLINE_MS = 1000;
 /** Commands waiting on one connection at most; beyond this a call fails at once (memory stays bounded). */
 export const REDIS_MAX_PENDING = 1000;
@@ -67,21 +63,6 @@ export function redisWhere(url: string): string {
   }
 }
 
-class DeadlineExceeded extends Error {}
-
-// node-redis is loaded on first use, not when this module is: the cookie store never uses Redis, and
-// Next instantiates lib/server once per bundle (proxy.ts, the pages, the route handlers), so an
-// import here cost every process @redis/client's ~480 modules several times over (BENCHMARKS.md
-// "Where the memory went"). next.config.mjs keeps it out of the bundles (serverExternalPackages),
-// so this loads one copy per process, from node_modules, and only in Redis mode.
-let nodeRedis: Promise<typeof NodeRedis> | null = null;
-let loaded: typeof NodeRedis | null = null;
-
-function loadNodeRedis(): Promise<typeof NodeRedis> {
-  nodeRedis ??= import('@redis/client').then((module) => (loaded = module));
-  return nodeRedis;
-}
-
 interface Opened {
   readonly client: RedisClient;
   /** Settles when the first connection is ready (or fails for good). */
@@ -99,59 +80,6 @@ class Refused extends Error {}
 function backoffMs(retries: number): number {
   const base = Math.min(50 * 2 ** Math.min(retries, 10), REDIS_MAX_BACKOFF_MS);
   return Math.round(base + Math.random() * base * 0.1);
-}
-
-async function withDeadline<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineExceeded()), ms);
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** What an error of the client says about the server, in a few words without any value or secret. */
-function reason(error: unknown): string {
-  if (error instanceof DeadlineExceeded) return 'did not answer in time';
-  // The client's own errors come only from a client, so node-redis is loaded when one is seen.
-  if (loaded !== null) {
-    if (error instanceof loaded.ClientOfflineError || error instanceof loaded.ClientClosedError)
-      return 'is not connected';
-    if (error instanceof loaded.ConnectionTimeoutError) return 'did not accept the connection in time';
-    if (error instanceof loaded.SocketClosedUnexpectedlyError) return 'closed the connection';
-  }
-  if (error instanceof Error) {
-    const code = Reflect.get(error, 'code');
-    if (typeof code === 'string' && /^[A-Z_]{2,30}$/.test(code)) return `connection failed (${code})`;
-    // Redis error replies start with their code in capitals: "NOAUTH …", "WRONGPASS …", "OOM …".
-    const replyCode = /^([A-Z]{2,20})\b/.exec(error.message)?.[1];
-    if (replyCode !== undefined) return `answered ${replyCode}`;
-    return `failed (${error.name})`;
-  }
-  return 'failed';
-}
-
-/**
- * A reply of Redis about the data under a key, not about Redis: a value of the wrong type
- * (`WRONGTYPE`), or a counter that is not a number. Only another writer puts such data under our
- * keys (Toolforge's Redis is shared, with no access control: SECURITY.md). It is corrupt data, not
- * an outage: the session store and the rate limiter delete such keys and carry on, and it is never
- * reported as "unavailable".
- */
-export function isCorruptDataReply(error: unknown): boolean {
-  return (
-    loaded !== null &&
-    error instanceof loaded.ErrorReply &&
-    /^(WRONGTYPE\b|ERR value is not an integer|ERR value is not a valid float)/.test(error.message)
-  );
-}
-
-/** The log line of corrupt data found under one of our keys (no key, no value). */
-export function logCorruptData(where: string, what: string, detail: string): void {
-  console.error(`[redis] ${where}: corrupt data (${forLog(what)}): ${forLog(detail, LOG_MESSAGE_MAX)}`);
 }
 
 /** A connection of its own (tests use two to stand for two app instances); the app uses redisConnection. */

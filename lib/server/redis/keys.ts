@@ -3,7 +3,7 @@ import { createHash, createHmac } from 'node:crypto';
 import type { SessionConfig } from '../config';
 
 // Key names on a Redis server that other tools can read (Toolforge's is shared by every tool and
-// has no access control: issue 12). Nothing in a key may tell another tool anything:
+// has no access control: SECURITY.md). Nothing in a key may tell another tool anything:
 // - the prefix is REDIS_KEY_PREFIX or derived from SESSION_SECRET, so no other tool can guess it;
 // - a session id is stored only as its SHA-256 (as lucia does): a dump of the keys yields no id a
 //   cookie could carry. Ids are 256 random bits, so an unkeyed hash is enough;

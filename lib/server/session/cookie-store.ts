@@ -2,23 +2,21 @@ import 'server-only';
 import { createHash } from 'node:crypto';
 import { makeToken } from 'mwoauth';
 import type { SessionConfig } from '../config';
-import { AppError } from '../errors';
+import { AppError } from '../core/errors';
 import { refreshTokenOf, type Credentials, type NewLogin } from '../login/credentials';
 import type { CookieReader, CookieWriter } from './cookies';
 import { loginRecord, toLoginSession } from './login-record';
-import { onlySessionJwt } from '../wiki-cookies';
+import { onlySessionJwt } from '../wiki/cookies';
 import { MAX_COOKIE_VALUE_LENGTH, seal, sealExpiryMs, unsealOrNull } from './seal';
+import { globalMap, isEnded, markEnded, refreshOnce } from './cookie-refresh';
 import { LOGIN_COOKIE, LOGIN_TTL_S, type LoginSession, type OpenSession, type SessionStore } from './store';
 
 // The default session store: the login sealed in the login cookie (iron-session, SESSION_SECRET),
 // no server state. It holds the credentials and the two identity fields pages need; nothing that
-// grows: MediaWiki's `rights` list alone can overflow a 4 KB cookie (DESIGN.md "Session").
+// grows: MediaWiki's `rights` list alone can overflow a 4 KB cookie.
 
 /** Login cookies remembered as unsealed, at most (about 1 KB each: a bounded 1 MB or so). */
 export const LOGIN_CACHE_SIZE = 1000;
-
-/** How long a refresh token's successor is handed to late callers holding the used token. */
-export const REFRESH_SUCCESSOR_TTL_MS = 60_000;
 
 function nowS(): number {
   return Math.floor(Date.now() / 1000);
@@ -46,14 +44,6 @@ interface CachedLogin {
 // only seals that opened and narrowed are kept. Only this store may have it: with a store on a
 // server (Redis), a remembered session would outlive a logout made on another instance.
 const LOGIN_CACHE_KEY = Symbol.for('next-mwoauth.login-session-cache');
-
-function globalMap<V>(key: symbol): Map<string, V> {
-  const existing: unknown = Reflect.get(globalThis, key);
-  if (existing instanceof Map) return existing;
-  const created = new Map<string, V>();
-  Object.defineProperty(globalThis, key, { value: created, enumerable: false });
-  return created;
-}
 
 const fingerprints = new WeakMap<SessionConfig, string>();
 
@@ -140,95 +130,6 @@ function copyCredentials(credentials: Credentials): Credentials {
     : { ...credentials };
 }
 
-const REFRESHES_KEY = Symbol.for('next-mwoauth.cookie-store-refreshes');
-const SUCCESSORS_KEY = Symbol.for('next-mwoauth.cookie-store-refresh-successors');
-/** Successors remembered at once; beyond this the oldest are dropped (memory stays bounded). */
-const MAX_SUCCESSORS = 10_000;
-
-interface Successor {
-  readonly credentials: Credentials;
-  readonly untilMs: number;
-}
-
-/** The maps are keyed by a digest of the refresh token, so they never hold a usable token as a key. */
-function refreshKey(refreshToken: string): string {
-  return createHash('sha256').update(refreshToken).digest('base64url');
-}
-
-/**
- * One refresh per refresh token at a time in this process (route handlers, actions and proxy.ts
- * are separate bundles: the maps live on globalThis). The successor is remembered for
- * REFRESH_SUCCESSOR_TTL_MS, so a request that read its cookie before the refresh finished (a
- * parallel tab) gets it instead of spending a token the wiki has already rotated (o2-15).
- */
-async function refreshOnce(refreshToken: string, refresh: () => Promise<Credentials>): Promise<Credentials> {
-  const key = refreshKey(refreshToken);
-  const successors = globalMap<Successor>(SUCCESSORS_KEY);
-  const known = successors.get(key);
-  if (known !== undefined) {
-    if (Date.now() < known.untilMs) return known.credentials;
-    successors.delete(key);
-  }
-  const running = globalMap<Promise<Credentials>>(REFRESHES_KEY);
-  const pending = running.get(key);
-  if (pending !== undefined) return pending;
-  const started = (async (): Promise<Credentials> => {
-    try {
-      const credentials = await refresh();
-      const now = Date.now();
-      for (const [k, s] of successors) if (s.untilMs <= now) successors.delete(k);
-      for (const k of successors.keys()) {
-        if (successors.size < MAX_SUCCESSORS) break;
-        successors.delete(k);
-      }
-      successors.set(key, { credentials, untilMs: now + REFRESH_SUCCESSOR_TTL_MS });
-      return credentials;
-    } finally {
-      running.delete(key);
-    }
-  })();
-  running.set(key, started);
-  return started;
-}
-
-const ENDED_KEY = Symbol.for('next-mwoauth.cookie-store-ended-refresh-tokens');
-
-/**
- * How long a logged-out session's refresh tokens are remembered as ended: longer than a refresh
- * can take and than the successor grace (REFRESH_SUCCESSOR_TTL_MS), after which the old refresh
- * token is dead on the wiki anyway (rotated, o2-15).
- */
-export const ENDED_TTL_MS = 2 * REFRESH_SUCCESSOR_TTL_MS;
-
-/**
- * Remembers that the session holding `refreshToken` was ended (logout), and its successor's token
- * when a refresh just rotated it. A request that read the cookie before the logout and refreshes
- * after it must not write the session again: its answer would log the browser back in (a racing
- * page, a prefetch, a second tab). In this process only; a reply already on its way when the
- * logout arrives cannot be recalled (SECURITY.md, "What is not defended").
- */
-function markEnded(refreshToken: string): void {
-  const ended = globalMap<number>(ENDED_KEY);
-  const now = Date.now();
-  for (const [k, until] of ended) if (until <= now) ended.delete(k);
-  for (const k of ended.keys()) {
-    if (ended.size < MAX_SUCCESSORS) break;
-    ended.delete(k);
-  }
-  const key = refreshKey(refreshToken);
-  ended.set(key, now + ENDED_TTL_MS);
-  const successor = globalMap<Successor>(SUCCESSORS_KEY).get(key)?.credentials;
-  if (successor?.protocol === '2.0' && successor.refreshToken !== null) {
-    ended.set(refreshKey(successor.refreshToken), now + ENDED_TTL_MS);
-  }
-}
-
-function isEnded(refreshToken: string | null): boolean {
-  if (refreshToken === null) return false;
-  const until = globalMap<number>(ENDED_KEY).get(refreshKey(refreshToken));
-  return until !== undefined && Date.now() < until;
-}
-
 /** The sealed-cookie session store (SESSION_STORE=cookie, the default). */
 export function cookieStore(config: SessionConfig): SessionStore {
   function opened(raw: string | null, login: LoginSession | null): OpenSession {
@@ -241,7 +142,7 @@ export function cookieStore(config: SessionConfig): SessionStore {
         if (login === null || latest === null)
           throw new Error('OpenSession.save: there is no login to save.');
         // The seal itself too: an OAuth 1.0a login has no refresh token, and proxy.ts may save its
-        // renewed wiki cookies (lib/server/wiki-cookies.ts) while a logout of the same cookie runs.
+        // renewed wiki cookies (lib/server/wiki/cookies.ts) while a logout of the same cookie runs.
         const sealEnded = raw !== null && isEnded(`seal:${raw}`);
         if (sealEnded || isEnded(refreshTokenOf(login.credentials)) || isEnded(refreshTokenOf(credentials))) {
           // Logged out since this request read its cookie: clear it, never write it again.

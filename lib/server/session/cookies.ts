@@ -1,7 +1,7 @@
 import 'server-only';
 
-// The cookie stores the session code reads and writes, with our attributes bound once per request
-// (REVIEW.md §2.3): HttpOnly, SameSite=Lax, Path=/, and Secure unless the origin is plain-HTTP
+// The cookie stores the session code reads and writes, with our attributes bound once per request:
+// HttpOnly, SameSite=Lax, Path=/, and Secure unless the origin is plain-HTTP
 // loopback (origin.ts secureCookiesFor). Callers pass NextRequest.cookies, NextResponse.cookies or
 // next/headers' cookies(), so route handlers stay plain functions of a Request.
 

@@ -1,14 +1,14 @@
 import 'server-only';
-import { field, isTime, nonEmptyString } from '../narrow';
+import { field, isTime, nonEmptyString } from '../core/narrow';
 import { makeToken, type OAuthToken } from 'mwoauth';
 import type { SessionConfig } from '../config';
 import type { Handshake } from '../login/credentials';
 import type { LoginStart } from '../login/flow';
-import { safeNext } from '../safe-next';
+import { safeNext } from '../http/safe-next';
 import type { CookieReader, CookieWriter } from './cookies';
 import { MAX_COOKIE_VALUE_LENGTH, seal, unsealOrNull } from './seal';
 
-// Logins in progress, in their own sealed cookie in both stores (DESIGN.md "Session"): keyed by
+// Logins in progress, in their own sealed cookie in both stores: keyed by
 // what the wiki's redirect back names (the request token's key, or 2.0's `state`), so two tabs can
 // log in at once, each with its `next`; 10 minutes, as the wiki keeps a request token 600 s
 // (_facts.json "request_token_lifetime_s"); each entry is taken once (single use).

@@ -1,15 +1,15 @@
 import 'server-only';
-import { field, isTime, nonEmptyString } from '../narrow';
+import { field, isTime, nonEmptyString } from '../core/narrow';
 import { makeToken } from 'mwoauth';
 import type { Credentials } from '../login/credentials';
 import type { LoginSession } from './store';
-import { toWikiCookies, wikiCookiesRecord } from '../wiki-cookies';
+import { toWikiCookies, wikiCookiesRecord } from '../wiki/cookies';
 
 // A login as it is sealed (in the cookie, or as a Redis value) and read back. What comes back is
-// `unknown` until narrowed here, field by field (STYLE.md §5): a seal of another kind (handshake,
+// `unknown` until narrowed here, field by field (CONTRIBUTING.md): a seal of another kind (handshake,
 // flash) or of an older shape is "no login", never a half-read one.
 
-/** Narrows sealed credentials; the 1.0a token prints its secret as [redacted] (STYLE.md §11). */
+/** Narrows sealed credentials; the 1.0a token prints its secret as [redacted] (CONTRIBUTING.md). */
 export function toCredentials(value: unknown): Credentials | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
   const protocol = field(value, 'protocol');
@@ -43,7 +43,7 @@ export function toLoginSession(value: unknown): LoginSession | null {
   if (!nonEmptyString(sub) || !nonEmptyString(username) || credentials === null || !isTime(loggedInAt)) {
     return null;
   }
-  // The wiki's cookies (issue 18): absent in records sealed before them, and dropped if unreadable.
+  // The wiki's cookies: absent in records sealed before them, and dropped if unreadable.
   const wikiCookies = toWikiCookies(field(value, 'wikiCookies') ?? null);
   return { sub, username, credentials, loggedInAt, ...(wikiCookies === null ? {} : { wikiCookies }) };
 }

@@ -1,22 +1,20 @@
 import 'server-only';
 import { randomBytes } from 'node:crypto';
-import { AppError } from '../errors';
+import { AppError } from '../core/errors';
 import type { SessionConfig } from '../config';
 import type { Credentials, NewLogin } from '../login/credentials';
-import {
-  isCorruptDataReply,
-  logCorruptData,
-  type RedisClient,
-  type RedisConnection,
-} from '../redis/connection';
+import { isCorruptDataReply, logCorruptData } from '../redis/node-redis';
+import { type RedisConnection } from '../redis/connection';
 import { allKeyedHashes, currentKeyedHash, redisKeyPrefix, sessionIdHash } from '../redis/keys';
 import type { CookieReader, CookieWriter } from './cookies';
-import { credentialsRecord, loginRecord, toCredentials, toLoginSession } from './login-record';
+import { loginRecord, toLoginSession } from './login-record';
+import { REFRESH_LOCK_MS, REFRESH_WAIT_MS, refreshAcrossInstances } from './redis-refresh';
+import { CREATE_SESSION, corruptDetail, END_SESSION, readSealed } from './redis-scripts';
 import { MAX_REDIS_VALUE_LENGTH, seal, unsealOrNull } from './seal';
 import { LOGIN_COOKIE, LOGIN_TTL_S, type LoginSession, type OpenSession, type SessionStore } from './store';
-import type { WikiCookies } from '../wiki-cookies';
+import type { WikiCookies } from '../wiki/cookies';
 
-// The Redis session store (issue 12; REVIEW.md §2.2–2.3). The login cookie holds only a sealed
+// The Redis session store. The login cookie holds only a sealed
 // random id; the login itself lives in Redis, sealed, for LOGIN_TTL_S. So a logout is final (the
 // record is deleted: a copy of the cookie opens nothing), "log out everywhere" can find a user's
 // sessions, and every instance sees the same login.
@@ -29,7 +27,7 @@ import type { WikiCookies } from '../wiki-cookies';
 // Handshakes and the sandbox flash stay in their cookies (store.ts).
 //
 // Other tools can write to a shared Redis (SECURITY.md), so nothing read from it is trusted:
-// - a value opens only under the key it was written for (issue 17): a record is sealed with a key
+// - a value opens only under the key it was written for: a record is sealed with a key
 //   derived from the raw session id, a successor with one derived from the raw refresh token
 //   (seal.ts), and neither is in Redis. A record copied under another session's key does not open
 //   there: that session is ended (logged out), with no call to the wiki;
@@ -37,72 +35,13 @@ import type { WikiCookies } from '../wiki-cookies';
 //   read with TYPE and STRLEN first (never whole), deleted, logged as corrupt, and the session it
 //   stood for counts as logged out. A wrong-typed index key is deleted when a login writes to it.
 //
-// No process cache of records: one kept here would outlive a logout made on another instance
-// (REVIEW.md §2.2), so every open() is one Redis call (READ_SEALED).
+// No process cache of records: one kept here would outlive a logout made on another instance,
+// so every open() is one Redis call (READ_SEALED).
 
-/** Random bytes of a session id: 256 bits (issue 12 asks for at least 128). */
+/** Random bytes of a session id: 256 bits (at least 128 are needed). */
 const SESSION_ID_BYTES = 32;
 /** base64url of SESSION_ID_BYTES bytes. */
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
-/** A refreshed token's successor is kept this long for late callers with the old one (store.ts). */
-export const SUCCESSOR_TTL_MS = 60_000;
-/** A refresh lock expires after this, so a crashed instance cannot block the session for long. */
-export const REFRESH_LOCK_MS = 15_000;
-/** How long a caller waits for another instance's refresh before giving up. */
-export const REFRESH_WAIT_MS = 12_000;
-/** Between two looks at another instance's refresh. */
-const REFRESH_POLL_MS = 50;
-/** Rounds of "take the lock or wait for its holder" before giving up (each bounded by the wait). */
-const REFRESH_ROUNDS = 3;
-
-// Reads a sealed value with a bound: a missing key is nil; a string of at most ARGV[1] bytes is
-// {'ok', value}; anything else (a list, a hash, a huge string) is deleted and {'corrupt', type}.
-const READ_SEALED = `
-local kind = redis.call('TYPE', KEYS[1])['ok']
-if kind == 'none' then return false end
-if kind == 'string' and redis.call('STRLEN', KEYS[1]) <= tonumber(ARGV[1]) then
-  return {'ok', redis.call('GET', KEYS[1])}
-end
-redis.call('DEL', KEYS[1])
-return {'corrupt', kind}`;
-
-// A new session: its record and its index entry written together, in one script (atomic: nothing
-// written half, no record without its index entry). An index key that is not a set was written by
-// someone else: it is deleted first (returns 1), so it cannot lock its user out of logging in.
-const CREATE_SESSION = `
-local kind = redis.call('TYPE', KEYS[2])['ok']
-local repaired = 0
-if kind ~= 'set' and kind ~= 'none' then
-  redis.call('DEL', KEYS[2])
-  repaired = 1
-end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
-redis.call('SADD', KEYS[2], ARGV[2])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
-return repaired`;
-
-// Ends a session: deletes its record (KEYS[1]) and removes it from its user's index keys
-// (KEYS[2..]); an index key that is not a set is deleted (returns how many).
-const END_SESSION = `
-redis.call('DEL', KEYS[1])
-local repaired = 0
-for i = 2, #KEYS do
-  local kind = redis.call('TYPE', KEYS[i])['ok']
-  if kind == 'set' then
-    redis.call('SREM', KEYS[i], ARGV[1])
-  elseif kind ~= 'none' then
-    redis.call('DEL', KEYS[i])
-    repaired = repaired + 1
-  end
-end
-return repaired`;
-
-// Releases the lock only if it is still ours (it may have expired and been taken by another), and
-// stores the successor in the same script: a waiter never sees the lock gone without the result.
-const RELEASE_WITH_SUCCESSOR = `
-if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3]) end
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
 
 export interface RedisStoreOptions {
   readonly connection: RedisConnection;
@@ -116,36 +55,6 @@ export interface RedisStoreOptions {
 
 function nowS(): number {
   return Math.floor(Date.now() / 1000);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** What READ_SEALED found under a key. */
-type SealedRead =
-  | { readonly kind: 'none' }
-  | { readonly kind: 'ok'; readonly value: string }
-  | { readonly kind: 'corrupt'; readonly type: string };
-
-async function readSealed(client: RedisClient, key: string): Promise<SealedRead> {
-  const reply: unknown = await client.eval(READ_SEALED, {
-    keys: [key],
-    arguments: [String(MAX_REDIS_VALUE_LENGTH)],
-  });
-  if (reply === null) return { kind: 'none' };
-  if (Array.isArray(reply) && reply[0] === 'ok' && typeof reply[1] === 'string') {
-    return { kind: 'ok', value: reply[1] };
-  }
-  const type: unknown = Array.isArray(reply) ? reply[1] : null;
-  return { kind: 'corrupt', type: typeof type === 'string' ? type : 'unknown' };
-}
-
-/** The log's words for a corrupt value (its type, or that it is too long; never the value). */
-function corruptDetail(read: { readonly type: string }): string {
-  return read.type === 'string'
-    ? `a string over ${MAX_REDIS_VALUE_LENGTH} bytes; deleted`
-    : `a ${read.type}, not a string; deleted`;
 }
 
 /** The id a login cookie of this store carries, narrowed from its unsealed value; else null. */
@@ -234,115 +143,6 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
     return value;
   }
 
-  /**
-   * The successor found for `refreshToken`, or null when there is none. A value that is there but
-   * does not open as this token's successor (copied from another token's key, tampered, of another
-   * type) is deleted and the session ended (AppError 'session_ended'): a successor exists only once
-   * the wiki has rotated this refresh token (o2-15), so it cannot be refreshed again, and the value
-   * found is not ours to use.
-   */
-  async function successorOf(
-    found: SealedRead,
-    refreshToken: string,
-    nextKey: string,
-  ): Promise<Credentials | null> {
-    if (found.kind === 'none') return null;
-    const opened =
-      found.kind === 'ok'
-        ? toCredentials(await unsealOrNull(found.value, secrets, 'refresh-successor', refreshToken))
-        : null;
-    if (opened !== null) return opened;
-    if (found.kind === 'corrupt') {
-      logCorruptData(connection.where, 'refresh successor', corruptDetail(found));
-    } else {
-      console.error(
-        '[mwoauth] a refresh successor in Redis does not open for its refresh token (copied from another key, or tampered): deleted, the session is ended',
-      );
-      await connection.call('refresh successor', (client) => client.del(nextKey));
-    }
-    throw new AppError(
-      'session_ended',
-      "This session's refreshed tokens in Redis are not usable: log in again.",
-    );
-  }
-
-  async function refreshAcrossInstances(
-    tokenHash: string,
-    refreshToken: string,
-    refresh: () => Promise<Credentials>,
-  ): Promise<Credentials> {
-    const lockKey = `${prefix}r:lock:${tokenHash}`;
-    const nextKey = `${prefix}r:next:${tokenHash}`;
-    for (let round = 0; round < REFRESH_ROUNDS; round++) {
-      const owner = randomBytes(16).toString('hex');
-      const [stored, taken] = await connection.call('refresh lock', async (client) => {
-        const found = await readSealed(client, nextKey);
-        if (found.kind !== 'none') return [found, false] as const;
-        const set = await client.set(lockKey, owner, {
-          expiration: { type: 'PX', value: lockMs },
-          condition: 'NX',
-        });
-        return [found, set !== null] as const;
-      });
-      const earlier = await successorOf(stored, refreshToken, nextKey);
-      if (earlier !== null) return earlier;
-
-      if (taken) {
-        let next: Credentials;
-        try {
-          next = await refresh();
-        } catch (error) {
-          // The wiki refused (or did not answer): let the next caller try; the error is the caller's.
-          await connection
-            .call('refresh unlock', (client) =>
-              client.eval(RELEASE_WITH_SUCCESSOR, { keys: [lockKey, nextKey], arguments: [owner, '', '0'] }),
-            )
-            .catch(() => undefined);
-          throw error;
-        }
-        const sealed = await seal(
-          credentialsRecord(next),
-          secrets,
-          Math.ceil(SUCCESSOR_TTL_MS / 1000) + 60,
-          'refresh-successor',
-          refreshToken,
-        );
-        try {
-          await connection.call('refresh result', (client) =>
-            client.eval(RELEASE_WITH_SUCCESSOR, {
-              keys: [lockKey, nextKey],
-              arguments: [owner, sealed, String(SUCCESSOR_TTL_MS)],
-            }),
-          );
-        } catch {
-          // The new tokens are ours either way (the old refresh token is spent: fixture o2-15);
-          // other callers find no successor and wait out their bound.
-        }
-        return next;
-      }
-
-      // Another caller (here or on another instance) is refreshing: wait for its result.
-      const until = Date.now() + waitMs;
-      let lockGone = false;
-      while (!lockGone && Date.now() < until) {
-        await sleep(REFRESH_POLL_MS);
-        const [found, held] = await connection.call('refresh wait', async (client) => {
-          const value = await readSealed(client, nextKey);
-          return [value, (await client.exists(lockKey)) === 1] as const;
-        });
-        const successor = await successorOf(found, refreshToken, nextKey);
-        if (successor !== null) return successor;
-        lockGone = !held;
-      }
-      // Timed out: give up. Lock gone without a result: its holder failed; take it ourselves.
-      if (!lockGone) break;
-    }
-    throw new AppError(
-      'store_unavailable',
-      `Another request is still refreshing this session's tokens (waited ${waitMs} ms at ${connection.where}).`,
-    );
-  }
-
   return {
     canEndAll: true,
 
@@ -361,7 +161,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       }
       const login = toLoginSession(await unsealOrNull(found.value, secrets, 'redis-record', sid));
       if (login === null) {
-        // Another session's record copied here (issue 17), a tampered one, or one sealed under a
+        // Another session's record copied here, a tampered one, or one sealed under a
         // secret no longer in SESSION_SECRET: logged out; the caller's end() deletes it.
         console.error(
           '[mwoauth] a session record in Redis does not open for its session (copied from another key, tampered, or sealed under a secret no longer listed): the session is ended',
@@ -384,7 +184,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       const value = await sealRecord(sid, record, LOGIN_TTL_S);
       const index = indexKey(currentKeyedHash(secrets, 'sub', login.sub));
       // One script: the record and its index entry are stored together or not at all, and before
-      // the cookie is set (REVIEW.md §2.2: nothing written half); a wrong-typed index is replaced.
+      // the cookie is set (nothing written half); a wrong-typed index is replaced.
       const repaired = await connection.call('store session', (client) =>
         client.eval(CREATE_SESSION, {
           keys: [recordKey(idHash), index],
@@ -438,9 +238,12 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       const tokenHash = currentKeyedHash(secrets, 'refresh', refreshToken);
       const running = inFlight.get(tokenHash);
       if (running !== undefined) return running;
-      const started = refreshAcrossInstances(tokenHash, refreshToken, refresh).finally(() =>
-        inFlight.delete(tokenHash),
-      );
+      const started = refreshAcrossInstances(
+        { connection, secrets, prefix, lockMs, waitMs },
+        tokenHash,
+        refreshToken,
+        refresh,
+      ).finally(() => inFlight.delete(tokenHash));
       inFlight.set(tokenHash, started);
       return started;
     },

@@ -4,7 +4,7 @@ import { sealData, unsealData } from 'iron-session';
 import type { SessionConfig } from '../config';
 
 // Sealing (iron-session: AES-256-CBC + HMAC-SHA256, "Fe26.2" seals) with keys derived from
-// SESSION_SECRET, one per use (issue 17). No secret of the list is used as a password itself: HKDF-SHA256 (RFC 5869) derives, for each secret, a
+// SESSION_SECRET, one per use. No secret of the list is used as a password itself: HKDF-SHA256 (RFC 5869) derives, for each secret, a
 // password per purpose, and for the Redis values per key they are stored for:
 // - a value sealed for one use opens in no other, even under the same SESSION_SECRET: a Redis
 //   record is not a login cookie (of this instance or of a cookie-mode one sharing the secret), a

@@ -1,6 +1,6 @@
 import 'server-only';
 import type { Credentials, NewLogin } from '../login/credentials';
-import type { WikiCookies } from '../wiki-cookies';
+import type { WikiCookies } from '../wiki/cookies';
 import type { CookieReader, CookieWriter } from './cookies';
 
 // The session store: one interface, one implementation a store (session/cookie-store.ts, the
@@ -16,7 +16,7 @@ export const LOGIN_TTL_S = 7 * 24 * 3600;
 export interface LoginSession extends NewLogin {
   /** Seconds since the epoch. */
   readonly loggedInAt: number;
-  /** The wiki's cookies of this login (lib/server/wiki-cookies.ts); absent or null: none kept yet. */
+  /** The wiki's cookies of this login (lib/server/wiki/cookies.ts); absent or null: none kept yet. */
   readonly wikiCookies?: WikiCookies | null;
 }
 

@@ -215,7 +215,7 @@ describe('the callback, checked before the code is exchanged', () => {
       'mediawiki',
       'access_denied',
     ],
-    // Anyone can start a login and so send a callback with their own state (issue 17, finding 4).
+    // Anyone can start a login and so send a callback with their own state.
     [
       'an error that is not a plain code',
       '?error=access_denied%0A%5Bredis%5D%20FORGED%1B%5B31m%E2%80%AE&state=the-state',

@@ -1,18 +1,13 @@
 import { NextResponse, type NextRequest } from 'next/server';
-import { failureResponse } from '@/lib/server/failure-page';
+import { failureResponse } from '@/lib/server/failures/page';
 import { failure } from '@/lib/server/failures/catalogue';
 import { translatorFor } from '@/lib/server/i18n';
-import {
-  getOnly,
-  isStoreUnavailable,
-  logError,
-  routeContext,
-  seeOther,
-  unavailableResponse,
-} from '@/lib/server/routes';
-import { loginPath, nextUrl } from '@/lib/server/safe-next';
+import { getOnly, logError, routeContext, seeOther, unavailableResponse } from '@/lib/server/http/routes';
+import { isStoreUnavailable } from '@/lib/server/core/errors';
+import { loginPath, nextUrl } from '@/lib/server/http/safe-next';
 import { readPendingLogins, writePendingLogins } from '@/lib/server/session/handshakes';
-import { describeWikiError, startWikiDeadline } from '@/lib/server/wiki';
+import { describeWikiError } from '@/lib/server/failures/describe';
+import { startWikiDeadline } from '@/lib/server/wiki/deadline';
 
 /**
  * GET /api/mwoauth/callback?oauth_verifier=…&oauth_token=… — where the wiki sends the browser after

@@ -1,12 +1,13 @@
 import { NextResponse, type NextRequest } from 'next/server';
-import { failureResponse } from '@/lib/server/failure-page';
+import { failureResponse } from '@/lib/server/failures/page';
 import { failure } from '@/lib/server/failures/catalogue';
 import { translatorFor } from '@/lib/server/i18n';
-import { limitInitiate } from '@/lib/server/rate-limit';
-import { getOnly, logError, routeContext, seeOther } from '@/lib/server/routes';
-import { loginPath, safeNext } from '@/lib/server/safe-next';
+import { limitInitiate } from '@/lib/server/rate-limit/initiate';
+import { getOnly, logError, routeContext, seeOther } from '@/lib/server/http/routes';
+import { loginPath, safeNext } from '@/lib/server/http/safe-next';
 import { newPendingLogin, readPendingLogins, writePendingLogins } from '@/lib/server/session/handshakes';
-import { describeWikiError, startWikiDeadline } from '@/lib/server/wiki';
+import { describeWikiError } from '@/lib/server/failures/describe';
+import { startWikiDeadline } from '@/lib/server/wiki/deadline';
 
 /**
  * GET /api/mwoauth/initiate?next=/path — asks the wiki for a request token (Special:OAuth/initiate),

@@ -1,14 +1,15 @@
 import { NextResponse, type NextRequest } from 'next/server';
-import { failureResponse } from '@/lib/server/failure-page';
+import { failureResponse } from '@/lib/server/failures/page';
 import { counted, failure } from '@/lib/server/failures/catalogue';
 import { translatorFor } from '@/lib/server/i18n';
-import { forLog } from '@/lib/server/log';
-import { isStoreUnavailable, logError, routeContext, seeOther } from '@/lib/server/routes';
-import { nextUrl } from '@/lib/server/safe-next';
+import { forLog } from '@/lib/server/core/log';
+import { isStoreUnavailable } from '@/lib/server/core/errors';
+import { logError, routeContext, seeOther } from '@/lib/server/http/routes';
+import { nextUrl } from '@/lib/server/http/safe-next';
 import { writePendingLogins } from '@/lib/server/session/handshakes';
 
 /**
- * Logging out changes state, so it is a POST from our own pages only (STYLE.md §9): another site
+ * Logging out changes state, so it is a POST from our own pages only (SECURITY.md): another site
  * must not be able to log our users out (or, with a planted session, in as someone else). Browsers
  * send Origin with every POST; Sec-Fetch-Site says the same where Origin was stripped.
  */

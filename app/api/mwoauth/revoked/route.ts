@@ -1,11 +1,11 @@
 import { NextResponse, type NextRequest } from 'next/server';
-import { failureResponse } from '@/lib/server/failure-page';
-import { isSessionEnded, isStoreUnavailable } from '@/lib/server/errors';
+import { failureResponse } from '@/lib/server/failures/page';
+import { isSessionEnded, isStoreUnavailable } from '@/lib/server/core/errors';
 import { translatorFor } from '@/lib/server/i18n';
-import { openRouteSession, type OpenRoute } from '@/lib/server/route-user';
-import { logError, routeContext, seeOther, unavailableResponse } from '@/lib/server/routes';
-import { nextUrl } from '@/lib/server/safe-next';
-import { describeWikiError } from '@/lib/server/wiki';
+import { openRouteSession, type OpenRoute } from '@/lib/server/http/route-session';
+import { logError, routeContext, seeOther, unavailableResponse } from '@/lib/server/http/routes';
+import { nextUrl } from '@/lib/server/http/safe-next';
+import { describeWikiError } from '@/lib/server/failures/describe';
 
 /**
  * GET /api/mwoauth/revoked?next=/path — where a page sends the browser when the wiki refused the

@@ -1,5 +1,5 @@
 import type { NextRequest, NextResponse } from 'next/server';
-import { unavailableResponse } from '@/lib/server/routes';
+import { unavailableResponse } from '@/lib/server/http/routes';
 
 /**
  * GET /api/mwoauth/unavailable — the 503 "login service unavailable" page, for a page whose render

@@ -1,6 +1,6 @@
 import 'server-only';
-import { readConfig } from './config';
-import { AppError } from './errors';
+import { readConfig } from '../config';
+import { AppError } from '../core/errors';
 
 /** Stops the process with one message naming every configuration problem (no values). */
 export function checkConfigAtStartup(): void {

@@ -1,10 +1,10 @@
 import 'server-only';
 import { unstable_rethrow } from 'next/navigation';
 import { MWOAuthError, type UserProfile } from 'mwoauth';
-import type { WikiTarget } from './farm';
+import type { WikiTarget } from '@/lib/server/wiki/farm';
 import { parseUserInfo, USERINFO_PROPS, type UserInfo } from './userinfo';
-import { isSessionEnded } from './errors';
-import type { WikiUser } from './wiki-user';
+import { isSessionEnded } from '@/lib/server/core/errors';
+import type { WikiUser } from '@/lib/server/wiki-user';
 
 export type ProfileResult =
   | { readonly kind: 'ok'; readonly identity: UserProfile; readonly info: UserInfo | null }

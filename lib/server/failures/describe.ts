@@ -1,22 +1,14 @@
 import 'server-only';
 import { MWOAuthError } from 'mwoauth';
-import { getConfig, isProduction } from './config';
-import { AppError } from './errors';
-import { homeWiki, NO_LOCAL_ACCOUNT, WRONG_WIKI, type WikiTarget } from './farm';
-import type { Failure } from './failure-page';
-import {
-  counted,
-  failure,
-  type FailureKind,
-  type FailureOptions,
-  type FailureTask,
-} from './failures/catalogue';
-import { english, type Translator } from './i18n';
+import { getConfig, isProduction } from '../config';
+import { AppError } from '../core/errors';
+import { homeWiki, NO_LOCAL_ACCOUNT, WRONG_WIKI, type WikiTarget } from '../wiki/farm';
+import type { Failure } from './page';
+import { counted, failure, type FailureKind, type FailureOptions, type FailureTask } from './catalogue';
+import { english, type Translator } from '../i18n';
 
 // What the wiki's errors mean to a user. The deadline of a request is in wiki/deadline.ts; what
 // an error means for the session (revoked or not) is the login flow's (login/oauth1.ts).
-
-export { startWikiDeadline, WikiDeadline, wikiOptions } from './wiki/deadline';
 
 /** Blocks: API error codes (ApiBlockInfoTrait) and Extension:OAuth's blocked-user refusals. */
 export function isBlocked(error: unknown): boolean {
@@ -68,7 +60,7 @@ export interface FailureWikis {
 }
 
 /**
- * The failures only another wiki of the farm gives (lib/server/farm.ts): the texts name that wiki
+ * The failures only another wiki of the farm gives (lib/server/wiki/farm.ts): the texts name that wiki
  * and the login wiki, and the way forward is on one of them, not a new login (the login is good).
  */
 function farmFailure(error: MWOAuthError, t: Translator, wikis: FailureWikis | undefined): Failure | null {

@@ -1,6 +1,6 @@
 import 'server-only';
 
-// "What is our origin", in one place (REVIEW.md §1.3). Imports nothing of lib/server, so both the
+// "What is our origin", in one place. Imports nothing of lib/server, so both the
 // configuration and the session code can use it without a circle.
 
 /**

@@ -1,18 +1,18 @@
 import 'server-only';
 import { NextResponse, type NextRequest } from 'next/server';
-import { getApp, type App } from './app';
-import { describeWikiError } from './wiki';
-import { failureResponse, type Failure } from './failure-page';
+import { getApp, type App } from '../wiring/app';
+import { describeWikiError } from '../failures/describe';
+import { failureResponse, type Failure } from '../failures/page';
 import { MWOAuthError } from 'mwoauth';
-import { AppError, isStoreUnavailable } from './errors';
+import { AppError, isStoreUnavailable } from '../core/errors';
 import { publicOrigin, secureCookiesFor } from './origin';
-import { cookieWriter, type CookieWriter } from './session/cookies';
-import type { OpenSession } from './session/store';
-import { failure } from './failures/catalogue';
-import { translatorFor } from './i18n';
-import { errorForLog, forLog, LOG_MESSAGE_MAX } from './log';
+import { cookieWriter, type CookieWriter } from '../session/cookies';
+import type { OpenSession } from '../session/store';
+import { failure } from '../failures/catalogue';
+import { translatorFor } from '../i18n';
+import { errorForLog, forLog, LOG_MESSAGE_MAX } from '../core/log';
 
-// Shared by the /api/mwoauth/* route handlers, which stay thin (STYLE.md §2).
+// Shared by the /api/mwoauth/* route handlers, which stay thin (CONTRIBUTING.md).
 
 /** Responses that depend on who is logged in: never stored by a browser or a shared cache. */
 export const PRIVATE_NO_STORE = 'private, no-store';
@@ -44,8 +44,6 @@ export function contextFor(app: App, request: NextRequest): RouteContext {
   return { ...app, origin, writer: (response) => cookieWriter(response.cookies, secure) };
 }
 
-export { isStoreUnavailable };
-
 /** Where a page sends the browser when Redis fails during its render: the route answers the 503 page. */
 export const UNAVAILABLE_PATH = '/api/mwoauth/unavailable';
 
@@ -58,7 +56,7 @@ export function unavailableResponse(request: NextRequest): NextResponse {
 
 /**
  * The request's session, or the 503 "login service unavailable" page when the store (Redis) cannot
- * answer in time: a bounded, translated answer instead of Next's 500 (issue 12).
+ * answer in time: a bounded, translated answer instead of Next's 500.
  */
 export async function openSessionOr503(
   ctx: RouteContext,

@@ -1,24 +1,22 @@
 import 'server-only';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { NextResponse } from 'next/server';
-import type { App } from './app';
-import type { RateLimitConfig } from './config';
-import { AppError } from './errors';
-import { failureResponse } from './failure-page';
-import { counted, failure } from './failures/catalogue';
-import { translatorForHeaders } from './i18n';
-import { forLog, LOG_MESSAGE_MAX } from './log';
+import type { App } from '../wiring/app';
+import { AppError } from '../core/errors';
+import { failureResponse } from '../failures/page';
+import { counted, failure } from '../failures/catalogue';
+import { translatorForHeaders } from '../i18n';
+import { forLog, LOG_MESSAGE_MAX } from '../core/log';
+import type { RateDecision } from './limiter';
 
-// A per-client limit on starting logins. Each GET /api/mwoauth/initiate makes the wiki create and
-// keep a request token for 600 s (_facts.json "request_token_lifetime_s"), signed with our consumer:
-// a script looping on it loads the wiki in our name. A fixed window per client, in this process's
-// memory: simple, no dependency, and enough to stop a loop. It is per process (each replica counts
-// on its own) and forgets on restart; SECURITY.md says so. With SESSION_STORE=redis the same windows
-// are counted in Redis instead, across every instance (rate-limit/redis.ts; lib/server/app.ts picks).
+// The initiate rate limit: each GET /api/mwoauth/initiate makes the wiki create and keep a request
+// token for 600 s, signed with our consumer, so a script looping on it loads the wiki in our name.
+// The windows are counted by the app's limiter (rate-limit/memory.ts per process with the cookie
+// store, rate-limit/redis.ts across instances with Redis; lib/server/wiring/app.ts picks).
 //
 // Who is "a client"? Route handlers never see the socket. `next start` copies the socket's address
-// into X-Forwarded-For only when the request has none (next/dist/server/base-server.js:
-// `req.headers['x-forwarded-for'] ??= socket.remoteAddress`), so:
+// into X-Forwarded-For only when the request has none (`x-forwarded-for ??= socket.remoteAddress`:
+// tests/security/rate-limit.test.ts, "the socket address"), so:
 // - TRUST_PROXY unset: the LAST entry. Served directly, that is the socket address, unless the client
 //   sent its own X-Forwarded-For (then it chose its key: the limit only stops clients that do not
 //   try, and a client may name a victim's address and spend the victim's window; nothing here can
@@ -28,61 +26,8 @@ import { forLog, LOG_MESSAGE_MAX } from './log';
 //   visitor's address and whose inner proxies append. Where the front proxy appends instead, the
 //   first entry is the client's own claim, so do not set it there.
 
-/** Clients remembered at once; beyond this the oldest windows are dropped (memory stays bounded). */
-export const MAX_TRACKED_CLIENTS = 10_000;
 /** Longer header entries are not addresses; they are cut so they cannot grow the table's memory. */
 const MAX_KEY_LENGTH = 64;
-
-export interface RateDecision {
-  readonly allowed: boolean;
-  /** Seconds until the client's window resets (for Retry-After); 0 when allowed. */
-  readonly retryAfterS: number;
-}
-
-interface Window {
-  count: number;
-  resetAt: number;
-}
-
-/** Fixed windows per key. `now` is injectable for tests. */
-export class RateLimiter {
-  readonly #windows = new Map<string, Window>();
-  readonly #now: () => number;
-
-  constructor(now: () => number = Date.now) {
-    this.#now = now;
-  }
-
-  /** Counts one request of `key` against `limit`. */
-  take(key: string, limit: RateLimitConfig): RateDecision {
-    const now = this.#now();
-    let window = this.#windows.get(key);
-    if (window === undefined || window.resetAt <= now) {
-      this.#windows.delete(key);
-      this.#makeRoom(now);
-      window = { count: 0, resetAt: now + limit.windowS * 1000 };
-      this.#windows.set(key, window);
-    }
-    window.count += 1;
-    if (window.count <= limit.max) return { allowed: true, retryAfterS: 0 };
-    return { allowed: false, retryAfterS: Math.max(1, Math.ceil((window.resetAt - now) / 1000)) };
-  }
-
-  /** How many clients are remembered (for tests). */
-  get size(): number {
-    return this.#windows.size;
-  }
-
-  #makeRoom(now: number): void {
-    if (this.#windows.size < MAX_TRACKED_CLIENTS) return;
-    for (const [key, window] of this.#windows) if (window.resetAt <= now) this.#windows.delete(key);
-    // Still full: drop the oldest windows (a Map iterates in insertion order).
-    for (const key of this.#windows.keys()) {
-      if (this.#windows.size < MAX_TRACKED_CLIENTS) break;
-      this.#windows.delete(key);
-    }
-  }
-}
 
 /**
  * One IPv6 user usually holds a whole /64, so it counts as one client; an IPv4-mapped IPv6 address

@@ -1,11 +1,10 @@
 import 'server-only';
 import type { Cookie, CookieJar } from 'tough-cookie';
-import type { ApiClient, WikiCookieJar } from 'mwoauth';
-import { forLog, LOG_MESSAGE_MAX } from './log';
-import { field } from './narrow';
-import { WikiDeadline } from './wiki/deadline';
+import type { WikiCookieJar } from 'mwoauth';
+import { forLog, LOG_MESSAGE_MAX } from '../core/log';
+import { field } from '../core/narrow';
 
-// The wiki's cookies, kept per login (issue 18). Wikimedia's wikis set a `sessionJwt` cookie on
+// The wiki's cookies, kept per login. Wikimedia's wikis set a `sessionJwt` cookie on
 // OAuth 1.0a (and owner-only OAuth 2.0) API answers and count a request against the user's own
 // rate-limit budget only when it comes back (Extension:OAuth a87d4516, T417833; wikitech-l
 // 2026-03-02): without it, every user's calls share the server's anonymous per-IP budget. So each
@@ -48,7 +47,7 @@ function nowS(): number {
   return Math.floor(Date.now() / 1000);
 }
 
-/** Narrows a stored record (unknown until then, STYLE.md §5); null for anything else. */
+/** Narrows a stored record (unknown until then); null for anything else. */
 export function toWikiCookies(value: unknown): WikiCookies | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
   const at = field(value, 'at');
@@ -138,7 +137,7 @@ async function newCookieJar(): Promise<CookieJar> {
  * jar, given to lib/mwoauth (`cookieJar`), then read back to see whether the wiki changed them.
  * While it holds no cookie (none stored, none set yet: every login on a wiki that sets none) it
  * answers without tough-cookie, whose empty jar still works out the domain's public suffix for
- * each request (BENCHMARKS.md, "Where the memory went (issue 19)"); the first Set-Cookie creates
+ * each request (BENCHMARKS.md, "Where the memory went"); the first Set-Cookie creates
  * the real jar.
  */
 export class LoginJar {
@@ -217,50 +216,4 @@ export class LoginJar {
       return null;
     }
   }
-}
-
-/** The most an ask for the wiki's cookies may take: it is an extra, never worth a page's whole wait. */
-export const ASK_BUDGET_MS = 1500;
-/** After an ask failed, this process asks that wiki no more for this long (a wiki down is not hammered). */
-export const ASK_BACKOFF_MS = 60_000;
-
-const ASK_FAILED_KEY = Symbol.for('next-mwoauth.wiki-cookies-ask-failed');
-
-/** When asking `origin` failed last, per process (no user data: only the wiki's origin). */
-function askFailures(): Map<string, number> {
-  const existing: unknown = Reflect.get(globalThis, ASK_FAILED_KEY);
-  if (existing instanceof Map) return existing;
-  const created = new Map<string, number>();
-  Object.defineProperty(globalThis, ASK_FAILED_KEY, { value: created, enumerable: false });
-  return created;
-}
-
-/**
- * One cheap api.php call (meta=userinfo) with a jar holding `stored`, so the wiki sets or renews
- * its sessionJwt; the cookies after it, or null when the call failed (nothing to store then) or
- * this wiki failed an ask within ASK_BACKOFF_MS. At most ASK_BUDGET_MS of `deadline`. Made by the
- * OAuth 1.0a login (login/oauth1.ts finish) and, to renew a cookie about to expire, by proxy.ts.
- */
-export async function askWikiCookies(
-  api: (jar: WikiCookieJar, deadline: WikiDeadline) => ApiClient,
-  apiUrl: string,
-  stored: WikiCookies | null,
-  deadline: WikiDeadline,
-): Promise<WikiCookies | null> {
-  const origin = new URL(apiUrl).origin;
-  const failures = askFailures();
-  const failedAt = failures.get(origin);
-  if (failedAt !== undefined && Date.now() - failedAt < ASK_BACKOFF_MS) return null;
-  const jar = await LoginJar.open(stored);
-  try {
-    const budget = new WikiDeadline(Math.min(ASK_BUDGET_MS, deadline.remainingMs()));
-    await api(jar.jar, budget).get({ action: 'query', meta: 'userinfo' });
-  } catch (error) {
-    failures.set(origin, Date.now());
-    const message = error instanceof Error ? error.message : String(error);
-    console.error(`[mwoauth] asking the wiki for its cookies failed: ${forLog(message, LOG_MESSAGE_MAX)}`);
-    return null;
-  }
-  failures.delete(origin);
-  return jar.snapshot();
 }

@@ -1,6 +1,6 @@
 import 'server-only';
 
-/** Every `AppError.code` (STYLE.md §4: one error class with a typed code). */
+/** Every `AppError.code` (one error class with a typed code). */
 export const APP_ERROR_CODES = [
   /** One or more environment variables are missing or invalid; `problems` lists each. */
   'invalid_config',
@@ -15,7 +15,7 @@ export const APP_ERROR_CODES = [
   'session_too_large',
   /**
    * A WikiUser was asked to call a wiki that is neither the login wiki nor in MW_WIKIS
-   * (lib/server/farm.ts resolveWiki): refused before any request; `problems` names MW_WIKIS.
+   * (lib/server/wiki/farm.ts resolveWiki): refused before any request; `problems` names MW_WIKIS.
    */
   'wiki_not_allowed',
 ] as const;

@@ -2,13 +2,13 @@ import 'server-only';
 import { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Duplex } from 'node:stream';
 import { bodyLimitFor, SECURITY_HEADERS } from '@/lib/http-policy';
-import { renderFailurePage, type Failure } from './failure-page';
-import { failure } from './failures/catalogue';
-import { english, translatorForHeaders, type Translator } from './i18n';
-import { forLog } from './log';
+import { renderFailurePage, type Failure } from '../failures/page';
+import { failure } from '../failures/catalogue';
+import { english, translatorForHeaders, type Translator } from '../i18n';
+import { forLog } from '../core/log';
 
 // Requests Next mishandles before proxy.ts or any header rule of next.config.mjs runs
-// (next/dist/server/lib/router-server.js, lib/router-utils/resolve-routes.js), answered here first:
+// (tests/security/hardening.test.ts, "methods and request targets", shows each), answered here first:
 //
 // - an absolute-form target (`GET http://evil.example/profile`): Next "normalises" the `//` into a
 //   308 to http://evil.example/profile, without Cache-Control, which an intermediary could cache
@@ -19,14 +19,14 @@ import { forLog } from './log';
 // - a declared body over its limit (lib/http-policy.ts bodyLimitFor: PAGE_BODY_LIMIT for pages,
 //   ROUTE_BODY_LIMIT for the route handlers under /api/; logout reads 4 KB at most): Next sends
 //   proxy.ts's answer only once the whole body has arrived (getCloneableBody's
-//   finalize() awaits the request's end, next/dist/server/body-streams.js) and replaces a
+//   finalize() awaits the request's end: hardening.test.ts, "page bodies") and replaces a
 //   `Connection: close` of ours, so a half-sent body would hold its connection for 300 s (Node's
 //   requestTimeout). Answered here, the connection ends within LINGER_MS. Chunked bodies, whose size is
 //   known only at their end, are left to Next's copy limit (next.config.mjs) and proxy.ts's 413.
 //
 // - in production, every request Node hands over as an upgrade (`Connection: Upgrade` with any
 //   `Upgrade:`, RFC 9110 §7.8): such a request skips the 'request' event, so none of the above, and
-//   reaches Next's upgrade listener (next/dist/server/lib/router-server.js), which left the socket
+//   reaches Next's upgrade listener (hardening.test.ts, "requests delivered as upgrades"), which left the socket
 //   of a TRACE, PUT, a declared 20 MB body or the HMR path open for good (CLOSE-WAIT once the client
 //   left: Node applies no timeout to a socket it has handed over), until the process ran out of file
 //   descriptors. The built app serves no WebSocket, so each gets a short 400 and its connection ends

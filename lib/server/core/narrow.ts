@@ -1,7 +1,7 @@
 import 'server-only';
 
 // Narrowing what comes back `unknown` (unsealed cookies, Redis values, wiki answers) field by
-// field (STYLE.md §5), one copy for lib/server. devwiki keeps its own: it must stay independent.
+// field (CONTRIBUTING.md), one copy for lib/server. devwiki keeps its own: it must stay independent.
 
 /** An own property of `value` (never one inherited from Object.prototype), or undefined. */
 export function field(value: object, name: string): unknown {

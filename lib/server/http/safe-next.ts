@@ -3,7 +3,7 @@ import 'server-only';
 // Where to send the user after logging in or out: `?next=` comes from the URL, so it is attacker
 // input (an open redirect turns our trusted origin into a phishing hop). It is checked when stored
 // in the handshake cookie and again when used, and the redirect is always built as an absolute
-// URL on our own origin, so even a value that slipped through could not leave it (STYLE.md §9).
+// URL on our own origin, so even a value that slipped through could not leave it (SECURITY.md).
 
 /** Longest `next` kept: longer values are not a page of ours and would bloat the cookie. */
 export const MAX_NEXT_LENGTH = 1024;

@@ -1,17 +1,18 @@
 import 'server-only';
-import { getConfig, type AppConfig } from './config';
-import type { LoginFlow } from './login/flow';
-import { oauth1Flow } from './login/oauth1';
-import { oauth2Flow } from './login/oauth2';
-import { memoryRateLimiter, type RateLimiter } from './rate-limit/limiter';
-import { createRedisRateLimiter } from './rate-limit/redis';
-import { redisConnection } from './redis/connection';
-import { cookieStore } from './session/cookie-store';
-import { createRedisStore } from './session/redis-store';
-import type { SessionStore } from './session/store';
+import { getConfig, type AppConfig } from '../config';
+import type { LoginFlow } from '../login/flow';
+import { oauth1Flow } from '../login/oauth1';
+import { oauth2Flow } from '../login/oauth2';
+import { memoryRateLimiter } from '../rate-limit/memory';
+import type { RateLimiter } from '../rate-limit/limiter';
+import { createRedisRateLimiter } from '../rate-limit/redis';
+import { redisConnection } from '../redis/connection';
+import { cookieStore } from '../session/cookie-store';
+import { createRedisStore } from '../session/redis-store';
+import type { SessionStore } from '../session/store';
 
 // The composition root: the ONE place that picks the login flow (the protocol) and the session
-// store from the configuration (DESIGN.md "Two axes"). Handlers, proxy.ts and auth.ts take them
+// store from the configuration (CONTRIBUTING.md, "Two axes"). Handlers, proxy.ts and auth.ts take them
 // from here and never branch on either.
 
 export interface App {
@@ -43,7 +44,7 @@ function storeFor(config: AppConfig): SessionStore {
   });
 }
 
-/** The initiate limiter beside the store: Redis mode counts across instances (issue 12). */
+/** The initiate limiter beside the store: Redis mode counts across instances. */
 function initiateLimiterFor(config: AppConfig): RateLimiter | null {
   const limit = config.initiateRateLimit;
   if (limit === null) return null;

@@ -2,11 +2,11 @@ import 'server-only';
 import { headers } from 'next/headers';
 import { NextResponse, type NextRequest } from 'next/server';
 import { PAGE_BODY_LIMIT } from '@/lib/http-policy';
-import { getConfig } from './config';
-import { failureResponse, type Failure } from './failure-page';
-import { failure } from './failures/catalogue';
-import { translatorFor } from './i18n';
-import { forLog } from './log';
+import { getConfig } from '../config';
+import { failureResponse, type Failure } from '../failures/page';
+import { failure } from '../failures/catalogue';
+import { translatorFor } from '../i18n';
+import { forLog } from '../core/log';
 import { fromOrigin } from './origin';
 
 // Checks proxy.ts makes before a page runs (the route handlers under /api/ check their own methods,
@@ -20,7 +20,7 @@ function refuse(request: NextRequest, failure: Failure, reason: string): NextRes
     `[request] ${failure.status} for ${forLog(request.method)} ${forLog(request.nextUrl.pathname)}: ${reason}`,
   );
   // Next sends this only once the whole body has arrived, and keeps the connection alive
-  // (lib/server/early-guard.ts refuses declared oversized bodies before that).
+  // (lib/server/http/early-guard.ts refuses declared oversized bodies before that).
   return failureResponse(failure);
 }
 

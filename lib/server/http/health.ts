@@ -1,6 +1,6 @@
 import 'server-only';
-import { getApp, type App } from './app';
-import { AppError } from './errors';
+import { getApp, type App } from '../wiring/app';
+import { AppError } from '../core/errors';
 
 // What /healthz answers. Toolforge's webservice can be told to probe a path
 // (`toolforge webservice buildservice start --health-check-path /healthz`), and uptime monitors

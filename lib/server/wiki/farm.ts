@@ -1,8 +1,8 @@
 import 'server-only';
 import { MWOAuthError } from 'mwoauth';
-import type { AppConfig, FarmWiki } from './config';
-import { AppError } from './errors';
-import type { TokenCache } from './wiki/deadline';
+import type { AppConfig, FarmWiki } from '../config';
+import { AppError } from '../core/errors';
+import type { TokenCache } from './deadline';
 
 // One login, many wikis: which wiki a WikiUser's call goes to (the login wiki, or one of MW_WIKIS),
 // and the two refusals only another wiki of the farm gives. A call to a wiki outside the list is

@@ -1,6 +1,6 @@
 import 'server-only';
 import { NextResponse } from 'next/server';
-import { translator, type Direction, type LanguageCode } from './i18n';
+import { translator, type Direction, type LanguageCode } from '../i18n';
 
 // The page a route handler answers with when a login step fails. Route handlers return a Response,
 // not React, so this is a small HTML document built here, every inserted text escaped. It says what
