@@ -331,6 +331,41 @@ describe('the sessionJwt comes with the 1.0a login, and proxy.ts renews it short
   });
 });
 
+describe('a wiki that sets no cookie (MediaWiki 1.39) is not asked for one at every 1.0a login', () => {
+  it('should ask at the first login, then log in with 3 wiki requests; a Wikimedia-like wiki is asked at each', async () => {
+    /** The app's wiki requests in one login, by endpoint, sorted (identify and the ask run at once; not the browser's pages). */
+    async function loginRequests(devwiki: Devwiki, username: string): Promise<string[]> {
+      const before = devwiki.requests.length;
+      await logIn(devwiki, new CookieJar(), username);
+      const browser = new Set(['login', 'authorize']);
+      return devwiki.requests
+        .slice(before)
+        .map((r) => r.endpoint)
+        .filter((e) => !browser.has(e))
+        .sort();
+    }
+    const plain = await startDevwiki({ consumers: [consumer] });
+    try {
+      configureFor(plain, consumer);
+      // initiate, token, identify, and api.php for the sessionJwt: the wiki sets none.
+      expect(await loginRequests(plain, 'Alice')).toEqual(['api', 'identify', 'initiate', 'token']);
+      expect(await loginRequests(plain, 'Bob')).toEqual(['identify', 'initiate', 'token']);
+      expect(await loginRequests(plain, 'Carol')).toEqual(['identify', 'initiate', 'token']);
+    } finally {
+      await plain.close();
+    }
+    const wikimedia = await startDevwiki({ consumers: [consumer], wikimedia: {} });
+    try {
+      configureFor(wikimedia, consumer);
+      for (const username of ['Alice', 'Bob']) {
+        expect(await loginRequests(wikimedia, username)).toEqual(['api', 'identify', 'initiate', 'token']);
+      }
+    } finally {
+      await wikimedia.close();
+    }
+  });
+});
+
 describe("a sessionJwt of another user in a login's jar (Extension:OAuth a87d4516)", () => {
   it('should be cleared and the call made once more; the action stores the right one', async () => {
     const devwiki = await startDevwiki({ consumers: [consumer], wikimedia: true });
