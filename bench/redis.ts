@@ -6,16 +6,15 @@
 //   instance, and with Redis on one and on two `next start` instances sharing one Redis.
 // Two instances on a machine of 2 shared cores cannot double anything: the row shows the shared
 // session working under load, not scaling. The figures are noisy on a shared machine.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { startDevwiki } from '@/devwiki';
-import { E2E_CONSUMER, ROOT, startAppServer, type AppServer } from '@/tests/support/e2e-app';
+import { E2E_CONSUMER, startAppServer, type AppServer } from '@/tests/support/e2e-app';
 import { startRedis } from '@/tests/support/redis-server';
 import { formatBytes } from './format';
 import { logIn } from './login';
 import type { MicroPlan, OpFigure } from './micro-protocol';
 import type { RedisNodeResult } from './redis-node';
+import { runNodeScript } from './child';
 import type { BenchOptions, Row, Section } from './report';
 
 const FULL: MicroPlan = { warmupMs: 300, minBatchMs: 40, batches: 15 };
@@ -23,30 +22,7 @@ const SMOKE: MicroPlan = { warmupMs: 20, minBatchMs: 2, batches: 3 };
 const CONCURRENCY = 8;
 
 function runNode(url: string, plan: MicroPlan): Promise<RedisNodeResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=react-server', '--import', 'tsx', join('bench', 'redis-node.ts')],
-      { cwd: ROOT, env: { ...process.env, REDIS_URL: url, BENCH_PLAN: JSON.stringify(plan) } },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) reject(new Error(`bench/redis-node.ts failed (${code}): ${err.slice(-2000)}`));
-      else {
-        try {
-          resolve(JSON.parse(out));
-        } catch {
-          reject(new Error(`bench/redis-node.ts did not answer JSON: ${out.slice(0, 500)}`));
-        }
-      }
-    });
-  });
+  return runNodeScript('redis-node.ts', { REDIS_URL: url, BENCH_PLAN: JSON.stringify(plan) });
 }
 
 /** Requests per second of GET / with `cookie`, spread over `origins`, CONCURRENCY at a time, for `ms`. */

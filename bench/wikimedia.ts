@@ -3,10 +3,8 @@
 // login (4 for OAuth 1.0a: one api.php call for the sessionJwt; 2 for OAuth 2.0), against devwiki's
 // Wikimedia-like mode.
 // The figures come from bench/wikimedia-node.ts, run in a process of its own.
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { ROOT } from '@/tests/support/e2e-app';
 import type { MicroPlan } from './micro-protocol';
+import { runNodeScript } from './child';
 import type { BenchOptions, Row, Section } from './report';
 import type { WikimediaNodeResult } from './wikimedia-node';
 
@@ -16,30 +14,7 @@ const SMOKE: MicroPlan = { warmupMs: 20, minBatchMs: 2, batches: 3 };
 const COOKIE_LIMIT = 4096;
 
 function runNode(plan: MicroPlan): Promise<WikimediaNodeResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=react-server', '--import', 'tsx', join('bench', 'wikimedia-node.ts')],
-      { cwd: ROOT, env: { ...process.env, BENCH_PLAN: JSON.stringify(plan) } },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) reject(new Error(`bench/wikimedia-node.ts failed (${code}): ${err.slice(-2000)}`));
-      else {
-        try {
-          resolve(JSON.parse(out));
-        } catch {
-          reject(new Error(`bench/wikimedia-node.ts did not answer JSON: ${out.slice(0, 500)}`));
-        }
-      }
-    });
-  });
+  return runNodeScript('wikimedia-node.ts', { BENCH_PLAN: JSON.stringify(plan) });
 }
 
 const us = (value: number): string => `${value.toFixed(1)} µs`;
