@@ -1,10 +1,10 @@
-// The one place a request leaves: an injectable fetch, a required User-Agent, an overall deadline
-// that covers connecting, the headers AND the body (a wiki that trickles a byte a second cannot hang
-// the caller), and a cap on the body size (a 50 MB answer cannot exhaust memory).
+// The one place a request leaves: a required User-Agent, the user's wiki cookies, and the options
+// of the exchange itself (wire.ts: Node's http client or an injected fetch, one overall deadline,
+// a cap on the body size).
 import { MWOAuthError } from './errors.ts';
+import { type Deadline, type FetchLike, viaFetch, viaNode, type WireRequest } from './wire.ts';
 
-/** What the library needs of fetch; `globalThis.fetch` fits. */
-export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+export { type Deadline, type FetchLike, remainingMs, startDeadline } from './wire.ts';
 
 /** Options every request-making function takes. */
 export interface HttpOptions {
@@ -13,7 +13,10 @@ export interface HttpOptions {
    * (https://meta.wikimedia.org/wiki/User-Agent_policy), e.g. `my-tool/1.2 (https://…; me@example.org)`.
    */
   userAgent: string;
-  /** Default: globalThis.fetch. */
+  /**
+   * A fetch to send the requests with (`globalThis.fetch`, or a test's fake). Default: Node's own
+   * node:http and node:https, which cost less CPU per request than Node's fetch (no web streams).
+   */
   fetch?: FetchLike;
   /** Overall deadline of one call, in milliseconds. Default 10 000. */
   timeoutMs?: number;
@@ -106,7 +109,8 @@ export function checkUserAgent(userAgent: unknown): string {
 /** Validated transport settings, resolved once per call. */
 export interface Transport {
   userAgent: string;
-  fetch: FetchLike;
+  /** null: node:http and node:https. */
+  fetch: FetchLike | null;
   timeoutMs: number;
   maxResponseBytes: number;
 }
@@ -122,9 +126,12 @@ export function positiveNumber(value: number | undefined, fallback: number, name
 
 export function resolveTransport(options: HttpOptions): Transport {
   const userAgent = checkUserAgent(options.userAgent);
-  const fetchImpl: FetchLike | undefined = options.fetch ?? globalThis.fetch;
-  if (typeof fetchImpl !== 'function') {
-    throw new MWOAuthError('invalid_argument', 'No fetch available: pass options.fetch.');
+  const fetchImpl = options.fetch ?? null;
+  if (fetchImpl !== null && typeof fetchImpl !== 'function') {
+    throw new MWOAuthError(
+      'invalid_argument',
+      `options.fetch must be a function such as globalThis.fetch (got ${typeof fetchImpl}); leave it out to send with node:http.`,
+    );
   }
   return {
     userAgent,
@@ -138,76 +145,6 @@ export function resolveTransport(options: HttpOptions): Transport {
   };
 }
 
-/** An absolute point in time (performance.now() milliseconds) by which a call must be over. */
-export interface Deadline {
-  at: number;
-  timeoutMs: number;
-}
-
-export function startDeadline(timeoutMs: number): Deadline {
-  return { at: performance.now() + timeoutMs, timeoutMs };
-}
-
-export function remainingMs(deadline: Deadline): number {
-  return Math.max(0, deadline.at - performance.now());
-}
-
-function timeoutError(url: URL, deadline: Deadline): MWOAuthError {
-  return new MWOAuthError(
-    'timeout',
-    `No complete answer from ${url.origin} within ${deadline.timeoutMs} ms; the wiki may be down or slow. ` +
-      'Try again later, or raise timeoutMs.',
-  );
-}
-
-async function readCapped(response: Response, maxBytes: number, url: URL): Promise<string> {
-  if (response.body === null) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge(url, maxBytes);
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder('utf-8').decode(all);
-}
-
-function tooLarge(url: URL, maxBytes: number): MWOAuthError {
-  return new MWOAuthError(
-    'response_too_large',
-    `The answer from ${url.origin}${url.pathname} is larger than ${maxBytes} bytes; ` +
-      'ask for less (e.g. a smaller limit) or raise maxResponseBytes.',
-  );
-}
-
-function networkError(url: URL, cause: unknown): MWOAuthError {
-  const detail =
-    cause instanceof Error && cause.cause instanceof Error
-      ? cause.cause.message
-      : cause instanceof Error
-        ? cause.message
-        : String(cause);
-  return new MWOAuthError(
-    'network',
-    `Could not reach ${url.origin}: ${detail}. Check the wiki URL and the network.`,
-    {
-      cause,
-    },
-  );
-}
-
 /**
  * Sends one request and reads the whole answer before `deadline`. Redirects are not followed: a
  * signed request must go to the URL it was signed for (the wiki checks the URL against $wgServer).
@@ -217,22 +154,6 @@ export async function send(
   transport: Transport,
   deadline: Deadline,
 ): Promise<HttpResponse> {
-  const url = new URL(request.url);
-  const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(timeoutError(url, deadline));
-      controller.abort();
-    }, remainingMs(deadline));
-  });
-  // A failed fetch or body read: our own errors (deadline, size cap) as they are, an abort as the
-  // deadline, anything else as the network.
-  const failed = (cause: unknown): MWOAuthError => {
-    if (cause instanceof MWOAuthError) return cause;
-    if (controller.signal.aborted) return timeoutError(url, deadline);
-    return networkError(url, cause);
-  };
   const headers: Record<string, string> = { ...request.headers, 'User-Agent': transport.userAgent };
   const jar = request.cookies ?? null;
   if (jar !== null) {
@@ -240,53 +161,27 @@ export async function send(
     if (cookie !== '') headers.Cookie = cookie;
   }
   let body: string | undefined;
-  if (request.body) {
-    body = request.body.toString();
-    headers['Content-Type'] = 'application/x-www-form-urlencoded';
+  if (request.method === 'POST') {
+    body = request.body ? request.body.toString() : '';
+    if (request.body) headers['Content-Type'] = 'application/x-www-form-urlencoded';
   }
-  let complete = false;
-  try {
-    let response: Response;
-    try {
-      response = await Promise.race([
-        transport.fetch(request.url, {
-          method: request.method,
-          headers,
-          body: request.method === 'POST' ? (body ?? '') : undefined,
-          redirect: 'manual',
-          signal: controller.signal,
-        }),
-        expired,
-      ]);
-    } catch (cause) {
-      throw failed(cause);
+  const wire: WireRequest = {
+    method: request.method,
+    url: new URL(request.url),
+    href: request.url,
+    headers,
+    body,
+    deadline,
+    maxBytes: transport.maxResponseBytes,
+  };
+  const answer = transport.fetch === null ? await viaNode(wire) : await viaFetch(wire, transport.fetch);
+  if (jar !== null) {
+    // A cookie the jar refuses (another domain, a public suffix, malformed) is dropped, as a browser does.
+    for (const set of answer.headers.getSetCookie()) {
+      await jar.setCookie(set, request.url).catch(() => undefined);
     }
-    if (jar !== null) {
-      // A cookie the jar refuses (another domain, a public suffix, malformed) is dropped, as a browser does.
-      for (const set of response.headers.getSetCookie())
-        await jar.setCookie(set, request.url).catch(() => undefined);
-    }
-    const declared = Number(response.headers.get('content-length'));
-    if (Number.isFinite(declared) && declared > transport.maxResponseBytes) {
-      await response.body?.cancel().catch(() => undefined);
-      throw tooLarge(url, transport.maxResponseBytes);
-    }
-    let text: string;
-    try {
-      text = await Promise.race([readCapped(response, transport.maxResponseBytes, url), expired]);
-    } catch (cause) {
-      throw failed(cause);
-    }
-    complete = true;
-    return { status: response.status, headers: response.headers, text };
-  } finally {
-    clearTimeout(timer);
-    // Frees the connection if we stopped early (too large, timeout, an error). Not after a full
-    // read: the connection is already back in the pool, and an abort is not free (a DOMException
-    // with its stack, and an abort event through undici's listeners: a few hundredths of a
-    // millisecond a call, seen in a CPU profile of identify for BENCHMARKS.md).
-    if (!complete && !controller.signal.aborted) controller.abort();
   }
+  return answer;
 }
 
 /**

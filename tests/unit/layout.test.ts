@@ -23,7 +23,8 @@ const LONG_FILES: Record<string, string> = {
   'lib/mwoauth/api-client.ts': 'the mwoauth package: one class, the API client and its retry rules',
   'lib/mwoauth/identity.ts': "the mwoauth package: the identify JWT's checks, one per claim",
   'lib/mwoauth/mediawiki-errors.ts': "the mwoauth package: MediaWiki's error keys and their meaning (data)",
-  'lib/mwoauth/http.ts': 'the mwoauth package: the one HTTP exchange with its deadline and body cap',
+  'lib/mwoauth/wire.ts':
+    'the mwoauth package: the one HTTP exchange, with node:http or a fetch, under its deadline and body cap',
   'lib/mwoauth/handshake.ts': "the mwoauth package: OAuth 1.0a's three Special:OAuth steps",
 };
 
