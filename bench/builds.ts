@@ -10,7 +10,7 @@
 // without the app's variables) and proxy.ts into itself. Alone in a directory of its own, with the
 // lockfile beside it, the floor is the empty app it is meant to be: no instrumentation, no proxy.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -126,4 +126,13 @@ export async function startFloor(
   const port = await freePort();
   const server = await startNext(dir, port, cleanEnv({ NODE_ENV: 'production' }), options);
   return { origin: `http://127.0.0.1:${port}`, server };
+}
+
+/**
+ * The NODE_OPTIONS the Procfile gives `next start` when the environment sets none (its
+ * `${NODE_OPTIONS:-…}` default), so the app is measured as it is deployed; '' when it sets none.
+ */
+export function procfileNodeOptions(): string {
+  const procfile = readFileSync(join(ROOT, 'Procfile'), 'utf8').replace(/^#.*$/gm, '');
+  return /NODE_OPTIONS:-([^}"]*)\}/.exec(procfile)?.[1]?.trim() ?? '';
 }

@@ -4,7 +4,7 @@
 import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startE2EServer, type E2EServer } from '@/tests/support/e2e-app';
-import { appStandaloneBuild, floorStandaloneBuild, startFloor } from './builds';
+import { appStandaloneBuild, floorStandaloneBuild, procfileNodeOptions, startFloor } from './builds';
 import { formatBytes, formatMs, median, ratio } from './format';
 import { LoadGenerator, type LoadRequest } from './load';
 import { loginCookie } from './login';
@@ -150,22 +150,31 @@ async function measure(
   }
 }
 
-/** The app: next start, or its standalone build in `dir`; its load logged in as Alice. */
-function startApp(dir: string | null): () => Promise<Started> {
+/**
+ * The app: next start, or its standalone build in `dir`, with the Procfile's NODE_OPTIONS. Its load:
+ * its own (`/` and `/profile` logged in as Alice, identify), or with `floorsLoad` the floor's kind of
+ * request (`/` logged out, and /healthz, a route handler that asks nothing of the wiki).
+ */
+function startApp(dir: string | null, floorsLoad = false): () => Promise<Started> {
   return async () => {
+    const nodeOptions = procfileNodeOptions();
     const app: E2EServer = await startE2EServer({
       pollMs: POLL_MS,
       ...(dir === null ? {} : { dir, standalone: true }),
+      ...(nodeOptions === '' ? {} : { env: { NODE_OPTIONS: nodeOptions } }),
     });
     const origin = app.origin.replace('localhost', '127.0.0.1');
     return {
       origin,
       pid: app.pid,
       readyMs: app.readyMs,
-      load: async () => ({
-        paths: ['/', '/profile', '/api/mwoauth/identify'],
-        cookie: await loginCookie(origin, app.devwiki),
-      }),
+      load: async () =>
+        floorsLoad
+          ? { paths: ['/', '/healthz'], cookie: '' }
+          : {
+              paths: ['/', '/profile', '/api/mwoauth/identify'],
+              cookie: await loginCookie(origin, app.devwiki),
+            },
       close: () => app.close(),
     };
   };
@@ -226,6 +235,7 @@ export async function run(options: BenchOptions): Promise<Section> {
         await measure(generator, startFloorAs(true), plan),
       ],
     ] as const;
+    const floorsLoad = await measure(generator, startApp(null, true), { ...plan, starts: 1 });
     for (const [how, ours, base] of pairs) {
       const ready = median(ours.readyMs);
       const floorReady = median(base.readyMs);
@@ -252,6 +262,22 @@ export async function run(options: BenchOptions): Promise<Section> {
         ),
       );
     }
+    const [, , floorStart] = pairs[0];
+    rows.push(
+      info(
+        "RSS idle, the floor's load: next start",
+        `${formatBytes(floorsLoad.memory.idle)} (floor ${formatBytes(floorStart.memory.idle)}, ${ratio(floorsLoad.memory.idle, floorStart.memory.idle)})`,
+      ),
+      info(
+        "RSS peak under the floor's load: next start",
+        `${formatBytes(floorsLoad.memory.loaded)} (floor ${formatBytes(floorStart.memory.loaded)}, ${ratio(floorsLoad.memory.loaded, floorStart.memory.loaded)})`,
+      ),
+      info(
+        "CPU per request of the floor's load: next start",
+        `${formatMs(floorsLoad.memory.cpuMsPerRequest)} (floor ${formatMs(floorStart.memory.cpuMsPerRequest)}, ${ratio(floorsLoad.memory.cpuMsPerRequest, floorStart.memory.cpuMsPerRequest)})`,
+      ),
+    );
+    const nodeOptions = procfileNodeOptions();
     return {
       title: '4. Footprint',
       rows,
@@ -273,7 +299,10 @@ export async function run(options: BenchOptions): Promise<Section> {
           "the app's / and /profile logged in as Alice and GET /api/mwoauth/identify (both ask devwiki, which runs " +
           "in the bench's process and is not counted); the floor's / and /api/noop. CPU per request: the " +
           "server tree's utime + stime (/proc) over that load, divided by its requests (the app's requests do " +
-          "more than the floor's: a login cookie to unseal, a wiki to ask).",
+          "more than the floor's: a login cookie to unseal, a wiki to ask). The floor's load: the app served " +
+          "the floor's kind of requests, its / logged out and /healthz (a route handler asking nothing of the " +
+          "wiki), by a server of its own, the same way as the floor's. The app runs with the Procfile's " +
+          `NODE_OPTIONS (${nodeOptions === '' ? 'none' : nodeOptions}), as deployed; the floor with Node's defaults.`,
       ],
     };
   } finally {

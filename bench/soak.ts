@@ -23,6 +23,7 @@ import { ROOT, startE2EServer, type E2EServer } from '@/tests/support/e2e-app';
 import { startRedis, type TestRedis } from '@/tests/support/redis-server';
 import { logIn } from './login';
 import { treeCpuMs, treeRss } from './proc';
+import { procfileNodeOptions } from './builds';
 
 const LIMIT_BYTES = 512 * 1024 * 1024;
 const CLIENTS = 16;
@@ -118,6 +119,11 @@ function slope(xs: number[], ys: number[]): number {
 
 const MB = 1e6;
 
+/** The server's NODE_OPTIONS: this environment's, or the Procfile's default, as the Procfile does. */
+function nodeOptions(): string {
+  return process.env.NODE_OPTIONS || procfileNodeOptions();
+}
+
 async function soak(mode: Mode, minutes: number): Promise<Outcome> {
   const group = new MemoryGroup();
   let redis: TestRedis | null = null;
@@ -126,7 +132,11 @@ async function soak(mode: Mode, minutes: number): Promise<Outcome> {
     if (mode === 'redis') redis = await startRedis();
     app = await startE2EServer({
       shellCommand: group.command(),
-      env: redis === null ? {} : { SESSION_STORE: 'redis', REDIS_URL: redis.url },
+      env: {
+        // As the Procfile starts it: its NODE_OPTIONS unless this environment sets its own.
+        NODE_OPTIONS: nodeOptions(),
+        ...(redis === null ? {} : { SESSION_STORE: 'redis', REDIS_URL: redis.url }),
+      },
     });
     const server = app;
     const origin = server.origin.replace('localhost', '127.0.0.1');
@@ -258,7 +268,7 @@ async function main(): Promise<void> {
   console.log(
     [
       `Soak: next start in a 512 MiB cgroup, ${CLIENTS} clients, ${minutes.toFixed(2)} min per mode; ` +
-        `NODE_OPTIONS=${process.env.NODE_OPTIONS ?? '(unset)'}; load average at end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+        `NODE_OPTIONS=${nodeOptions() || '(none)'}; load average at end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
       '',
       '| store | requests | 5xx | other failures | OOM kills | failcnt | cgroup max usage | RSS max | RSS, second half | RSS slope, second half | CPU per request | alive at end |',
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',

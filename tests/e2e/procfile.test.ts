@@ -86,6 +86,16 @@ describe('the Procfile', () => {
     expect(procfileWeb()).toMatch(/\$\{?PORT\b/);
   });
 
+  it("should give next start the Procfile's NODE_OPTIONS, or the environment's own when it sets one", () => {
+    const fallback = /NODE_OPTIONS:-([^}"]*)\}/.exec(procfileWeb())?.[1] ?? '';
+    expect(fallback).toBe('--max-semi-space-size=8');
+    const expected = process.env.NODE_OPTIONS || fallback;
+    // app.pid is the shell the line runs in, replaced by node through `exec`: node's own environment.
+    const environ = readFileSync(`/proc/${app.pid}/environ`, 'utf8').split('\0');
+    expect(environ).toContain(`NODE_OPTIONS=${expected}`);
+    expect(readFileSync(`/proc/${app.pid}/cmdline`, 'utf8')).toMatch(/^next-server/); // Next's process title
+  });
+
   it("should start the production build on PORT, listening beyond loopback (the router reaches the pod's address)", async () => {
     const direct = await fetch(`http://${appHost}:${new URL(app.origin).port}/healthz`);
     expect(direct.status).toBe(200);
