@@ -86,10 +86,17 @@ describe.skipIf(config === null)('an owner-only consumer on the live wiki', () =
 
   it('should be identified as its owner, and userinfo should name the same user', async () => {
     if (config === null) return;
-    const [me, info] = await Promise.all([
+    // Both asked at once, and both failures reported (a wrong secret fails both; which answer comes
+    // first is a race), so the output always names api.php's error as well as identify's.
+    const [asked, answered] = await Promise.allSettled([
       whoAmI(),
       api.get({ action: 'query', meta: 'userinfo' }, { assert: 'user' }),
     ]);
+    const failed = [asked, answered].flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+    if (asked.status === 'rejected' || answered.status === 'rejected') {
+      throw new Error(failed.map((e) => (e instanceof Error ? e.message : String(e))).join('\n'));
+    }
+    const [me, info] = [asked.value, answered.value];
     if (me.suppressed) throw new Error('The owner account is suppressed on this wiki: use another account.');
     const userinfo = record(record(info.query)?.userinfo);
     // The access token shown at registration is the owner's own (fixtures 31, 31b).
