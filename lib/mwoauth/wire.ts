@@ -79,6 +79,17 @@ function networkError(url: URL, cause: unknown): MWOAuthError {
   );
 }
 
+/** A compressed answer that does not decompress: the wiki was reached, so not "could not reach". */
+function undecodable(url: URL, encoding: string, cause: Error): MWOAuthError {
+  return new MWOAuthError(
+    'network',
+    `The answer from ${url.origin}${url.pathname} says Content-Encoding: ${encoding} but does not decode ` +
+      `(${cause.message}); something between this server and the wiki may be altering it. Try again, or ` +
+      'check the proxies on the way.',
+    { cause },
+  );
+}
+
 /** A declared Content-Length over the cap: refused before the body is read. */
 function declaredTooLarge(value: string | null | undefined, maxBytes: number): boolean {
   const declared = Number(value);
@@ -162,8 +173,14 @@ export function viaNode(request: WireRequest): Promise<WireAnswer> {
             text: joined(chunks, total),
           }),
         );
-        body.on('error', (cause: Error) => finish(networkError(url, cause)));
-        if (decoder) incoming.on('error', (cause: Error) => finish(networkError(url, cause)));
+        if (decoder) {
+          incoming.on('error', (cause: Error) => finish(networkError(url, cause)));
+          decoder.on('error', (cause: Error) =>
+            finish(undecodable(url, incoming.headers['content-encoding'] ?? '', cause)),
+          );
+        } else {
+          incoming.on('error', (cause: Error) => finish(networkError(url, cause)));
+        }
         incoming.on('close', () => {
           if (!incoming.complete) finish(networkError(url, new Error('the connection closed mid-answer')));
         });

@@ -26,6 +26,8 @@ beforeAll(async () => {
       res
         .writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' })
         .end(gzipSync(Buffer.alloc(8 * 1024 * 1024, 0x20)));
+    } else if (path === '/garbled') {
+      res.writeHead(200, { 'Content-Encoding': 'gzip' }).end('this is not gzip at all');
     } else if (path === '/redirect') {
       res.writeHead(302, { Location: 'https://elsewhere.example/w/api.php' }).end();
     } else if (path === '/cookies') {
@@ -109,6 +111,14 @@ describe('the default transport (node:http)', () => {
     const answer = await get('/cookies', {}, jar);
     expect(answer.text).toBe('cookie=sessionJwt=old');
     expect(stored).toEqual(['sessionJwt=abc; Path=/; HttpOnly', 'other=1; Path=/']);
+  });
+
+  it('should say that a compressed answer does not decode, not that the wiki was unreachable', async () => {
+    const error = await get('/garbled').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'network' });
+    expect(String((error as Error).message)).toMatch(
+      /^The answer from http:\/\/127\.0\.0\.1:\d+\/garbled says Content-Encoding: gzip but does not decode \(/,
+    );
   });
 
   it('should report an answer cut off mid-body as network', async () => {
