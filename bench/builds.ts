@@ -129,10 +129,22 @@ export async function startFloor(
 }
 
 /**
- * The NODE_OPTIONS the Procfile gives `next start` when the environment sets none (its
- * `${NODE_OPTIONS:-…}` default), so the app is measured as it is deployed; '' when it sets none.
+ * The options the Procfile's `web:` line gives node before Next's bin (`exec node <flags>
+ * node_modules/next/dist/bin/next start …`), so the app is measured as it is deployed. Throws when
+ * the line does not start next that way: a bench that silently dropped the flags would measure
+ * another server than the one deployed.
  */
-export function procfileNodeOptions(): string {
+export function procfileNodeFlags(): string[] {
   const procfile = readFileSync(join(ROOT, 'Procfile'), 'utf8').replace(/^#.*$/gm, '');
-  return /NODE_OPTIONS:-([^}"]*)\}/.exec(procfile)?.[1]?.trim() ?? '';
+  const web =
+    /^web:\s*exec node((?:\s+--[\w-]+(?:=\S+)?)*)\s+node_modules\/next\/dist\/bin\/next start\b/m.exec(
+      procfile,
+    );
+  if (web === null) {
+    throw new Error(
+      'Procfile: its web: line no longer reads `exec node [--flag…] node_modules/next/dist/bin/next start`; ' +
+        'update procfileNodeFlags() in bench/builds.ts to read the flags it starts node with',
+    );
+  }
+  return (web[1] ?? '').trim().split(/\s+/).filter(Boolean);
 }

@@ -4,7 +4,7 @@
 import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startE2EServer, type E2EServer } from '@/tests/support/e2e-app';
-import { appStandaloneBuild, floorStandaloneBuild, procfileNodeOptions, startFloor } from './builds';
+import { appStandaloneBuild, floorStandaloneBuild, procfileNodeFlags, startFloor } from './builds';
 import { formatBytes, formatMs, median, ratio } from './format';
 import { LoadGenerator, type LoadRequest } from './load';
 import { loginCookie } from './login';
@@ -151,17 +151,16 @@ async function measure(
 }
 
 /**
- * The app: next start, or its standalone build in `dir`, with the Procfile's NODE_OPTIONS. Its load:
+ * The app: next start, or its standalone build in `dir`, with the Procfile's node flags. Its load:
  * its own (`/` and `/profile` logged in as Alice, identify), or with `floorsLoad` the floor's kind of
  * request (`/` logged out, and /healthz, a route handler that asks nothing of the wiki).
  */
 function startApp(dir: string | null, floorsLoad = false): () => Promise<Started> {
   return async () => {
-    const nodeOptions = procfileNodeOptions();
     const app: E2EServer = await startE2EServer({
       pollMs: POLL_MS,
       ...(dir === null ? {} : { dir, standalone: true }),
-      ...(nodeOptions === '' ? {} : { env: { NODE_OPTIONS: nodeOptions } }),
+      nodeFlags: procfileNodeFlags(),
     });
     const origin = app.origin.replace('localhost', '127.0.0.1');
     return {
@@ -277,7 +276,7 @@ export async function run(options: BenchOptions): Promise<Section> {
         `${formatMs(floorsLoad.memory.cpuMsPerRequest)} (floor ${formatMs(floorStart.memory.cpuMsPerRequest)}, ${ratio(floorsLoad.memory.cpuMsPerRequest, floorStart.memory.cpuMsPerRequest)})`,
       ),
     );
-    const nodeOptions = procfileNodeOptions();
+    const nodeFlags = procfileNodeFlags();
     return {
       title: '4. Footprint',
       rows,
@@ -301,8 +300,8 @@ export async function run(options: BenchOptions): Promise<Section> {
           "server tree's utime + stime (/proc) over that load, divided by its requests (the app's requests do " +
           "more than the floor's: a login cookie to unseal, a wiki to ask). The floor's load: the app served " +
           "the floor's kind of requests, its / logged out and /healthz (a route handler asking nothing of the " +
-          "wiki), by a server of its own, the same way as the floor's. The app runs with the Procfile's " +
-          `NODE_OPTIONS (${nodeOptions === '' ? 'none' : nodeOptions}), as deployed; the floor with Node's defaults.`,
+          "wiki), by a server of its own, the same way as the floor's. The app runs with the node flags of the " +
+          `Procfile (${nodeFlags.length === 0 ? 'none' : nodeFlags.join(' ')}), as deployed; the floor with Node's defaults.`,
       ],
     };
   } finally {

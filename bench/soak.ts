@@ -23,7 +23,7 @@ import { ROOT, startE2EServer, type E2EServer } from '@/tests/support/e2e-app';
 import { startRedis, type TestRedis } from '@/tests/support/redis-server';
 import { logIn } from './login';
 import { treeCpuMs, treeRss } from './proc';
-import { procfileNodeOptions } from './builds';
+import { procfileNodeFlags } from './builds';
 
 const LIMIT_BYTES = 512 * 1024 * 1024;
 const CLIENTS = 16;
@@ -83,9 +83,10 @@ class MemoryGroup {
   }
 
   /** The shell line that enters the group, then becomes `next start`. */
-  command(): string {
+  command(nodeFlags: readonly string[]): string {
     const next = join(ROOT, 'node_modules', 'next', 'dist', 'bin', 'next');
-    return `echo $$ > ${this.dir}/cgroup.procs && exec ${process.execPath} ${next} start -H 127.0.0.1 -p "$PORT"`;
+    const flags = nodeFlags.map((flag) => `${flag} `).join('');
+    return `echo $$ > ${this.dir}/cgroup.procs && exec ${process.execPath} ${flags}${next} start -H 127.0.0.1 -p "$PORT"`;
   }
 
   /** Removes the group; its processes must have ended (retried briefly while they exit). */
@@ -119,11 +120,6 @@ function slope(xs: number[], ys: number[]): number {
 
 const MB = 1e6;
 
-/** The server's NODE_OPTIONS: this environment's, or the Procfile's default, as the Procfile does. */
-function nodeOptions(): string {
-  return process.env.NODE_OPTIONS || procfileNodeOptions();
-}
-
 async function soak(mode: Mode, minutes: number): Promise<Outcome> {
   const group = new MemoryGroup();
   let redis: TestRedis | null = null;
@@ -131,12 +127,9 @@ async function soak(mode: Mode, minutes: number): Promise<Outcome> {
   try {
     if (mode === 'redis') redis = await startRedis();
     app = await startE2EServer({
-      shellCommand: group.command(),
-      env: {
-        // As the Procfile starts it: its NODE_OPTIONS unless this environment sets its own.
-        NODE_OPTIONS: nodeOptions(),
-        ...(redis === null ? {} : { SESSION_STORE: 'redis', REDIS_URL: redis.url }),
-      },
+      // As the Procfile starts it: with its node flags.
+      shellCommand: group.command(procfileNodeFlags()),
+      env: redis === null ? {} : { SESSION_STORE: 'redis', REDIS_URL: redis.url },
     });
     const server = app;
     const origin = server.origin.replace('localhost', '127.0.0.1');
@@ -268,7 +261,7 @@ async function main(): Promise<void> {
   console.log(
     [
       `Soak: next start in a 512 MiB cgroup, ${CLIENTS} clients, ${minutes.toFixed(2)} min per mode; ` +
-        `NODE_OPTIONS=${nodeOptions() || '(none)'}; load average at end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+        `node flags (the Procfile's): ${procfileNodeFlags().join(' ') || '(none)'}; NODE_OPTIONS=${process.env.NODE_OPTIONS || '(none)'}; load average at end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
       '',
       '| store | requests | 5xx | other failures | OOM kills | failcnt | cgroup max usage | RSS max | RSS, second half | RSS slope, second half | CPU per request | alive at end |',
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',

@@ -65,6 +65,11 @@ export interface StartNextOptions {
    * run its `node server.js` with PORT and HOSTNAME, as a deployment does, instead of `next start`.
    */
   standalone?: boolean;
+  /**
+   * Options for node itself, before the script (`next start` or `server.js`; not with shellCommand):
+   * the V8 flags the Procfile starts the server with (bench/builds.ts procfileNodeFlags).
+   */
+  nodeFlags?: readonly string[];
   /** The path polled until it answers 200 before the server counts as started; default `/`. */
   readyPath?: string;
   /** How often that path is asked, in ms (the resolution of readyMs); default 200. */
@@ -72,8 +77,8 @@ export interface StartNextOptions {
 }
 
 function startNextOptions(options: StartNextOptions): StartNextOptions {
-  const { shellCommand, standalone, readyPath, pollMs } = options;
-  return { shellCommand, standalone, readyPath, pollMs };
+  const { shellCommand, standalone, nodeFlags, readyPath, pollMs } = options;
+  return { shellCommand, standalone, nodeFlags, readyPath, pollMs };
 }
 
 export interface AppServerOptions extends StartNextOptions {
@@ -317,6 +322,10 @@ export async function startNext(
   env: NodeJS.ProcessEnv,
   options: StartNextOptions = {},
 ): Promise<NextServer> {
+  if (options.shellCommand !== undefined && options.nodeFlags !== undefined) {
+    throw new Error('startNext: nodeFlags go on the shell command itself, not beside it');
+  }
+  const nodeFlags = options.nodeFlags ?? [];
   const [name, command, args, serverEnv] =
     options.shellCommand !== undefined
       ? [options.shellCommand, 'bash', ['-c', options.shellCommand], { ...env, PORT: String(port) }]
@@ -324,13 +333,13 @@ export async function startNext(
         ? [
             'node server.js',
             process.execPath,
-            ['server.js'],
+            [...nodeFlags, 'server.js'],
             { ...env, PORT: String(port), HOSTNAME: '127.0.0.1' },
           ]
         : [
             'next start',
             process.execPath,
-            [nextBin(dir), 'start', '-H', '127.0.0.1', '-p', String(port)],
+            [...nodeFlags, nextBin(dir), 'start', '-H', '127.0.0.1', '-p', String(port)],
             env,
           ];
   const spawnedAt = performance.now();
