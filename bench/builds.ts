@@ -129,10 +129,10 @@ export async function startFloor(
 }
 
 /**
- * The options the Procfile's `web:` line gives node before Next's bin (`exec node <flags>
- * node_modules/next/dist/bin/next start …`), so the app is measured as it is deployed. Throws when
- * the line does not start next that way: a bench that silently dropped the flags would measure
- * another server than the one deployed.
+ * The options the Procfile's `web:` line gives node before the path of Next's bin (`exec node
+ * <flags> <Next's bin> start …`), so the app is measured as it is deployed. Throws when the line
+ * does not start Next that way: a bench that silently dropped the flags would measure another
+ * server than the one deployed.
  */
 export function procfileNodeFlags(): string[] {
   const procfile = readFileSync(join(ROOT, 'Procfile'), 'utf8').replace(/^#.*$/gm, '');
