@@ -173,14 +173,10 @@ export function viaNode(request: WireRequest): Promise<WireAnswer> {
             text: joined(chunks, total),
           }),
         );
-        if (decoder) {
-          incoming.on('error', (cause: Error) => finish(networkError(url, cause)));
-          decoder.on('error', (cause: Error) =>
-            finish(undecodable(url, incoming.headers['content-encoding'] ?? '', cause)),
-          );
-        } else {
-          incoming.on('error', (cause: Error) => finish(networkError(url, cause)));
-        }
+        incoming.on('error', (cause: Error) => finish(networkError(url, cause)));
+        decoder?.on('error', (cause: Error) =>
+          finish(undecodable(url, incoming.headers['content-encoding'] ?? '', cause)),
+        );
         incoming.on('close', () => {
           if (!incoming.complete) finish(networkError(url, new Error('the connection closed mid-answer')));
         });
