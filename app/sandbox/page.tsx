@@ -208,7 +208,9 @@ export default async function SandboxPage({
           />
         </div>
         <button type="submit" className="primary">
-          {rich(t, 'nextmwoauth-sandbox-submit', <bdi key="page">{title}</bdi>)}
+          {/* One span: a button is inline-flex (globals.css), whose text runs beside an element
+              become flex items of their own and lose the space at their edge ("Append toUser:…"). */}
+          <span>{rich(t, 'nextmwoauth-sandbox-submit', <bdi key="page">{title}</bdi>)}</span>
         </button>
       </form>
     </>

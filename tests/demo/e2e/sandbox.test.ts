@@ -57,6 +57,11 @@ describe('the sandbox demo, in a browser', () => {
     expect(sandbox?.headers()['cache-control']).toMatch(/private.*no-store|no-store.*private/);
     await expect(page.locator('h1').textContent()).resolves.toBe('Sandbox');
     await app.screenshot(page, '05-sandbox');
+    // As rendered, not as in the DOM: the button's words and the page name on one line, a space
+    // between them (innerText was "Append to\nUser:Alice/sandbox" when they were flex items).
+    await expect(page.locator('button[type=submit].primary').innerText()).resolves.toBe(
+      'Append to User:Alice/sandbox',
+    );
     const line = `E2E line ${Date.now()}`;
     await page.fill('#line', line);
     await Promise.all([page.waitForURL(/\/sandbox\?saved=\d+$/), page.click('button[type=submit].primary')]);
