@@ -102,6 +102,44 @@ describe('freshLogin', () => {
     expect((await store.open(jar)).login).toMatchObject({ sub: 'b', credentials: next });
   });
 
+  it('should end the session when the wiki refuses the refresh token, asking it once for a request that came late', async () => {
+    let calls = 0;
+    const refusal = new Error('invalid_grant');
+    const flow: LoginFlow = {
+      ...oauth1Flow(config),
+      async refresh() {
+        calls++;
+        throw refusal;
+      },
+      verdict: (error) => (error === refusal ? 'revoked' : 'keep'),
+    };
+    const jar = await loggedIn(bearer('old', nowS() + 30, 'refresh-dead'), 'd');
+    // A second request that read the cookie before the first one's refusal ended the session.
+    const late = jar.values.get(LOGIN_COOKIE) ?? '';
+    expect(await freshen(flow, jar)).toBe('ended');
+    expect(jar.values.get(LOGIN_COOKIE)).toBe('');
+    jar.set(LOGIN_COOKIE, late);
+    expect(await freshen(flow, jar)).toBe('ended');
+    expect(calls).toBe(1);
+  });
+
+  it('should keep the session when the refresh fails otherwise (the wiki down), and try again next time', async () => {
+    let calls = 0;
+    const flow: LoginFlow = {
+      ...oauth1Flow(config),
+      async refresh() {
+        calls++;
+        throw new Error('connect ECONNREFUSED');
+      },
+      verdict: () => 'keep',
+    };
+    const jar = await loggedIn(bearer('old', nowS() + 30, 'refresh-down'), 'e');
+    await expect(freshen(flow, jar)).rejects.toThrow('ECONNREFUSED');
+    await expect(freshen(flow, jar)).rejects.toThrow('ECONNREFUSED');
+    expect(calls).toBe(2);
+    expect((await store.open(jar)).login).toMatchObject({ sub: 'e' });
+  });
+
   it('should never refresh OAuth 1.0a credentials or a token that does not expire', async () => {
     const { flow, calls } = refreshing(bearer('new', null));
     for (const credentials of [

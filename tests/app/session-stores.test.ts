@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeToken } from 'mwoauth';
+import { AppError } from '@/lib/server/core/errors';
 import type { Credentials, NewLogin } from '@/lib/server/login/credentials';
 import { createRedisConnection, type RedisConnection } from '@/lib/server/redis/connection';
 import { cookieStore } from '@/lib/server/session/cookie-store';
@@ -223,7 +224,7 @@ describe.each(STORES)('the %s store', (kind) => {
       expect(calls).toBe(1);
     });
 
-    it('should not remember a failed refresh: the next caller tries again', async () => {
+    it('should not remember a failure that is not a refusal (the wiki down): the next caller tries again', async () => {
       const token = refreshTokenOf(bearer());
       let calls = 0;
       const failing = async (): Promise<Credentials> => {
@@ -235,6 +236,45 @@ describe.each(STORES)('the %s store', (kind) => {
       expect(calls).toBe(2);
       const successor = bearer();
       expect(await store.refreshOnce(token, async () => successor)).toEqual(successor);
+    });
+
+    it("should hand the wiki's refusal of a refresh token (refresh_refused) to late callers, not ask again", async () => {
+      const token = refreshTokenOf(bearer());
+      let calls = 0;
+      const refused = async (): Promise<Credentials> => {
+        calls++;
+        throw new AppError('refresh_refused', 'The wiki refused this refresh token.');
+      };
+      const first = await store.refreshOnce(token, refused).catch((error: unknown) => error);
+      expect(first).toBeInstanceOf(AppError);
+      expect((first as AppError).code).toBe('refresh_refused');
+      // A request that read the session before the refusal (here), and another bundle or instance.
+      for (const late of [store, storeOf(kind)]) {
+        const again = await late.refreshOnce(token, refused).catch((error: unknown) => error);
+        expect((again as AppError).code).toBe('refresh_refused');
+      }
+      expect(calls).toBe(1);
+    });
+
+    it('should hand the refusal to a caller of another store object waiting on the same refresh', async () => {
+      const token = refreshTokenOf(bearer());
+      let calls = 0;
+      let release: () => void = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const refused = async (): Promise<Credentials> => {
+        calls++;
+        await gate;
+        throw new AppError('refresh_refused', 'The wiki refused this refresh token.');
+      };
+      const both = Promise.all(
+        [store, storeOf(kind)].map((s) => s.refreshOnce(token, refused).catch((error: unknown) => error)),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      release();
+      for (const outcome of await both) expect((outcome as AppError).code).toBe('refresh_refused');
+      expect(calls).toBe(1);
     });
 
     it('should keep refreshes of different tokens apart', async () => {

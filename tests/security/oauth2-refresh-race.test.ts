@@ -290,6 +290,7 @@ function suite(cell: Cell): void {
       // Ten seconds later on the wiki: the refresh token is dead, the access token due.
       app.devwiki.setClockOffset(10);
       const before = refreshRequests();
+      const cookie = browser.jar.header();
       const replies = await Promise.all(Array.from({ length: 3 }, () => browser.send('/profile')));
       for (const reply of replies) {
         expect(reply.status).toBe(303);
@@ -298,6 +299,17 @@ function suite(cell: Cell): void {
       // Three requests at once, one refresh: the wiki's refusal is shared, not asked three times.
       expect(refreshRequests() - before).toBe(1);
       expect(browser.jar.cookies.has(LOGIN_COOKIE)).toBe(false);
+      // A request that read the cookie before the refusal, arriving now: logged out without asking
+      // the wiki again (the cookie store remembers the refusal; in Redis the record is gone, and
+      // the page sends the browser to log in).
+      const late = await send(app, '/profile', { cookie });
+      expect(late.status).toBe(rewritesCookie ? 303 : 307);
+      expect(late.location?.href).toBe(
+        rewritesCookie
+          ? `${app.origin}/?notice=revoked`
+          : `${app.origin}/api/mwoauth/initiate?next=%2Fprofile`,
+      );
+      expect(refreshRequests() - before).toBe(1);
     });
   });
 

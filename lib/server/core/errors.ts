@@ -9,6 +9,12 @@ export const APP_ERROR_CODES = [
   /** The wiki ended the session (revoked; 2.0: expired where it cannot be refreshed): log in again. */
   'session_ended',
   /**
+   * The wiki refused a refresh token as dead (expired, revoked, already used: o2-15). Thrown by a
+   * refresh (login/fresh.ts) and remembered by the stores for a minute beside a successor, so the
+   * requests that read the same session get the refusal without asking the wiki again.
+   */
+  'refresh_refused',
+  /**
    * The login does not fit in the login cookie (OAuth 2.0 tokens grow with the client's grants);
    * `problems` says what to change. Never stored: it would read back as "logged out".
    */
@@ -64,4 +70,9 @@ export function isStoreUnavailable(error: unknown): error is AppError {
  */
 export function isSessionEnded(error: unknown): error is AppError {
   return error instanceof AppError && error.code === 'session_ended';
+}
+
+/** Whether `error` is the wiki's refusal of a refresh token (AppError 'refresh_refused'): the session is over. */
+export function isRefreshRefused(error: unknown): error is AppError {
+  return error instanceof AppError && error.code === 'refresh_refused';
 }

@@ -1,9 +1,9 @@
 import 'server-only';
-import { isSessionEnded } from '../core/errors';
+import { AppError, isRefreshRefused, isSessionEnded } from '../core/errors';
 import type { CookieWriter } from '../session/cookies';
 import type { LoginSession, OpenSession, SessionStore } from '../session/store';
 import type { WikiDeadline } from '../wiki/deadline';
-import { refreshDueAt } from './credentials';
+import { refreshDueAt, type Credentials } from './credentials';
 import type { LoginFlow } from './flow';
 
 // Refreshing before the wiki is asked, where the answer can carry a cookie: proxy.ts (for pages),
@@ -62,8 +62,21 @@ export async function freshLogin(
     await session.end(to);
     return { kind: 'ended', reason: 'revoked' };
   }
+  const refresh = async (): Promise<Credentials> => {
+    try {
+      return await flow.refresh(credentials, deadline);
+    } catch (error) {
+      // Told apart here, by the flow that made the error (each bundle has its own copy): a refusal
+      // is remembered by the store and handed to this session's other requests (store.ts).
+      if (flow.verdict(error) !== 'revoked') throw error;
+      throw new AppError(
+        'refresh_refused',
+        "The wiki refused this session's refresh token (expired, revoked or already used): log in again.",
+      );
+    }
+  };
   try {
-    const next = await store.refreshOnce(credentials.refreshToken, () => flow.refresh(credentials, deadline));
+    const next = await store.refreshOnce(credentials.refreshToken, refresh);
     return { kind: 'fresh', login: await session.save(to, next), refreshed: true };
   } catch (error) {
     if (isSessionEnded(error)) {
@@ -73,7 +86,7 @@ export async function freshLogin(
       await session.end(to);
       return { kind: 'ended', reason: 'logged_out' };
     }
-    if (flow.verdict(error) !== 'revoked') throw error;
+    if (!isRefreshRefused(error)) throw error;
     await session.end(to);
     return { kind: 'ended', reason: 'revoked' };
   }

@@ -1,12 +1,13 @@
 import 'server-only';
 import { createHash } from 'node:crypto';
+import { AppError, isRefreshRefused } from '../core/errors';
 import type { Credentials } from '../login/credentials';
 
 // The cookie store's refreshes, in this process (cookie-store.ts): one refresh per refresh token at a
-// time, its successor handed to late callers, and the refresh tokens of ended sessions remembered,
-// so a refresh that raced a logout does not log the browser back in.
+// time, its outcome (the successor, or the wiki's refusal) handed to late callers, and the refresh
+// tokens of ended sessions remembered, so a refresh that raced a logout does not log the browser back in.
 
-/** How long a refresh token's successor is handed to late callers holding the used token. */
+/** How long a refresh token's successor (or refusal) is handed to late callers holding the used token. */
 export const REFRESH_SUCCESSOR_TTL_MS = 60_000;
 
 /**
@@ -27,8 +28,13 @@ const SUCCESSORS_KEY = Symbol.for('next-mwoauth.cookie-store-refresh-successors'
 const MAX_SUCCESSORS = 10_000;
 
 interface Successor {
-  readonly credentials: Credentials;
+  /** null: the wiki refused the refresh token (AppError 'refresh_refused'). */
+  readonly credentials: Credentials | null;
   readonly untilMs: number;
+}
+
+function refused(): AppError {
+  return new AppError('refresh_refused', "The wiki refused this session's refresh token: log in again.");
 }
 
 /** The maps are keyed by a digest of the refresh token, so they never hold a usable token as a key. */
@@ -40,7 +46,9 @@ function refreshKey(refreshToken: string): string {
  * One refresh per refresh token at a time in this process (route handlers, actions and proxy.ts
  * are separate bundles: the maps live on globalThis). The successor is remembered for
  * REFRESH_SUCCESSOR_TTL_MS, so a request that read its cookie before the refresh finished (a
- * parallel tab) gets it instead of spending a token the wiki has already rotated (o2-15).
+ * parallel tab) gets it instead of spending a token the wiki has already rotated (o2-15); so is the
+ * wiki's refusal (AppError 'refresh_refused' from `refresh`), which such a request gets in turn.
+ * Any other failure (the wiki down, a timeout) is not remembered: the next caller tries again.
  */
 export async function refreshOnce(
   refreshToken: string,
@@ -50,15 +58,17 @@ export async function refreshOnce(
   const successors = globalMap<Successor>(SUCCESSORS_KEY);
   const known = successors.get(key);
   if (known !== undefined) {
-    if (Date.now() < known.untilMs) return known.credentials;
+    if (Date.now() < known.untilMs) {
+      if (known.credentials === null) throw refused();
+      return known.credentials;
+    }
     successors.delete(key);
   }
   const running = globalMap<Promise<Credentials>>(REFRESHES_KEY);
   const pending = running.get(key);
   if (pending !== undefined) return pending;
   const started = (async (): Promise<Credentials> => {
-    try {
-      const credentials = await refresh();
+    const remember = (credentials: Credentials | null): void => {
       const now = Date.now();
       for (const [k, s] of successors) if (s.untilMs <= now) successors.delete(k);
       for (const k of successors.keys()) {
@@ -66,7 +76,14 @@ export async function refreshOnce(
         successors.delete(k);
       }
       successors.set(key, { credentials, untilMs: now + REFRESH_SUCCESSOR_TTL_MS });
+    };
+    try {
+      const credentials = await refresh();
+      remember(credentials);
       return credentials;
+    } catch (error) {
+      if (isRefreshRefused(error)) remember(null);
+      throw error;
     } finally {
       running.delete(key);
     }

@@ -1,6 +1,6 @@
 import 'server-only';
 import { randomBytes } from 'node:crypto';
-import { AppError } from '../core/errors';
+import { AppError, isRefreshRefused } from '../core/errors';
 import type { SessionConfig } from '../config';
 import type { Credentials } from '../login/credentials';
 import { logCorruptData } from '../redis/node-redis';
@@ -11,10 +11,11 @@ import { seal, unsealOrNull } from './seal';
 
 // The Redis store's OAuth 2.0 refresh across instances (redis-store.ts refreshOnce): one refresh per
 // refresh token at a time, everywhere. A lock in Redis (P r:lock:<hmac(refresh)>, SET NX PX); the
-// others wait for the successor stored with the release (P r:next:<hmac(refresh)>), sealed with a
-// key derived from the raw refresh token (seal.ts), so a value copied from another key opens nothing.
+// others wait for the outcome stored with the release (P r:next:<hmac(refresh)>): the successor, or
+// the wiki's refusal of the token. It is sealed with a key derived from the raw refresh token
+// (seal.ts), so a value copied from another key opens nothing.
 
-/** A refreshed token's successor is kept this long for late callers with the old one (store.ts). */
+/** A refreshed token's successor (or refusal) is kept this long for late callers with the old one (store.ts). */
 export const SUCCESSOR_TTL_MS = 60_000;
 /** A refresh lock expires after this, so a crashed instance cannot block the session for long. */
 export const REFRESH_LOCK_MS = 15_000;
@@ -34,12 +35,20 @@ export interface RedisRefreshOptions {
   readonly waitMs: number;
 }
 
+/** What is sealed under r:next when the wiki refused the refresh token (never a Credentials record). */
+const REFUSED_RECORD = { refused: true } as const;
+
+function isRefusedRecord(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && Reflect.get(value, 'refused') === true;
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**
- * The successor found for `refreshToken`, or null when there is none. A value that is there but
+ * The successor found for `refreshToken`, or null when there is none; the wiki's refusal found
+ * there is thrown again (AppError 'refresh_refused'). A value that is there but
  * does not open as this token's successor (copied from another token's key, tampered, of another
  * type) is deleted and the session ended (AppError 'session_ended'): a successor exists only once
  * the wiki has rotated this refresh token (o2-15), so it cannot be refreshed again, and the value
@@ -53,10 +62,12 @@ async function successorOf(
 ): Promise<Credentials | null> {
   const { connection, secrets } = options;
   if (found.kind === 'none') return null;
-  const opened =
-    found.kind === 'ok'
-      ? toCredentials(await unsealOrNull(found.value, secrets, 'refresh-successor', refreshToken))
-      : null;
+  const record =
+    found.kind === 'ok' ? await unsealOrNull(found.value, secrets, 'refresh-successor', refreshToken) : null;
+  if (isRefusedRecord(record)) {
+    throw new AppError('refresh_refused', "The wiki refused this session's refresh token: log in again.");
+  }
+  const opened = toCredentials(record);
   if (opened !== null) return opened;
   if (found.kind === 'corrupt') {
     logCorruptData(connection.where, 'refresh successor', corruptDetail(found));
@@ -74,7 +85,8 @@ async function successorOf(
 
 /**
  * One refresh of `refreshToken` across every instance: the caller that takes the lock refreshes and
- * stores the successor with the release; the others wait for it (at most `waitMs`).
+ * stores the successor (or the wiki's refusal) with the release; the others wait for it (at most
+ * `waitMs`). Any other failure is not stored: the lock is released and the next caller tries again.
  */
 export async function refreshAcrossInstances(
   options: RedisRefreshOptions,
@@ -100,25 +112,26 @@ export async function refreshAcrossInstances(
     if (earlier !== null) return earlier;
 
     if (taken) {
+      const sealOutcome = (record: object): Promise<string> =>
+        seal(record, secrets, Math.ceil(SUCCESSOR_TTL_MS / 1000) + 60, 'refresh-successor', refreshToken);
       let next: Credentials;
       try {
         next = await refresh();
       } catch (error) {
-        // The wiki refused (or did not answer): let the next caller try; the error is the caller's.
+        // Refused: the refusal is stored for the others, as a successor would be. Did not answer:
+        // let the next caller try. Either way the error is the caller's.
+        const outcome = isRefreshRefused(error) ? await sealOutcome(REFUSED_RECORD) : '';
         await connection
           .call('refresh unlock', (client) =>
-            client.eval(RELEASE_WITH_SUCCESSOR, { keys: [lockKey, nextKey], arguments: [owner, '', '0'] }),
+            client.eval(RELEASE_WITH_SUCCESSOR, {
+              keys: [lockKey, nextKey],
+              arguments: [owner, outcome, String(SUCCESSOR_TTL_MS)],
+            }),
           )
           .catch(() => undefined);
         throw error;
       }
-      const sealed = await seal(
-        credentialsRecord(next),
-        secrets,
-        Math.ceil(SUCCESSOR_TTL_MS / 1000) + 60,
-        'refresh-successor',
-        refreshToken,
-      );
+      const sealed = await sealOutcome(credentialsRecord(next));
       try {
         await connection.call('refresh result', (client) =>
           client.eval(RELEASE_WITH_SUCCESSOR, {

@@ -23,7 +23,7 @@ import type { WikiCookies } from '../wiki/cookies';
 //   P s:<sha256(id)>              the sealed login record, EX = the login's remaining lifetime
 //   P u:<hmac(sub)>               set of sha256(id) of that user's sessions (for endAll)
 //   P r:lock:<hmac(refresh)>      who is refreshing that refresh token now (SET NX PX)
-//   P r:next:<hmac(refresh)>      the sealed credentials that replaced it, for SUCCESSOR_TTL_MS
+//   P r:next:<hmac(refresh)>      the sealed credentials that replaced it (or the wiki's refusal), for SUCCESSOR_TTL_MS
 // Handshakes and the sandbox flash stay in their cookies (store.ts).
 //
 // Other tools can write to a shared Redis (SECURITY.md), so nothing read from it is trusted:

@@ -51,7 +51,9 @@ export interface SessionStore {
   forget(to: CookieWriter): void;
   /**
    * One refresh per refresh token at a time (this process / every instance); callers that arrive
-   * with a refresh token used within the last 60 s get its successor instead of a second refresh.
+   * with a refresh token used within the last 60 s get its successor instead of a second refresh,
+   * or the wiki's refusal of it when `refresh` threw AppError 'refresh_refused' (login/fresh.ts).
+   * Any other failure is the caller's alone: the next caller asks the wiki again.
    */
   refreshOnce(refreshToken: string, refresh: () => Promise<Credentials>): Promise<Credentials>;
   /** For /healthz: null when usable, else one line naming the problem (no secret). */
