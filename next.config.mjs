@@ -62,6 +62,9 @@ const nextConfig = {
   // next/font's fallback metrics read, at build time (next/dist/server/font-utils.js, required by
   // next/dist/compiled/@next/font only); the server never loads it. The app has no next/font.
   outputFileTracingExcludes: { '*': ['node_modules/next/dist/server/capsize-font-metrics.json'] },
+  // The messages, read from i18n/ at run time rather than bundled (lib/server/i18n/messages.ts):
+  // a standalone build copies them beside its server.js.
+  outputFileTracingIncludes: { '*': ['./i18n/*.json'] },
   experimental: {
     // Next copies every request body proxy.ts might read, up to this size, and holds the copy while
     // the request is open: with the default (10 MB), 40 half-sent POSTs to a page held 400 MB

@@ -1,3 +1,6 @@
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -60,22 +63,50 @@ describe("the failure texts of a tool author's page (task 'page')", () => {
 });
 
 describe('a message a translation lacks', () => {
+  let dir = '';
   afterEach(() => {
-    vi.doUnmock('@/i18n/fr.json');
-    vi.resetModules();
+    vi.restoreAllMocks();
+    if (dir !== '') rmSync(dir, { recursive: true, force: true });
+    dir = '';
   });
 
   it('should be shown in English, its parameters and PLURAL applied, never as its key', async () => {
     const key = 'nextmwoauth-profile-editcount-value';
     expect(fr[key]).not.toBe('');
+    // The app's message files, French without the key, in an app directory of their own.
+    dir = mkdtempSync(join(tmpdir(), 'next-mwoauth-i18n-'));
+    mkdirSync(join(dir, 'i18n'));
+    for (const code of ['en', 'fr', 'ar'])
+      copyFileSync(join('i18n', `${code}.json`), join(dir, 'i18n', `${code}.json`));
     const withoutIt: Record<string, unknown> = { ...fr };
     delete withoutIt[key];
-    vi.doMock('@/i18n/fr.json', () => ({ default: withoutIt }));
-    vi.resetModules();
+    writeFileSync(join(dir, 'i18n', 'fr.json'), JSON.stringify(withoutIt));
+    vi.spyOn(process, 'cwd').mockReturnValue(dir);
     const i18n = await import('@/lib/server/i18n');
     const t = i18n.translator('fr');
     expect(t.t(key, '2', 2)).toBe('2 edits');
     // The other messages stay French.
     expect(t.t('nextmwoauth-profile-title')).toBe(fr['nextmwoauth-profile-title']);
+  });
+
+  it('should name the message file and the fix when one is missing or not JSON', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'next-mwoauth-i18n-'));
+    mkdirSync(join(dir, 'i18n'));
+    copyFileSync(join('i18n', 'en.json'), join(dir, 'i18n', 'en.json'));
+    writeFileSync(join(dir, 'i18n', 'fr.json'), '{"nextmwoauth-profile-title": "Profil",}');
+    vi.spyOn(process, 'cwd').mockReturnValue(dir);
+    const i18n = await import('@/lib/server/i18n');
+    const file = (code: string): string => join(dir, 'i18n', `${code}.json`);
+    expect(() => i18n.checkMessages()).toThrow(
+      `The message file ${file('fr')} is not valid JSON (Expected double-quoted property name in JSON at position 39): correct it, or restore it from git.`,
+    );
+    writeFileSync(file('fr'), '["Profil"]');
+    expect(() => i18n.checkMessages()).toThrow(
+      `The message file ${file('fr')} is not a JSON object of messages ("key": "text").`,
+    );
+    writeFileSync(file('fr'), '{}');
+    expect(() => i18n.translator('fr')).toThrow(
+      `The message file ${file('ar')} cannot be read (ENOENT). Start the server from the app's directory, with its i18n/ folder beside it (a standalone build copies it).`,
+    );
   });
 });

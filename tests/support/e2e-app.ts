@@ -232,7 +232,7 @@ export function nextBuild(dir: string, options: { fixtures?: boolean } = {}): Pr
 export const APP_SOURCES: readonly string[] = [
   'app',
   'lib',
-  // The messages (lib/server/i18n/messages.ts imports @/i18n/*.json).
+  // The messages (lib/server/i18n/messages.ts reads i18n/*.json at run time; its key type is en.json's).
   'i18n',
   'public',
   'proxy.ts',
