@@ -66,6 +66,12 @@ const nextConfig = {
   // a standalone build copies them beside its server.js.
   outputFileTracingIncludes: { '*': ['./i18n/*.json'] },
   experimental: {
+    // Next 16 loads every route handler and page at start, alongside the first request, by default;
+    // off, each loads at its first request: the first answer after a start comes sooner (1202 →
+    // 1077 ms, medians of 8 alternated starts; the floor 902 ms) and routes a process never serves
+    // (logout, language, revoked…) take no memory. The first call of each route pays its load
+    // instead, once (BENCHMARKS.md "Fifth pass").
+    preloadEntriesOnStart: false,
     // Next copies every request body proxy.ts might read, up to this size, and holds the copy while
     // the request is open: with the default (10 MB), 40 half-sent POSTs to a page held 400 MB
     // (SECURITY.md). proxy.ts refuses bodies over PAGE_BODY_LIMIT (lib/http-policy.ts).
