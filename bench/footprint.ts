@@ -25,7 +25,7 @@ interface Plan {
   requests: number;
 }
 
-const FULL: Plan = { starts: 3, requests: 600 };
+const FULL: Plan = { starts: 7, requests: 600 };
 const SMOKE: Plan = { starts: 1, requests: 40 };
 
 /** Bytes of the regular files under `dir` (apparent sizes, as `du -sb` without directory entries). */
@@ -131,22 +131,50 @@ interface Started {
   close(): Promise<void>;
 }
 
-/** Starts a server `plan.starts` times (for the median start-up); memory measured on the last. */
-async function measure(
+/**
+ * Starts `ours` and `floor` in turn, `plan.starts` times each (alternated: a drift of the host's
+ * speed, which moves a start by hundreds of milliseconds, falls on both), for the median start-up;
+ * memory is measured on the last start of each, one server at a time.
+ */
+async function measurePair(
+  generator: LoadGenerator,
+  ours: () => Promise<Started>,
+  floor: () => Promise<Started>,
+  plan: Plan,
+): Promise<[Figures, Figures]> {
+  const figures: [Figures, Figures] = [
+    { readyMs: [], memory: { idle: 0, loaded: 0, cpuMsPerRequest: 0 } },
+    { readyMs: [], memory: { idle: 0, loaded: 0, cpuMsPerRequest: 0 } },
+  ];
+  for (let i = 0; i < plan.starts; i++) {
+    for (const [k, start] of [ours, floor].entries()) {
+      const server = await start();
+      try {
+        figures[k]?.readyMs.push(server.readyMs);
+        if (i + 1 === plan.starts) {
+          const memoryOf = await memory(generator, server, plan.requests);
+          const figure = figures[k];
+          if (figure !== undefined) figure.memory = memoryOf;
+        }
+      } finally {
+        await server.close();
+      }
+    }
+  }
+  return figures;
+}
+
+/** Starts a server once and measures its memory (the app under the floor's load). */
+async function measureOnce(
   generator: LoadGenerator,
   start: () => Promise<Started>,
   plan: Plan,
 ): Promise<Figures> {
-  const readyMs: number[] = [];
-  for (let i = 0; ; i++) {
-    const server = await start();
-    try {
-      readyMs.push(server.readyMs);
-      if (i + 1 < plan.starts) continue;
-      return { readyMs, memory: await memory(generator, server, plan.requests) };
-    } finally {
-      await server.close();
-    }
+  const server = await start();
+  try {
+    return { readyMs: [server.readyMs], memory: await memory(generator, server, plan.requests) };
+  } finally {
+    await server.close();
   }
 }
 
@@ -223,18 +251,13 @@ export async function run(options: BenchOptions): Promise<Section> {
 
     // Each way of serving beside the floor served the same way.
     const pairs = [
-      [
-        'next start',
-        await measure(generator, startApp(null), plan),
-        await measure(generator, startFloorAs(false), plan),
-      ],
+      ['next start', ...(await measurePair(generator, startApp(null), startFloorAs(false), plan))],
       [
         'standalone server.js',
-        await measure(generator, startApp(appStandalone), plan),
-        await measure(generator, startFloorAs(true), plan),
+        ...(await measurePair(generator, startApp(appStandalone), startFloorAs(true), plan)),
       ],
     ] as const;
-    const floorsLoad = await measure(generator, startApp(null, true), { ...plan, starts: 1 });
+    const floorsLoad = await measureOnce(generator, startApp(null, true), plan);
     for (const [how, ours, base] of pairs) {
       const ready = median(ours.readyMs);
       const floorReady = median(base.readyMs);
@@ -291,7 +314,7 @@ export async function run(options: BenchOptions): Promise<Section> {
           'the app has no public/. The floor (bench/floor) is built the same way, in a copy of its own; its `next start` ' +
           'rows serve the same floor build as sections 1 and 3.',
         `Start-up: from spawning the server to the first 200 on /, asked every ${POLL_MS} ms; median of ` +
-          `${plan.starts} start(s) each. The app's / is its logged-out landing page, against devwiki in this process.`,
+          `${plan.starts} start(s) each, the app's and the floor's in turn; memory from the last of each. The app's / is its logged-out landing page, against devwiki in this process.`,
         'RSS: VmRSS of the server process and every descendant, summed (/proc). Idle: after each URL once and 1 s ' +
           `of rest. Under load: the peak, sampled every 25 ms, of ${plan.requests} GETs, ${CONCURRENCY} in flight ` +
           'from the load-generator process (as in section 1): ' +
