@@ -22,7 +22,8 @@ export type Direction = 'ltr' | 'rtl';
 
 export const DEFAULT_LANGUAGE: LanguageCode = 'en';
 
-export const LANGUAGE_CODES: readonly LanguageCode[] = ['en', 'fr', 'ar'];
+/** The codes of LANGUAGES, in its order (the footer's language links follow it). */
+export const LANGUAGE_CODES = Object.freeze(Object.keys(LANGUAGES) as LanguageCode[]);
 
 export function isLanguageCode(value: string): value is LanguageCode {
   return Object.hasOwn(LANGUAGES, value);
