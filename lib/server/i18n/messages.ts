@@ -49,9 +49,9 @@ function readMessages(code: LanguageCode): Record<string, string> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    const code = error instanceof Error && 'code' in error ? ` (${String(error.code)})` : '';
+    const why = error instanceof Error && 'code' in error ? ` (${String(error.code)})` : '';
     throw new MessageFileError(
-      `The message file ${file} cannot be read${code}. Start the server from the app's directory, with its i18n/ folder beside it (a standalone build copies it).`,
+      `The message file ${file} cannot be read${why}. Start the server from the app's directory, with its i18n/ folder beside it (a standalone build copies it).`,
     );
   }
   let parsed: unknown;
