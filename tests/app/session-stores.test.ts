@@ -187,16 +187,21 @@ describe.each(STORES)('the %s store', (kind) => {
   });
 
   describe('refreshOnce', () => {
+    /** A promise the test opens: refreshes wait on `gate` until `release()`. */
+    const gated = (): { gate: Promise<void>; release: () => void } => {
+      let release: () => void = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      return { gate, release };
+    };
     const refreshTokenOf = (c: Credentials): string => (c.protocol === '2.0' ? (c.refreshToken ?? '') : '');
 
     it('should run one refresh for concurrent callers holding the same refresh token', async () => {
       const token = refreshTokenOf(bearer());
       const successor = bearer();
       let calls = 0;
-      let release: () => void = () => {};
-      const gate = new Promise<void>((resolve) => {
-        release = resolve;
-      });
+      const { gate, release } = gated();
       const refresh = async (): Promise<Credentials> => {
         calls++;
         await gate;
@@ -259,10 +264,7 @@ describe.each(STORES)('the %s store', (kind) => {
     it('should hand the refusal to a caller of another store object waiting on the same refresh', async () => {
       const token = refreshTokenOf(bearer());
       let calls = 0;
-      let release: () => void = () => {};
-      const gate = new Promise<void>((resolve) => {
-        release = resolve;
-      });
+      const { gate, release } = gated();
       const refused = async (): Promise<Credentials> => {
         calls++;
         await gate;

@@ -72,6 +72,14 @@ export function isSessionEnded(error: unknown): error is AppError {
   return error instanceof AppError && error.code === 'session_ended';
 }
 
+/** The wiki's refusal of a refresh token, as login/fresh.ts throws it and the stores hand it on. */
+export function refreshRefused(): AppError {
+  return new AppError(
+    'refresh_refused',
+    "The wiki refused this session's refresh token (expired, revoked or already used): log in again.",
+  );
+}
+
 /** Whether `error` is the wiki's refusal of a refresh token (AppError 'refresh_refused'): the session is over. */
 export function isRefreshRefused(error: unknown): error is AppError {
   return error instanceof AppError && error.code === 'refresh_refused';

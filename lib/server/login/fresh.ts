@@ -1,5 +1,5 @@
 import 'server-only';
-import { AppError, isRefreshRefused, isSessionEnded } from '../core/errors';
+import { isRefreshRefused, isSessionEnded, refreshRefused } from '../core/errors';
 import type { CookieWriter } from '../session/cookies';
 import type { LoginSession, OpenSession, SessionStore } from '../session/store';
 import type { WikiDeadline } from '../wiki/deadline';
@@ -69,10 +69,7 @@ export async function freshLogin(
       // Told apart here, by the flow that made the error (each bundle has its own copy): a refusal
       // is remembered by the store and handed to this session's other requests (store.ts).
       if (flow.verdict(error) !== 'revoked') throw error;
-      throw new AppError(
-        'refresh_refused',
-        "The wiki refused this session's refresh token (expired, revoked or already used): log in again.",
-      );
+      throw refreshRefused();
     }
   };
   try {

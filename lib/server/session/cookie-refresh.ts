@@ -1,6 +1,6 @@
 import 'server-only';
 import { createHash } from 'node:crypto';
-import { AppError, isRefreshRefused } from '../core/errors';
+import { isRefreshRefused, refreshRefused } from '../core/errors';
 import type { Credentials } from '../login/credentials';
 
 // The cookie store's refreshes, in this process (cookie-store.ts): one refresh per refresh token at a
@@ -33,10 +33,6 @@ interface Successor {
   readonly untilMs: number;
 }
 
-function refused(): AppError {
-  return new AppError('refresh_refused', "The wiki refused this session's refresh token: log in again.");
-}
-
 /** The maps are keyed by a digest of the refresh token, so they never hold a usable token as a key. */
 function refreshKey(refreshToken: string): string {
   return createHash('sha256').update(refreshToken).digest('base64url');
@@ -59,7 +55,7 @@ export async function refreshOnce(
   const known = successors.get(key);
   if (known !== undefined) {
     if (Date.now() < known.untilMs) {
-      if (known.credentials === null) throw refused();
+      if (known.credentials === null) throw refreshRefused();
       return known.credentials;
     }
     successors.delete(key);

@@ -1,6 +1,6 @@
 import 'server-only';
 import { randomBytes } from 'node:crypto';
-import { AppError, isRefreshRefused } from '../core/errors';
+import { AppError, isRefreshRefused, refreshRefused } from '../core/errors';
 import type { SessionConfig } from '../config';
 import type { Credentials } from '../login/credentials';
 import { logCorruptData } from '../redis/node-redis';
@@ -65,7 +65,7 @@ async function successorOf(
   const record =
     found.kind === 'ok' ? await unsealOrNull(found.value, secrets, 'refresh-successor', refreshToken) : null;
   if (isRefusedRecord(record)) {
-    throw new AppError('refresh_refused', "The wiki refused this session's refresh token: log in again.");
+    throw refreshRefused();
   }
   const opened = toCredentials(record);
   if (opened !== null) return opened;
