@@ -97,8 +97,12 @@ async function load(
 }
 
 interface Memory {
+  /** After each URL once and a second's rest. */
   idle: number;
+  /** The peak under the load. */
   loaded: number;
+  /** After the load and a second's rest. */
+  idleAfter: number;
   /** The server tree's CPU (ms) over the load, per request. */
   cpuMsPerRequest: number;
 }
@@ -117,7 +121,9 @@ async function memory(generator: LoadGenerator, server: Started, requests: numbe
   const idle = treeRss(server.pid);
   const cpuBefore = treeCpuMs(server.pid);
   const loaded = await peakRss(server.pid, load(generator, server.origin, paths, cookie, requests));
-  return { idle, loaded, cpuMsPerRequest: (treeCpuMs(server.pid) - cpuBefore) / requests };
+  const cpuMsPerRequest = (treeCpuMs(server.pid) - cpuBefore) / requests;
+  await sleep(1000);
+  return { idle, loaded, idleAfter: treeRss(server.pid), cpuMsPerRequest };
 }
 
 /** A started server, what to load it with, and how to end it. */
@@ -143,8 +149,8 @@ async function measurePair(
   plan: Plan,
 ): Promise<[Figures, Figures]> {
   const figures: [Figures, Figures] = [
-    { readyMs: [], memory: { idle: 0, loaded: 0, cpuMsPerRequest: 0 } },
-    { readyMs: [], memory: { idle: 0, loaded: 0, cpuMsPerRequest: 0 } },
+    { readyMs: [], memory: { idle: 0, loaded: 0, idleAfter: 0, cpuMsPerRequest: 0 } },
+    { readyMs: [], memory: { idle: 0, loaded: 0, idleAfter: 0, cpuMsPerRequest: 0 } },
   ];
   for (let i = 0; i < plan.starts; i++) {
     for (const [k, start] of [ours, floor].entries()) {
@@ -279,6 +285,10 @@ export async function run(options: BenchOptions): Promise<Section> {
           `${formatBytes(ours.memory.loaded)} (floor ${formatBytes(base.memory.loaded)}, ${ratio(ours.memory.loaded, base.memory.loaded)})`,
         ),
         info(
+          `RSS idle after that load: ${how}`,
+          `${formatBytes(ours.memory.idleAfter)} (floor ${formatBytes(base.memory.idleAfter)}, ${ratio(ours.memory.idleAfter, base.memory.idleAfter)})`,
+        ),
+        info(
           `CPU per request of that load: ${how}`,
           `${formatMs(ours.memory.cpuMsPerRequest)} (floor ${formatMs(base.memory.cpuMsPerRequest)}, ${ratio(ours.memory.cpuMsPerRequest, base.memory.cpuMsPerRequest)})`,
         ),
@@ -293,6 +303,10 @@ export async function run(options: BenchOptions): Promise<Section> {
       info(
         "RSS peak under the floor's load: next start",
         `${formatBytes(floorsLoad.memory.loaded)} (floor ${formatBytes(floorStart.memory.loaded)}, ${ratio(floorsLoad.memory.loaded, floorStart.memory.loaded)})`,
+      ),
+      info(
+        "RSS idle after the floor's load: next start",
+        `${formatBytes(floorsLoad.memory.idleAfter)} (floor ${formatBytes(floorStart.memory.idleAfter)}, ${ratio(floorsLoad.memory.idleAfter, floorStart.memory.idleAfter)})`,
       ),
       info(
         "CPU per request of the floor's load: next start",
@@ -316,7 +330,8 @@ export async function run(options: BenchOptions): Promise<Section> {
         `Start-up: from spawning the server to the first 200 on /, asked every ${POLL_MS} ms; median of ` +
           `${plan.starts} start(s) each, the app's and the floor's in turn; memory from the last of each. The app's / is its logged-out landing page, against devwiki in this process.`,
         'RSS: VmRSS of the server process and every descendant, summed (/proc). Idle: after each URL once and 1 s ' +
-          `of rest. Under load: the peak, sampled every 25 ms, of ${plan.requests} GETs, ${CONCURRENCY} in flight ` +
+          'of rest; idle after that load: 1 s after its last answer. ' +
+          `Under load: the peak, sampled every 25 ms, of ${plan.requests} GETs, ${CONCURRENCY} in flight ` +
           'from the load-generator process (as in section 1): ' +
           "the app's / and /profile logged in as Alice and GET /api/mwoauth/identify (both ask devwiki, which runs " +
           "in the bench's process and is not counted); the floor's / and /api/noop. CPU per request: the " +
