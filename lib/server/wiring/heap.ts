@@ -8,9 +8,10 @@ import { setFlagsFromString } from 'node:v8';
 //
 // Why not the command line (the Procfile had `node --max-semi-space-size=8 --heap-growing-percent=20`):
 // any V8 flag there makes node refuse the code cache of its own built-in modules (V8 checks a hash
-// of the flags), so each of the ~150 that `next start` loads is compiled from source: 150 ms more
-// to the first answer (BENCHMARKS.md, "Sixth pass"). instrumentation.ts calls this once Next has
-// loaded them; a built-in loaded later (four, in a login) is compiled as with the flag given.
+// of the flags), so each one `next start` loads is compiled from source: 150 ms more to the first
+// answer (BENCHMARKS.md, "Sixth pass"). Setting a flag at run time moves that hash too, so
+// instrumentation.ts calls this once Next has loaded them: only a built-in loaded later (four, in a
+// login) is compiled from source.
 
 /** How much V8's old generation may grow over what survived its last full collection, in %. */
 export const HEAP_GROWING_PERCENT = 20;
