@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import v8 from 'node:v8';
 import { afterEach, describe, expect, it } from 'vitest';
 import { register } from '@/instrumentation';
+import { SESSION_SECRET } from '@/tests/support/app-harness';
 import { ROOT } from '@/tests/support/e2e-app';
 import { HEAP_GROWING_PERCENT, heapGrowthFlag } from '@/lib/server/wiring/heap';
 
@@ -112,7 +113,7 @@ describe("instrumentation.ts's register()", () => {
       MW_INDEX_URL: 'https://meta.wikimedia.org/w/index.php',
       MW_CONSUMER_KEY: 'c0ffee',
       MW_CONSUMER_SECRET: 'consumer-secret-value',
-      SESSION_SECRET: 'k8Jz2QvR4mWc7XpL9sTbN3yFhD6gAeU1',
+      SESSION_SECRET,
       APP_URL: 'https://my-tool.toolforge.org',
       USER_AGENT: 'sandbox-helper/0.3 (https://sandbox-helper.toolforge.org; maintainer@wikimedia.example)',
     });
